@@ -1,0 +1,18 @@
+//! Allmende's catalog storage: one repository over SQL (SQLite embedded, PostgreSQL for
+//! scale-out), a content-addressed file store, and credentials (passwords, tokens, sessions).
+//!
+//! Callers never write SQL: they call [`Catalog`] methods with domain types from
+//! `allmende-core`.
+
+pub mod credentials;
+pub mod db;
+pub mod error;
+pub mod files;
+mod repo;
+
+pub use db::{Backend, Db, DbOptions};
+pub use error::CatalogError;
+pub use files::{BlobMeta, BlobStore, LocalStore, StagedBlob, UploadError};
+pub use repo::{Catalog, DatasetFilter, DatasetSort, NewFile, NewResource, Totals};
+
+pub type Result<T, E = CatalogError> = std::result::Result<T, E>;

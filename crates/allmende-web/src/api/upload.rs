@@ -1,0 +1,179 @@
+//! Streaming multipart uploads into the file store: bytes go to a staging file as they
+//! arrive, never into memory, and nothing remains if the request fails half-way.
+
+use std::collections::HashMap;
+
+use allmende_catalog::{NewFile, StagedBlob};
+use allmende_core::FieldErrors;
+use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::{HeaderMap, StatusCode, header};
+
+use crate::detect;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Text fields are metadata; anything longer is not a title or description.
+const MAX_TEXT_FIELD: usize = 200 * 1024;
+
+pub struct StagedUpload {
+    pub staged: StagedBlob,
+    pub file_name: String,
+}
+
+pub struct MultipartForm {
+    pub fields: HashMap<String, String>,
+    pub file: Option<StagedUpload>,
+}
+
+impl MultipartForm {
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.fields
+            .get(name)
+            .cloned()
+            .filter(|s| !s.trim().is_empty())
+    }
+}
+
+pub fn multipart_error(e: MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge(0)
+    } else {
+        ApiError::BadRequest(format!("multipart: {}", e.body_text()))
+    }
+}
+
+/// Refuses early, before reading a byte, when the declared length is over the limit.
+pub fn check_content_length(headers: &HeaderMap, limit: u64) -> ApiResult<()> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    // Multipart framing adds some bytes around the file itself.
+    if declared.is_some_and(|n| n > limit.saturating_add(1024 * 1024)) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    Ok(())
+}
+
+pub fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+/// File names are kept for Content-Disposition, so they must be a plain name: no
+/// directories, no traversal, no control characters.
+pub fn clean_file_name(raw: &str) -> Result<String, FieldErrors> {
+    let name = raw.trim();
+    let bad = name.is_empty()
+        || name.len() > 255
+        || name.contains(['/', '\\'])
+        || name == "."
+        || name == ".."
+        || name.chars().any(|c| c.is_control());
+    if bad {
+        let mut fe = FieldErrors::default();
+        fe.add_arg(
+            "file",
+            "invalid_file_name",
+            Some(name.chars().take(80).collect::<String>()),
+        );
+        return Err(fe);
+    }
+    Ok(name.to_string())
+}
+
+async fn stage_field(state: &AppState, field: &mut Field<'_>, limit: u64) -> ApiResult<StagedBlob> {
+    let mut staged = state.catalog.files.stage(limit).await?;
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        staged.write(&chunk).await?;
+    }
+    Ok(staged)
+}
+
+/// Reads a whole multipart request: text fields into memory (bounded), the `file` field
+/// streamed into a staging file of at most `limit` bytes.
+pub async fn read_multipart(
+    state: &AppState,
+    req: Request,
+    limit: u64,
+) -> ApiResult<MultipartForm> {
+    check_content_length(req.headers(), limit)?;
+    let mut multipart = Multipart::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let mut form = MultipartForm {
+        fields: HashMap::new(),
+        file: None,
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        let name = field.name().unwrap_or("").to_string();
+        if let Some(file_name) = field.file_name().map(str::to_string) {
+            if name != "file" || form.file.is_some() {
+                return Err(ApiError::BadRequest(format!(
+                    "unexpected file field {name:?}: send one file as field \"file\""
+                )));
+            }
+            // Browsers send an empty part when no file was chosen.
+            if file_name.is_empty() {
+                while field.chunk().await.map_err(multipart_error)?.is_some() {}
+                continue;
+            }
+            let file_name = clean_file_name(&file_name).map_err(ApiError::Validation)?;
+            let staged = stage_field(state, &mut field, limit).await?;
+            form.file = Some(StagedUpload { staged, file_name });
+        } else {
+            let mut value = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                if value.len() + chunk.len() > MAX_TEXT_FIELD {
+                    return Err(ApiError::PayloadTooLarge(MAX_TEXT_FIELD as u64));
+                }
+                value.extend_from_slice(&chunk);
+            }
+            let value = String::from_utf8(value)
+                .map_err(|_| ApiError::BadRequest(format!("field {name:?} is not UTF-8")))?;
+            form.fields.insert(name, value);
+        }
+    }
+    Ok(form)
+}
+
+/// A committed upload with its detected format.
+pub struct StoredUpload {
+    pub file: NewFile,
+    pub format: Option<String>,
+    pub media_type: Option<String>,
+    /// Whether this content was new to the store (so it may be removed if the row fails).
+    pub new_blob: bool,
+}
+
+pub async fn commit_upload(state: &AppState, upload: StagedUpload) -> ApiResult<StoredUpload> {
+    let head = upload.staged.head(16 * 1024).await?;
+    let detected = detect::detect(&head, &upload.file_name);
+    let (sha256, size, new_blob) = state.catalog.files.commit(upload.staged).await?;
+    Ok(StoredUpload {
+        file: NewFile {
+            sha256,
+            size: size as i64,
+            file_name: upload.file_name,
+        },
+        format: detected.map(|f| f.code.to_string()),
+        media_type: detected.map(|f| f.media_type.to_string()),
+        new_blob,
+    })
+}
+
+/// Removes a just-stored blob when the catalog row that should point at it was not written.
+pub async fn discard_if_unused(state: &AppState, stored: &StoredUpload) {
+    if stored.new_blob
+        && matches!(
+            state.catalog.blob_in_use(&stored.file.sha256).await,
+            Ok(false)
+        )
+        && let Err(e) = state.catalog.files.delete(&stored.file.sha256).await
+    {
+        tracing::warn!(error = %e, sha256 = %stored.file.sha256, "could not remove orphaned upload");
+    }
+}

@@ -1,0 +1,214 @@
+//! One error type for the HTTP layer, mapped once to RFC 9457 problem responses.
+
+use std::collections::BTreeMap;
+
+use allmende_catalog::{CatalogError, UploadError};
+use allmende_core::FieldErrors;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::i18n;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict on {0}")]
+    Conflict(String),
+    #[error("payload too large")]
+    PayloadTooLarge(u64),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("validation failed")]
+    Validation(FieldErrors),
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable(u64),
+    #[error("too many requests")]
+    TooManyRequests,
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the problem kind, e.g. `/problems/validation-error`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Messages per field, for validation problems.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<BTreeMap<String, Vec<String>>>,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad-request",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not-found",
+            Self::MethodNotAllowed => "method-not-allowed",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge(_) => "payload-too-large",
+            Self::UnsupportedMediaType(_) => "unsupported-media-type",
+            Self::Validation(_) => "validation-error",
+            Self::RangeNotSatisfiable(_) => "range-not-satisfiable",
+            Self::TooManyRequests => "too-many-requests",
+            Self::Unavailable(_) => "service-unavailable",
+            Self::Internal(_) => "internal-error",
+        }
+    }
+
+    pub fn problem(&self, lang: &str) -> Problem {
+        let kind = self.kind();
+        let detail = match self {
+            Self::BadRequest(d) | Self::UnsupportedMediaType(d) => Some(d.clone()),
+            Self::Conflict(field) => {
+                Some(i18n::t_arg(lang, "problem.conflict_detail", Some(field)))
+            }
+            Self::PayloadTooLarge(limit) => Some(i18n::t_arg(
+                lang,
+                "problem.too_large_detail",
+                Some(&limit.to_string()),
+            )),
+            Self::RangeNotSatisfiable(size) => Some(format!("bytes */{size}")),
+            _ => None,
+        };
+        let errors = match self {
+            Self::Validation(fe) => Some(field_messages(lang, fe)),
+            Self::Conflict(field) => Some(BTreeMap::from([(
+                field.clone(),
+                vec![i18n::t(lang, "error.taken").to_string()],
+            )])),
+            _ => None,
+        };
+        Problem {
+            kind: format!("/problems/{kind}"),
+            title: i18n::t(lang, &format!("problem.{kind}")).to_string(),
+            status: self.status().as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+/// Field errors as translated messages.
+pub fn field_messages(lang: &str, fe: &FieldErrors) -> BTreeMap<String, Vec<String>> {
+    fe.0.iter()
+        .map(|(field, errs)| {
+            (
+                field.clone(),
+                errs.iter()
+                    .map(|e| i18n::t_arg(lang, &format!("error.{}", e.code), e.arg.as_deref()))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(msg) | Self::Unavailable(msg) = &self {
+            tracing::error!(error = %msg, "request failed");
+        }
+        let lang = i18n::current_lang();
+        let problem = self.problem(lang);
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut res = (self.status(), body).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        match &self {
+            Self::Unauthorized => {
+                res.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"allmende\""),
+                );
+            }
+            Self::RangeNotSatisfiable(size) => {
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    res.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+            }
+            Self::Unavailable(_) => {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
+        }
+        res
+    }
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(e: CatalogError) -> Self {
+        match e {
+            CatalogError::NotFound => Self::NotFound,
+            CatalogError::Conflict(field) => Self::Conflict(field),
+            CatalogError::Invalid(fe) => Self::Validation(fe),
+            CatalogError::Unavailable(m) => Self::Unavailable(m),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<UploadError> for ApiError {
+    fn from(e: UploadError) -> Self {
+        match e {
+            UploadError::TooLarge { limit } => Self::PayloadTooLarge(limit),
+            UploadError::Io(io) => Self::Internal(io.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for ApiError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<allmende_core::authz::Decision> for ApiError {
+    fn from(d: allmende_core::authz::Decision) -> Self {
+        match d {
+            allmende_core::authz::Decision::NotFound => Self::NotFound,
+            _ => Self::Forbidden,
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,70 @@
+//! Server-rendered pages: German by default, English on request, readable without
+//! JavaScript. Templates are embedded and can be overridden from a theme folder.
+
+mod forms;
+mod pages;
+mod publish;
+mod render;
+
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+pub use render::{PageCtx, TemplateError, Templates, html_errors};
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/datasets", get(pages::datasets))
+        .route(
+            "/datasets/new",
+            get(publish::new_dataset).post(publish::create_dataset),
+        )
+        .route("/dataset/{slug}", get(pages::dataset))
+        .route(
+            "/dataset/{slug}/edit",
+            get(publish::edit_dataset).post(publish::update_dataset),
+        )
+        .route(
+            "/dataset/{slug}/resources/new",
+            get(publish::new_resource)
+                .post(publish::create_resource)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/dataset/{slug}/visibility", post(publish::set_visibility))
+        .route("/dataset/{slug}/delete", post(publish::delete_dataset))
+        .route("/dataset/{slug}/restore", post(publish::restore_dataset))
+        .route("/dataset/{slug}/resource/{id}", get(pages::resource))
+        .route(
+            "/dataset/{slug}/resource/{id}/delete",
+            post(publish::delete_resource),
+        )
+        .route("/organizations", get(pages::organizations))
+        .route("/organization/{slug}", get(pages::organization))
+        .route("/login", get(publish::login_form).post(publish::login))
+        .route("/logout", post(publish::logout))
+        .route("/dashboard", get(publish::dashboard))
+        .route("/api", get(pages::api_docs))
+        .route("/impressum", get(pages::imprint))
+        .route("/imprint", get(pages::imprint))
+        .route("/datenschutz", get(pages::privacy))
+        .route("/privacy", get(pages::privacy))
+        .route("/about", get(pages::about))
+        .route("/ueber", get(pages::about))
+        .route("/sprache/{lang}", get(pages::switch_language))
+        .route("/static/{*path}", get(pages::static_file))
+        .fallback(pages::not_found)
+}
+
+/// Where a theme keeps its overrides.
+pub(crate) fn theme_path(theme: &Option<PathBuf>, sub: &str, name: &str) -> Option<PathBuf> {
+    let dir = theme.as_ref()?;
+    // Names come from our own routes, but stay inside the theme folder regardless.
+    if name.contains("..") || name.starts_with('/') || name.contains('\\') {
+        return None;
+    }
+    Some(dir.join(sub).join(name))
+}

@@ -1,0 +1,615 @@
+//! Publisher pages: login, dashboard, dataset and resource forms. Every POST checks the
+//! form's CSRF token; every change goes through the same `authz` rules as the API.
+
+use std::collections::BTreeMap;
+
+use allmende_catalog::{DatasetFilter, DatasetSort};
+use allmende_core::authz::{Action, Actor, read_scope};
+use allmende_core::validate::{DatasetInput, TemporalInput};
+use allmende_core::{Contact, Dataset, Role, Spatial, Visibility};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Deserialize;
+
+use super::PageCtx;
+use super::forms::{FormData, safe_next};
+use crate::api::{edit_action, require, visible_dataset};
+use crate::auth::{SESSION_COOKIE, client_ip, cookie, set_cookie};
+use crate::error::{ApiError, ApiResult, field_messages};
+use crate::state::AppState;
+
+/// Publisher pages need a login; anonymous visitors are sent to the login form.
+fn login_redirect(ctx: &PageCtx) -> Option<Response> {
+    if ctx.actor.is_authenticated() {
+        None
+    } else {
+        let next: String = url::form_urlencoded::byte_serialize(ctx.path.as_bytes()).collect();
+        Some(Redirect::to(&format!("/login?next={next}")).into_response())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<NextQuery>,
+) -> ApiResult<Response> {
+    ctx.render(
+        &state,
+        "login.html",
+        context! { next => safe_next(q.next.as_deref()), error => None::<String> },
+    )
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    connect: ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    form: FormData,
+) -> ApiResult<Response> {
+    let next = safe_next(form.get("next").as_deref());
+    let name = form.get("username").unwrap_or_default().trim().to_string();
+    let password = form.get("password").unwrap_or_default();
+    let render_error = |status: StatusCode, key: &str| {
+        ctx.render_status(
+            &state,
+            status,
+            "login.html",
+            context! { next => next.clone(), error => ctx.t(key), username => name.clone() },
+        )
+    };
+    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
+        return render_error(StatusCode::FORBIDDEN, "login.csrf");
+    }
+    let ip = client_ip(&headers, Some(&connect), state.settings.trust_proxy);
+    let key_user = format!("{ip}|{}", name.to_lowercase());
+    let key_ip = format!("{ip}|*");
+    let max = state.settings.login_max_failures;
+    // A looser per-address limit also stops guessing across many user names.
+    if state.login_limiter.is_blocked(&key_user, max)
+        || state.login_limiter.is_blocked(&key_ip, max * 4)
+    {
+        return render_error(StatusCode::TOO_MANY_REQUESTS, "login.rate_limited");
+    }
+    let Some(user) = state.catalog.verify_login(&name, &password).await? else {
+        state.login_limiter.record_failure(&key_user);
+        state.login_limiter.record_failure(&key_ip);
+        tracing::info!(user = %name, %ip, "failed login");
+        return render_error(StatusCode::UNAUTHORIZED, "login.failed");
+    };
+    state.login_limiter.clear(&key_user);
+    let ttl = chrono::Duration::hours(state.settings.session_ttl_hours);
+    let secret = state.catalog.create_session(user.id, ttl).await?;
+    let mut res = Redirect::to(&next).into_response();
+    let cookie = set_cookie(
+        SESSION_COOKIE,
+        &secret,
+        Some(ttl.num_seconds()),
+        state.settings.secure_cookies(),
+        true,
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    tracing::info!(user = %user.name, "login");
+    Ok(res)
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    form: FormData,
+) -> ApiResult<Response> {
+    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
+        return Err(ApiError::Forbidden);
+    }
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        state.catalog.delete_session(secret).await?;
+    }
+    let mut res = Redirect::to("/").into_response();
+    let clear = set_cookie(
+        SESSION_COOKIE,
+        "",
+        Some(0),
+        state.settings.secure_cookies(),
+        true,
+    );
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// Organizations in which the actor may create datasets.
+async fn publishable_orgs(
+    state: &AppState,
+    actor: &Actor,
+) -> ApiResult<Vec<allmende_core::Organization>> {
+    let all = state
+        .catalog
+        .organizations(&read_scope(actor), 1, 100)
+        .await?;
+    Ok(all
+        .items
+        .into_iter()
+        .filter(|o| {
+            allmende_core::authz::decide(actor, Action::CreateDataset { org: o.id }).allowed()
+        })
+        .collect())
+}
+
+pub async fn dashboard(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Response> {
+    if let Some(r) = login_redirect(&ctx) {
+        return Ok(r);
+    }
+    let orgs = publishable_orgs(&state, &ctx.actor).await?;
+    let mine: Vec<uuid::Uuid> = if ctx.actor.sysadmin {
+        orgs.iter().map(|o| o.id).collect()
+    } else {
+        ctx.actor.roles.keys().copied().collect()
+    };
+    let mut datasets = Vec::new();
+    for org in state
+        .catalog
+        .organizations(&read_scope(&ctx.actor), 1, 100)
+        .await?
+        .items
+    {
+        if !mine.contains(&org.id) {
+            continue;
+        }
+        let filter = DatasetFilter {
+            organization: Some(org.slug.clone()),
+            ..DatasetFilter::new(read_scope(&ctx.actor))
+        };
+        datasets.extend(
+            state
+                .catalog
+                .datasets(&filter, DatasetSort::Modified, 1, 100)
+                .await?
+                .items,
+        );
+    }
+    let editable: Vec<uuid::Uuid> = mine
+        .iter()
+        .copied()
+        .filter(|o| ctx.actor.sysadmin || ctx.actor.role_in(*o).is_some_and(|r| r >= Role::Editor))
+        .collect();
+    let trash = state
+        .catalog
+        .datasets(
+            &DatasetFilter {
+                deleted_in: Some(editable),
+                ..DatasetFilter::new(read_scope(&ctx.actor))
+            },
+            DatasetSort::Modified,
+            1,
+            100,
+        )
+        .await?;
+    ctx.render(
+        &state,
+        "dashboard.html",
+        context! { datasets, trash => trash.items, orgs },
+    )
+}
+
+/// Form values as the form shows them (strings), from a dataset or from a submitted form.
+fn form_values(ds: Option<&Dataset>) -> BTreeMap<&'static str, String> {
+    let mut v = BTreeMap::new();
+    if let Some(d) = ds {
+        let date = |d: Option<chrono::NaiveDate>| {
+            d.map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default()
+        };
+        v.insert("slug", d.slug.clone());
+        v.insert("title", d.title.clone());
+        v.insert("description", d.description.clone());
+        v.insert("keywords", d.keywords.join(", "));
+        v.insert("license", d.license.clone());
+        v.insert("organization", d.organization.clone());
+        v.insert("contact_name", d.contact.name.clone().unwrap_or_default());
+        v.insert("contact_email", d.contact.email.clone().unwrap_or_default());
+        v.insert(
+            "maintainer_name",
+            d.maintainer.name.clone().unwrap_or_default(),
+        );
+        v.insert(
+            "maintainer_email",
+            d.maintainer.email.clone().unwrap_or_default(),
+        );
+        v.insert("issued", date(d.issued));
+        v.insert("modified", date(d.modified));
+        v.insert("temporal_start", date(d.temporal.start));
+        v.insert("temporal_end", date(d.temporal.end));
+        v.insert("spatial_name", d.spatial.name.clone().unwrap_or_default());
+        v.insert("spatial_ags", d.spatial.ags.clone().unwrap_or_default());
+        v.insert("frequency", d.frequency.clone().unwrap_or_default());
+        v.insert("landing_page", d.landing_page.clone().unwrap_or_default());
+        v.insert("version", d.version.clone().unwrap_or_default());
+        v.insert("visibility", d.visibility.as_str().to_string());
+    } else {
+        v.insert("license", "dl-by-de/2.0".into());
+        v.insert("visibility", "draft".into());
+    }
+    v
+}
+
+fn input_from_form(form: &FormData) -> DatasetInput {
+    let opt = |k: &str| form.nonempty(k);
+    let contact = |prefix: &str| Contact {
+        name: opt(&format!("{prefix}_name")),
+        email: opt(&format!("{prefix}_email")),
+    };
+    DatasetInput {
+        slug: opt("slug"),
+        title: form.get("title"),
+        description: form.get("description"),
+        keywords: Some(
+            form.get("keywords")
+                .unwrap_or_default()
+                .split([',', ';'])
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty())
+                .collect(),
+        ),
+        themes: Some(form.all("themes")),
+        license: opt("license"),
+        organization: opt("organization"),
+        contact: Some(contact("contact")),
+        maintainer: Some(contact("maintainer")),
+        issued: opt("issued"),
+        modified: opt("modified"),
+        temporal: Some(TemporalInput {
+            start: opt("temporal_start"),
+            end: opt("temporal_end"),
+        }),
+        spatial: Some(Spatial {
+            name: opt("spatial_name"),
+            ags: opt("spatial_ags"),
+            bbox: None,
+        }),
+        frequency: opt("frequency"),
+        languages: None,
+        landing_page: opt("landing_page"),
+        version: opt("version"),
+        visibility: opt("visibility"),
+        extras: None,
+    }
+}
+
+async fn render_dataset_form(
+    state: &AppState,
+    ctx: &PageCtx,
+    status: StatusCode,
+    existing: Option<&Dataset>,
+    values: BTreeMap<&'static str, String>,
+    themes: Vec<String>,
+    errors: BTreeMap<String, Vec<String>>,
+) -> ApiResult<Response> {
+    let orgs = publishable_orgs(state, &ctx.actor).await?;
+    ctx.render_status(
+        state,
+        status,
+        "dataset_form.html",
+        context! { existing, values, selected_themes => themes, errors, orgs },
+    )
+}
+
+pub async fn new_dataset(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Response> {
+    if let Some(r) = login_redirect(&ctx) {
+        return Ok(r);
+    }
+    let mut values = form_values(None);
+    if let Some(org) = publishable_orgs(&state, &ctx.actor).await?.first() {
+        values.insert("organization", org.slug.clone());
+    }
+    render_dataset_form(
+        &state,
+        &ctx,
+        StatusCode::OK,
+        None,
+        values,
+        vec![],
+        BTreeMap::new(),
+    )
+    .await
+}
+
+fn submitted_values(form: &FormData) -> BTreeMap<&'static str, String> {
+    let keys = [
+        "slug",
+        "title",
+        "description",
+        "keywords",
+        "license",
+        "organization",
+        "contact_name",
+        "contact_email",
+        "maintainer_name",
+        "maintainer_email",
+        "issued",
+        "modified",
+        "temporal_start",
+        "temporal_end",
+        "spatial_name",
+        "spatial_ags",
+        "frequency",
+        "landing_page",
+        "version",
+        "visibility",
+    ];
+    keys.into_iter()
+        .map(|k| (k, form.get(k).unwrap_or_default()))
+        .collect()
+}
+
+/// Maps API field names (`contact.email`) to form field names (`contact_email`).
+fn form_errors(lang: &str, e: &ApiError) -> Option<BTreeMap<String, Vec<String>>> {
+    let map = match e {
+        ApiError::Validation(fe) => field_messages(lang, fe),
+        ApiError::Conflict(field) => BTreeMap::from([(
+            field.clone(),
+            vec![crate::i18n::t(lang, "error.taken").to_string()],
+        )]),
+        _ => return None,
+    };
+    Some(
+        map.into_iter()
+            .map(|(k, v)| (k.replace('.', "_"), v))
+            .collect(),
+    )
+}
+
+pub async fn create_dataset(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    form: FormData,
+) -> ApiResult<Response> {
+    if let Some(r) = login_redirect(&ctx) {
+        return Ok(r);
+    }
+    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
+        return Err(ApiError::Forbidden);
+    }
+    let input = input_from_form(&form);
+    let result = match crate::api::prepare_dataset(&state, &ctx.actor, input).await {
+        Ok((fields, org)) => state
+            .catalog
+            .create_dataset(&fields, org)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(ds) => Ok(Redirect::to(&format!("/dataset/{}", ds.slug)).into_response()),
+        Err(e) => match form_errors(ctx.lang, &e) {
+            Some(errors) => {
+                render_dataset_form(
+                    &state,
+                    &ctx,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    submitted_values(&form),
+                    form.all("themes"),
+                    errors,
+                )
+                .await
+            }
+            None => Err(e),
+        },
+    }
+}
+
+async fn editable(state: &AppState, ctx: &PageCtx, slug: &str) -> ApiResult<Dataset> {
+    let ds = visible_dataset(state, &ctx.actor, slug).await?;
+    require(&ctx.actor, edit_action(&ds))?;
+    Ok(ds)
+}
+
+pub async fn edit_dataset(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(slug): Path<String>,
+) -> ApiResult<Response> {
+    if let Some(r) = login_redirect(&ctx) {
+        return Ok(r);
+    }
+    let ds = editable(&state, &ctx, &slug).await?;
+    let themes = ds.themes.clone();
+    render_dataset_form(
+        &state,
+        &ctx,
+        StatusCode::OK,
+        Some(&ds),
+        form_values(Some(&ds)),
+        themes,
+        BTreeMap::new(),
+    )
+    .await
+}
+
+pub async fn update_dataset(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> ApiResult<Response> {
+    if let Some(r) = login_redirect(&ctx) {
+        return Ok(r);
+    }
+    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
+        return Err(ApiError::Forbidden);
+    }
+    let ds = editable(&state, &ctx, &slug).await?;
+    let mut input = input_from_form(&form);
+    // The form does not show every field; keep what it cannot edit.
+    input.languages = Some(ds.languages.clone());
+    input.extras = Some(ds.extras.clone());
+    input.spatial = input.spatial.map(|s| Spatial {
+        bbox: ds.spatial.bbox,
+        ..s
+    });
+    let result = match crate::api::prepare_dataset(&state, &ctx.actor, input).await {
+        Ok((fields, org)) => state
+            .catalog
+            .update_dataset(ds.id, &fields, org)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(updated) => Ok(Redirect::to(&format!("/dataset/{}", updated.slug)).into_response()),
+        Err(e) => match form_errors(ctx.lang, &e) {
+            Some(errors) => {
+                render_dataset_form(
+                    &state,
+                    &ctx,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(&ds),
+                    submitted_values(&form),
+                    form.all("themes"),
+                    errors,
+                )
+                .await
+            }
+            None => Err(e),
+        },
+    }
+}
+
+pub async fn set_visibility(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> ApiResult<Response> {
+    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
+        return Err(ApiError::Forbidden);
+    }
+    let ds = editable(&state, &ctx, &slug).await?;
+    let visibility = form
+        .get("visibility")
+        .as_deref()
+        .and_then(Visibility::parse)
+        .ok_or_else(|| ApiError::BadRequest("visibility".into()))?;
+    let mut input = DatasetInput::from(&ds);
+    input.visibility = Some(visibility.as_str().to_string());
+    let fields = input.validate().map_err(ApiError::Validation)?;
+    state
+        .catalog
+        .update_dataset(ds.id, &fields, ds.organization_id)
+        .await?;
+    Ok(Redirect::to(&format!("/dataset/{}", ds.slug)).into_response())
+}
+
+pub async fn delete_dataset(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> ApiResult<Response> {
+    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
+        return Err(ApiError::Forbidden);
+    }
+    let ds = editable(&state, &ctx, &slug).await?;
+    state.catalog.set_dataset_deleted(ds.id, true).await?;
+    Ok(Redirect::to("/dashboard").into_response())
+}
+
+pub async fn restore_dataset(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> ApiResult<Response> {
+    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
+        return Err(ApiError::Forbidden);
+    }
+    let ds = editable(&state, &ctx, &slug).await?;
+    state.catalog.set_dataset_deleted(ds.id, false).await?;
+    Ok(Redirect::to(&format!("/dataset/{}", ds.slug)).into_response())
+}
+
+pub async fn new_resource(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(slug): Path<String>,
+) -> ApiResult<Response> {
+    if let Some(r) = login_redirect(&ctx) {
+        return Ok(r);
+    }
+    let ds = editable(&state, &ctx, &slug).await?;
+    ctx.render(
+        &state,
+        "resource_form.html",
+        context! { ds, errors => BTreeMap::<String, Vec<String>>::new(), values => BTreeMap::<String, String>::new(),
+            max_upload => state.settings.max_upload_bytes as i64 },
+    )
+}
+
+pub async fn create_resource(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(slug): Path<String>,
+    req: Request,
+) -> ApiResult<Response> {
+    if let Some(r) = login_redirect(&ctx) {
+        return Ok(r);
+    }
+    let ds = editable(&state, &ctx, &slug).await?;
+    if !crate::api::upload_is_multipart(req.headers()) {
+        return Err(ApiError::UnsupportedMediaType(
+            "expected multipart/form-data".into(),
+        ));
+    }
+    let form = crate::api::read_multipart(&state, req, state.settings.max_upload_bytes).await?;
+    if !ctx.csrf_ok(form.text("csrf").as_deref()) {
+        // The staged file is dropped (and removed) with the form.
+        return Err(ApiError::Forbidden);
+    }
+    let values: BTreeMap<String, String> = form
+        .fields
+        .clone()
+        .into_iter()
+        .filter(|(k, _)| k != "csrf")
+        .collect();
+    match crate::api::create_from_form(&state, &ds, form).await {
+        Ok(res) => Ok(Redirect::to(&format!("/dataset/{}/resource/{}", ds.slug, res.id)).into_response()),
+        Err(e) => match form_errors(ctx.lang, &e) {
+            Some(errors) => ctx.render_status(
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "resource_form.html",
+                context! { ds, errors, values, max_upload => state.settings.max_upload_bytes as i64 },
+            ),
+            None => Err(e),
+        },
+    }
+}
+
+pub async fn delete_resource(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((slug, id)): Path<(String, String)>,
+    form: FormData,
+) -> ApiResult<Response> {
+    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
+        return Err(ApiError::Forbidden);
+    }
+    let ds = editable(&state, &ctx, &slug).await?;
+    let (res, owner) = crate::api::visible_resource(&state, &ctx.actor, &id).await?;
+    if owner.id != ds.id {
+        return Err(ApiError::NotFound);
+    }
+    state.catalog.delete_resource(res.id, ds.id).await?;
+    Ok(Redirect::to(&format!("/dataset/{}", ds.slug)).into_response())
+}

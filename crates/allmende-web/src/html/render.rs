@@ -1,0 +1,340 @@
+//! Template environment, the per-request page context, and error pages.
+
+use std::path::PathBuf;
+
+use allmende_core::authz::Actor;
+use allmende_core::vocab;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::value::Value;
+use minijinja::{Environment, context};
+
+use crate::auth::{CSRF_COOKIE, CurrentActor, cookie, set_cookie};
+use crate::error::ApiError;
+use crate::i18n;
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+#[error("template: {0}")]
+pub struct TemplateError(pub String);
+
+const EMBEDDED: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("macros.html", include_str!("../../templates/macros.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    (
+        "datasets.html",
+        include_str!("../../templates/datasets.html"),
+    ),
+    ("dataset.html", include_str!("../../templates/dataset.html")),
+    (
+        "resource.html",
+        include_str!("../../templates/resource.html"),
+    ),
+    (
+        "organizations.html",
+        include_str!("../../templates/organizations.html"),
+    ),
+    (
+        "organization.html",
+        include_str!("../../templates/organization.html"),
+    ),
+    ("login.html", include_str!("../../templates/login.html")),
+    ("page.html", include_str!("../../templates/page.html")),
+    ("api.html", include_str!("../../templates/api.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    (
+        "dataset_form.html",
+        include_str!("../../templates/dataset_form.html"),
+    ),
+    (
+        "resource_form.html",
+        include_str!("../../templates/resource_form.html"),
+    ),
+    (
+        "dashboard.html",
+        include_str!("../../templates/dashboard.html"),
+    ),
+];
+
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+fn lang_of(state: &minijinja::State) -> &'static str {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(i18n::supported))
+        .unwrap_or(i18n::DEFAULT_LANG)
+}
+
+/// `1234567` → `1,2 MB` (German) / `1.2 MB` (English).
+pub fn human_size(bytes: i64, lang: &str) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < units.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    let s = if u == 0 {
+        format!("{bytes}")
+    } else {
+        format!("{v:.1}")
+    };
+    let s = if lang == "de" { s.replace('.', ",") } else { s };
+    format!("{s} {}", units[u])
+}
+
+impl Templates {
+    pub fn new(theme: Option<PathBuf>) -> Result<Self, TemplateError> {
+        let mut env = Environment::new();
+        env.set_loader(move |name| {
+            if let Some(path) = super::theme_path(&theme, "templates", name)
+                && path.is_file()
+            {
+                return std::fs::read_to_string(&path).map(Some).map_err(|e| {
+                    minijinja::Error::new(minijinja::ErrorKind::TemplateNotFound, e.to_string())
+                });
+            }
+            Ok(EMBEDDED
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, src)| (*src).to_string()))
+        });
+        env.add_function("t", |state: &minijinja::State, key: &str| -> String {
+            i18n::t(lang_of(state), key).to_string()
+        });
+        env.add_function(
+            "theme_label",
+            |state: &minijinja::State, code: &str| -> String {
+                vocab::theme(code)
+                    .map_or_else(|| code.to_string(), |t| t.label(lang_of(state)).to_string())
+            },
+        );
+        env.add_function(
+            "frequency_label",
+            |state: &minijinja::State, code: &str| -> String {
+                vocab::frequency(code)
+                    .map_or_else(|| code.to_string(), |t| t.label(lang_of(state)).to_string())
+            },
+        );
+        env.add_function(
+            "language_label",
+            |state: &minijinja::State, code: &str| -> String {
+                vocab::language(code)
+                    .map_or_else(|| code.to_string(), |t| t.label(lang_of(state)).to_string())
+            },
+        );
+        env.add_function(
+            "org_type_label",
+            |state: &minijinja::State, code: &str| -> String {
+                vocab::org_type(code).map_or_else(
+                    || code.to_string(),
+                    |t| {
+                        if lang_of(state) == "en" {
+                            t.label_en
+                        } else {
+                            t.label_de
+                        }
+                        .to_string()
+                    },
+                )
+            },
+        );
+        env.add_function("license", |id: &str| -> Value {
+            vocab::license(id).map_or(Value::UNDEFINED, Value::from_serialize)
+        });
+        env.add_function("format_label", |code: &str| -> String {
+            vocab::file_type(code).map_or_else(|| code.to_string(), |t| t.label.to_string())
+        });
+        env.add_filter("markdown", |s: &str| -> Value {
+            Value::from_safe_string(crate::markdown::render(s))
+        });
+        env.add_filter("teaser", |s: &str, n: Option<usize>| -> String {
+            crate::markdown::teaser(s, n.unwrap_or(220))
+        });
+        env.add_filter("filesize", |state: &minijinja::State, n: i64| -> String {
+            human_size(n, lang_of(state))
+        });
+        env.add_filter("date", |state: &minijinja::State, s: &str| -> String {
+            // Accepts dates and RFC 3339 timestamps; shows what the reader is used to.
+            let day = s.get(..10).unwrap_or(s);
+            match chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+                Ok(d) if lang_of(state) == "de" => d.format("%d.%m.%Y").to_string(),
+                Ok(d) => d.format("%Y-%m-%d").to_string(),
+                Err(_) => s.to_string(),
+            }
+        });
+        env.add_filter("urlencode_component", |s: &str| -> String {
+            url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+        });
+        env.add_global("themes", Value::from_serialize(vocab::THEMES));
+        env.add_global("licenses", Value::from_serialize(vocab::LICENSES));
+        env.add_global("frequencies", Value::from_serialize(vocab::FREQUENCIES));
+        env.add_global("languages", Value::from_serialize(vocab::LANGUAGES));
+        env.add_global("file_types", Value::from_serialize(vocab::FILE_TYPES));
+        // Parse every built-in template once so a broken one fails at start, not on a request.
+        for (name, _) in EMBEDDED {
+            env.get_template(name)
+                .map_err(|e| TemplateError(format!("{name}: {e:#}")))?;
+        }
+        Ok(Self { env })
+    }
+
+    pub fn render(&self, name: &str, ctx: Value) -> Result<String, ApiError> {
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| ApiError::Internal(format!("template {name}: {e:#}")))
+    }
+}
+
+/// What every page needs: language, caller, CSRF token, current path.
+pub struct PageCtx {
+    pub lang: &'static str,
+    pub actor: Actor,
+    pub csrf: String,
+    new_csrf: bool,
+    pub path: String,
+    pub query: String,
+}
+
+impl FromRequestParts<AppState> for PageCtx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        // Pages check the CSRF token of their forms themselves, so a session may write here.
+        let actor = CurrentActor::resolve(state, parts, true).await?;
+        let existing = cookie(&parts.headers, CSRF_COOKIE)
+            .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()));
+        let (csrf, new_csrf) = match existing {
+            Some(c) => (c.to_string(), false),
+            None => (allmende_catalog::credentials::new_secret(""), true),
+        };
+        Ok(Self {
+            lang: i18n::current_lang(),
+            actor,
+            csrf,
+            new_csrf,
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().unwrap_or("").to_string(),
+        })
+    }
+}
+
+impl PageCtx {
+    pub fn t(&self, key: &str) -> String {
+        i18n::t(self.lang, key).to_string()
+    }
+
+    /// Renders `template` with the page basics plus `extra`.
+    pub fn render(
+        &self,
+        state: &AppState,
+        template: &str,
+        extra: Value,
+    ) -> Result<Response, ApiError> {
+        self.render_status(state, StatusCode::OK, template, extra)
+    }
+
+    pub fn render_status(
+        &self,
+        state: &AppState,
+        status: StatusCode,
+        template: &str,
+        extra: Value,
+    ) -> Result<Response, ApiError> {
+        let base = context! {
+            lang => self.lang,
+            other_lang => if self.lang == "de" { "en" } else { "de" },
+            site_title => state.settings.site_title.clone(),
+            public_url => state.settings.public_url.clone(),
+            user => self.actor.user_name.clone(),
+            sysadmin => self.actor.sysadmin,
+            is_publisher => self.actor.sysadmin || !self.actor.roles.is_empty(),
+            csrf => self.csrf.clone(),
+            path => self.path.clone(),
+            current_url => if self.query.is_empty() { self.path.clone() } else { format!("{}?{}", self.path, self.query) },
+        };
+        let html = state
+            .templates
+            .render(template, context! { ..base, ..extra })?;
+        let mut res = (status, Html(html)).into_response();
+        self.attach_cookie(state, &mut res);
+        Ok(res)
+    }
+
+    pub fn attach_cookie(&self, state: &AppState, res: &mut Response) {
+        if self.new_csrf
+            && let Ok(v) = HeaderValue::from_str(&set_cookie(
+                CSRF_COOKIE,
+                &self.csrf,
+                None,
+                state.settings.secure_cookies(),
+                true,
+            ))
+        {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+
+    /// Whether a submitted form carries this browser's CSRF token.
+    pub fn csrf_ok(&self, submitted: Option<&str>) -> bool {
+        !self.new_csrf && submitted.is_some_and(|s| crate::auth::same_secret(s, &self.csrf))
+    }
+}
+
+/// Turns problem responses of page routes into HTML error pages.
+pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if path.starts_with("/api/") || path == "/healthz" || path == "/readyz" {
+        return next.run(req).await;
+    }
+    let res = next.run(req).await;
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !is_problem {
+        return res;
+    }
+    let status = res.status();
+    let lang = i18n::current_lang();
+    let key = match status.as_u16() {
+        401 | 403 => "error.page.forbidden",
+        404 => "error.page.not_found",
+        413 => "error.page.too_large",
+        429 => "error.page.too_many",
+        503 => "error.page.unavailable",
+        400..=499 => "error.page.bad_request",
+        _ => "error.page.internal",
+    };
+    let ctx = context! {
+        lang => lang,
+        other_lang => if lang == "de" { "en" } else { "de" },
+        site_title => state.settings.site_title.clone(),
+        status => status.as_u16(),
+        message_key => key,
+        path => path,
+        current_url => path,
+    };
+    match state.templates.render("error.html", ctx) {
+        Ok(html) => {
+            let mut out = (status, Html(html)).into_response();
+            for (k, v) in res.headers() {
+                if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+                    out.headers_mut().append(k, v.clone());
+                }
+            }
+            out
+        }
+        Err(_) => res,
+    }
+}

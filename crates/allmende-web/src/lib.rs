@@ -1,0 +1,74 @@
+//! Allmende's web server: the JSON API (`/api/v1`), the server-rendered German/English UI,
+//! health endpoints and the middleware around them.
+
+pub mod api;
+pub mod auth;
+pub mod detect;
+pub mod error;
+pub mod html;
+pub mod i18n;
+pub mod markdown;
+mod middleware;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use allmende_catalog::Catalog;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+pub use state::{AppState, Settings};
+
+pub fn app_state(catalog: Catalog, settings: Settings) -> Result<AppState, html::TemplateError> {
+    let templates = html::Templates::new(settings.theme_dir.clone())?;
+    let openapi = api::openapi(&settings.public_url);
+    Ok(AppState {
+        catalog,
+        login_limiter: Arc::new(auth::RateLimiter::new(Duration::from_secs(
+            settings.login_window_secs,
+        ))),
+        settings: Arc::new(settings),
+        templates: Arc::new(templates),
+        openapi: Arc::new(openapi),
+    })
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .nest("/api/v1", api::router())
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .merge(html::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            html::html_errors,
+        ))
+        .layer(axum::middleware::from_fn(middleware::language))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(middleware::trace_layers())
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.catalog.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

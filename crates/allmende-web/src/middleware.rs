@@ -1,0 +1,106 @@
+//! Cross-cutting request handling: request ids and tracing, security headers, and the
+//! request language.
+
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use tower::ServiceBuilder;
+use tower::layer::util::{Identity, Stack};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{LANG_COOKIE, cookie};
+use crate::i18n;
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+type TraceStack = Stack<
+    PropagateRequestIdLayer,
+    Stack<
+        TraceLayer<
+            tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+            fn(&Request) -> tracing::Span,
+        >,
+        Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>,
+    >,
+>;
+
+fn make_span(req: &Request) -> tracing::Span {
+    let id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+}
+
+/// Assigns every request an id (or keeps the caller's), logs it with the request, and
+/// returns it in the response.
+pub fn trace_layers() -> ServiceBuilder<TraceStack> {
+    ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(
+            X_REQUEST_ID.clone(),
+            MakeRequestUuid,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(make_span as fn(&Request) -> tracing::Span),
+        )
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
+}
+
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: HeaderName, v: &'static str| {
+        h.entry(k).or_insert(HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    );
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(
+        h,
+        header::REFERRER_POLICY,
+        "strict-origin-when-cross-origin",
+    );
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(
+        h,
+        HeaderName::from_static("permissions-policy"),
+        "geolocation=(), camera=(), microphone=()",
+    );
+    res
+}
+
+/// The request language: `?lang=`, then the language cookie, then `Accept-Language`.
+pub fn request_lang(req: &Request) -> &'static str {
+    if let Some(q) = req.uri().query()
+        && let Some(l) = q
+            .split('&')
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| *k == "lang")
+            .and_then(|(_, v)| i18n::supported(v))
+    {
+        return l;
+    }
+    if let Some(l) = cookie(req.headers(), LANG_COOKIE).and_then(i18n::supported) {
+        return l;
+    }
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(i18n::negotiate)
+        .unwrap_or(i18n::DEFAULT_LANG)
+}
+
+pub async fn language(req: Request, next: Next) -> Response {
+    let lang = request_lang(&req);
+    let mut res = i18n::REQUEST_LANG.scope(lang, next.run(req)).await;
+    res.headers_mut()
+        .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang));
+    res
+}

@@ -1,0 +1,54 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use allmende_catalog::Catalog;
+
+use crate::auth::RateLimiter;
+use crate::html::Templates;
+
+/// Web-facing settings (the binary loads them from `allmende.toml` and `ALLMENDE_*`).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Absolute base URL, e.g. `https://daten.aalen.de`.
+    pub public_url: String,
+    pub site_title: String,
+    pub max_upload_bytes: u64,
+    /// Folder with `templates/`, `static/` and `pages/` that override the built-in ones.
+    pub theme_dir: Option<PathBuf>,
+    pub session_ttl_hours: i64,
+    /// Failed logins allowed per client and user name within the window.
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    /// Honour `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub trust_proxy: bool,
+}
+
+impl Settings {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            site_title: "Allmende – Offene Daten Aalen und Heidenheim".into(),
+            max_upload_bytes: 2 * 1024 * 1024 * 1024,
+            theme_dir: None,
+            session_ttl_hours: 12,
+            login_max_failures: 5,
+            login_window_secs: 900,
+            trust_proxy: false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub catalog: Catalog,
+    pub settings: Arc<Settings>,
+    pub templates: Arc<Templates>,
+    pub login_limiter: Arc<RateLimiter>,
+    pub openapi: Arc<utoipa::openapi::OpenApi>,
+}

@@ -1,0 +1,161 @@
+//! Configuration: defaults, then `allmende.toml` (in the data dir or `--config`), then
+//! `ALLMENDE_*` environment variables, then command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: String,
+    /// Absolute base URL the portal is reached at; default `http://{bind}`.
+    pub public_url: String,
+    /// Catalog database; default `sqlite://{data_dir}/catalog.db`.
+    pub database_url: String,
+    pub db_max_connections: u32,
+    pub site_title: String,
+    pub max_upload_bytes: u64,
+    /// Folder with `templates/`, `static/`, `pages/` overriding the built-in look.
+    pub theme_dir: String,
+    pub session_ttl_hours: i64,
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    pub trust_proxy: bool,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// A `tracing` filter, e.g. `info` or `allmende_web=debug,info`.
+    pub log_level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let web = allmende_web::Settings::default();
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            public_url: String::new(),
+            database_url: String::new(),
+            db_max_connections: 8,
+            site_title: web.site_title,
+            max_upload_bytes: web.max_upload_bytes,
+            theme_dir: String::new(),
+            session_ttl_hours: web.session_ttl_hours,
+            login_max_failures: web.login_max_failures,
+            login_window_secs: web.login_window_secs,
+            trust_proxy: web.trust_proxy,
+            log_format: "text".into(),
+            log_level: "info".into(),
+        }
+    }
+}
+
+/// Overlays `ALLMENDE_<KEY>` variables onto a TOML table, parsed as the key's own type.
+fn apply_env(table: &mut toml::Table, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    for (key, value) in table.iter_mut() {
+        let var = format!("ALLMENDE_{}", key.to_ascii_uppercase());
+        let Some(raw) = env(&var) else { continue };
+        *value = match value {
+            toml::Value::Integer(_) => toml::Value::Integer(
+                raw.trim()
+                    .parse()
+                    .with_context(|| format!("{var} must be an integer, got {raw:?}"))?,
+            ),
+            toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                other => bail!("{var} must be true or false, got {other:?}"),
+            }),
+            _ => toml::Value::String(raw),
+        };
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Loads the configuration for a data directory.
+    pub fn load(data_dir: &Path, explicit: Option<&Path>) -> anyhow::Result<Self> {
+        let path = match explicit {
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(data_dir.join("allmende.toml")).filter(|p| p.is_file()),
+        };
+        let mut table = toml::Table::try_from(Config::default())?;
+        if let Some(path) = &path {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let file: toml::Table =
+                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+            for (k, v) in file {
+                if !table.contains_key(&k) {
+                    bail!(
+                        "{}: unknown setting `{k}` (see docs/configuration.md)",
+                        path.display()
+                    );
+                }
+                table.insert(k, v);
+            }
+        }
+        apply_env(&mut table, |k| std::env::var(k).ok())?;
+        let mut config: Config = table.try_into().context("invalid configuration")?;
+        if config.database_url.is_empty() {
+            config.database_url = allmende_catalog::Db::sqlite_url(&data_dir.join("catalog.db"));
+        }
+        Ok(config)
+    }
+
+    pub fn web_settings(&self) -> allmende_web::Settings {
+        let public_url = if self.public_url.is_empty() {
+            format!("http://{}", self.bind)
+        } else {
+            self.public_url.trim_end_matches('/').to_string()
+        };
+        allmende_web::Settings {
+            public_url,
+            site_title: self.site_title.clone(),
+            max_upload_bytes: self.max_upload_bytes,
+            theme_dir: Some(PathBuf::from(&self.theme_dir)).filter(|p| !p.as_os_str().is_empty()),
+            session_ttl_hours: self.session_ttl_hours,
+            login_max_failures: self.login_max_failures,
+            login_window_secs: self.login_window_secs,
+            trust_proxy: self.trust_proxy,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_keep_types() {
+        let mut table = toml::Table::try_from(Config::default()).unwrap();
+        apply_env(&mut table, |k| match k {
+            "ALLMENDE_MAX_UPLOAD_BYTES" => Some("1024".into()),
+            "ALLMENDE_TRUST_PROXY" => Some("yes".into()),
+            "ALLMENDE_SITE_TITLE" => Some("Daten Heidenheim".into()),
+            _ => None,
+        })
+        .unwrap();
+        let c: Config = table.try_into().unwrap();
+        assert_eq!(c.max_upload_bytes, 1024);
+        assert!(c.trust_proxy);
+        assert_eq!(c.site_title, "Daten Heidenheim");
+
+        let mut table = toml::Table::try_from(Config::default()).unwrap();
+        assert!(
+            apply_env(&mut table, |k| (k == "ALLMENDE_LOGIN_MAX_FAILURES")
+                .then(|| "viele".into()))
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn unknown_keys_in_file_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("allmende.toml"), "bnd = \"0.0.0.0:80\"\n").unwrap();
+        assert!(Config::load(dir.path(), None).is_err());
+        std::fs::write(dir.path().join("allmende.toml"), "bind = \"0.0.0.0:80\"\n").unwrap();
+        assert_eq!(Config::load(dir.path(), None).unwrap().bind, "0.0.0.0:80");
+    }
+}

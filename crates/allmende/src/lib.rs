@@ -1,0 +1,130 @@
+//! The `allmende` binary's library half: configuration, opening the catalog, running the
+//! server, demo data and the maintenance commands. `main.rs` only parses the command line.
+
+pub mod config;
+pub mod demo;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use allmende_catalog::{Catalog, Db, DbOptions, LocalStore};
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+
+/// Opens (and migrates) the catalog of a data directory.
+pub async fn open_catalog(config: &Config, data_dir: &Path) -> anyhow::Result<Catalog> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    let db = Db::connect(
+        &config.database_url,
+        &DbOptions {
+            max_connections: config.db_max_connections,
+            ..DbOptions::default()
+        },
+    )
+    .await
+    .context("connecting to the catalog database")?;
+    db.migrate()
+        .await
+        .context("migrating the catalog database")?;
+    let files = LocalStore::open(data_dir).context("opening the file store")?;
+    Ok(Catalog::new(
+        db,
+        Arc::new(files),
+        &config.web_settings().public_url,
+    ))
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Stops accepting, finishes in-flight requests, and waits.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.handle.await??;
+        Ok(())
+    }
+
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.handle.await??;
+        Ok(())
+    }
+}
+
+/// Binds and starts serving. `config.bind` may use port 0; the real address is returned.
+pub async fn start(
+    config: &Config,
+    catalog: Catalog,
+    shutdown_signal: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+) -> anyhow::Result<Server> {
+    let listener = TcpListener::bind(&config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
+    let addr = listener.local_addr()?;
+    let mut settings = config.web_settings();
+    if config.public_url.is_empty() {
+        settings.public_url = format!("http://{addr}");
+    }
+    let catalog = Catalog::new(
+        catalog.db.clone(),
+        catalog.files.clone(),
+        &settings.public_url,
+    );
+    let state = allmende_web::app_state(catalog, settings)?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        match shutdown_signal {
+            Some(s) => {
+                tokio::select! {
+                    _ = s => {}
+                    _ = rx => {}
+                }
+            }
+            None => {
+                let _ = rx.await;
+            }
+        }
+    };
+    let handle = tokio::spawn(allmende_web::serve(listener, state, signal));
+    Ok(Server {
+        addr,
+        shutdown: Some(tx),
+        handle,
+    })
+}
+
+/// Copies the catalog (SQLite online backup) and the file store into `dest`.
+pub async fn backup(catalog: &Catalog, data_dir: &Path, dest: &Path) -> anyhow::Result<(u64, u64)> {
+    if dest.exists() && std::fs::read_dir(dest)?.next().is_some() {
+        anyhow::bail!("{} exists and is not empty", dest.display());
+    }
+    std::fs::create_dir_all(dest)?;
+    // The database first: every file it references is already in the store, because files
+    // are written before the rows that point at them.
+    catalog
+        .db
+        .backup_sqlite_to(&dest.join("catalog.db"))
+        .await
+        .context("backing up the catalog database")?;
+    let files = catalog
+        .files
+        .copy_all_to(&dest.join("files"))
+        .await
+        .context("copying the file store")?;
+    let config = data_dir.join("allmende.toml");
+    if config.is_file() {
+        std::fs::copy(&config, dest.join("allmende.toml"))?;
+    }
+    let db_size = std::fs::metadata(dest.join("catalog.db"))?.len();
+    Ok((db_size, files))
+}
