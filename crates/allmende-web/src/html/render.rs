@@ -105,6 +105,30 @@ impl Templates {
                 .find(|(n, _)| *n == name)
                 .map(|(_, src)| (*src).to_string()))
         });
+        // Escape like HTML needs, but keep `/` readable in URLs (minijinja escapes it too).
+        env.set_formatter(|out, state, value| {
+            if state.auto_escape() == minijinja::AutoEscape::Html
+                && !value.is_safe()
+                && !value.is_none()
+                && !value.is_undefined()
+            {
+                let text = value.to_string();
+                let mut escaped = String::with_capacity(text.len());
+                for c in text.chars() {
+                    match c {
+                        '&' => escaped.push_str("&amp;"),
+                        '<' => escaped.push_str("&lt;"),
+                        '>' => escaped.push_str("&gt;"),
+                        '"' => escaped.push_str("&quot;"),
+                        '\'' => escaped.push_str("&#x27;"),
+                        c => escaped.push(c),
+                    }
+                }
+                out.write_str(&escaped).map_err(minijinja::Error::from)
+            } else {
+                minijinja::escape_formatter(out, state, value)
+            }
+        });
         env.add_function("t", |state: &minijinja::State, key: &str| -> String {
             i18n::t(lang_of(state), key).to_string()
         });

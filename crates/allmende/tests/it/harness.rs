@@ -1,0 +1,241 @@
+//! A real server on 127.0.0.1 with a temporary data directory, and helpers to talk to it.
+
+use std::path::{Path, PathBuf};
+
+use allmende::{Config, Server};
+use allmende_catalog::Catalog;
+use allmende_core::Role;
+use allmende_core::validate::OrganizationInput;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+
+pub struct TestServer {
+    pub base: String,
+    pub client: Client,
+    pub catalog: Catalog,
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+    server: Option<Server>,
+}
+
+pub fn test_config(data_dir: &Path) -> Config {
+    Config {
+        bind: "127.0.0.1:0".into(),
+        database_url: allmende_catalog::Db::sqlite_url(&data_dir.join("catalog.db")),
+        max_upload_bytes: 4 * 1024 * 1024,
+        log_level: "warn".into(),
+        ..Config::default()
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
+        Self::start_in(dir, config).await
+    }
+
+    pub async fn start_in(dir: tempfile::TempDir, config: Config) -> Self {
+        let catalog = allmende::open_catalog(&config, dir.path())
+            .await
+            .expect("open catalog");
+        let server = allmende::start(&config, catalog, None)
+            .await
+            .expect("start server");
+        let base = format!("http://{}", server.addr);
+        let catalog = allmende::open_catalog(&config, dir.path())
+            .await
+            .expect("open catalog");
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Self {
+            base,
+            client,
+            catalog,
+            config,
+            dir,
+            server: Some(server),
+        }
+    }
+
+    /// Stops the server and hands back its data directory (to restart on it).
+    pub async fn stop(mut self) -> (tempfile::TempDir, Config) {
+        if let Some(s) = self.server.take() {
+            s.stop().await.expect("stop");
+        }
+        self.catalog.db.close().await;
+        (self.dir, self.config)
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Response {
+        let mut req = self.client.request(method, self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.send_json(reqwest::Method::POST, path, Some(token), body)
+            .await
+    }
+
+    /// A user with a token; `sysadmin` or a role in an organization.
+    pub async fn user(&self, name: &str, sysadmin: bool, role: Option<(&str, Role)>) -> String {
+        let user = self
+            .catalog
+            .create_user(name, "", None, "ein-langes-passwort", sysadmin)
+            .await
+            .expect("create user");
+        if let Some((org, role)) = role {
+            let org = self
+                .catalog
+                .organization(org, &allmende_core::authz::ReadScope::All)
+                .await
+                .expect("org")
+                .expect("org exists");
+            self.catalog
+                .set_membership(user.id, org.id, role)
+                .await
+                .expect("membership");
+        }
+        self.catalog
+            .create_token(user.id, "test", None)
+            .await
+            .expect("token")
+            .1
+    }
+
+    pub async fn org(&self, slug: &str, name: &str) {
+        let f = OrganizationInput {
+            slug: Some(slug.into()),
+            name: Some(name.into()),
+            ..Default::default()
+        }
+        .validate()
+        .expect("valid org");
+        self.catalog
+            .create_organization(&f)
+            .await
+            .expect("create org");
+    }
+
+    pub async fn dataset(&self, token: &str, org: &str, slug: &str, visibility: &str) -> Value {
+        let res = self
+            .post_json(
+                "/api/v1/datasets",
+                token,
+                &json!({"slug": slug, "title": format!("Titel {slug}"), "description": "Beschreibung", "organization": org,
+                    "license": "dl-by-de/2.0", "visibility": visibility, "keywords": ["Test"], "themes": ["ENVI"]}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "create dataset {slug}");
+        res.json().await.expect("json")
+    }
+
+    pub async fn upload(&self, token: &str, dataset: &str, name: &str, bytes: Vec<u8>) -> Response {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
+        let form = reqwest::multipart::Form::new()
+            .text("title", format!("Datei {name}"))
+            .part("file", part);
+        self.client
+            .post(self.url(&format!("/api/v1/datasets/{dataset}/resources")))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload")
+    }
+
+    /// Number of stored blobs and of staging files left in the data directory.
+    pub fn stored_files(&self) -> (usize, usize) {
+        fn count(p: &Path) -> usize {
+            std::fs::read_dir(p)
+                .map(|rd| {
+                    rd.filter_map(Result::ok)
+                        .map(|e| {
+                            if e.path().is_dir() {
+                                count(&e.path())
+                            } else {
+                                1
+                            }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        (
+            count(&self.dir.path().join("files")),
+            count(&self.dir.path().join("tmp")),
+        )
+    }
+
+    pub async fn resource_rows(&self) -> i64 {
+        self.catalog
+            .totals(&allmende_core::authz::ReadScope::All)
+            .await
+            .expect("totals")
+            .resources
+    }
+}
+
+pub async fn json(res: Response) -> Value {
+    res.json().await.expect("json body")
+}
+
+/// Asserts a problem response with this status; returns the document.
+pub async fn problem(res: Response, status: StatusCode) -> Value {
+    assert_eq!(res.status(), status, "status of {}", res.url());
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content type {ct}"
+    );
+    let v: Value = res.json().await.expect("problem json");
+    assert_eq!(v["status"], status.as_u16());
+    assert!(
+        v["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("/problems/"))
+    );
+    v
+}

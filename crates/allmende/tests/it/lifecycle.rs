@@ -1,0 +1,275 @@
+//! Start, restart, migrations, the CLI next to a running server, backups and demo data.
+
+use std::process::Command;
+
+use allmende_core::Role;
+use reqwest::StatusCode;
+
+use crate::harness::{TestServer, json, test_config};
+
+fn allmende(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_allmende"))
+        .args(args)
+        .env("ALLMENDE_LOG_LEVEL", "warn")
+        .output()
+        .expect("run allmende")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restart_keeps_everything_and_migrations_are_idempotent() {
+    let s = TestServer::start().await;
+    assert_eq!(
+        s.catalog.db.schema_version().await.unwrap(),
+        s.catalog.db.supported_version()
+    );
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "bleibt", "private").await;
+    let r = json(
+        s.upload(&ed, "bleibt", "daten.csv", b"a;b\n1;2\n3;4\n".to_vec())
+            .await,
+    )
+    .await;
+    let (dir, config) = s.stop().await;
+
+    // Same data directory, new server: migrations find nothing to do, data and tokens survive.
+    let s = TestServer::start_in(dir, config).await;
+    let got = json(s.get_as("/api/v1/datasets/bleibt", &ed).await).await;
+    assert_eq!(got["visibility"], "private");
+    let res = s
+        .get_as(
+            &format!("/api/v1/resources/{}/download", r["id"].as_str().unwrap()),
+            &ed,
+        )
+        .await;
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"a;b\n1;2\n3;4\n");
+    assert_eq!(
+        s.get("/api/v1/datasets/bleibt").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // A database migrated by a newer binary is refused.
+    sqlx_newer_version(&s).await;
+    let (dir, config) = s.stop().await;
+    let err = allmende::open_catalog(&config, dir.path())
+        .await
+        .err()
+        .expect("refused");
+    assert!(format!("{err:#}").contains("newer"), "{err:#}");
+}
+
+async fn sqlx_newer_version(s: &TestServer) {
+    let db = s.data_dir().join("catalog.db");
+    let out = Command::new("sqlite3")
+        .arg(&db)
+        .arg("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99990101000000, 'from the future', 1, x'00', 0);")
+        .output();
+    if out.map(|o| o.status.success()).unwrap_or(false) {
+        return;
+    }
+    // Without the sqlite3 tool, write through the catalog's own connection.
+    panic!("sqlite3 command line tool missing: scripts/test installs it");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_works_while_the_server_runs() {
+    let s = TestServer::start().await;
+    let dir = s.data_dir();
+    let d = dir.to_str().unwrap();
+
+    let out = allmende(&[
+        "org",
+        "add",
+        "stadt-heidenheim",
+        "--name",
+        "Stadt Heidenheim an der Brenz",
+        "--ags",
+        "08135019",
+        "--data-dir",
+        d,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = allmende(&[
+        "user",
+        "add",
+        "hausmeister",
+        "--sysadmin",
+        "--password",
+        "ein-sehr-langes-passwort",
+        "--data-dir",
+        d,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = allmende(&["user", "add", "kurz", "--password", "kurz", "--data-dir", d]);
+    assert!(!out.status.success(), "short password refused");
+    let out = allmende(&[
+        "user",
+        "add",
+        "hausmeister",
+        "--password",
+        "ein-sehr-langes-passwort",
+        "--data-dir",
+        d,
+    ]);
+    assert!(!out.status.success(), "duplicate user refused");
+
+    let out = allmende(&["user", "token", "create", "hausmeister", "--data-dir", d]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let token = stdout.lines().last().unwrap().trim().to_string();
+    assert!(token.starts_with("alm_"));
+
+    let me = json(s.get_as("/api/v1/me", &token).await).await;
+    assert_eq!(me["user"]["name"], "hausmeister");
+    assert_eq!(me["user"]["sysadmin"], true);
+    let orgs = String::from_utf8(allmende(&["org", "list", "--data-dir", d]).stdout).unwrap();
+    assert!(orgs.contains("stadt-heidenheim"));
+    let users = String::from_utf8(allmende(&["user", "list", "--data-dir", d]).stdout).unwrap();
+    assert!(users.contains("hausmeister\tsysadmin"));
+
+    let out = allmende(&[
+        "user",
+        "token",
+        "revoke",
+        "hausmeister",
+        "cli",
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success());
+    assert_eq!(
+        s.get_as("/api/v1/me", &token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let out = allmende(&[
+        "user",
+        "set-password",
+        "hausmeister",
+        "--password",
+        "noch-ein-langes-passwort",
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success());
+    assert!(
+        s.catalog
+            .verify_login("hausmeister", "noch-ein-langes-passwort")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // A consistent backup while serving.
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "gesichert", "public").await;
+    s.upload(&ed, "gesichert", "x.csv", b"a;b\n1;2\n".to_vec())
+        .await;
+    let backup = tempfile::tempdir().unwrap();
+    let target = backup.path().join("sicherung");
+    let out = allmende(&["backup", "--to", target.to_str().unwrap(), "--data-dir", d]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let restored = allmende::open_catalog(&test_config(&target), &target)
+        .await
+        .unwrap();
+    let ds = restored
+        .dataset("gesichert")
+        .await
+        .unwrap()
+        .expect("dataset in backup");
+    let sha = ds.resources.unwrap()[0].sha256.clone().unwrap();
+    assert!(
+        restored.files.stat(&sha).await.unwrap().is_some(),
+        "file in backup"
+    );
+    let out = allmende(&["backup", "--to", target.to_str().unwrap(), "--data-dir", d]);
+    assert!(!out.status.success(), "refuses a non-empty target");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_data_is_idempotent_and_hides_private_and_draft() {
+    let s = TestServer::start().await;
+    let first = allmende::demo::seed(&s.catalog, &s.data_dir())
+        .await
+        .unwrap();
+    assert!(first.datasets >= 25);
+    assert_eq!(first.created, first.datasets);
+    let second = allmende::demo::seed(&s.catalog, &s.data_dir())
+        .await
+        .unwrap();
+    assert_eq!(second.created, 0);
+    assert_eq!(
+        second.admin_password, first.admin_password,
+        "the printed password keeps working"
+    );
+
+    let list = json(s.get("/api/v1/datasets?per_page=100").await).await;
+    assert_eq!(list["total"].as_i64().unwrap(), first.datasets as i64 - 2);
+    let orgs = json(s.get("/api/v1/organizations").await).await;
+    let slugs: Vec<&str> = orgs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["slug"].as_str().unwrap())
+        .collect();
+    for slug in [
+        "stadt-aalen",
+        "stadt-heidenheim",
+        "stadtwerke-aalen",
+        "hochschule-aalen",
+    ] {
+        assert!(slugs.contains(&slug), "{slug}");
+    }
+    let themes: std::collections::BTreeSet<String> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| {
+            d["themes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(themes.len() >= 10, "most themes are covered: {themes:?}");
+    assert_eq!(
+        s.get("/api/v1/datasets/verkehrszaehlung-2025-rohdaten")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.get("/api/v1/datasets/mietspiegel-heidenheim-2026")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        s.catalog
+            .verify_login("admin", &first.admin_password)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

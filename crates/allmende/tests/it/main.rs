@@ -1,0 +1,9 @@
+//! HTTP-level integration tests: a real server on 127.0.0.1 with a temporary data directory.
+
+mod access;
+mod bad_input;
+mod files;
+mod harness;
+mod lifecycle;
+mod publish;
+mod web;
