@@ -119,12 +119,13 @@ fn sniff_text(head: &[u8], ext_code: &str) -> Option<&'static FileType> {
     ft("TXT")
 }
 
-/// A delimiter that appears the same (non-zero) number of times on the first lines.
+/// A delimiter that appears as often on most lines as on the header line. "Most", not "all":
+/// free-text fields with quoted delimiters or multi-line values must not hide a real CSV.
 fn sniff_delimiter(text: &str) -> Option<char> {
     let lines: Vec<&str> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .take(10)
+        .take(20)
         .collect();
     // The last line of a truncated head may be cut off.
     let lines = if lines.len() > 2 {
@@ -137,13 +138,18 @@ fn sniff_delimiter(text: &str) -> Option<char> {
     }
     [';', ',', '\t', '|']
         .into_iter()
-        .map(|d| {
+        .filter_map(|d| {
             let counts: Vec<usize> = lines.iter().map(|l| l.matches(d).count()).collect();
-            let consistent = counts.iter().all(|c| *c == counts[0]);
-            (d, counts[0], consistent)
+            let header = counts[0];
+            if header == 0 {
+                return None;
+            }
+            let agreeing = counts.iter().filter(|c| **c == header).count();
+            // Share of agreeing lines in percent; one line alone is accepted as it is.
+            let share = agreeing * 100 / counts.len();
+            (share >= 80 || lines.len() == 1).then_some((d, share, header))
         })
-        .filter(|(_, n, consistent)| *n > 0 && (*consistent || lines.len() == 1))
-        .max_by_key(|(_, n, _)| *n)
+        .max_by_key(|(_, share, header)| (*share, *header))
         .map(|(d, _, _)| d)
 }
 
@@ -186,5 +192,11 @@ mod tests {
         assert_eq!(detect(b"a\tb\n1\t2\n3\t4\n", "x").unwrap().code, "TSV");
         assert_eq!(detect(b"\x00\x01\x02garbage", "x.csv").unwrap().code, "CSV");
         assert_eq!(detect(b"\x00\x01\x02garbage", "blob").unwrap().code, "BIN");
+        let mut ragged = String::from("a;b;c\n");
+        for i in 0..9 {
+            ragged.push_str(&format!("{i};Text, mit Komma;3\n"));
+        }
+        ragged.push_str("9;\"mit ; im Feld\";3\n10;x;y\n");
+        assert_eq!(detect(ragged.as_bytes(), "x").unwrap().code, "CSV");
     }
 }
