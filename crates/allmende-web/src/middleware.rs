@@ -8,7 +8,7 @@ use axum::response::Response;
 use tower::ServiceBuilder;
 use tower::layer::util::{Identity, Stack};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::auth::{LANG_COOKIE, cookie};
 use crate::i18n;
@@ -21,6 +21,8 @@ type TraceStack = Stack<
         TraceLayer<
             tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
             fn(&Request) -> tracing::Span,
+            tower_http::trace::DefaultOnRequest,
+            DefaultOnResponse,
         >,
         Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>,
     >,

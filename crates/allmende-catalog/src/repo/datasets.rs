@@ -196,20 +196,16 @@ async fn write_lists(conn: &mut AnyConnection, id: Uuid, f: &DatasetFields) -> R
     Ok(())
 }
 
-impl Catalog {
-    pub async fn create_dataset(&self, f: &DatasetFields, org_id: Uuid) -> Result<Dataset> {
-        let id = Uuid::new_v4();
-        let now = time::to_db(&time::now());
-        let _w = self.db.write_guard().await;
-        let mut tx = self.db.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO datasets (id, slug, organization_id, title, description, keywords, themes, license, \
-             contact_name, contact_email, maintainer_name, maintainer_email, issued, modified, \
-             temporal_start, temporal_end, spatial_name, spatial_ags, spatial_bbox, frequency, languages, \
-             landing_page, version, visibility, deleted, extras, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $22, $23, $24, 0, $25, $26, $26)",
-        )
+/// Binds a dataset's columns in the order both the INSERT and the UPDATE use: `$1` id, `$2`
+/// slug, `$3` organization, … `$25` extras, `$26` the timestamp.
+fn bind_dataset<'q>(
+    sql: &'q str,
+    id: Uuid,
+    org_id: Uuid,
+    f: &'q DatasetFields,
+    now: &'q str,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(sql)
         .bind(id.to_string())
         .bind(&f.slug)
         .bind(org_id.to_string())
@@ -235,7 +231,27 @@ impl Catalog {
         .bind(&f.version)
         .bind(f.visibility.as_str())
         .bind(to_json(&f.extras))
-        .bind(&now)
+        .bind(now)
+}
+
+impl Catalog {
+    pub async fn create_dataset(&self, f: &DatasetFields, org_id: Uuid) -> Result<Dataset> {
+        let id = Uuid::new_v4();
+        let now = time::to_db(&time::now());
+        let _w = self.db.write_guard().await;
+        let mut tx = self.db.pool.begin().await?;
+        bind_dataset(
+            "INSERT INTO datasets (id, slug, organization_id, title, description, keywords, themes, license, \
+             contact_name, contact_email, maintainer_name, maintainer_email, issued, modified, \
+             temporal_start, temporal_end, spatial_name, spatial_ags, spatial_bbox, frequency, languages, \
+             landing_page, version, visibility, deleted, extras, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+             $20, $21, $22, $23, $24, 0, $25, $26, $26)",
+            id,
+            org_id,
+            f,
+            &now,
+        )
         .execute(&mut *tx)
         .await
         .map_err(slug_conflict)?;
@@ -257,40 +273,18 @@ impl Catalog {
         let now = time::to_db(&time::now());
         let _w = self.db.write_guard().await;
         let mut tx = self.db.pool.begin().await?;
-        let n = sqlx::query(
+        let n = bind_dataset(
             "UPDATE datasets SET slug = $2, organization_id = $3, title = $4, description = $5, keywords = $6, \
              themes = $7, license = $8, contact_name = $9, contact_email = $10, maintainer_name = $11, \
              maintainer_email = $12, issued = $13, modified = $14, temporal_start = $15, temporal_end = $16, \
              spatial_name = $17, spatial_ags = $18, spatial_bbox = $19, frequency = $20, languages = $21, \
              landing_page = $22, version = $23, visibility = $24, extras = $25, updated_at = $26 \
              WHERE id = $1",
+            id,
+            org_id,
+            f,
+            &now,
         )
-        .bind(id.to_string())
-        .bind(&f.slug)
-        .bind(org_id.to_string())
-        .bind(&f.title)
-        .bind(&f.description)
-        .bind(to_json(&f.keywords))
-        .bind(to_json(&f.themes))
-        .bind(&f.license)
-        .bind(&f.contact.name)
-        .bind(&f.contact.email)
-        .bind(&f.maintainer.name)
-        .bind(&f.maintainer.email)
-        .bind(opt_date(f.issued))
-        .bind(opt_date(f.modified))
-        .bind(opt_date(f.temporal.start))
-        .bind(opt_date(f.temporal.end))
-        .bind(&f.spatial.name)
-        .bind(&f.spatial.ags)
-        .bind(f.spatial.bbox.map(|b| to_json(&b)))
-        .bind(&f.frequency)
-        .bind(to_json(&f.languages))
-        .bind(&f.landing_page)
-        .bind(&f.version)
-        .bind(f.visibility.as_str())
-        .bind(to_json(&f.extras))
-        .bind(&now)
         .execute(&mut *tx)
         .await
         .map_err(slug_conflict)?

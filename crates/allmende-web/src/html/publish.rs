@@ -389,16 +389,28 @@ pub async fn create_dataset(
             .map_err(ApiError::from),
         Err(e) => Err(e),
     };
+    saved_or_form(&state, &ctx, &form, None, result).await
+}
+
+/// After a dataset form was submitted: to the dataset page on success, back to the form with
+/// the messages next to the fields on invalid input.
+async fn saved_or_form(
+    state: &AppState,
+    ctx: &PageCtx,
+    form: &FormData,
+    existing: Option<&Dataset>,
+    result: ApiResult<Dataset>,
+) -> ApiResult<Response> {
     match result {
         Ok(ds) => Ok(Redirect::to(&format!("/dataset/{}", ds.slug)).into_response()),
         Err(e) => match form_errors(ctx.lang, &e) {
             Some(errors) => {
                 render_dataset_form(
-                    &state,
-                    &ctx,
+                    state,
+                    ctx,
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                    submitted_values(&form),
+                    existing,
+                    submitted_values(form),
                     form.all("themes"),
                     errors,
                 )
@@ -466,24 +478,7 @@ pub async fn update_dataset(
             .map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match result {
-        Ok(updated) => Ok(Redirect::to(&format!("/dataset/{}", updated.slug)).into_response()),
-        Err(e) => match form_errors(ctx.lang, &e) {
-            Some(errors) => {
-                render_dataset_form(
-                    &state,
-                    &ctx,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some(&ds),
-                    submitted_values(&form),
-                    form.all("themes"),
-                    errors,
-                )
-                .await
-            }
-            None => Err(e),
-        },
-    }
+    saved_or_form(&state, &ctx, &form, Some(&ds), result).await
 }
 
 pub async fn set_visibility(

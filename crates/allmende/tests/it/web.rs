@@ -493,3 +493,46 @@ async fn login_is_rate_limited() {
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.text().await.unwrap().contains("Zu viele"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_theme_overrides_templates_styles_and_pages() {
+    let theme = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(theme.path().join("static")).unwrap();
+    std::fs::create_dir_all(theme.path().join("pages")).unwrap();
+    std::fs::create_dir_all(theme.path().join("templates")).unwrap();
+    std::fs::write(
+        theme.path().join("static/style.css"),
+        "body { background: #fafafa; }",
+    )
+    .unwrap();
+    std::fs::write(
+        theme.path().join("pages/imprint.md"),
+        "Stadt Aalen, Marktplatz 30, 73430 Aalen",
+    )
+    .unwrap();
+    std::fs::write(
+        theme.path().join("templates/page.html"),
+        "{% extends \"base.html\" %}{% block content %}<h1 class=\"aalen\">{{ title }}</h1>{{ body|markdown }}{% endblock %}",
+    )
+    .unwrap();
+    let dir = theme.path().to_str().unwrap().to_string();
+    let s = TestServer::start_with(|c| {
+        c.theme_dir = dir;
+        c.site_title = "Offene Daten Aalen".into();
+    })
+    .await;
+    assert_eq!(
+        s.get("/static/style.css").await.text().await.unwrap(),
+        "body { background: #fafafa; }"
+    );
+    let html = s.get("/impressum").await.text().await.unwrap();
+    assert!(html.contains("<h1 class=\"aalen\">Impressum</h1>"));
+    assert!(html.contains("Marktplatz 30"));
+    assert!(html.contains("Offene Daten Aalen"));
+    // Built-in templates the theme does not replace still work, and paths cannot escape it.
+    assert_eq!(s.get("/").await.status(), StatusCode::OK);
+    assert_eq!(
+        s.get("/static/..%2Fpages%2Fimprint.md").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
