@@ -32,6 +32,74 @@ impl Backend {
         }
     }
 
+    /// The name sqlx's `Any` driver reports for a connection of this backend.
+    pub(crate) fn of_connection(conn: &sqlx::AnyConnection) -> Self {
+        if conn.backend_name() == "PostgreSQL" {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+
+    // Where the SQL of the two backends differs, it differs here.
+
+    /// Makes change-log sequence numbers become visible in order. PostgreSQL hands out
+    /// `BIGSERIAL` values at insert time, so with concurrent writers a follower reading
+    /// `seq > last` could skip a row that commits late; a transaction-scoped advisory lock taken
+    /// right before the insert makes commit order equal sequence order. SQLite has one writer.
+    pub(crate) fn change_log_lock(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres => {
+                Some("SELECT 1 FROM (SELECT pg_advisory_xact_lock(7346501)) AS serialised")
+            }
+        }
+    }
+
+    /// Claims the next due job. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several server
+    /// processes claim concurrently without ever handing out one job twice; on SQLite the
+    /// single UPDATE statement is atomic under the database write lock.
+    pub(crate) fn claim_job_sql(self) -> &'static str {
+        match self {
+            Self::Sqlite => {
+                "UPDATE jobs SET status = 'running', locked_by = $1, locked_at = $2, attempts = attempts + 1, \
+                 updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $2 \
+                 ORDER BY run_after, id LIMIT 1) RETURNING id, kind, payload, attempts"
+            }
+            Self::Postgres => {
+                "UPDATE jobs SET status = 'running', locked_by = $1, locked_at = $2, attempts = attempts + 1, \
+                 updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $2 \
+                 ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, kind, payload, attempts"
+            }
+        }
+    }
+
+    /// Lists `(table, column)` of the catalog schema, for comparing the two migration trees.
+    fn columns_sql(self) -> &'static str {
+        match self {
+            Self::Sqlite => {
+                "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations' \
+                 ORDER BY m.name, p.cid"
+            }
+            Self::Postgres => {
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' \
+                 ORDER BY table_name, ordinal_position"
+            }
+        }
+    }
+
+    /// After rows with explicit sequence numbers were copied in, the next one must follow them.
+    pub(crate) fn resync_change_seq_sql(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres => Some(
+                "SELECT setval(pg_get_serial_sequence('changes', 'seq'), COALESCE((SELECT MAX(seq) FROM changes), 0) + 1, false)",
+            ),
+        }
+    }
+
     fn migrator(self) -> &'static Migrator {
         match self {
             Self::Sqlite => &SQLITE_MIGRATIONS,
@@ -181,6 +249,23 @@ impl Db {
             Backend::Sqlite => WriteGuard(Some(self.write_lock.lock().await)),
             Backend::Postgres => WriteGuard(None),
         }
+    }
+
+    /// The catalog's tables and their columns, in column order.
+    pub async fn schema_columns(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(self.backend.columns_sql())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (table, column) in rows {
+            out.entry(table).or_default().push(column);
+        }
+        Ok(out)
+    }
+
+    /// The pool itself, for tools and tests that need plain SQL (never for catalog logic).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// A cheap round trip for readiness checks.

@@ -4,6 +4,7 @@
 //! Callers never write SQL: they call [`Catalog`] methods with domain types from
 //! `allmende-core`.
 
+pub mod copy;
 pub mod credentials;
 pub mod db;
 pub mod error;
@@ -13,6 +14,6 @@ mod repo;
 pub use db::{Backend, Db, DbOptions};
 pub use error::CatalogError;
 pub use files::{BlobMeta, BlobStore, LocalStore, StagedBlob, UploadError};
-pub use repo::{Catalog, DatasetFilter, DatasetSort, NewFile, NewResource, Totals};
+pub use repo::{Catalog, DatasetFilter, DatasetSort, Job, JobStatus, NewFile, NewResource, Totals};
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;

@@ -16,6 +16,8 @@ pub struct Config {
     /// Catalog database; default `sqlite://{data_dir}/catalog.db`.
     pub database_url: String,
     pub db_max_connections: u32,
+    /// Seconds a request waits for a database connection before answering 503.
+    pub db_acquire_timeout_secs: u64,
     pub site_title: String,
     pub max_upload_bytes: u64,
     /// Folder with `templates/`, `static/`, `pages/` overriding the built-in look.
@@ -38,6 +40,7 @@ impl Default for Config {
             public_url: String::new(),
             database_url: String::new(),
             db_max_connections: 8,
+            db_acquire_timeout_secs: 5,
             site_title: web.site_title,
             max_upload_bytes: web.max_upload_bytes,
             theme_dir: String::new(),
@@ -102,6 +105,13 @@ impl Config {
             config.database_url = allmende_catalog::Db::sqlite_url(&data_dir.join("catalog.db"));
         }
         Ok(config)
+    }
+
+    pub fn db_options(&self) -> allmende_catalog::DbOptions {
+        allmende_catalog::DbOptions {
+            max_connections: self.db_max_connections,
+            acquire_timeout: std::time::Duration::from_secs(self.db_acquire_timeout_secs),
+        }
     }
 
     pub fn web_settings(&self) -> allmende_web::Settings {

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use allmende_catalog::{Catalog, Db, DbOptions, LocalStore};
+use allmende_catalog::{Catalog, Db, LocalStore};
 use anyhow::Context;
 use tokio::net::TcpListener;
 
@@ -18,15 +18,7 @@ pub use config::Config;
 pub async fn open_catalog(config: &Config, data_dir: &Path) -> anyhow::Result<Catalog> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating data directory {}", data_dir.display()))?;
-    let db = Db::connect(
-        &config.database_url,
-        &DbOptions {
-            max_connections: config.db_max_connections,
-            ..DbOptions::default()
-        },
-    )
-    .await
-    .context("connecting to the catalog database")?;
+    let db = connect(&config.database_url, config).await?;
     db.migrate()
         .await
         .context("migrating the catalog database")?;
@@ -36,6 +28,18 @@ pub async fn open_catalog(config: &Config, data_dir: &Path) -> anyhow::Result<Ca
         Arc::new(files),
         &config.web_settings().public_url,
     ))
+}
+
+/// Connects to a catalog database without migrating it.
+pub async fn connect(url: &str, config: &Config) -> anyhow::Result<Db> {
+    Db::connect(url, &config.db_options())
+        .await
+        .with_context(|| {
+            format!(
+                "connecting to the catalog database {}",
+                allmende_catalog::db::redact(url)
+            )
+        })
 }
 
 /// A running server.

@@ -55,6 +55,22 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Apply pending database migrations and report the schema version.
+    Migrate {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Copy a whole catalog between databases (e.g. SQLite to PostgreSQL); safe to repeat.
+    CopyCatalog {
+        /// Source database URL (default: this data directory's SQLite catalog).
+        #[arg(long)]
+        from: Option<String>,
+        /// Target database URL, e.g. postgres://allmende@db.internal/allmende.
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Copy the catalog and files to a directory, consistently, while the portal runs.
     Backup {
         /// Target directory (must not exist or be empty).
@@ -360,6 +376,52 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             catalog.db.close().await;
+            Ok(())
+        }
+        Command::Migrate { common } => {
+            let config = Config::load(&common.data_dir, common.config.as_deref())?;
+            let db = allmende::connect(&config.database_url, &config).await?;
+            let before = db.schema_version().await?;
+            db.migrate()
+                .await
+                .context("migrating the catalog database")?;
+            let after = db.schema_version().await?;
+            println!(
+                "{}: schema version {before} -> {after} (this binary supports {})",
+                allmende_catalog::db::redact(&config.database_url),
+                db.supported_version()
+            );
+            db.close().await;
+            Ok(())
+        }
+        Command::CopyCatalog { from, to, common } => {
+            let config = Config::load(&common.data_dir, common.config.as_deref())?;
+            let from = from.unwrap_or_else(|| config.database_url.clone());
+            if from == to {
+                bail!("source and target are the same database");
+            }
+            let source = allmende::connect(&from, &config).await?;
+            let target = allmende::connect(&to, &config).await?;
+            source
+                .migrate()
+                .await
+                .context("migrating the source database")?;
+            target
+                .migrate()
+                .await
+                .context("migrating the target database")?;
+            let report = allmende_catalog::copy::copy_catalog(&source, &target).await?;
+            for (table, rows) in &report.tables {
+                println!("{table}\t{rows} rows");
+            }
+            println!(
+                "copied {} -> {}; row counts verified. Files stay in {}.",
+                allmende_catalog::db::redact(&from),
+                allmende_catalog::db::redact(&to),
+                common.data_dir.join("files").display()
+            );
+            source.close().await;
+            target.close().await;
             Ok(())
         }
         Command::Backup { to, common } => {

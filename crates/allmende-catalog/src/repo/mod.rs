@@ -2,6 +2,7 @@
 //! portable between SQLite and PostgreSQL (`$n` placeholders, TEXT timestamps and JSON).
 
 mod datasets;
+mod jobs;
 mod orgs;
 mod resources;
 mod users;
@@ -16,6 +17,7 @@ use sqlx::{Any, AnyConnection};
 use uuid::Uuid;
 
 pub use datasets::{DatasetFilter, DatasetSort, Totals};
+pub use jobs::{Job, JobStatus};
 pub use resources::{NewFile, NewResource};
 
 use crate::{BlobStore, CatalogError, Db, Result};
@@ -76,6 +78,9 @@ pub(crate) async fn record_change(
     id: Uuid,
     action: &str,
 ) -> Result<()> {
+    if let Some(lock) = crate::Backend::of_connection(conn).change_log_lock() {
+        sqlx::query(lock).execute(&mut *conn).await?;
+    }
     sqlx::query("INSERT INTO changes (entity, entity_id, action, at) VALUES ($1, $2, $3, $4)")
         .bind(entity)
         .bind(id.to_string())

@@ -5,11 +5,10 @@ use allmende_core::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::harness::{TestServer, json, problem};
+use crate::harness::{Backend, TestServer, json, problem};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn anonymous_sees_public_data_only() {
-    let s = TestServer::start().await;
+async fn anonymous_sees_public_data_only(backend: Backend) {
+    let s = TestServer::start(backend).await;
     s.org("stadt-aalen", "Stadt Aalen").await;
     let editor = s
         .user("ed", false, Some(("stadt-aalen", Role::Editor)))
@@ -152,9 +151,8 @@ async fn anonymous_sees_public_data_only() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn editors_cannot_touch_other_organizations() {
-    let s = TestServer::start().await;
+async fn editors_cannot_touch_other_organizations(backend: Backend) {
+    let s = TestServer::start(backend).await;
     s.org("stadt-aalen", "Stadt Aalen").await;
     s.org("stadt-heidenheim", "Stadt Heidenheim an der Brenz")
         .await;
@@ -282,9 +280,8 @@ async fn editors_cannot_touch_other_organizations() {
     assert_eq!(unchanged["resources"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn revoked_and_expired_tokens_stop_working() {
-    let s = TestServer::start().await;
+async fn revoked_and_expired_tokens_stop_working(backend: Backend) {
+    let s = TestServer::start(backend).await;
     let user = s
         .catalog
         .create_user("tok", "", None, "ein-langes-passwort", false)
@@ -317,3 +314,9 @@ async fn revoked_and_expired_tokens_stop_working() {
 fn chrono_days(d: i64) -> chrono::Duration {
     chrono::Duration::days(d)
 }
+
+crate::both_backends!(
+    anonymous_sees_public_data_only,
+    editors_cannot_touch_other_organizations,
+    revoked_and_expired_tokens_stop_working
+);

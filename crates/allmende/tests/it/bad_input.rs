@@ -7,10 +7,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
-use crate::harness::{TestServer, json, problem};
+use crate::harness::{Backend, TestServer, json, problem};
 
-async fn setup() -> (TestServer, String) {
-    let s = TestServer::start_with(|c| c.max_upload_bytes = 1024 * 1024).await;
+async fn setup(backend: Backend) -> (TestServer, String) {
+    let s = TestServer::start_with(backend, |c| c.max_upload_bytes = 1024 * 1024).await;
     s.org("stadt-aalen", "Stadt Aalen").await;
     let ed = s
         .user("ed", false, Some(("stadt-aalen", Role::Editor)))
@@ -19,9 +19,8 @@ async fn setup() -> (TestServer, String) {
     (s, ed)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn malformed_requests() {
-    let (s, ed) = setup().await;
+async fn malformed_requests(backend: Backend) {
+    let (s, ed) = setup(backend).await;
     let post_raw = |ct: &'static str, body: &'static str| {
         let s = &s;
         let ed = ed.clone();
@@ -219,9 +218,8 @@ async fn malformed_requests() {
     assert_eq!(json(s.get("/api/v1/datasets").await).await["total"], 2);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn bad_uploads_leave_nothing_behind() {
-    let (s, ed) = setup().await;
+async fn bad_uploads_leave_nothing_behind(backend: Backend) {
+    let (s, ed) = setup(backend).await;
     let before_files = s.stored_files();
     let before_rows = s.resource_rows().await;
 
@@ -345,3 +343,5 @@ async fn bad_uploads_leave_nothing_behind() {
     );
     assert_eq!(s.get("/readyz").await.status(), StatusCode::OK);
 }
+
+crate::both_backends!(malformed_requests, bad_uploads_leave_nothing_behind);

@@ -4,7 +4,7 @@ use allmende_core::Role;
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 
-use crate::harness::{TestServer, json, problem};
+use crate::harness::{Backend, TestServer, json, problem};
 
 fn pseudo_random(len: usize) -> Vec<u8> {
     let mut x: u64 = 0x9e3779b97f4a7c15;
@@ -18,9 +18,8 @@ fn pseudo_random(len: usize) -> Vec<u8> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn upload_download_identical_with_ranges() {
-    let s = TestServer::start().await;
+async fn upload_download_identical_with_ranges(backend: Backend) {
+    let s = TestServer::start(backend).await;
     s.org("stadt-aalen", "Stadt Aalen").await;
     let ed = s
         .user("ed", false, Some(("stadt-aalen", Role::Editor)))
@@ -127,9 +126,8 @@ async fn upload_download_identical_with_ranges() {
     assert_eq!(s.stored_files().0, before);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn formats_are_detected_from_content() {
-    let s = TestServer::start().await;
+async fn formats_are_detected_from_content(backend: Backend) {
+    let s = TestServer::start(backend).await;
     s.org("stadt-aalen", "Stadt Aalen").await;
     let ed = s
         .user("ed", false, Some(("stadt-aalen", Role::Editor)))
@@ -198,3 +196,8 @@ async fn formats_are_detected_from_content() {
     assert_eq!(r["title"], "x.txt");
     let _ = problem;
 }
+
+crate::both_backends!(
+    upload_download_identical_with_ranges,
+    formats_are_detected_from_content
+);

@@ -18,24 +18,119 @@ pub struct TestServer {
     server: Option<Server>,
 }
 
-pub fn test_config(data_dir: &Path) -> Config {
+/// The catalog backends every integration test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each listed `async fn name(backend: Backend)` as two tests, `sqlite::name` and
+/// `postgres::name`: one suite, two databases.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $name() {
+                    super::$name($crate::harness::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $name() {
+                    super::$name($crate::harness::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// The PostgreSQL server the tests use (a maintenance database on it; each test gets a
+/// database of its own). CI runs it on 127.0.0.1:5432 with trust authentication.
+pub fn postgres_admin_url() -> String {
+    std::env::var("ALLMENDE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+static NEXT_DB: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+/// A new, empty PostgreSQL database for one test; fails loudly when the server is missing.
+pub async fn fresh_postgres_url() -> String {
+    use sqlx::Connection;
+    let admin = postgres_admin_url();
+    let mut conn = match sqlx::PgConnection::connect(&admin).await {
+        Ok(c) => c,
+        Err(e) => panic!(
+            "PostgreSQL is not reachable at {admin}: {e}\n\
+             The PostgreSQL half of the suite needs a server: on Debian start it with \
+             `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, \
+             or point ALLMENDE_TEST_POSTGRES_URL at one (trust auth, a user that may CREATE DATABASE)."
+        ),
+    };
+    let prefix = format!("allmende_t_{}_", std::process::id());
+    CLEANED
+        .get_or_init(|| async {
+            // Databases left by earlier runs of the suite.
+            let old: Vec<String> = sqlx::query_scalar(
+                "SELECT datname::text FROM pg_database WHERE datname LIKE 'allmende\\_t\\_%'",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_default();
+            for db in old.into_iter().filter(|d| !d.starts_with(&prefix)) {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        })
+        .await;
+    let name = format!(
+        "{prefix}{}",
+        NEXT_DB.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    );
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let base = admin.split('?').next().unwrap_or(&admin);
+    let (server, _) = base
+        .rsplit_once('/')
+        .expect("database URL with a database name");
+    format!("{server}/{name}")
+}
+
+pub async fn database_url(backend: Backend, data_dir: &Path) -> String {
+    match backend {
+        Backend::Sqlite => allmende_catalog::Db::sqlite_url(&data_dir.join("catalog.db")),
+        Backend::Postgres => fresh_postgres_url().await,
+    }
+}
+
+pub fn test_config(database_url: String) -> Config {
     Config {
         bind: "127.0.0.1:0".into(),
-        database_url: allmende_catalog::Db::sqlite_url(&data_dir.join("catalog.db")),
+        database_url,
         max_upload_bytes: 4 * 1024 * 1024,
+        db_acquire_timeout_secs: 2,
         log_level: "warn".into(),
         ..Config::default()
     }
 }
 
 impl TestServer {
-    pub async fn start() -> Self {
-        Self::start_with(|_| {}).await
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
     }
 
-    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = test_config(dir.path());
+        let url = database_url(backend, dir.path()).await;
+        let mut config = test_config(url);
         adjust(&mut config);
         Self::start_in(dir, config).await
     }

@@ -5,19 +5,22 @@ use std::process::Command;
 use allmende_core::Role;
 use reqwest::StatusCode;
 
-use crate::harness::{TestServer, json, test_config};
+use crate::harness::{Backend, TestServer, json, test_config};
 
-fn allmende(args: &[&str]) -> std::process::Output {
+/// Runs the real binary against the test server's data directory and database.
+fn allmende(s: &TestServer, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_allmende"))
         .args(args)
+        .arg("--data-dir")
+        .arg(s.data_dir())
         .env("ALLMENDE_LOG_LEVEL", "warn")
+        .env("ALLMENDE_DATABASE_URL", &s.config.database_url)
         .output()
         .expect("run allmende")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn restart_keeps_everything_and_migrations_are_idempotent() {
-    let s = TestServer::start().await;
+async fn restart_keeps_everything_and_migrations_are_idempotent(backend: Backend) {
+    let s = TestServer::start(backend).await;
     assert_eq!(
         s.catalog.db.schema_version().await.unwrap(),
         s.catalog.db.supported_version()
@@ -60,70 +63,69 @@ async fn restart_keeps_everything_and_migrations_are_idempotent() {
     assert!(format!("{err:#}").contains("newer"), "{err:#}");
 }
 
+/// Pretends a newer Allmende migrated this database, as an operator's rollback would meet it.
 async fn sqlx_newer_version(s: &TestServer) {
-    let db = s.data_dir().join("catalog.db");
-    let out = Command::new("sqlite3")
-        .arg(&db)
-        .arg("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99990101000000, 'from the future', 1, x'00', 0);")
-        .output();
-    if out.map(|o| o.status.success()).unwrap_or(false) {
-        return;
-    }
-    // Without the sqlite3 tool, write through the catalog's own connection.
-    panic!("sqlite3 command line tool missing: scripts/test installs it");
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES ($1, 'from the future', TRUE, $2, 0)",
+    )
+    .bind(99_990_101_000_000_i64)
+    .bind(vec![0u8])
+    .execute(s.catalog.db.pool())
+    .await
+    .expect("insert a future migration");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn cli_works_while_the_server_runs() {
-    let s = TestServer::start().await;
-    let dir = s.data_dir();
-    let d = dir.to_str().unwrap();
-
-    let out = allmende(&[
-        "org",
-        "add",
-        "stadt-heidenheim",
-        "--name",
-        "Stadt Heidenheim an der Brenz",
-        "--ags",
-        "08135019",
-        "--data-dir",
-        d,
-    ]);
+async fn cli_works_while_the_server_runs(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let out = allmende(
+        &s,
+        &[
+            "org",
+            "add",
+            "stadt-heidenheim",
+            "--name",
+            "Stadt Heidenheim an der Brenz",
+            "--ags",
+            "08135019",
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = allmende(&[
-        "user",
-        "add",
-        "hausmeister",
-        "--sysadmin",
-        "--password",
-        "ein-sehr-langes-passwort",
-        "--data-dir",
-        d,
-    ]);
+    let out = allmende(
+        &s,
+        &[
+            "user",
+            "add",
+            "hausmeister",
+            "--sysadmin",
+            "--password",
+            "ein-sehr-langes-passwort",
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = allmende(&["user", "add", "kurz", "--password", "kurz", "--data-dir", d]);
+    let out = allmende(&s, &["user", "add", "kurz", "--password", "kurz"]);
     assert!(!out.status.success(), "short password refused");
-    let out = allmende(&[
-        "user",
-        "add",
-        "hausmeister",
-        "--password",
-        "ein-sehr-langes-passwort",
-        "--data-dir",
-        d,
-    ]);
+    let out = allmende(
+        &s,
+        &[
+            "user",
+            "add",
+            "hausmeister",
+            "--password",
+            "ein-sehr-langes-passwort",
+        ],
+    );
     assert!(!out.status.success(), "duplicate user refused");
 
-    let out = allmende(&["user", "token", "create", "hausmeister", "--data-dir", d]);
+    let out = allmende(&s, &["user", "token", "create", "hausmeister"]);
     assert!(
         out.status.success(),
         "{}",
@@ -136,34 +138,27 @@ async fn cli_works_while_the_server_runs() {
     let me = json(s.get_as("/api/v1/me", &token).await).await;
     assert_eq!(me["user"]["name"], "hausmeister");
     assert_eq!(me["user"]["sysadmin"], true);
-    let orgs = String::from_utf8(allmende(&["org", "list", "--data-dir", d]).stdout).unwrap();
+    let orgs = String::from_utf8(allmende(&s, &["org", "list"]).stdout).unwrap();
     assert!(orgs.contains("stadt-heidenheim"));
-    let users = String::from_utf8(allmende(&["user", "list", "--data-dir", d]).stdout).unwrap();
+    let users = String::from_utf8(allmende(&s, &["user", "list"]).stdout).unwrap();
     assert!(users.contains("hausmeister\tsysadmin"));
 
-    let out = allmende(&[
-        "user",
-        "token",
-        "revoke",
-        "hausmeister",
-        "cli",
-        "--data-dir",
-        d,
-    ]);
+    let out = allmende(&s, &["user", "token", "revoke", "hausmeister", "cli"]);
     assert!(out.status.success());
     assert_eq!(
         s.get_as("/api/v1/me", &token).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    let out = allmende(&[
-        "user",
-        "set-password",
-        "hausmeister",
-        "--password",
-        "noch-ein-langes-passwort",
-        "--data-dir",
-        d,
-    ]);
+    let out = allmende(
+        &s,
+        &[
+            "user",
+            "set-password",
+            "hausmeister",
+            "--password",
+            "noch-ein-langes-passwort",
+        ],
+    );
     assert!(out.status.success());
     assert!(
         s.catalog
@@ -173,7 +168,7 @@ async fn cli_works_while_the_server_runs() {
             .is_some()
     );
 
-    // A consistent backup while serving.
+    // A consistent backup while serving (SQLite; PostgreSQL is backed up with pg_dump).
     s.org("stadt-aalen", "Stadt Aalen").await;
     let ed = s
         .user("ed", false, Some(("stadt-aalen", Role::Editor)))
@@ -183,15 +178,24 @@ async fn cli_works_while_the_server_runs() {
         .await;
     let backup = tempfile::tempdir().unwrap();
     let target = backup.path().join("sicherung");
-    let out = allmende(&["backup", "--to", target.to_str().unwrap(), "--data-dir", d]);
+    if backend == Backend::Postgres {
+        let out = allmende(&s, &["backup", "--to", target.to_str().unwrap()]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+        return;
+    }
+    let out = allmende(&s, &["backup", "--to", target.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let restored = allmende::open_catalog(&test_config(&target), &target)
-        .await
-        .unwrap();
+    let restored = allmende::open_catalog(
+        &test_config(allmende_catalog::Db::sqlite_url(&target.join("catalog.db"))),
+        &target,
+    )
+    .await
+    .unwrap();
     let ds = restored
         .dataset("gesichert")
         .await
@@ -202,13 +206,12 @@ async fn cli_works_while_the_server_runs() {
         restored.files.stat(&sha).await.unwrap().is_some(),
         "file in backup"
     );
-    let out = allmende(&["backup", "--to", target.to_str().unwrap(), "--data-dir", d]);
+    let out = allmende(&s, &["backup", "--to", target.to_str().unwrap()]);
     assert!(!out.status.success(), "refuses a non-empty target");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn demo_data_is_idempotent_and_hides_private_and_draft() {
-    let s = TestServer::start().await;
+async fn demo_data_is_idempotent_and_hides_private_and_draft(backend: Backend) {
+    let s = TestServer::start(backend).await;
     let first = allmende::demo::seed(&s.catalog, &s.data_dir())
         .await
         .unwrap();
@@ -273,3 +276,9 @@ async fn demo_data_is_idempotent_and_hides_private_and_draft() {
             .is_some()
     );
 }
+
+crate::both_backends!(
+    restart_keeps_everything_and_migrations_are_idempotent,
+    cli_works_while_the_server_runs,
+    demo_data_is_idempotent_and_hides_private_and_draft
+);

@@ -5,11 +5,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::harness::{TestServer, json, problem};
+use crate::harness::{Backend, TestServer, json, problem};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn publish_flow_with_token() {
-    let s = TestServer::start().await;
+async fn publish_flow_with_token(backend: Backend) {
+    let s = TestServer::start(backend).await;
     let admin = s.user("root", true, None).await;
 
     // A sysadmin creates the organization, an editor publishes.
@@ -209,9 +208,8 @@ async fn publish_flow_with_token() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn organizations_members_and_vocabularies() {
-    let s = TestServer::start().await;
+async fn organizations_members_and_vocabularies(backend: Backend) {
+    let s = TestServer::start(backend).await;
     let admin = s.user("root", true, None).await;
     s.org("stadt-heidenheim", "Stadt Heidenheim an der Brenz")
         .await;
@@ -335,9 +333,8 @@ async fn organizations_members_and_vocabularies() {
     problem(s.get("/api/v1/me").await, StatusCode::UNAUTHORIZED).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn openapi_document_is_generated() {
-    let s = TestServer::start().await;
+async fn openapi_document_is_generated(backend: Backend) {
+    let s = TestServer::start(backend).await;
     let doc = json(s.get("/api/v1/openapi.json").await).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     for path in [
@@ -359,3 +356,9 @@ async fn openapi_document_is_generated() {
     let page = s.get("/api").await.text().await.unwrap();
     assert!(page.contains("/api/v1/datasets/{id}/resources"));
 }
+
+crate::both_backends!(
+    publish_flow_with_token,
+    organizations_members_and_vocabularies,
+    openapi_document_is_generated
+);

@@ -4,7 +4,7 @@ use allmende_core::Role;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 
-use crate::harness::{TestServer, json};
+use crate::harness::{Backend, TestServer, json};
 
 /// Cookies set by a response, as `name=value` pairs.
 fn cookies(h: &HeaderMap) -> Vec<String> {
@@ -70,9 +70,8 @@ impl<'a> Browser<'a> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn public_pages_render_in_german_and_english() {
-    let s = TestServer::start().await;
+async fn public_pages_render_in_german_and_english(backend: Backend) {
+    let s = TestServer::start(backend).await;
     s.org("stadt-aalen", "Stadt Aalen").await;
     let ed = s
         .user("ed", false, Some(("stadt-aalen", Role::Editor)))
@@ -182,9 +181,8 @@ async fn public_pages_render_in_german_and_english() {
     assert!(!page.contains("<script>alert(1)") && !page.contains("href=\"javascript:"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn forms_need_login_and_csrf() {
-    let s = TestServer::start().await;
+async fn forms_need_login_and_csrf(backend: Backend) {
+    let s = TestServer::start(backend).await;
     s.org("stadt-aalen", "Stadt Aalen").await;
     s.catalog
         .create_user("redakteurin", "", None, "sehr-geheimes-passwort", false)
@@ -456,9 +454,8 @@ async fn forms_need_login_and_csrf() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn login_is_rate_limited() {
-    let s = TestServer::start_with(|c| c.login_max_failures = 3).await;
+async fn login_is_rate_limited(backend: Backend) {
+    let s = TestServer::start_with(backend, |c| c.login_max_failures = 3).await;
     s.catalog
         .create_user("opfer", "", None, "richtiges-passwort", false)
         .await
@@ -494,8 +491,7 @@ async fn login_is_rate_limited() {
     assert!(res.text().await.unwrap().contains("Zu viele"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_theme_overrides_templates_styles_and_pages() {
+async fn a_theme_overrides_templates_styles_and_pages(backend: Backend) {
     let theme = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(theme.path().join("static")).unwrap();
     std::fs::create_dir_all(theme.path().join("pages")).unwrap();
@@ -516,7 +512,7 @@ async fn a_theme_overrides_templates_styles_and_pages() {
     )
     .unwrap();
     let dir = theme.path().to_str().unwrap().to_string();
-    let s = TestServer::start_with(|c| {
+    let s = TestServer::start_with(backend, |c| {
         c.theme_dir = dir;
         c.site_title = "Offene Daten Aalen".into();
     })
@@ -536,3 +532,10 @@ async fn a_theme_overrides_templates_styles_and_pages() {
         StatusCode::NOT_FOUND
     );
 }
+
+crate::both_backends!(
+    public_pages_render_in_german_and_english,
+    forms_need_login_and_csrf,
+    login_is_rate_limited,
+    a_theme_overrides_templates_styles_and_pages
+);
