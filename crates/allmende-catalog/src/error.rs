@@ -59,10 +59,15 @@ impl From<sqlx::Error> for CatalogError {
 
 /// SQLite busy/locked and PostgreSQL shutdown/connection-failure codes.
 fn is_transient(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some(
-            "5" | "6" | "517" | "57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006" | "53300"
-        )
-    )
+    match code {
+        // Connection exceptions (class 08).
+        Some(c) if c.starts_with("08") => true,
+        // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_BUSY_SNAPSHOT; PostgreSQL admin/crash shutdown,
+        // cannot connect now, too many connections, database not accepting connections.
+        Some(c) => matches!(
+            c,
+            "5" | "6" | "517" | "57P01" | "57P02" | "57P03" | "53300" | "55000"
+        ),
+        None => false,
+    }
 }
