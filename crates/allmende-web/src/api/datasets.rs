@@ -33,6 +33,10 @@ pub struct ListParams {
     pub page: Option<i64>,
     /// 1–100, default 20.
     pub per_page: Option<i64>,
+    /// Language of messages (`de`, `en`); the middleware reads it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub lang: Option<String>,
 }
 
 pub fn filter_from(params: &ListParams, scope: allmende_core::authz::ReadScope) -> DatasetFilter {

@@ -33,6 +33,10 @@ async fn find(
 pub struct OrgListParams {
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Language of messages (`de`, `en`); the middleware reads it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub lang: Option<String>,
 }
 
 /// All organizations, with the number of datasets the caller can see.

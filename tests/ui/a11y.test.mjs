@@ -1,0 +1,107 @@
+// Runs the portal's pages in real Chromium and checks them with axe-core against WCAG 2.1
+// A/AA rules (the technical baseline of BITV 2.0), plus keyboard and no-JavaScript basics.
+// Expects ALLMENDE_URL (a server started with --demo) and ALLMENDE_ADMIN_PASSWORD.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const base = process.env.ALLMENDE_URL ?? 'http://127.0.0.1:18300';
+const password = process.env.ALLMENDE_ADMIN_PASSWORD;
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => browser?.close());
+
+async function axe(page) {
+  await page.addScriptTag({ content: axeSource });
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}
+
+const publicPages = [
+  '/', '/datasets', '/datasets?theme=ENVI&sort=title', '/dataset/baumkataster-aalen',
+  '/dataset/lehrdaten-parkraum-bw', '/organizations', '/organization/stadt-aalen', '/login', '/api',
+  '/about', '/impressum', '/datenschutz', '/gibt-es-nicht', '/?lang=en', '/datasets?lang=en',
+];
+
+test('public pages have no WCAG 2.1 AA violations, in German and English', async () => {
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  for (const path of publicPages) {
+    await page.goto(base + path);
+    const violations = await axe(page);
+    assert.deepEqual(violations, [], `${path}: ${violations.join('\n')}`);
+    const lang = await page.getAttribute('html', 'lang');
+    assert.ok(['de', 'en'].includes(lang), `${path}: lang=${lang}`);
+  }
+  // A resource page, reached by following a link like a visitor would.
+  await page.goto(base + '/dataset/baumkataster-aalen');
+  await page.click('.resources h3 a');
+  assert.deepEqual(await axe(page), []);
+  await context.close();
+});
+
+test('pages read without JavaScript', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(base + '/datasets');
+  await page.fill('#q', 'Parkhaus');
+  await page.click('.filters button[type=submit]');
+  assert.match(page.url(), /q=Parkhaus/);
+  assert.ok(await page.isVisible('text=Parkhausbelegung Aalen'));
+  await page.click('text=Parkhausbelegung Aalen');
+  assert.ok(await page.isVisible('h1:has-text("Parkhausbelegung Aalen")'));
+  const href = await page.getAttribute('.resources a.button', 'href');
+  assert.match(href, /\/api\/v1\/resources\/.+\/download$/);
+  await context.close();
+});
+
+test('keyboard: the first Tab reaches the skip link, which moves focus to the content', async () => {
+  const page = await browser.newPage();
+  await page.goto(base + '/');
+  await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => document.activeElement?.getAttribute('href'));
+  assert.equal(focused, '#inhalt');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none', 'focus is visible');
+  await page.keyboard.press('Enter');
+  const main = await page.evaluate(() => document.activeElement?.id);
+  assert.equal(main, 'inhalt');
+  await page.close();
+});
+
+test('publisher forms: login, dataset form with errors, dashboard are accessible', { skip: !password }, async () => {
+  // The pages use no JavaScript; it is on only so that axe can run (CSP bypassed for it).
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(base + '/login?next=/dashboard');
+  await page.fill('#username', 'admin');
+  await page.fill('#password', password);
+  await page.click('form.form button[type=submit]');
+  assert.match(page.url(), /\/dashboard$/);
+  assert.deepEqual(await axe(page), []);
+  await page.goto(base + '/datasets/new');
+  assert.deepEqual(await axe(page), []);
+  // Submitting the empty form shows messages tied to their fields.
+  await page.click('form.form > button[type=submit]');
+  assert.ok(await page.isVisible('#title-error'));
+  assert.equal(await page.getAttribute('#title', 'aria-invalid'), 'true');
+  assert.deepEqual(await axe(page), []);
+  await page.goto(base + '/dataset/baumkataster-aalen/resources/new');
+  assert.deepEqual(await axe(page), []);
+  await context.close();
+});
