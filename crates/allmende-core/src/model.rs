@@ -142,7 +142,7 @@ impl Contact {
 }
 
 /// A dataset (`dcat:Dataset`).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Dataset {
     pub id: Uuid,
     pub slug: String,
@@ -216,7 +216,7 @@ impl ProcessingStatus {
 }
 
 /// A resource (`dcat:Distribution`): an uploaded file or a link.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Resource {
     pub id: Uuid,
     pub dataset_id: Uuid,

@@ -24,11 +24,16 @@ use tokio::net::TcpListener;
 
 pub use state::{AppState, Settings};
 
-pub fn app_state(catalog: Catalog, settings: Settings) -> Result<AppState, html::TemplateError> {
+pub fn app_state(
+    catalog: Catalog,
+    search: allmende_search::SearchService,
+    settings: Settings,
+) -> Result<AppState, html::TemplateError> {
     let templates = html::Templates::new(settings.theme_dir.clone())?;
     let openapi = api::openapi(&settings.public_url);
     Ok(AppState {
         catalog,
+        search,
         login_limiter: Arc::new(auth::RateLimiter::new(Duration::from_secs(
             settings.login_window_secs,
         ))),
@@ -47,6 +52,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             html::html_errors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::notify_search,
         ))
         .layer(axum::middleware::from_fn(middleware::language))
         .layer(axum::middleware::from_fn(middleware::security_headers))

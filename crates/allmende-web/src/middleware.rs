@@ -106,3 +106,29 @@ pub async fn language(req: Request, next: Next) -> Response {
         .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang));
     res
 }
+
+/// Every successful write may have changed the catalog: bring the search index up to date
+/// before answering, so a client finds what it just wrote (read-your-writes). Changes made by
+/// other processes are picked up by the follower.
+pub async fn notify_search(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let write = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    let res = next.run(req).await;
+    if write && (res.status().is_success() || res.status().is_redirection()) {
+        match tokio::time::timeout(std::time::Duration::from_secs(2), state.search.catch_up()).await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "search index update failed; the follower retries")
+            }
+            Err(_) => state.search.notify(),
+        }
+    }
+    res
+}

@@ -47,6 +47,7 @@ impl Default for Settings {
 #[derive(Clone)]
 pub struct AppState {
     pub catalog: Catalog,
+    pub search: allmende_search::SearchService,
     pub settings: Arc<Settings>,
     pub templates: Arc<Templates>,
     pub login_limiter: Arc<RateLimiter>,

@@ -26,6 +26,8 @@ pub struct Config {
     pub login_max_failures: u32,
     pub login_window_secs: u64,
     pub trust_proxy: bool,
+    /// Synonym groups for search (one comma-separated group per line); default: the shipped list.
+    pub synonyms_file: String,
     /// `text` or `json`.
     pub log_format: String,
     /// A `tracing` filter, e.g. `info` or `allmende_web=debug,info`.
@@ -48,6 +50,7 @@ impl Default for Config {
             login_max_failures: web.login_max_failures,
             login_window_secs: web.login_window_secs,
             trust_proxy: web.trust_proxy,
+            synonyms_file: String::new(),
             log_format: "text".into(),
             log_level: "info".into(),
         }

@@ -68,6 +68,7 @@ impl Server {
 /// Binds and starts serving. `config.bind` may use port 0; the real address is returned.
 pub async fn start(
     config: &Config,
+    data_dir: &Path,
     catalog: Catalog,
     shutdown_signal: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
 ) -> anyhow::Result<Server> {
@@ -84,7 +85,9 @@ pub async fn start(
         catalog.files.clone(),
         &settings.public_url,
     );
-    let state = allmende_web::app_state(catalog, settings)?;
+    let search = open_search(config, data_dir, &catalog).await?;
+    let follower = search.spawn_follower();
+    let state = allmende_web::app_state(catalog, search, settings)?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         match shutdown_signal {
@@ -99,12 +102,34 @@ pub async fn start(
             }
         }
     };
-    let handle = tokio::spawn(allmende_web::serve(listener, state, signal));
+    let handle = tokio::spawn(async move {
+        let served = allmende_web::serve(listener, state, signal).await;
+        follower.abort();
+        served
+    });
     Ok(Server {
         addr,
         shutdown: Some(tx),
         handle,
     })
+}
+
+/// The search index of a data directory, caught up with the catalog (rebuilt when needed).
+pub async fn open_search(
+    config: &Config,
+    data_dir: &Path,
+    catalog: &Catalog,
+) -> anyhow::Result<allmende_search::SearchService> {
+    let synonyms = if config.synonyms_file.is_empty() {
+        allmende_search::Synonyms::parse(allmende_search::synonyms::DEFAULT)
+    } else {
+        let text = std::fs::read_to_string(&config.synonyms_file)
+            .with_context(|| format!("reading synonyms_file {}", config.synonyms_file))?;
+        allmende_search::Synonyms::parse(&text)
+    };
+    allmende_search::SearchService::open(catalog.clone(), data_dir, synonyms)
+        .await
+        .context("opening the search index")
 }
 
 /// Copies the catalog (SQLite online backup) and the file store into `dest`.

@@ -55,6 +55,12 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Rebuild the search index from the catalog; a running server switches to the new index
+    /// when it is complete and keeps answering from the old one meanwhile.
+    Reindex {
+        #[command(flatten)]
+        common: Common,
+    },
     /// Apply pending database migrations and report the schema version.
     Migrate {
         #[command(flatten)]
@@ -221,8 +227,13 @@ async fn main() -> anyhow::Result<()> {
                     report.admin_user, report.admin_password
                 );
             }
-            let server =
-                allmende::start(&config, catalog, Some(Box::pin(shutdown_signal()))).await?;
+            let server = allmende::start(
+                &config,
+                &common.data_dir,
+                catalog,
+                Some(Box::pin(shutdown_signal())),
+            )
+            .await?;
             tracing::info!(addr = %server.addr, ready_ms = started.elapsed().as_millis() as u64, "listening");
             println!("Allmende läuft auf http://{}", server.addr);
             server.wait().await
@@ -375,6 +386,18 @@ async fn main() -> anyhow::Result<()> {
                     }
                 }
             }
+            catalog.db.close().await;
+            Ok(())
+        }
+        Command::Reindex { common } => {
+            let config = Config::load(&common.data_dir, common.config.as_deref())?;
+            let catalog = open_catalog(&config, &common.data_dir).await?;
+            let started = std::time::Instant::now();
+            let docs = allmende_search::SearchService::rebuild(&catalog, &common.data_dir).await?;
+            println!(
+                "search index rebuilt: {docs} datasets in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             catalog.db.close().await;
             Ok(())
         }

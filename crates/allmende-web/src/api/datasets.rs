@@ -1,7 +1,6 @@
-use allmende_catalog::{DatasetFilter, DatasetSort};
 use allmende_core::authz::{Action, read_scope};
 use allmende_core::validate::{DatasetFields, DatasetInput};
-use allmende_core::{Change, Dataset, FieldErrors, Page};
+use allmende_core::{Change, Dataset, FieldErrors};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -9,71 +8,10 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{ApiQuery, JsonBody, apply_patch, edit_action, paging, require, visible_dataset};
+use super::{ApiQuery, JsonBody, apply_patch, edit_action, require, visible_dataset};
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    /// Words in title, description or keywords.
-    pub q: Option<String>,
-    /// Organization slug.
-    pub organization: Option<String>,
-    /// EU theme code.
-    pub theme: Option<String>,
-    pub keyword: Option<String>,
-    /// EU file-type code of a resource.
-    pub format: Option<String>,
-    /// Licence id.
-    pub license: Option<String>,
-    /// `modified` (default), `title`, `issued`, `created`.
-    pub sort: Option<String>,
-    pub page: Option<i64>,
-    /// 1–100, default 20.
-    pub per_page: Option<i64>,
-    /// Language of messages (`de`, `en`); the middleware reads it.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub lang: Option<String>,
-}
-
-pub fn filter_from(params: &ListParams, scope: allmende_core::authz::ReadScope) -> DatasetFilter {
-    let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
-    DatasetFilter {
-        q: nonempty(&params.q),
-        organization: nonempty(&params.organization),
-        theme: nonempty(&params.theme),
-        keyword: nonempty(&params.keyword),
-        format: nonempty(&params.format),
-        license: nonempty(&params.license),
-        ..DatasetFilter::new(scope)
-    }
-}
-
-/// List the datasets the caller may see.
-#[utoipa::path(get, path = "/datasets", tag = "datasets", params(ListParams),
-    responses((status = 200, body = Page<Dataset>), (status = 400, body = Problem)))]
-pub async fn list(
-    State(state): State<AppState>,
-    CurrentActor(actor): CurrentActor,
-    ApiQuery(params): ApiQuery<ListParams>,
-) -> ApiResult<Json<Page<Dataset>>> {
-    let (page, per_page) = paging(params.page, params.per_page)?;
-    let sort = match params.sort.as_deref().filter(|s| !s.is_empty()) {
-        None => DatasetSort::default(),
-        Some(s) => DatasetSort::parse(s)
-            .ok_or_else(|| ApiError::BadRequest(format!("unknown sort {s:?}")))?,
-    };
-    let filter = filter_from(&params, read_scope(&actor));
-    Ok(Json(
-        state
-            .catalog
-            .datasets(&filter, sort, page, per_page)
-            .await?,
-    ))
-}
 
 /// Validates input and resolves the organization, checking the caller may publish there.
 pub async fn prepare(

@@ -5,6 +5,7 @@ mod datasets;
 mod download;
 mod orgs;
 mod resources;
+pub mod search;
 mod upload;
 mod vocab;
 
@@ -30,7 +31,7 @@ pub use upload::{MultipartForm, is_multipart as upload_is_multipart, read_multip
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/datasets", get(datasets::list).post(datasets::create))
+        .route("/datasets", get(search::list).post(datasets::create))
         .route(
             "/datasets/{id}",
             get(datasets::show)
@@ -84,7 +85,7 @@ pub fn router() -> Router<AppState> {
         license(name = "EUPL-1.2")
     ),
     paths(
-        datasets::list, datasets::create, datasets::show, datasets::replace, datasets::patch,
+        search::list, datasets::create, datasets::show, datasets::replace, datasets::patch,
         datasets::delete, datasets::restore, datasets::changes,
         resources::list_of_dataset, resources::create, resources::show, resources::patch,
         resources::delete, resources::download,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::PageCtx;
 use super::forms::safe_next;
-use crate::api::{ApiQuery, visible_dataset};
+use crate::api::visible_dataset;
 use crate::auth::{LANG_COOKIE, set_cookie};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -44,75 +44,66 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Resp
     )
 }
 
-#[derive(Debug, Deserialize, Default)]
-pub struct ListQuery {
-    q: Option<String>,
-    organization: Option<String>,
-    theme: Option<String>,
-    keyword: Option<String>,
-    format: Option<String>,
-    license: Option<String>,
-    sort: Option<String>,
-    page: Option<i64>,
-    #[allow(dead_code)]
-    lang: Option<String>,
-}
-
+/// The search page: full-text search with facets, all state in the URL (works without
+/// JavaScript; shareable).
 pub async fn datasets(
     State(state): State<AppState>,
     ctx: PageCtx,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> ApiResult<Response> {
-    let per_page = 20;
-    let page = q.page.unwrap_or(1).clamp(1, 100_000);
-    let sort = q
-        .sort
-        .as_deref()
-        .and_then(DatasetSort::parse)
-        .unwrap_or_default();
-    let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
-    let filter = DatasetFilter {
-        q: nonempty(&q.q),
-        organization: nonempty(&q.organization),
-        theme: nonempty(&q.theme),
-        keyword: nonempty(&q.keyword),
-        format: nonempty(&q.format),
-        license: nonempty(&q.license),
-        ..DatasetFilter::new(read_scope(&ctx.actor))
+    let p = crate::api::search::SearchParams::parse(raw.as_deref(), false)?;
+    let (result, facets) = crate::api::search::run(&state, &ctx.actor, &p, ctx.lang).await?;
+    let pages = (result.total as i64 + p.per_page - 1) / p.per_page;
+    let facet_views: Vec<Value> = crate::api::search::FACETS
+        .iter()
+        .filter_map(|name| {
+            let entries = facets.get(*name)?;
+            if entries.is_empty() {
+                return None;
+            }
+            let values: Vec<Value> = entries
+                .iter()
+                .map(|e| {
+                    context! { value => e.value, label => e.label, count => e.count, selected => e.selected,
+                        url => format!("?{}", p.url(Some((name, &e.value)), None)) }
+                })
+                .collect();
+            Some(context! { name => *name, values })
+        })
+        .collect();
+    let chips: Vec<Value> = facets
+        .iter()
+        .flat_map(|(name, entries)| entries.iter().filter(|e| e.selected).map(move |e| (name, e)))
+        .map(|(name, e)| {
+            context! { facet => name, label => e.label, url => format!("?{}", p.url(Some((name, &e.value)), None)) }
+        })
+        .collect();
+    let hits: Vec<Value> = result
+        .hits
+        .iter()
+        .map(|h| context! { ds => Value::from_serialize(&h.dataset), snippet => h.snippet.clone().map(Value::from_safe_string) })
+        .collect();
+    let suggestion = result.suggestion.as_ref().map(|s| {
+        let mut q = p.clone();
+        q.q = s.clone();
+        context! { text => s, url => format!("?{}", q.url(None, None)) }
+    });
+    let base_query = {
+        let mut q = p.clone();
+        q.sort = None;
+        q
     };
-    let result = state
-        .catalog
-        .datasets(&filter, sort, page, per_page)
-        .await?;
-    let orgs = state
-        .catalog
-        .organizations(&read_scope(&ctx.actor), 1, 100)
-        .await?;
-    let pages = (result.total + per_page - 1) / per_page;
-    // The query string without `page`, for pagination links.
-    let mut base = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [
-        ("q", &filter.q),
-        ("organization", &filter.organization),
-        ("theme", &filter.theme),
-        ("keyword", &filter.keyword),
-        ("format", &filter.format),
-        ("license", &filter.license),
-        ("sort", &q.sort),
-    ] {
-        if let Some(v) = v {
-            base.append_pair(k, v);
-        }
-    }
     ctx.render(
         &state,
         "datasets.html",
         context! {
-            result, pages, page, organizations => orgs.items,
-            query => context! { q => filter.q, organization => filter.organization, theme => filter.theme,
-                keyword => filter.keyword, format => filter.format, license => filter.license,
-                sort => q.sort.clone().unwrap_or_else(|| "modified".into()) },
-            base_query => base.finish(),
+            total => result.total, hits, facets => facet_views, chips, suggestion, page => p.page, pages,
+            q => p.q.clone(), sort => p.sort.clone().unwrap_or_default(),
+            prev_url => (p.page > 1).then(|| format!("?{}", p.url(None, Some(p.page - 1)))),
+            next_url => (p.page < pages).then(|| format!("?{}", p.url(None, Some(p.page + 1)))),
+            hidden_filters => p.filters.iter().flat_map(|(k, vs)| vs.iter().map(move |v| context! { name => k, value => v })).collect::<Vec<_>>(),
+            clear_url => if p.q.is_empty() { "/datasets".to_string() } else { format!("/datasets?{}", url::form_urlencoded::Serializer::new(String::new()).append_pair("q", &p.q).finish()) },
+            base_sort_query => base_query.url(None, None),
         },
     )
 }

@@ -139,7 +139,7 @@ impl TestServer {
         let catalog = allmende::open_catalog(&config, dir.path())
             .await
             .expect("open catalog");
-        let server = allmende::start(&config, catalog, None)
+        let server = allmende::start(&config, dir.path(), catalog, None)
             .await
             .expect("start server");
         let base = format!("http://{}", server.addr);
@@ -274,6 +274,20 @@ impl TestServer {
             .send()
             .await
             .expect("upload")
+    }
+
+    /// Waits until search has caught up with changes made behind the server's back (directly
+    /// in the catalog, like the CLI does); the follower applies them within a second.
+    pub async fn wait_for_search(&self, path: &str, expected_total: u64) -> serde_json::Value {
+        let mut last = serde_json::Value::Null;
+        for _ in 0..50 {
+            last = json(self.get(path).await).await;
+            if last["total"].as_u64() == Some(expected_total) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        last
     }
 
     /// Number of stored blobs and of staging files left in the data directory.

@@ -226,7 +226,9 @@ async fn demo_data_is_idempotent_and_hides_private_and_draft(backend: Backend) {
         "the printed password keeps working"
     );
 
-    let list = json(s.get("/api/v1/datasets?per_page=100").await).await;
+    let list = s
+        .wait_for_search("/api/v1/datasets?per_page=100", first.datasets as u64 - 2)
+        .await;
     assert_eq!(list["total"].as_i64().unwrap(), first.datasets as i64 - 2);
     let orgs = json(s.get("/api/v1/organizations").await).await;
     let slugs: Vec<&str> = orgs["items"]

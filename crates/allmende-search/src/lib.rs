@@ -1,0 +1,300 @@
+//! Allmende's search: an embedded tantivy index derived entirely from the catalog. It follows
+//! the catalog's change log, so it heals itself after a crash, and is rebuilt from scratch
+//! when missing, unreadable or of an older schema.
+
+pub mod analyzer;
+mod index;
+mod query;
+mod schema;
+mod search;
+pub mod synonyms;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use allmende_catalog::{Catalog, DatasetFilter, DatasetSort};
+use allmende_core::authz::ReadScope;
+use tokio::sync::Notify;
+
+pub use search::{FacetValue, Hit, SearchRequest, SearchResult, Sort};
+pub use synonyms::Synonyms;
+
+use index::Generation;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index files: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("catalog: {0}")]
+    Catalog(#[from] allmende_catalog::CatalogError),
+    #[error("search worker stopped")]
+    Worker,
+}
+
+impl From<tantivy::directory::error::OpenDirectoryError> for SearchError {
+    fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
+        Self::Index(e.into())
+    }
+}
+
+/// The search service of one node: the live index generation, and the follower that keeps it
+/// in step with the catalog.
+#[derive(Clone)]
+pub struct SearchService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    data_dir: PathBuf,
+    catalog: Catalog,
+    live: RwLock<Arc<Generation>>,
+    synonyms: Arc<Synonyms>,
+    wake: Notify,
+    applied: tokio::sync::watch::Sender<i64>,
+    /// One catch-up at a time, so positions only move forward.
+    sync: tokio::sync::Mutex<()>,
+}
+
+const PAGE: i64 = 500;
+
+/// Writes every visible-or-not, non-deleted dataset into a new generation and makes it live.
+fn rebuild_blocking(
+    catalog: &Catalog,
+    data_dir: &Path,
+    rt: &tokio::runtime::Handle,
+) -> Result<Generation, SearchError> {
+    std::fs::create_dir_all(index::search_dir(data_dir))?;
+    let name = index::next_name(data_dir);
+    let generation = Generation::create(data_dir, &name)?;
+    // Read the change-log position first: anything later is applied by the follower.
+    let seq = rt
+        .block_on(catalog.changes_since(0, i64::MAX))?
+        .last()
+        .map_or(0, |c| c.seq);
+    {
+        let mut writer = generation.writer();
+        let mut page = 1;
+        loop {
+            let batch = rt.block_on(catalog.datasets(
+                &DatasetFilter::new(ReadScope::All),
+                DatasetSort::Created,
+                page,
+                PAGE,
+            ))?;
+            for ds in &batch.items {
+                writer.add_document(index::document(&generation.fields, ds))?;
+            }
+            if (page * PAGE) >= batch.total || batch.items.is_empty() {
+                break;
+            }
+            page += 1;
+        }
+        generation.commit(&mut writer, seq)?;
+    }
+    index::set_current(data_dir, &name)?;
+    index::remove_stale(data_dir, &name);
+    Ok(generation)
+}
+
+impl SearchService {
+    /// Opens the live generation, rebuilding it first when needed, and catches up with the
+    /// change log. Call from async code; the work runs on the blocking pool.
+    pub async fn open(
+        catalog: Catalog,
+        data_dir: &Path,
+        synonyms: Synonyms,
+    ) -> Result<Self, SearchError> {
+        let data_dir = data_dir.to_path_buf();
+        let (c, d) = (catalog.clone(), data_dir.clone());
+        let rt = tokio::runtime::Handle::current();
+        let generation = tokio::task::spawn_blocking(move || -> Result<Generation, SearchError> {
+            let existing = match index::current_name(&d) {
+                Some(name) => Generation::open(&d, &name)?,
+                None => None,
+            };
+            match existing {
+                Some(g) => Ok(g),
+                None => {
+                    tracing::info!("building the search index from the catalog");
+                    rebuild_blocking(&c, &d, &rt)
+                }
+            }
+        })
+        .await
+        .map_err(|_| SearchError::Worker)??;
+        let applied = generation.applied_seq();
+        let service = Self {
+            inner: Arc::new(Inner {
+                data_dir,
+                catalog,
+                live: RwLock::new(Arc::new(generation)),
+                synonyms: Arc::new(synonyms),
+                wake: Notify::new(),
+                applied: tokio::sync::watch::channel(applied).0,
+                sync: tokio::sync::Mutex::new(()),
+            }),
+        };
+        service.catch_up().await?;
+        Ok(service)
+    }
+
+    /// Builds a new generation from the catalog and makes it live for every process using
+    /// this data directory (the running server switches to it by itself).
+    pub async fn rebuild(catalog: &Catalog, data_dir: &Path) -> Result<u64, SearchError> {
+        let (c, d) = (catalog.clone(), data_dir.to_path_buf());
+        let rt = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let g = rebuild_blocking(&c, &d, &rt)?;
+            Ok(g.reader.searcher().num_docs())
+        })
+        .await
+        .map_err(|_| SearchError::Worker)?
+    }
+
+    fn live(&self) -> Arc<Generation> {
+        match self.inner.live.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Tells the follower that the catalog changed (it also polls).
+    pub fn notify(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// The change-log position the live index reflects.
+    pub fn applied_seq(&self) -> i64 {
+        *self.inner.applied.borrow()
+    }
+
+    /// Waits until the index reflects the catalog up to `seq` (or `timeout` passes).
+    pub async fn wait_for(&self, seq: i64, timeout: Duration) -> bool {
+        let mut rx = self.inner.applied.subscribe();
+        tokio::time::timeout(timeout, rx.wait_for(|s| *s >= seq))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Applies every change-log entry after the live generation's position.
+    pub async fn catch_up(&self) -> Result<usize, SearchError> {
+        let _one = self.inner.sync.lock().await;
+        self.switch_if_rebuilt()?;
+        let generation = self.live();
+        let mut seq = generation.applied_seq();
+        let mut applied = 0;
+        loop {
+            let changes = self.inner.catalog.changes_since(seq, 1000).await?;
+            let Some(last) = changes.last().map(|c| c.seq) else {
+                break;
+            };
+            let mut ids: Vec<uuid::Uuid> = Vec::new();
+            for c in &changes {
+                match c.entity.as_str() {
+                    "dataset" => ids.push(c.entity_id),
+                    "organization" => {
+                        // The organization's name is part of its datasets' documents.
+                        let filter = DatasetFilter {
+                            organization: self
+                                .inner
+                                .catalog
+                                .organization(&c.entity_id.to_string(), &ReadScope::All)
+                                .await?
+                                .map(|o| o.slug),
+                            ..DatasetFilter::new(ReadScope::All)
+                        };
+                        if filter.organization.is_some() {
+                            let mut page = 1;
+                            loop {
+                                let batch = self
+                                    .inner
+                                    .catalog
+                                    .datasets(&filter, DatasetSort::Created, page, PAGE)
+                                    .await?;
+                                ids.extend(batch.items.iter().map(|d| d.id));
+                                if page * PAGE >= batch.total || batch.items.is_empty() {
+                                    break;
+                                }
+                                page += 1;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            ids.sort();
+            ids.dedup();
+            let mut docs = Vec::with_capacity(ids.len());
+            for id in &ids {
+                docs.push((*id, self.inner.catalog.dataset(&id.to_string()).await?));
+            }
+            let g = generation.clone();
+            tokio::task::spawn_blocking(move || -> Result<(), SearchError> {
+                let mut writer = g.writer();
+                for (id, ds) in &docs {
+                    match ds {
+                        Some(ds) if !ds.deleted => g.upsert(&writer, ds)?,
+                        _ => g.delete(&writer, &id.to_string()),
+                    }
+                }
+                g.commit(&mut writer, last)
+            })
+            .await
+            .map_err(|_| SearchError::Worker)??;
+            applied += changes.len();
+            seq = last;
+            self.inner.applied.send_replace(seq);
+        }
+        Ok(applied)
+    }
+
+    /// Switches to a generation another process (`allmende reindex`) made live.
+    fn switch_if_rebuilt(&self) -> Result<(), SearchError> {
+        let Some(name) = index::current_name(&self.inner.data_dir) else {
+            return Ok(());
+        };
+        if name == self.live().name {
+            return Ok(());
+        }
+        if let Some(g) = Generation::open(&self.inner.data_dir, &name)? {
+            tracing::info!(generation = %name, "switching to the rebuilt search index");
+            self.inner.applied.send_replace(g.applied_seq());
+            match self.inner.live.write() {
+                Ok(mut live) => *live = Arc::new(g),
+                Err(p) => *p.into_inner() = Arc::new(g),
+            }
+        }
+        Ok(())
+    }
+
+    /// Follows the change log until the process ends: woken by `notify`, polling otherwise.
+    pub fn spawn_follower(&self) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let _ =
+                    tokio::time::timeout(Duration::from_millis(250), this.inner.wake.notified())
+                        .await;
+                if let Err(e) = this.catch_up().await {
+                    tracing::warn!(error = %e, "search index could not follow the catalog; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        })
+    }
+
+    pub async fn search(&self, req: SearchRequest) -> Result<SearchResult, SearchError> {
+        let g = self.live();
+        let synonyms = self.inner.synonyms.clone();
+        tokio::task::spawn_blocking(move || search::run(&g, &synonyms, &req))
+            .await
+            .map_err(|_| SearchError::Worker)?
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+}
