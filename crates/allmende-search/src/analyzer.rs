@@ -126,6 +126,17 @@ pub fn words() -> TextAnalyzer {
         .build()
 }
 
+/// The tokens with their positions (stop words leave gaps, which phrases must respect).
+pub fn tokens_with_positions(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, String)> {
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        let t = stream.token();
+        out.push((t.position, t.text.clone()));
+    }
+    out
+}
+
 /// The tokens `analyzer` makes of `text`.
 pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     let mut stream = analyzer.token_stream(text);

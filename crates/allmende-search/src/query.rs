@@ -119,7 +119,11 @@ pub fn build(
             for syn in synonyms.alternatives(&token) {
                 match syn.as_slice() {
                     [one] => alternatives.extend(term_on_fields(f, one, 0.8)),
-                    many => alternatives.extend(phrase_on_fields(f, many, 0.8)),
+                    many => {
+                        let positioned: Vec<(usize, String)> =
+                            many.iter().cloned().enumerate().collect();
+                        alternatives.extend(phrase_on_fields(f, &positioned, 0.8))
+                    }
                 }
             }
             if prefix {
@@ -140,10 +144,10 @@ pub fn build(
         }
     }
     for phrase in &parsed.phrases {
-        let tokens = analyzer::tokens(analyzer, phrase);
+        let tokens = analyzer::tokens_with_positions(analyzer, phrase);
         match tokens.as_slice() {
             [] => {}
-            [one] => must.push((
+            [(_, one)] => must.push((
                 Occur::Must,
                 Box::new(BooleanQuery::new(term_on_fields(f, one, 1.0))),
             )),
@@ -171,18 +175,27 @@ pub fn build(
     Some(Box::new(BooleanQuery::new(must)))
 }
 
-fn phrase_on_fields(f: &Fields, tokens: &[String], weight: f32) -> Vec<(Occur, Box<dyn Query>)> {
+/// A phrase on the phrase-bearing fields; positions keep the gaps stop words left.
+fn phrase_on_fields(
+    f: &Fields,
+    tokens: &[(usize, String)],
+    weight: f32,
+) -> Vec<(Occur, Box<dyn Query>)> {
     let fields: [(Field, f32); 3] = [(f.title, 3.0), (f.description, 1.0), (f.keywords_text, 2.0)];
+    let first = tokens.first().map_or(0, |(p, _)| *p);
     fields
         .into_iter()
         .map(|(field, boost)| {
-            let terms: Vec<Term> = tokens
+            let terms: Vec<(usize, Term)> = tokens
                 .iter()
-                .map(|t| Term::from_field_text(field, t))
+                .map(|(p, t)| (p - first, Term::from_field_text(field, t)))
                 .collect();
             (
                 Occur::Should,
-                boosted(Box::new(PhraseQuery::new(terms)), boost * weight),
+                boosted(
+                    Box::new(PhraseQuery::new_with_offset(terms)),
+                    boost * weight,
+                ),
             )
         })
         .collect()

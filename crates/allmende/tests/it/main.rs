@@ -7,4 +7,5 @@ mod files;
 mod harness;
 mod lifecycle;
 mod publish;
+mod search;
 mod web;
