@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestServer, json, problem};
 
+#[allow(clippy::too_many_arguments)]
 async fn add(
     s: &TestServer,
     token: &str,
