@@ -60,9 +60,13 @@ test('pages read without JavaScript', async () => {
   const page = await context.newPage();
   await page.goto(base + '/datasets');
   await page.fill('#q', 'Parkhaus');
-  await page.click('.filters button[type=submit]');
+  await page.click('form.search button[type=submit]');
   assert.match(page.url(), /q=Parkhaus/);
   assert.ok(await page.isVisible('text=Parkhausbelegung Aalen'));
+  // Facets are plain links: selecting one narrows the results without JavaScript.
+  await page.click('.facet a[href*="theme=TRAN"]');
+  assert.match(page.url(), /theme=TRAN/);
+  assert.ok(await page.isVisible('.chips'));
   await page.click('text=Parkhausbelegung Aalen');
   assert.ok(await page.isVisible('h1:has-text("Parkhausbelegung Aalen")'));
   const href = await page.getAttribute('.resources a.button', 'href');

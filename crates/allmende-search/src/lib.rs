@@ -56,6 +56,11 @@ struct Inner {
     applied: tokio::sync::watch::Sender<i64>,
     /// One catch-up at a time, so positions only move forward.
     sync: tokio::sync::Mutex<()>,
+    /// Results per (index generation, change-log position, request): repeated searches — the
+    /// landing page, popular queries, facet clicks back and forth — cost a lookup. Any index
+    /// change moves the position, so a stale entry can never be hit.
+    cache: std::sync::Mutex<std::collections::HashMap<String, SearchResult>>,
+    cache_entries: usize,
 }
 
 const PAGE: i64 = 500;
@@ -70,27 +75,19 @@ fn rebuild_blocking(
     let name = index::next_name(data_dir);
     let generation = Generation::create(data_dir, &name)?;
     // Read the change-log position first: anything later is applied by the follower.
-    let seq = rt
-        .block_on(catalog.changes_since(0, i64::MAX))?
-        .last()
-        .map_or(0, |c| c.seq);
+    let seq = rt.block_on(catalog.last_change_seq())?;
     {
         let mut writer = generation.writer();
-        let mut page = 1;
+        let mut after = None;
         loop {
-            let batch = rt.block_on(catalog.datasets(
-                &DatasetFilter::new(ReadScope::All),
-                DatasetSort::Created,
-                page,
-                PAGE,
-            ))?;
-            for ds in &batch.items {
+            let batch = rt.block_on(catalog.datasets_after(after, PAGE))?;
+            for ds in &batch {
                 writer.add_document(index::document(&generation.fields, ds))?;
             }
-            if (page * PAGE) >= batch.total || batch.items.is_empty() {
-                break;
+            match batch.last() {
+                Some(last) if batch.len() as i64 == PAGE => after = Some(last.id),
+                _ => break,
             }
-            page += 1;
         }
         generation.commit(&mut writer, seq)?;
     }
@@ -101,11 +98,13 @@ fn rebuild_blocking(
 
 impl SearchService {
     /// Opens the live generation, rebuilding it first when needed, and catches up with the
-    /// change log. Call from async code; the work runs on the blocking pool.
+    /// change log. Call from async code; the work runs on the blocking pool. `cache_entries`
+    /// bounds the result cache (0 turns it off).
     pub async fn open(
         catalog: Catalog,
         data_dir: &Path,
         synonyms: Synonyms,
+        cache_entries: usize,
     ) -> Result<Self, SearchError> {
         let data_dir = data_dir.to_path_buf();
         let (c, d) = (catalog.clone(), data_dir.clone());
@@ -135,6 +134,8 @@ impl SearchService {
                 wake: Notify::new(),
                 applied: tokio::sync::watch::channel(applied).0,
                 sync: tokio::sync::Mutex::new(()),
+                cache: std::sync::Mutex::new(std::collections::HashMap::new()),
+                cache_entries,
             }),
         };
         service.catch_up().await?;
@@ -288,10 +289,32 @@ impl SearchService {
 
     pub async fn search(&self, req: SearchRequest) -> Result<SearchResult, SearchError> {
         let g = self.live();
+        let key = format!("{}|{}|{req:?}", g.name, self.applied_seq());
+        if self.inner.cache_entries > 0
+            && let Some(hit) = self.cache().get(&key)
+        {
+            return Ok(hit.clone());
+        }
         let synonyms = self.inner.synonyms.clone();
-        tokio::task::spawn_blocking(move || search::run(&g, &synonyms, &req))
+        let result = tokio::task::spawn_blocking(move || search::run(&g, &synonyms, &req))
             .await
-            .map_err(|_| SearchError::Worker)?
+            .map_err(|_| SearchError::Worker)??;
+        if self.inner.cache_entries > 0 {
+            let mut cache = self.cache();
+            if cache.len() >= self.inner.cache_entries {
+                // Simple and bounded: start over when full (entries of old positions go too).
+                cache.clear();
+            }
+            cache.insert(key, result.clone());
+        }
+        Ok(result)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, SearchResult>> {
+        match self.inner.cache.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -203,7 +203,7 @@ pub fn run(
     req: &SearchRequest,
 ) -> Result<SearchResult, SearchError> {
     let searcher = g.reader.searcher();
-    let mut analyzer = analyzer::german();
+    let mut analyzer = german();
     let parsed = query::parse(&req.q);
     let text = query::build(&g.fields, &mut analyzer, synonyms, &parsed);
     let mut base: Vec<Box<dyn Query>> = Vec::new();
@@ -344,6 +344,13 @@ pub fn run(
     })
 }
 
+/// Building the analyzer (stop-word set, stemmer) is not free; clone a prepared one.
+fn german() -> tantivy::tokenizer::TextAnalyzer {
+    static GERMAN: std::sync::OnceLock<tantivy::tokenizer::TextAnalyzer> =
+        std::sync::OnceLock::new();
+    GERMAN.get_or_init(analyzer::german).clone()
+}
+
 fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
@@ -431,7 +438,7 @@ fn run_without_suggestion(
     req: &SearchRequest,
 ) -> Result<u64, SearchError> {
     let searcher = g.reader.searcher();
-    let mut analyzer = analyzer::german();
+    let mut analyzer = german();
     let parsed = query::parse(&req.q);
     let mut base: Vec<Box<dyn Query>> = Vec::new();
     if let Some(t) = query::build(&g.fields, &mut analyzer, synonyms, &parsed) {

@@ -28,6 +28,8 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Synonym groups for search (one comma-separated group per line); default: the shipped list.
     pub synonyms_file: String,
+    /// Search results kept for repeated identical searches (0 turns the cache off).
+    pub search_cache_entries: usize,
     /// `text` or `json`.
     pub log_format: String,
     /// A `tracing` filter, e.g. `info` or `allmende_web=debug,info`.
@@ -51,6 +53,7 @@ impl Default for Config {
             login_window_secs: web.login_window_secs,
             trust_proxy: web.trust_proxy,
             synonyms_file: String::new(),
+            search_cache_entries: 2000,
             log_format: "text".into(),
             log_level: "info".into(),
         }

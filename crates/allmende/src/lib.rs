@@ -127,9 +127,14 @@ pub async fn open_search(
             .with_context(|| format!("reading synonyms_file {}", config.synonyms_file))?;
         allmende_search::Synonyms::parse(&text)
     };
-    allmende_search::SearchService::open(catalog.clone(), data_dir, synonyms)
-        .await
-        .context("opening the search index")
+    allmende_search::SearchService::open(
+        catalog.clone(),
+        data_dir,
+        synonyms,
+        config.search_cache_entries,
+    )
+    .await
+    .context("opening the search index")
 }
 
 /// Copies the catalog (SQLite online backup) and the file store into `dest`.

@@ -432,6 +432,29 @@ impl Catalog {
         })
     }
 
+    /// Every non-deleted dataset with its resources, in id order, `limit` at a time after
+    /// `after` (keyset paging: constant cost per batch however far in, for full rebuilds).
+    pub async fn datasets_after(&self, after: Option<Uuid>, limit: i64) -> Result<Vec<Dataset>> {
+        let mut sql = Sql::new(DATASET_SELECT);
+        sql.push(" WHERE d.deleted = 0");
+        if let Some(a) = after {
+            sql.push(" AND d.id > ").text(a.to_string());
+        }
+        sql.push(" ORDER BY d.id LIMIT ").int(limit);
+        let rows: Vec<DatasetRow> = sql.query_as().fetch_all(&self.db.pool).await?;
+        let mut items: Vec<Dataset> = rows
+            .into_iter()
+            .map(Dataset::try_from)
+            .collect::<Result<_>>()?;
+        let mut by_dataset = self
+            .resources_of_many(&items.iter().map(|d| d.id).collect::<Vec<_>>())
+            .await?;
+        for d in &mut items {
+            d.resources = Some(by_dataset.remove(&d.id).unwrap_or_default());
+        }
+        Ok(items)
+    }
+
     /// Number of visible datasets per EU theme.
     pub async fn theme_counts(&self, scope: &ReadScope) -> Result<HashMap<String, i64>> {
         let mut sql = Sql::new(

@@ -43,6 +43,14 @@ impl Catalog {
         &self.public_url
     }
 
+    /// The newest change-log position (0 for an empty log).
+    pub async fn last_change_seq(&self) -> Result<i64> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM changes")
+            .fetch_one(&self.db.pool)
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
     /// Changes after `since`, oldest first: what search, DCAT paging and sync follow.
     pub async fn changes_since(
         &self,

@@ -158,6 +158,13 @@ impl Catalog {
         row.map(|r| self.org_from_row(r)).transpose()
     }
 
+    /// Slug and name of every organization (cheap: for labels, no counts).
+    pub async fn organization_names(&self) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as("SELECT slug, name FROM organizations")
+            .fetch_all(&self.db.pool)
+            .await?)
+    }
+
     pub async fn organizations(
         &self,
         scope: &ReadScope,

@@ -161,11 +161,9 @@ pub async fn run(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let orgs: BTreeMap<String, String> = state
         .catalog
-        .organizations(&read_scope(actor), 1, 100)
+        .organization_names()
         .await?
-        .items
         .into_iter()
-        .map(|o| (o.slug, o.name))
         .collect();
     let label = |facet: &str, value: &str| -> String {
         match facet {

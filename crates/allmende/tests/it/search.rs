@@ -419,7 +419,19 @@ async fn index_heals_and_rebuilds(backend: Backend) {
     let s = TestServer::start_in(dir, config).await;
     assert_eq!(find(&s, "").await["total"], 7);
     let (dir, config) = s.stop().await;
-    // And so is a missing one.
+    // So is one written by an older schema version …
+    let search = dir.path().join("search");
+    let current = std::fs::read_to_string(search.join("CURRENT")).unwrap();
+    std::fs::write(search.join(current.trim()).join("schema-version"), b"0").unwrap();
+    let s = TestServer::start_in(dir, config).await;
+    assert_eq!(find(&s, "q=Friedhofsdaten").await["total"], 1);
+    let rebuilt = std::fs::read_to_string(s.data_dir().join("search/CURRENT")).unwrap();
+    assert_ne!(
+        rebuilt, current,
+        "a new generation replaced the old-schema one"
+    );
+    let (dir, config) = s.stop().await;
+    // … and a missing one.
     std::fs::remove_dir_all(dir.path().join("search")).unwrap();
     let s = TestServer::start_in(dir, config).await;
     assert_eq!(find(&s, "q=Friedhofsdaten").await["total"], 1);
