@@ -13,16 +13,12 @@ use super::{
 };
 use crate::{CatalogError, Result};
 
-/// Simple list filters (full-text search has its own index in a later stage).
+/// List filters for catalog views (dashboards, organization pages); searching is the
+/// search index's job.
 #[derive(Debug, Clone)]
 pub struct DatasetFilter {
     pub scope: ReadScope,
-    pub q: Option<String>,
     pub organization: Option<String>,
-    pub theme: Option<String>,
-    pub keyword: Option<String>,
-    pub format: Option<String>,
-    pub license: Option<String>,
     /// Lists only deleted datasets of these organizations (the publisher's trash).
     pub deleted_in: Option<Vec<Uuid>>,
 }
@@ -31,42 +27,26 @@ impl DatasetFilter {
     pub fn new(scope: ReadScope) -> Self {
         Self {
             scope,
-            q: None,
             organization: None,
-            theme: None,
-            keyword: None,
-            format: None,
-            license: None,
             deleted_in: None,
         }
     }
 }
 
+/// Orders for catalog views (search has its own sorting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DatasetSort {
+    /// Last modified first.
     #[default]
     Modified,
-    Title,
-    Issued,
+    /// Newest in the portal first.
     Created,
 }
 
 impl DatasetSort {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "modified" => Some(Self::Modified),
-            "title" => Some(Self::Title),
-            "issued" => Some(Self::Issued),
-            "created" => Some(Self::Created),
-            _ => None,
-        }
-    }
-
     fn order_by(self) -> &'static str {
         match self {
             Self::Modified => "d.updated_at DESC, d.id",
-            Self::Title => "d.title, d.id",
-            Self::Issued => "COALESCE(d.issued, substr(d.created_at, 1, 10)) DESC, d.id",
             Self::Created => "d.created_at DESC, d.id",
         }
     }
@@ -356,38 +336,8 @@ impl Catalog {
                 sql.scope("d", &f.scope);
             }
         }
-        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
-            sql.push(" AND (lower(d.title) LIKE ")
-                .text(pattern.clone())
-                .push(" OR lower(d.description) LIKE ")
-                .text(pattern.clone())
-                .push(" OR lower(d.keywords) LIKE ")
-                .text(pattern)
-                .push(")");
-        }
         if let Some(o) = &f.organization {
             sql.push(" AND o.slug = ").text(o.clone());
-        }
-        if let Some(t) = &f.theme {
-            sql.push(" AND EXISTS (SELECT 1 FROM dataset_themes t WHERE t.dataset_id = d.id AND t.theme = ")
-                .text(t.clone())
-                .push(")");
-        }
-        if let Some(k) = &f.keyword {
-            sql.push(" AND EXISTS (SELECT 1 FROM dataset_keywords k WHERE k.dataset_id = d.id AND k.keyword = ")
-                .text(k.clone())
-                .push(")");
-        }
-        if let Some(fmt) = &f.format {
-            sql.push(
-                " AND EXISTS (SELECT 1 FROM resources r WHERE r.dataset_id = d.id AND r.format = ",
-            )
-            .text(fmt.to_ascii_uppercase())
-            .push(")");
-        }
-        if let Some(l) = &f.license {
-            sql.push(" AND d.license = ").text(l.clone());
         }
         sql
     }
@@ -418,18 +368,24 @@ impl Catalog {
             .into_iter()
             .map(Dataset::try_from)
             .collect::<Result<_>>()?;
-        let mut by_dataset = self
-            .resources_of_many(&items.iter().map(|d| d.id).collect::<Vec<_>>())
-            .await?;
-        for d in &mut items {
-            d.resources = Some(by_dataset.remove(&d.id).unwrap_or_default());
-        }
+        self.attach_resources(&mut items).await?;
         Ok(Page {
             total,
             page,
             per_page,
             items,
         })
+    }
+
+    /// Loads the resources of many datasets in one query.
+    async fn attach_resources(&self, items: &mut [Dataset]) -> Result<()> {
+        let mut by_dataset = self
+            .resources_of_many(&items.iter().map(|d| d.id).collect::<Vec<_>>())
+            .await?;
+        for d in items {
+            d.resources = Some(by_dataset.remove(&d.id).unwrap_or_default());
+        }
+        Ok(())
     }
 
     /// Every non-deleted dataset with its resources, in id order, `limit` at a time after
@@ -446,12 +402,7 @@ impl Catalog {
             .into_iter()
             .map(Dataset::try_from)
             .collect::<Result<_>>()?;
-        let mut by_dataset = self
-            .resources_of_many(&items.iter().map(|d| d.id).collect::<Vec<_>>())
-            .await?;
-        for d in &mut items {
-            d.resources = Some(by_dataset.remove(&d.id).unwrap_or_default());
-        }
+        self.attach_resources(&mut items).await?;
         Ok(items)
     }
 
