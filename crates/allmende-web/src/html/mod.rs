@@ -1,6 +1,7 @@
 //! Server-rendered pages: German by default, English on request, readable without
 //! JavaScript. Templates are embedded and can be overridden from a theme folder.
 
+mod discovery;
 mod forms;
 mod pages;
 mod publish;
@@ -56,6 +57,13 @@ pub fn router() -> Router<AppState> {
         .route("/ueber", get(pages::about))
         .route("/sprache/{lang}", get(pages::switch_language))
         .route("/static/{*path}", get(pages::static_file))
+        .route("/sitemap.xml", get(discovery::sitemap))
+        .route("/robots.txt", get(discovery::robots))
+        .route("/feed.atom", get(discovery::feed))
+        .route(
+            "/organization/{slug}/feed.atom",
+            get(discovery::organization_feed),
+        )
         .fallback(pages::not_found)
 }
 

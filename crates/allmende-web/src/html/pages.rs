@@ -120,10 +120,19 @@ pub async fn dataset(
         .catalog
         .organization(&ds.organization, &read_scope(&ctx.actor))
         .await?;
+    // Only public datasets describe themselves to search engines.
+    let jsonld = (ds.visibility == allmende_core::Visibility::Public && !ds.deleted)
+        .then(|| {
+            super::discovery::script_json(&super::discovery::schema_org(
+                &ds,
+                &state.settings.public_url,
+            ))
+        })
+        .map(Value::from_safe_string);
     ctx.render(
         &state,
         "dataset.html",
-        context! { ds, license, can_edit, org },
+        context! { ds, license, can_edit, org, jsonld },
     )
 }
 
