@@ -89,8 +89,20 @@ impl Generation {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        // One indexing thread with a fixed budget keeps memory bounded.
-        let writer = index.writer_with_num_threads(1, 64 * 1024 * 1024)?;
+        // One indexing thread with a fixed budget keeps memory bounded. The writer lock may
+        // still be held for a moment by a process or server instance that is shutting down
+        // (a restart, `allmende reindex` finishing): wait for it rather than fail.
+        let mut attempts = 0;
+        let writer = loop {
+            match index.writer_with_num_threads(1, 64 * 1024 * 1024) {
+                Ok(w) => break w,
+                Err(tantivy::TantivyError::LockFailure(..)) if attempts < 100 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         Ok(Self {
             name,
             index,

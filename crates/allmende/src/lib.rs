@@ -104,7 +104,9 @@ pub async fn start(
     };
     let handle = tokio::spawn(async move {
         let served = allmende_web::serve(listener, state, signal).await;
+        // Wait until the follower is gone too: it holds the index writer (and its lock).
         follower.abort();
+        let _ = follower.await;
         served
     });
     Ok(Server {
