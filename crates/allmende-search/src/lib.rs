@@ -53,7 +53,7 @@ struct Inner {
     live: RwLock<Arc<Generation>>,
     synonyms: Arc<Synonyms>,
     wake: Notify,
-    applied: tokio::sync::watch::Sender<i64>,
+    applied: std::sync::atomic::AtomicI64,
     /// One catch-up at a time, so positions only move forward.
     sync: tokio::sync::Mutex<()>,
     /// Results per (index generation, change-log position, request): repeated searches — the
@@ -132,7 +132,7 @@ impl SearchService {
                 live: RwLock::new(Arc::new(generation)),
                 synonyms: Arc::new(synonyms),
                 wake: Notify::new(),
-                applied: tokio::sync::watch::channel(applied).0,
+                applied: std::sync::atomic::AtomicI64::new(applied),
                 sync: tokio::sync::Mutex::new(()),
                 cache: std::sync::Mutex::new(std::collections::HashMap::new()),
                 cache_entries,
@@ -169,15 +169,7 @@ impl SearchService {
 
     /// The change-log position the live index reflects.
     pub fn applied_seq(&self) -> i64 {
-        *self.inner.applied.borrow()
-    }
-
-    /// Waits until the index reflects the catalog up to `seq` (or `timeout` passes).
-    pub async fn wait_for(&self, seq: i64, timeout: Duration) -> bool {
-        let mut rx = self.inner.applied.subscribe();
-        tokio::time::timeout(timeout, rx.wait_for(|s| *s >= seq))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        self.inner.applied.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Applies every change-log entry after the live generation's position.
@@ -247,7 +239,9 @@ impl SearchService {
             .map_err(|_| SearchError::Worker)??;
             applied += changes.len();
             seq = last;
-            self.inner.applied.send_replace(seq);
+            self.inner
+                .applied
+                .store(seq, std::sync::atomic::Ordering::SeqCst);
         }
         Ok(applied)
     }
@@ -262,7 +256,9 @@ impl SearchService {
         }
         if let Some(g) = Generation::open(&self.inner.data_dir, &name)? {
             tracing::info!(generation = %name, "switching to the rebuilt search index");
-            self.inner.applied.send_replace(g.applied_seq());
+            self.inner
+                .applied
+                .store(g.applied_seq(), std::sync::atomic::Ordering::SeqCst);
             match self.inner.live.write() {
                 Ok(mut live) => *live = Arc::new(g),
                 Err(p) => *p.into_inner() = Arc::new(g),

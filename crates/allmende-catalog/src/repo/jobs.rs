@@ -6,7 +6,7 @@ use chrono::Duration;
 use uuid::Uuid;
 
 use super::{Catalog, parse_uuid};
-use crate::{Backend, CatalogError, Result};
+use crate::{CatalogError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -147,9 +147,5 @@ impl Catalog {
                 .await?;
         row.map(|(s, a, e)| Ok((JobStatus::parse(&s)?, a, e)))
             .transpose()
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.db.backend()
     }
 }

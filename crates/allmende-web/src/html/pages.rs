@@ -116,10 +116,6 @@ pub async fn dataset(
     let ds = visible_dataset(&state, &ctx.actor, &slug).await?;
     let can_edit = allmende_core::authz::decide(&ctx.actor, crate::api::edit_action(&ds)).allowed();
     let license = vocab::license(&ds.license);
-    let org = state
-        .catalog
-        .organization(&ds.organization, &read_scope(&ctx.actor))
-        .await?;
     // Only public datasets describe themselves to search engines.
     let jsonld = (ds.visibility == allmende_core::Visibility::Public && !ds.deleted)
         .then(|| {
@@ -132,7 +128,7 @@ pub async fn dataset(
     ctx.render(
         &state,
         "dataset.html",
-        context! { ds, license, can_edit, org, jsonld },
+        context! { ds, license, can_edit, jsonld },
     )
 }
 

@@ -421,6 +421,19 @@ async fn saved_or_form(
     }
 }
 
+/// A submitted form about a dataset: the CSRF token must match and the caller may edit it.
+async fn editable_form(
+    state: &AppState,
+    ctx: &PageCtx,
+    form: &FormData,
+    slug: &str,
+) -> ApiResult<Dataset> {
+    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
+        return Err(ApiError::Forbidden);
+    }
+    editable(state, ctx, slug).await
+}
+
 async fn editable(state: &AppState, ctx: &PageCtx, slug: &str) -> ApiResult<Dataset> {
     let ds = visible_dataset(state, &ctx.actor, slug).await?;
     require(&ctx.actor, edit_action(&ds))?;
@@ -458,10 +471,7 @@ pub async fn update_dataset(
     if let Some(r) = login_redirect(&ctx) {
         return Ok(r);
     }
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return Err(ApiError::Forbidden);
-    }
-    let ds = editable(&state, &ctx, &slug).await?;
+    let ds = editable_form(&state, &ctx, &form, &slug).await?;
     let mut input = input_from_form(&form);
     // The form does not show every field; keep what it cannot edit.
     input.languages = Some(ds.languages.clone());
@@ -487,10 +497,7 @@ pub async fn set_visibility(
     Path(slug): Path<String>,
     form: FormData,
 ) -> ApiResult<Response> {
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return Err(ApiError::Forbidden);
-    }
-    let ds = editable(&state, &ctx, &slug).await?;
+    let ds = editable_form(&state, &ctx, &form, &slug).await?;
     let visibility = form
         .get("visibility")
         .as_deref()
@@ -512,10 +519,7 @@ pub async fn delete_dataset(
     Path(slug): Path<String>,
     form: FormData,
 ) -> ApiResult<Response> {
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return Err(ApiError::Forbidden);
-    }
-    let ds = editable(&state, &ctx, &slug).await?;
+    let ds = editable_form(&state, &ctx, &form, &slug).await?;
     state.catalog.set_dataset_deleted(ds.id, true).await?;
     Ok(Redirect::to("/dashboard").into_response())
 }
@@ -526,10 +530,7 @@ pub async fn restore_dataset(
     Path(slug): Path<String>,
     form: FormData,
 ) -> ApiResult<Response> {
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return Err(ApiError::Forbidden);
-    }
-    let ds = editable(&state, &ctx, &slug).await?;
+    let ds = editable_form(&state, &ctx, &form, &slug).await?;
     state.catalog.set_dataset_deleted(ds.id, false).await?;
     Ok(Redirect::to(&format!("/dataset/{}", ds.slug)).into_response())
 }
@@ -597,10 +598,7 @@ pub async fn delete_resource(
     Path((slug, id)): Path<(String, String)>,
     form: FormData,
 ) -> ApiResult<Response> {
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return Err(ApiError::Forbidden);
-    }
-    let ds = editable(&state, &ctx, &slug).await?;
+    let ds = editable_form(&state, &ctx, &form, &slug).await?;
     let (res, owner) = crate::api::visible_resource(&state, &ctx.actor, &id).await?;
     if owner.id != ds.id {
         return Err(ApiError::NotFound);
