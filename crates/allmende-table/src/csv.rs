@@ -1,0 +1,535 @@
+//! Delimited text: encoding and dialect sniffing on a sample, then a streaming record reader
+//! (csv-core) that decodes fields as it goes, so memory stays bounded by the longest record.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::IngestError;
+use crate::infer::Cell;
+use crate::source::Source;
+
+const SAMPLE_BYTES: usize = 256 * 1024;
+const SAMPLE_RECORDS: usize = 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TextEncoding {
+    #[serde(rename = "utf-8")]
+    Utf8,
+    #[serde(rename = "windows-1252")]
+    Windows1252,
+    #[serde(rename = "utf-16le")]
+    Utf16le,
+    #[serde(rename = "utf-16be")]
+    Utf16be,
+}
+
+impl TextEncoding {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "utf-8" | "utf8" => Self::Utf8,
+            "windows-1252" | "cp1252" | "iso-8859-1" | "latin1" | "latin-1" | "iso-8859-15" => {
+                Self::Windows1252
+            }
+            "utf-16le" | "utf-16" => Self::Utf16le,
+            "utf-16be" => Self::Utf16be,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CsvOverrides {
+    pub encoding: Option<TextEncoding>,
+    pub delimiter: Option<u8>,
+    /// Number of records above the header row (0 = header on the first line).
+    pub header_row: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CsvDialect {
+    pub encoding: TextEncoding,
+    pub delimiter: String,
+    pub header_row: usize,
+    pub has_header: bool,
+}
+
+pub struct CsvSource {
+    path: std::path::PathBuf,
+    encoding: TextEncoding,
+    delimiter: u8,
+    header_row: usize,
+    has_header: bool,
+    headers: Vec<String>,
+    max_record_bytes: usize,
+    max_columns: usize,
+    /// Fields that were not valid UTF-8 in a UTF-8 file and were read as Windows-1252.
+    pub mixed_fields: u64,
+}
+
+impl CsvSource {
+    /// `path` must hold UTF-8 or Windows-1252; UTF-16 input is transcoded before (see
+    /// `transcode_utf16`).
+    pub fn open(
+        path: &Path,
+        overrides: &CsvOverrides,
+        max_record_bytes: usize,
+        max_columns: usize,
+    ) -> Result<Self, IngestError> {
+        let mut sample = Vec::with_capacity(SAMPLE_BYTES);
+        File::open(path)?
+            .take(SAMPLE_BYTES as u64)
+            .read_to_end(&mut sample)?;
+        let encoding = overrides
+            .encoding
+            .unwrap_or_else(|| sniff_encoding(&sample));
+        let mut src = Self {
+            path: path.to_path_buf(),
+            encoding,
+            delimiter: b',',
+            header_row: 0,
+            has_header: true,
+            headers: Vec::new(),
+            max_record_bytes,
+            max_columns,
+            mixed_fields: 0,
+        };
+        if sample.iter().take(4096).filter(|&&b| b == 0).count() > 8 {
+            return Err(IngestError::Data(
+                "Die Datei ist keine Textdatei (sie enthält Binärdaten).".into(),
+            ));
+        }
+        src.delimiter = overrides
+            .delimiter
+            .unwrap_or_else(|| sniff_delimiter(&sample));
+        let records = src.sample_records(&sample)?;
+        if records.is_empty() {
+            return Err(IngestError::Data("Die Datei enthält keine Zeilen.".into()));
+        }
+        src.header_row = overrides
+            .header_row
+            .unwrap_or_else(|| find_header_rows(&records));
+        let header = records.get(src.header_row).cloned().unwrap_or_default();
+        src.has_header = header.iter().filter(|h| !h.trim().is_empty()).any(|h| {
+            !crate::values::number_shape(h.trim()).de
+                && crate::values::parse_date(h.trim()).is_none()
+        });
+        src.headers = if src.has_header {
+            header
+        } else {
+            let width = records.iter().map(Vec::len).max().unwrap_or(0);
+            vec![String::new(); width]
+        };
+        if src.headers.len() > max_columns {
+            return Err(IngestError::Data(format!(
+                "Die Tabelle hat {} Spalten; höchstens {max_columns} werden unterstützt.",
+                src.headers.len()
+            )));
+        }
+        Ok(src)
+    }
+
+    pub fn dialect(&self) -> CsvDialect {
+        CsvDialect {
+            encoding: self.encoding,
+            delimiter: match self.delimiter {
+                b'\t' => "\\t".into(),
+                d => (d as char).to_string(),
+            },
+            header_row: self.header_row,
+            has_header: self.has_header,
+        }
+    }
+
+    fn sample_records(&mut self, sample: &[u8]) -> Result<Vec<Vec<String>>, IngestError> {
+        let mut out = Vec::new();
+        let complete = sample.len() < SAMPLE_BYTES;
+        let mut reader = RecordReader::new(self.delimiter, self.max_record_bytes, self.max_columns);
+        let mut input: &[u8] = sample;
+        while out.len() < SAMPLE_RECORDS {
+            match reader.next(&mut input, complete)? {
+                Some(fields) => {
+                    let mut row = Vec::with_capacity(fields.len());
+                    for f in fields.iter() {
+                        row.push(decode(self.encoding, f, &mut self.mixed_fields).into_owned());
+                    }
+                    out.push(row);
+                }
+                None => break,
+            }
+        }
+        self.mixed_fields = 0;
+        Ok(out)
+    }
+}
+
+impl Source for CsvSource {
+    fn headers(&self) -> Vec<String> {
+        self.headers.clone()
+    }
+
+    fn scan(
+        &mut self,
+        f: &mut dyn FnMut(&[Cell<'_>]) -> Result<(), IngestError>,
+    ) -> Result<(), IngestError> {
+        let file = File::open(&self.path)?;
+        let mut buf = BufReader::with_capacity(1 << 20, file);
+        let mut reader = RecordReader::new(self.delimiter, self.max_record_bytes, self.max_columns);
+        let skip = self.header_row + usize::from(self.has_header);
+        let mut index = 0usize;
+        let mut first = true;
+        let encoding = self.encoding;
+        let mut mixed = 0u64;
+        loop {
+            let chunk = buf.fill_buf()?;
+            let eof = chunk.is_empty();
+            let before = chunk.len();
+            let mut input: &[u8] = chunk;
+            if first && !eof {
+                input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+                first = false;
+            }
+            while let Some(fields) = reader.next(&mut input, eof)? {
+                if index >= skip {
+                    let decoded: Vec<std::borrow::Cow<'_, str>> = fields
+                        .iter()
+                        .map(|fl| decode(encoding, fl, &mut mixed))
+                        .collect();
+                    let cells: Vec<Cell<'_>> =
+                        decoded.iter().map(|s| Cell::Text(s.as_ref())).collect();
+                    f(&cells)?;
+                }
+                index += 1;
+            }
+            let consumed = before - input.len();
+            buf.consume(consumed);
+            self.mixed_fields = mixed;
+            if eof {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn decode<'a>(enc: TextEncoding, field: &'a [u8], mixed: &mut u64) -> std::borrow::Cow<'a, str> {
+    if field.is_ascii() {
+        // ASCII is the same in every supported encoding.
+        return std::borrow::Cow::Borrowed(std::str::from_utf8(field).unwrap_or_default());
+    }
+    match enc {
+        TextEncoding::Utf8 | TextEncoding::Utf16le | TextEncoding::Utf16be => {
+            match std::str::from_utf8(field) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                Err(_) => {
+                    *mixed += 1;
+                    encoding_rs::WINDOWS_1252
+                        .decode_without_bom_handling(field)
+                        .0
+                }
+            }
+        }
+        TextEncoding::Windows1252 => {
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(field)
+                .0
+        }
+    }
+}
+
+/// Reads records one at a time from successive input slices.
+struct RecordReader {
+    inner: csv_core::Reader,
+    out: Vec<u8>,
+    out_len: usize,
+    ends: Vec<usize>,
+    ends_len: usize,
+    max_record_bytes: usize,
+    max_columns: usize,
+    record: u64,
+}
+
+struct Fields<'a> {
+    out: &'a [u8],
+    ends: &'a [usize],
+}
+
+impl<'a> Fields<'a> {
+    fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let f = &self.out[start..end];
+            start = end;
+            f
+        })
+    }
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
+impl RecordReader {
+    fn new(delimiter: u8, max_record_bytes: usize, max_columns: usize) -> Self {
+        Self {
+            inner: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            out: vec![0; 64 * 1024],
+            out_len: 0,
+            ends: vec![0; 256],
+            ends_len: 0,
+            max_record_bytes,
+            max_columns,
+            record: 0,
+        }
+    }
+
+    /// The next complete record, or `None` when `input` is used up (more input may follow
+    /// unless `eof`).
+    fn next(&mut self, input: &mut &[u8], eof: bool) -> Result<Option<Fields<'_>>, IngestError> {
+        use csv_core::ReadRecordResult as R;
+        loop {
+            if input.is_empty() && !eof {
+                return Ok(None);
+            }
+            let (res, nin, nout, nend) = self.inner.read_record(
+                input,
+                &mut self.out[self.out_len..],
+                &mut self.ends[self.ends_len..],
+            );
+            *input = &input[nin..];
+            self.out_len += nout;
+            self.ends_len += nend;
+            match res {
+                R::InputEmpty => {
+                    if !eof {
+                        return Ok(None);
+                    }
+                }
+                R::OutputFull => {
+                    if self.out.len() >= self.max_record_bytes {
+                        return Err(IngestError::Data(format!(
+                            "Zeile {} ist länger als {} MB.",
+                            self.record + 1,
+                            self.max_record_bytes / (1024 * 1024)
+                        )));
+                    }
+                    let new_len = (self.out.len() * 2).min(self.max_record_bytes);
+                    self.out.resize(new_len, 0);
+                }
+                R::OutputEndsFull => {
+                    if self.ends.len() > self.max_columns {
+                        return Err(IngestError::Data(format!(
+                            "Zeile {} hat mehr als {} Spalten.",
+                            self.record + 1,
+                            self.max_columns
+                        )));
+                    }
+                    let new_len = self.ends.len() * 2;
+                    self.ends.resize(new_len, 0);
+                }
+                R::Record => {
+                    self.record += 1;
+                    let (len, n) = (self.out_len, self.ends_len);
+                    self.out_len = 0;
+                    self.ends_len = 0;
+                    return Ok(Some(Fields {
+                        out: &self.out[..len],
+                        ends: &self.ends[..n],
+                    }));
+                }
+                R::End => return Ok(None),
+            }
+        }
+    }
+}
+
+fn sniff_encoding(sample: &[u8]) -> TextEncoding {
+    if sample.starts_with(b"\xEF\xBB\xBF") {
+        return TextEncoding::Utf8;
+    }
+    // Count well-formed multi-byte characters against invalid bytes: Windows-1252 text almost
+    // never forms valid UTF-8 sequences, while a UTF-8 file with a few stray Windows-1252
+    // bytes (mixed encodings) is still mostly UTF-8 and is read field by field.
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    let mut rest = sample;
+    while !rest.is_empty() {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                valid += s.chars().filter(|c| !c.is_ascii()).count();
+                break;
+            }
+            Err(e) => {
+                let (good, bad) = rest.split_at(e.valid_up_to());
+                valid += std::str::from_utf8(good)
+                    .map_or(0, |s| s.chars().filter(|c| !c.is_ascii()).count());
+                match e.error_len() {
+                    // A character cut off by the end of the sample.
+                    None => break,
+                    Some(n) => {
+                        invalid += 1;
+                        rest = &bad[n..];
+                    }
+                }
+            }
+        }
+    }
+    if invalid == 0 || (valid > 0 && valid >= invalid) {
+        TextEncoding::Utf8
+    } else {
+        TextEncoding::Windows1252
+    }
+}
+
+/// Detects UTF-16 by its byte order mark or by the zero bytes of ASCII text.
+pub fn sniff_utf16(sample: &[u8]) -> Option<TextEncoding> {
+    if sample.starts_with(b"\xFF\xFE") {
+        return Some(TextEncoding::Utf16le);
+    }
+    if sample.starts_with(b"\xFE\xFF") {
+        return Some(TextEncoding::Utf16be);
+    }
+    let n = sample.len().min(4096) / 2 * 2;
+    if n < 8 {
+        return None;
+    }
+    let odd_zero = sample[..n]
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter(|&&b| b == 0)
+        .count();
+    let even_zero = sample[..n].iter().step_by(2).filter(|&&b| b == 0).count();
+    if odd_zero * 10 > n / 2 * 8 && even_zero == 0 {
+        Some(TextEncoding::Utf16le)
+    } else if even_zero * 10 > n / 2 * 8 && odd_zero == 0 {
+        Some(TextEncoding::Utf16be)
+    } else {
+        None
+    }
+}
+
+/// Streams UTF-16 text into a UTF-8 file next to it.
+pub fn transcode_utf16(
+    src: &Path,
+    enc: TextEncoding,
+    dest: &mut impl std::io::Write,
+) -> Result<(), IngestError> {
+    let encoding = if enc == TextEncoding::Utf16be {
+        encoding_rs::UTF_16BE
+    } else {
+        encoding_rs::UTF_16LE
+    };
+    let mut decoder = encoding.new_decoder_with_bom_removal();
+    let mut input = BufReader::new(File::open(src)?);
+    let mut inbuf = vec![0u8; 64 * 1024];
+    let mut outbuf = String::with_capacity(200 * 1024);
+    loop {
+        let n = input.read(&mut inbuf)?;
+        let last = n == 0;
+        let mut consumed = 0;
+        loop {
+            outbuf.clear();
+            let (res, read, _) = decoder.decode_to_string(&inbuf[consumed..n], &mut outbuf, last);
+            consumed += read;
+            dest.write_all(outbuf.as_bytes())?;
+            if res == encoding_rs::CoderResult::InputEmpty {
+                break;
+            }
+        }
+        if last {
+            return Ok(());
+        }
+    }
+}
+
+fn field_counts(sample: &[u8], delimiter: u8) -> Vec<usize> {
+    let mut reader = RecordReader::new(delimiter, 1 << 20, 10_000);
+    let complete = sample.len() < SAMPLE_BYTES;
+    let mut input = sample;
+    let mut counts = Vec::new();
+    while counts.len() < SAMPLE_RECORDS {
+        match reader.next(&mut input, complete) {
+            Ok(Some(fields)) => {
+                if fields.len() == 1 && fields.iter().all(<[u8]>::is_empty) {
+                    continue;
+                }
+                counts.push(fields.len());
+            }
+            _ => break,
+        }
+    }
+    counts
+}
+
+/// Picks the delimiter that splits the sample into the most rows of equal width.
+fn sniff_delimiter(sample: &[u8]) -> u8 {
+    let mut best = (b',', 0usize);
+    for d in [b';', b',', b'\t', b'|'] {
+        let counts = field_counts(sample, d);
+        let mut freq = std::collections::HashMap::new();
+        for &c in &counts {
+            if c > 1 {
+                *freq.entry(c).or_insert(0usize) += 1;
+            }
+        }
+        let score = freq.values().max().copied().unwrap_or(0);
+        if score > best.1 {
+            best = (d, score);
+        }
+    }
+    best.0
+}
+
+/// The header is the first row that fills at least half of the widest row; title and
+/// "Stand:" rows above it fill only one or two cells.
+pub(crate) fn find_header_rows(records: &[Vec<String>]) -> usize {
+    let filled: Vec<usize> = records
+        .iter()
+        .map(|r| r.iter().filter(|c| !c.trim().is_empty()).count())
+        .collect();
+    let widest = filled.iter().copied().max().unwrap_or(0);
+    if widest < 2 {
+        return filled.iter().position(|&n| n > 0).unwrap_or(0);
+    }
+    let need = widest.div_ceil(2).max(2);
+    filled.iter().position(|&n| n >= need).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(sniff_delimiter(b"a;b;c\n1,5;2;3\n4;5,5;6\n"), b';');
+        assert_eq!(sniff_delimiter(b"a,b,c\n1,2,3\n"), b',');
+        assert_eq!(sniff_delimiter(b"a\tb\n1\t2\n"), b'\t');
+        assert_eq!(sniff_delimiter(b"a|b\n1|2\n"), b'|');
+    }
+
+    #[test]
+    fn header_below_title_rows() {
+        let rows: Vec<Vec<String>> = [
+            vec!["Bevölkerung Aalen", "", ""],
+            vec!["Stand: 31.12.2024", "", ""],
+            vec!["", "", ""],
+            vec!["Stadtteil", "Einwohner", "Fläche"],
+            vec!["Mitte", "1.234", "3,5"],
+        ]
+        .iter()
+        .map(|r| r.iter().map(|s| s.to_string()).collect())
+        .collect();
+        assert_eq!(find_header_rows(&rows), 3);
+    }
+
+    #[test]
+    fn encodings() {
+        assert_eq!(sniff_encoding("Straße".as_bytes()), TextEncoding::Utf8);
+        assert_eq!(sniff_encoding(b"Stra\xdfe"), TextEncoding::Windows1252);
+        assert_eq!(sniff_utf16(b"\xFF\xFEa\0b\0"), Some(TextEncoding::Utf16le));
+        assert_eq!(
+            sniff_utf16(b"a\0;\0b\0\n\0c\0;\0"),
+            Some(TextEncoding::Utf16le)
+        );
+    }
+}

@@ -1,0 +1,47 @@
+//! Allmende's data plane: tables ingested into Parquet snapshots, queried with DataFusion,
+//! exported in every common format.
+
+pub mod column;
+mod convert;
+pub mod csv;
+mod infer;
+pub mod ingest;
+mod json;
+mod parquet_in;
+mod sheet;
+mod source;
+mod stats;
+pub mod values;
+
+pub use column::{Column, ColumnStats, ColumnType};
+pub use infer::NumberStyle;
+pub use ingest::{IngestOptions, IngestReport, InputFormat, Limits, ingest};
+
+/// Ingestion failures. `Data` is the publisher's file (permanent, shown on the resource);
+/// the others are the machine's (worth a retry).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{0}")]
+    Data(String),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("Parquet/Arrow: {0}")]
+    Engine(String),
+}
+
+impl IngestError {
+    pub(crate) fn parquet(e: parquet::errors::ParquetError) -> Self {
+        match e {
+            parquet::errors::ParquetError::External(e) => Self::Engine(e.to_string()),
+            e => Self::Engine(e.to_string()),
+        }
+    }
+    pub(crate) fn arrow(e: datafusion::arrow::error::ArrowError) -> Self {
+        Self::Engine(e.to_string())
+    }
+
+    /// Whether the same file will fail the same way again.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Self::Data(_))
+    }
+}

@@ -1,0 +1,321 @@
+//! Reading single values the way German offices write them: decimal commas, thousands dots,
+//! `31.12.2024`, `ja`/`nein`, `k.A.`. Pure functions, shared by type inference and conversion.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+/// Markers that mean "no value" in a numeric, date or boolean column. In a text column they are
+/// kept as published.
+pub fn is_missing_marker(s: &str) -> bool {
+    matches!(
+        s,
+        "" | "-"
+            | "–"
+            | "—"
+            | "."
+            | "/"
+            | "x"
+            | "X"
+            | "k.A."
+            | "k. A."
+            | "k.a."
+            | "n.v."
+            | "n.V."
+            | "n/a"
+            | "N/A"
+            | "NA"
+            | "na"
+            | "NaN"
+            | "null"
+            | "NULL"
+            | "#NV"
+            | "#N/A"
+            | "..."
+            | "…"
+    )
+}
+
+pub fn parse_bool(s: &str) -> Option<bool> {
+    let lower = s.to_lowercase();
+    match lower.as_str() {
+        "ja" | "wahr" | "true" | "yes" | "j" => Some(true),
+        "nein" | "falsch" | "false" | "no" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// Which readings of a number a value allows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NumberShape {
+    /// Plain digits with an optional sign.
+    pub int: bool,
+    /// German: `1.234.567,89`, `12,5`, or plain digits.
+    pub de: bool,
+    /// International: `12.5`, `1e-3`, or plain digits.
+    pub en: bool,
+    /// Has a decimal comma (only German reading possible).
+    pub comma_decimal: bool,
+}
+
+/// Classifies a trimmed value. Codes with a leading zero (`01010`, postcodes) are not numbers:
+/// they must stay text to keep their zeros.
+pub fn number_shape(s: &str) -> NumberShape {
+    let mut none = NumberShape::default();
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if body.is_empty() {
+        return none;
+    }
+    let bytes = body.as_bytes();
+    if bytes.len() > 1 && bytes[0] == b'0' && bytes[1].is_ascii_digit() {
+        return none;
+    }
+    if bytes.iter().all(u8::is_ascii_digit) {
+        return NumberShape {
+            int: true,
+            de: true,
+            en: true,
+            comma_decimal: false,
+        };
+    }
+    none.de = is_german_number(body);
+    none.comma_decimal = none.de && body.contains(',');
+    none.en = is_english_number(body);
+    none
+}
+
+fn is_german_number(body: &str) -> bool {
+    let (int_part, frac) = match body.split_once(',') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    if let Some(f) = frac
+        && (f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
+    }
+    if int_part.is_empty() {
+        return false;
+    }
+    let mut groups = int_part.split('.');
+    let first = groups.next().unwrap_or_default();
+    if first.is_empty() || first.len() > 3 && int_part.contains('.') {
+        return false;
+    }
+    if !first.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_english_number(body: &str) -> bool {
+    let mut digits = 0;
+    let mut dot = false;
+    let mut exp = false;
+    let mut prev = b' ';
+    for &b in body.as_bytes() {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b'.' if !dot && !exp => dot = true,
+            b'e' | b'E' if !exp && digits > 0 => exp = true,
+            b'-' | b'+' if matches!(prev, b'e' | b'E') => {}
+            _ => return false,
+        }
+        prev = b;
+    }
+    digits > 0 && !matches!(prev, b'e' | b'E' | b'-' | b'+')
+}
+
+/// Parses a number known to be in German notation.
+pub fn parse_german(s: &str) -> Option<f64> {
+    let mut buf = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '.' => {}
+            ',' => buf.push('.'),
+            c => buf.push(c),
+        }
+    }
+    buf.parse().ok()
+}
+
+pub fn parse_german_int(s: &str) -> Option<i64> {
+    if s.contains(',') {
+        return None;
+    }
+    if !s.contains('.') {
+        return s.parse().ok();
+    }
+    s.replace('.', "").parse().ok()
+}
+
+fn digits(s: &str, min: usize, max: usize) -> Option<u32> {
+    if s.len() < min || s.len() > max || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// `31.12.2024`, `1.2.2024`, `2024-12-31`, `31/12/2024`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() < 8 || b.len() > 10 {
+        return None;
+    }
+    if b[4] == b'-' {
+        let y = digits(s.get(0..4)?, 4, 4)?;
+        let mut rest = s.get(5..)?.split('-');
+        let m = digits(rest.next()?, 2, 2)?;
+        let d = digits(rest.next()?, 2, 2)?;
+        if rest.next().is_some() {
+            return None;
+        }
+        return NaiveDate::from_ymd_opt(y as i32, m, d);
+    }
+    let sep = if s.contains('.') { '.' } else { '/' };
+    let mut parts = s.split(sep);
+    let d = digits(parts.next()?, 1, 2)?;
+    let m = digits(parts.next()?, 1, 2)?;
+    let y = digits(parts.next()?, 4, 4)?;
+    if parts.next().is_some() {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y as i32, m, d)
+}
+
+fn parse_time(s: &str) -> Option<(NaiveTime, &str)> {
+    // hh:mm[:ss[.frac]] followed by an optional zone
+    let end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == ':' || c == '.' || c == ','))
+        .unwrap_or(s.len());
+    let (clock, zone) = s.split_at(end);
+    let mut parts = clock.split(':');
+    let h = digits(parts.next()?, 1, 2)?;
+    let m = digits(parts.next()?, 2, 2)?;
+    let (sec, micros) = match parts.next() {
+        None => (0, 0),
+        Some(sec) => {
+            let (whole, frac) = match sec.split_once(['.', ',']) {
+                Some((w, f)) => (w, Some(f)),
+                None => (sec, None),
+            };
+            let whole = digits(whole, 2, 2)?;
+            let micros = match frac {
+                None => 0,
+                Some(f)
+                    if !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    let mut padded = f.to_string();
+                    padded.truncate(6);
+                    while padded.len() < 6 {
+                        padded.push('0');
+                    }
+                    padded.parse().ok()?
+                }
+                Some(_) => return None,
+            };
+            (whole, micros)
+        }
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((NaiveTime::from_hms_micro_opt(h, m, sec, micros)?, zone))
+}
+
+/// Offset in seconds east of UTC for `Z`, `+01:00`, `+0100`, or nothing.
+fn parse_zone(z: &str) -> Option<i64> {
+    let z = z.trim();
+    if z.is_empty() {
+        return Some(0);
+    }
+    if z == "Z" || z == "UTC" {
+        return Some(0);
+    }
+    let sign = match z.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let rest = z.get(1..)?.replace(':', "");
+    let h = digits(rest.get(0..2)?, 2, 2)? as i64;
+    let m = if rest.len() == 4 {
+        digits(rest.get(2..4)?, 2, 2)? as i64
+    } else if rest.len() == 2 {
+        0
+    } else {
+        return None;
+    };
+    Some(sign * (h * 3600 + m * 60))
+}
+
+/// A date with a time of day; an explicit zone is converted to UTC, a missing one is kept as
+/// local wall-clock time.
+pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
+    let split = s.find(['T', ' '])?;
+    let date = parse_date(&s[..split])?;
+    let rest = s[split + 1..].trim_start();
+    let (time, zone) = parse_time(rest)?;
+    let offset = parse_zone(zone)?;
+    Some(date.and_time(time) - chrono::Duration::seconds(offset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        let s = number_shape("1.596.852.249");
+        assert!(s.de && !s.en && !s.int);
+        assert_eq!(parse_german_int("1.596.852.249"), Some(1_596_852_249));
+        let s = number_shape("-2.487,50");
+        assert!(s.de && s.comma_decimal && !s.en);
+        assert_eq!(parse_german("-2.487,50"), Some(-2487.5));
+        let s = number_shape("48.8373");
+        assert!(!s.de && s.en);
+        let s = number_shape("1.234");
+        assert!(s.de && s.en);
+        assert_eq!(number_shape("01010"), NumberShape::default());
+        assert!(number_shape("0").int);
+        assert!(number_shape("0,5").de);
+        assert!(number_shape("1e-3").en);
+        assert_eq!(number_shape("12a"), NumberShape::default());
+        assert_eq!(number_shape("1,2,3"), NumberShape::default());
+        assert_eq!(number_shape("-"), NumberShape::default());
+        assert!(!number_shape("1234.567,8").de);
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            parse_date("31.12.2024"),
+            NaiveDate::from_ymd_opt(2024, 12, 31)
+        );
+        assert_eq!(parse_date("1.2.2024"), NaiveDate::from_ymd_opt(2024, 2, 1));
+        assert_eq!(
+            parse_date("2024-12-31"),
+            NaiveDate::from_ymd_opt(2024, 12, 31)
+        );
+        assert_eq!(
+            parse_date("13/07/2016"),
+            NaiveDate::from_ymd_opt(2016, 7, 13)
+        );
+        assert_eq!(parse_date("31.02.2024"), None);
+        assert_eq!(parse_date("12.5"), None);
+        let t = parse_timestamp("31.12.2024 14:30").unwrap();
+        assert_eq!(t.to_string(), "2024-12-31 14:30:00");
+        let t = parse_timestamp("2024-12-31T14:30:05.25+01:00").unwrap();
+        assert_eq!(t.to_string(), "2024-12-31 13:30:05.250");
+        assert!(parse_timestamp("2024-12-31").is_none());
+        assert!(parse_timestamp("31.12.2024 25:00").is_none());
+    }
+
+    #[test]
+    fn markers_and_bools() {
+        assert!(is_missing_marker("k.A."));
+        assert!(is_missing_marker("-"));
+        assert!(!is_missing_marker("0"));
+        assert_eq!(parse_bool("Ja"), Some(true));
+        assert_eq!(parse_bool("falsch"), Some(false));
+        assert_eq!(parse_bool("vielleicht"), None);
+    }
+}

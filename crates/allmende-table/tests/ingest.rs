@@ -1,0 +1,441 @@
+//! Ingestion on German dialect fixtures and on real municipal files: asserted types and values,
+//! read back from the Parquet snapshot with an independent reader (parquet's own).
+
+use std::path::{Path, PathBuf};
+
+use allmende_table::{ColumnType, IngestOptions, IngestReport, Limits, ingest};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{Date32Type, Float64Type, Int64Type, TimestampMicrosecondType};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+fn real(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/real")
+        .join(name)
+}
+
+struct Loaded {
+    report: IngestReport,
+    batch: RecordBatch,
+    _dir: tempfile::TempDir,
+}
+
+fn load_path(
+    path: &Path,
+    name: &str,
+    opts: &IngestOptions,
+) -> Result<Loaded, allmende_table::IngestError> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.parquet");
+    let report = ingest(path, Some(name), opts, Limits::default(), &out, &|_, _| {})?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&out).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+    let schema = batches.first().map(|b| b.schema()).unwrap();
+    let batch = datafusion::arrow::compute::concat_batches(&schema, &batches).unwrap();
+    assert_eq!(batch.num_rows() as u64, report.rows);
+    Ok(Loaded {
+        report,
+        batch,
+        _dir: dir,
+    })
+}
+
+fn load_bytes(bytes: &[u8], name: &str) -> Loaded {
+    try_bytes(bytes, name, &IngestOptions::default()).unwrap()
+}
+
+fn try_bytes(
+    bytes: &[u8],
+    name: &str,
+    opts: &IngestOptions,
+) -> Result<Loaded, allmende_table::IngestError> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    let l = load_path(&p, name, opts);
+    drop(dir);
+    l
+}
+
+impl Loaded {
+    fn kind(&self, col: &str) -> ColumnType {
+        self.report
+            .columns
+            .iter()
+            .find(|c| c.name == col)
+            .unwrap_or_else(|| panic!("no column {col}: {:?}", self.names()))
+            .kind
+    }
+    fn names(&self) -> Vec<String> {
+        self.report.columns.iter().map(|c| c.name.clone()).collect()
+    }
+    fn idx(&self, col: &str) -> usize {
+        // Column 0 of the snapshot is the row id.
+        self.report
+            .columns
+            .iter()
+            .position(|c| c.name == col)
+            .unwrap()
+            + 1
+    }
+    fn meta(&self, col: &str) -> &allmende_table::Column {
+        self.report.columns.iter().find(|c| c.name == col).unwrap()
+    }
+    fn int(&self, col: &str, row: usize) -> Option<i64> {
+        let a = self.batch.column(self.idx(col)).as_primitive::<Int64Type>();
+        a.is_valid(row).then(|| a.value(row))
+    }
+    fn num(&self, col: &str, row: usize) -> Option<f64> {
+        let a = self
+            .batch
+            .column(self.idx(col))
+            .as_primitive::<Float64Type>();
+        a.is_valid(row).then(|| a.value(row))
+    }
+    fn text(&self, col: &str, row: usize) -> Option<String> {
+        let a = self.batch.column(self.idx(col)).as_string::<i32>();
+        a.is_valid(row).then(|| a.value(row).to_string())
+    }
+    fn date(&self, col: &str, row: usize) -> Option<String> {
+        let a = self
+            .batch
+            .column(self.idx(col))
+            .as_primitive::<Date32Type>();
+        a.is_valid(row)
+            .then(|| a.value_as_date(row).unwrap().to_string())
+    }
+    fn ts(&self, col: &str, row: usize) -> Option<String> {
+        let a = self
+            .batch
+            .column(self.idx(col))
+            .as_primitive::<TimestampMicrosecondType>();
+        a.is_valid(row)
+            .then(|| a.value_as_datetime(row).unwrap().to_string())
+    }
+    fn boolean(&self, col: &str, row: usize) -> Option<bool> {
+        let a = self.batch.column(self.idx(col)).as_boolean();
+        a.is_valid(row).then(|| a.value(row))
+    }
+}
+
+#[test]
+fn german_dialect_windows_1252_semicolon_decimal_comma() {
+    let (text, _, _) = encoding_rs::WINDOWS_1252.encode(
+        "Straße;Einwohner;Fläche (km²);Stichtag;Erfasst;Barrierefrei;Bemerkung\r\n\
+         Bahnhofstraße;1.234;3,5;31.12.2024;31.12.2024 14:30;ja;„gut“\r\n\
+         Hauptstraße;23.456;1.234,56;01.01.2023;2023-01-01T08:00:00;nein;k.A.\r\n\
+         Marktplatz;k.A.;-;;;n.v.;€ 5\r\n",
+    );
+    let l = load_bytes(&text, "daten.csv");
+    assert_eq!(l.report.dialect["encoding"], "windows-1252");
+    assert_eq!(l.report.dialect["delimiter"], ";");
+    assert_eq!(l.report.rows, 3);
+    assert_eq!(l.kind("Einwohner"), ColumnType::Integer);
+    assert_eq!(l.int("Einwohner", 1), Some(23_456));
+    assert_eq!(l.int("Einwohner", 2), None);
+    assert_eq!(l.kind("Fläche (km²)"), ColumnType::Decimal);
+    assert_eq!(l.num("Fläche (km²)", 1), Some(1234.56));
+    assert_eq!(l.kind("Stichtag"), ColumnType::Date);
+    assert_eq!(l.date("Stichtag", 0).as_deref(), Some("2024-12-31"));
+    assert_eq!(l.kind("Erfasst"), ColumnType::Timestamp);
+    assert_eq!(l.ts("Erfasst", 0).as_deref(), Some("2024-12-31 14:30:00"));
+    assert_eq!(l.kind("Barrierefrei"), ColumnType::Boolean);
+    assert_eq!(l.boolean("Barrierefrei", 1), Some(false));
+    assert_eq!(l.boolean("Barrierefrei", 2), None);
+    assert_eq!(l.kind("Straße"), ColumnType::Text);
+    assert_eq!(l.text("Straße", 0).as_deref(), Some("Bahnhofstraße"));
+    assert_eq!(l.text("Bemerkung", 0).as_deref(), Some("„gut“"));
+    assert_eq!(l.text("Bemerkung", 2).as_deref(), Some("€ 5"));
+    let m = l.meta("Fläche (km²)");
+    assert_eq!(m.machine_name, "flaeche_km2");
+    let stats = l.meta("Einwohner").stats.clone().unwrap();
+    assert_eq!(stats.nulls, 1);
+    assert_eq!(stats.min, Some(1234.into()));
+    assert_eq!(stats.max, Some(23456.into()));
+}
+
+#[test]
+fn utf8_bom_utf16_and_tabs() {
+    let l = load_bytes("\u{feff}jahr;anzahl\n2020;5\n2021;7".as_bytes(), "a.csv");
+    assert_eq!(l.names(), ["jahr", "anzahl"]);
+    assert_eq!(l.int("anzahl", 1), Some(7));
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in "Name\tWert\r\nÄpfel\t1,5\r\nBirnen\t2\r\n".encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    let l = load_bytes(&utf16, "b.txt");
+    assert_eq!(l.report.dialect["encoding"], "utf-16le");
+    assert_eq!(l.text("Name", 0).as_deref(), Some("Äpfel"));
+    assert_eq!(l.kind("Wert"), ColumnType::Decimal);
+    assert_eq!(l.num("Wert", 0), Some(1.5));
+}
+
+#[test]
+fn title_rows_footnotes_late_na_and_codes() {
+    let mut csv = String::from(
+        "Bevölkerung nach Stadtteilen;;\nStand: 31.12.2024;;\n;;\nAGS;Stadtteil;Einwohner\n",
+    );
+    for i in 0..5000 {
+        csv.push_str(&format!("08136088;Teil {i};{}\n", i * 3));
+    }
+    csv.push_str("08136088;Spät;N/A\n");
+    csv.push_str("Quelle: Statistisches Landesamt;;\n* vorläufige Werte;;\n");
+    let l = load_bytes(csv.as_bytes(), "c.csv");
+    assert_eq!(l.report.dialect["header_row"], 3);
+    assert_eq!(l.names(), ["AGS", "Stadtteil", "Einwohner"]);
+    assert_eq!(l.report.rows, 5001);
+    assert_eq!(l.kind("AGS"), ColumnType::Text, "leading zeros stay");
+    assert_eq!(l.text("AGS", 0).as_deref(), Some("08136088"));
+    assert_eq!(
+        l.kind("Einwohner"),
+        ColumnType::Integer,
+        "late N/A is a missing value"
+    );
+    assert_eq!(l.int("Einwohner", 5000), None);
+    assert!(
+        l.report.warnings.iter().any(|w| w.contains("Fußzeile")),
+        "{:?}",
+        l.report.warnings
+    );
+}
+
+#[test]
+fn mismatching_value_keeps_text_with_reason() {
+    let l = load_bytes(b"a,b\n1,x1\n2,2\n3,drei\n4,4\n5,5\n", "d.csv");
+    assert_eq!(l.kind("b"), ColumnType::Text);
+    let reason = l.report.columns[1].reason.clone().unwrap();
+    assert!(reason.contains("x1"), "{reason}");
+}
+
+#[test]
+fn booleans_ticks_and_point_decimals() {
+    let l = load_bytes(
+        b"Name,Rampe,Lat,Wahr\nA,x,48.8373,wahr\nB,,48.1,falsch\nC,x,-9.5e-1,\n",
+        "e.csv",
+    );
+    assert_eq!(l.kind("Rampe"), ColumnType::Boolean);
+    assert_eq!(l.boolean("Rampe", 1), Some(false));
+    assert_eq!(l.boolean("Rampe", 2), Some(true));
+    assert_eq!(l.kind("Lat"), ColumnType::Decimal);
+    assert_eq!(l.num("Lat", 0), Some(48.8373));
+    assert_eq!(l.num("Lat", 2), Some(-0.95));
+    assert_eq!(l.kind("Wahr"), ColumnType::Boolean);
+}
+
+#[test]
+fn duplicate_empty_headers_ragged_rows_and_trailing_separators() {
+    let l = load_bytes(
+        b"Name;;Name;Wert;;\nA;1;2;3;;\nB;4;5\nC;6;7;8;9;x\n",
+        "f.csv",
+    );
+    assert_eq!(
+        l.names(),
+        [
+            "Name", "Spalte 2", "Name (2)", "Wert", "Spalte 5", "Spalte 6"
+        ]
+    );
+    assert_eq!(l.int("Wert", 1), None);
+    let l = load_bytes(b"a;b;;\n1;2;;\n3;4;;\n", "g.csv");
+    assert_eq!(l.names(), ["a", "b"]);
+    let l = load_bytes(b"a;b\n1;2\n3;4;5\n", "h.csv");
+    assert!(l.report.warnings.iter().any(|w| w.contains("mehr Felder")));
+}
+
+#[test]
+fn overrides() {
+    let opts = IngestOptions {
+        delimiter: Some(",".into()),
+        decimal: Some(allmende_table::NumberStyle::Point),
+        ..Default::default()
+    };
+    let l = try_bytes(b"a;b,c\n1.234,x\n", "i.csv", &opts).unwrap();
+    assert_eq!(l.names(), ["a;b", "c"]);
+    assert_eq!(l.num("a;b", 0), Some(1.234));
+    let bad = IngestOptions {
+        encoding: Some("klingon".into()),
+        ..Default::default()
+    };
+    assert!(bad.validate().is_err());
+}
+
+#[test]
+fn json_and_ndjson() {
+    let l = load_path(
+        &real("aalen_parking_occupancy.json"),
+        "x.json",
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(l.names(), ["name", "status", "free", "max", "occupied"]);
+    assert_eq!(l.kind("free"), ColumnType::Integer);
+    assert_eq!(l.text("name", 0).as_deref(), Some("P1 Rathaus"));
+    let l = load_bytes(
+        b"{\"a\":1,\"b\":\"31.12.2024\"}\n{\"a\":2.5,\"c\":{\"x\":1}}\n",
+        "y.ndjson",
+    );
+    assert_eq!(l.kind("a"), ColumnType::Decimal);
+    assert_eq!(l.kind("b"), ColumnType::Date);
+    assert_eq!(l.text("c", 1).as_deref(), Some("{\"x\":1}"));
+    let l = load_bytes(b"{\"data\": [{\"k\": \"v\"}, {\"k\": \"w\"}]}", "z.json");
+    assert_eq!(l.report.rows, 2);
+}
+
+#[test]
+fn real_files() {
+    // Köln: thousands dots are integers.
+    let l = load_path(
+        &real("koeln_gesamtergebnisplan_thousands_dots.csv"),
+        "k.csv",
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(l.kind("Ergebnis 2010"), ColumnType::Integer);
+    assert_eq!(l.int("Ergebnis 2010", 0), Some(1_596_852_249));
+    // Moers: Latin-1, thousands dots and decimal commas, padded text.
+    let l = load_path(
+        &real("moers_haushalt_latin1_decimalcomma_thousands.csv"),
+        "m.csv",
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(l.report.dialect["encoding"], "windows-1252");
+    assert!(
+        l.report
+            .columns
+            .iter()
+            .any(|c| c.kind == ColumnType::Decimal)
+    );
+    // Brandenburg: embedded newlines, duplicate header, codes with zeros.
+    let l = load_path(
+        &real("brandenburg_haushalt_2017_2018_embedded_newlines.csv"),
+        "b.csv",
+        &Default::default(),
+    )
+    .unwrap();
+    assert!(
+        l.names().contains(&"Bezeichnung (2)".to_string()),
+        "{:?}",
+        l.names()
+    );
+    assert!(
+        l.report
+            .columns
+            .iter()
+            .filter(|c| c.kind == ColumnType::Text)
+            .count()
+            >= 2
+    );
+    // Münster bicycles: sparse columns, dd/mm/yyyy, an empty header.
+    let l = load_path(
+        &real("muenster_fahrradzaehlstellen_taeglich.csv"),
+        "f.csv",
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(l.kind("Datum"), ColumnType::Date);
+    assert_eq!(l.date("Datum", 0).as_deref(), Some("2016-07-13"));
+    assert_eq!(l.names()[1], "Spalte 2");
+    assert_eq!(l.kind("Weseler Straße stadtauswärts"), ColumnType::Integer);
+    // Münster candidates: Windows-1252 with an en dash.
+    let l = load_path(
+        &real("muenster_bewerber_rat_cp1252_semicolon.csv"),
+        "r.csv",
+        &Default::default(),
+    )
+    .unwrap();
+    assert!(
+        l.names().contains(&"Straße und Hausnummer".to_string()),
+        "{:?}",
+        l.names()
+    );
+    // Spreadsheets: the data sheet of a multi-sheet workbook, Excel serial dates.
+    let l = load_path(
+        &real("muenster_wetter_taeglich_serialdates.xlsx"),
+        "w.xlsx",
+        &Default::default(),
+    )
+    .unwrap();
+    assert!(
+        l.report
+            .columns
+            .iter()
+            .any(|c| matches!(c.kind, ColumnType::Date | ColumnType::Timestamp)),
+        "{:?}",
+        l.report.columns
+    );
+    let l = load_path(
+        &real("muenster_bevoelkerung_arbeitsmarkt_multisheet.xlsx"),
+        "m.xlsx",
+        &Default::default(),
+    )
+    .unwrap();
+    assert!(l.report.rows > 0);
+    // Bietigheim: Latin-1 and epoch milliseconds as integers.
+    let l = load_path(
+        &real("bietigheim_bissingen_parking_latin1_epochms.csv"),
+        "bb.csv",
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(l.report.dialect["encoding"], "windows-1252");
+}
+
+#[test]
+fn bad_input_fails_clearly() {
+    let garbage: Vec<u8> = (0..20_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let err = try_bytes(&garbage, "garbage.csv", &Default::default())
+        .err()
+        .expect("garbage must fail");
+    assert!(err.is_permanent(), "{err}");
+    let xlsx = std::fs::read(real("muenster_wetter_taeglich_serialdates.xlsx")).unwrap();
+    let err = try_bytes(&xlsx[..xlsx.len() / 2], "t.xlsx", &Default::default())
+        .err()
+        .expect("truncated xlsx must fail");
+    assert!(err.is_permanent(), "{err}");
+    let err = try_bytes(b"", "e.csv", &Default::default()).err().unwrap();
+    assert!(err.to_string().contains("leer"));
+    let wide: String = (0..5000)
+        .map(|i| format!("c{i}"))
+        .collect::<Vec<_>>()
+        .join(";")
+        + "\n";
+    let err = try_bytes(wide.as_bytes(), "w.csv", &Default::default())
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("Spalten"), "{err}");
+    // A 10 MB line is read (below the record limit).
+    let long = format!("a;b\n1;{}\n", "x".repeat(10 * 1024 * 1024));
+    let l = try_bytes(long.as_bytes(), "l.csv", &Default::default()).unwrap();
+    assert_eq!(l.text("b", 0).map(|s| s.len()), Some(10 * 1024 * 1024));
+    // Mixed encodings: UTF-8 with a stray Windows-1252 byte.
+    let mut mixed = "Ort;Wert\nMünchen;1\n".as_bytes().to_vec();
+    mixed.extend_from_slice(b"K\xf6ln;2\n");
+    let l = try_bytes(&mixed, "x.csv", &Default::default()).unwrap();
+    assert_eq!(l.text("Ort", 1).as_deref(), Some("Köln"));
+    assert!(l.report.warnings.iter().any(|w| w.contains("gemischte")));
+}
+
+#[test]
+fn xlsx_zip_bomb_is_refused() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bomb.xlsx");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&p).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+    let block = vec![b' '; 1 << 20];
+    for _ in 0..1100 {
+        zip.write_all(&block).unwrap();
+    }
+    zip.finish().unwrap();
+    let err = load_path(&p, "bomb.xlsx", &Default::default())
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("entpackt"), "{err}");
+}
