@@ -4,10 +4,12 @@
 pub mod column;
 mod convert;
 pub mod csv;
+pub mod export;
 mod infer;
 pub mod ingest;
 mod json;
 mod parquet_in;
+pub mod query;
 mod sheet;
 mod source;
 mod stats;

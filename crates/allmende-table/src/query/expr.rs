@@ -66,9 +66,14 @@ enum Tok {
 const MAX_LEN: usize = 4096;
 const MAX_DEPTH: usize = 64;
 
-fn lex(input: &str) -> Result<(Vec<Tok>, Vec<(usize, usize)>), ParseError> {
+/// Tokens and their character spans in the input.
+type Lexed = (Vec<Tok>, Vec<(usize, usize)>);
+
+fn lex(input: &str) -> Result<Lexed, ParseError> {
     if input.len() > MAX_LEN {
-        return Err(ParseError(format!("Ausdruck zu lang (höchstens {MAX_LEN} Zeichen)")));
+        return Err(ParseError(format!(
+            "Ausdruck zu lang (höchstens {MAX_LEN} Zeichen)"
+        )));
     }
     let chars: Vec<char> = input.chars().collect();
     let mut i = 0;
@@ -158,14 +163,21 @@ fn lex(input: &str) -> Result<(Vec<Tok>, Vec<(usize, usize)>), ParseError> {
                         }
                     }
                 }
-                out.push(if quote == '"' { Tok::Quoted(s) } else { Tok::Str(s) });
+                out.push(if quote == '"' {
+                    Tok::Quoted(s)
+                } else {
+                    Tok::Str(s)
+                });
             }
-            c if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) => {
+            c if c.is_ascii_digit()
+                || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) =>
+            {
                 while i < chars.len()
                     && (chars[i].is_ascii_digit()
                         || chars[i] == '.'
                         || ((chars[i] == 'e' || chars[i] == 'E') && i > start)
-                        || ((chars[i] == '-' || chars[i] == '+') && matches!(chars[i - 1], 'e' | 'E')))
+                        || ((chars[i] == '-' || chars[i] == '+')
+                            && matches!(chars[i - 1], 'e' | 'E')))
                 {
                     i += 1;
                 }
@@ -318,7 +330,12 @@ impl Parser {
                 return Err(self.unexpected());
             }
             let hi = self.add()?;
-            return Ok(Ast::Between(Box::new(left), Box::new(lo), Box::new(hi), negated));
+            return Ok(Ast::Between(
+                Box::new(left),
+                Box::new(lo),
+                Box::new(hi),
+                negated,
+            ));
         }
         if negated {
             return Err(self.unexpected());
@@ -433,7 +450,11 @@ fn show(t: &Tok) -> String {
 
 /// Parses one expression (a `where` condition).
 pub fn parse(input: &str) -> Result<Ast, ParseError> {
-    let mut p = Parser { toks: lex(input)?.0, pos: 0, depth: 0 };
+    let mut p = Parser {
+        toks: lex(input)?.0,
+        pos: 0,
+        depth: 0,
+    };
     let e = p.expr()?;
     if p.pos < p.toks.len() {
         return Err(p.unexpected());
@@ -455,7 +476,11 @@ pub struct Item {
 pub fn parse_list(input: &str, ordered: bool) -> Result<Vec<Item>, ParseError> {
     let (toks, spans) = lex(input)?;
     let chars: Vec<char> = input.chars().collect();
-    let mut p = Parser { toks, pos: 0, depth: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let mut items = Vec::new();
     loop {
         let start = p.pos;
@@ -466,7 +491,12 @@ pub fn parse_list(input: &str, ordered: bool) -> Result<Vec<Item>, ParseError> {
         } else {
             String::new()
         };
-        let mut item = Item { expr, alias: None, descending: false, text };
+        let mut item = Item {
+            expr,
+            alias: None,
+            descending: false,
+            text,
+        };
         if ordered {
             if p.eat_kw("desc") {
                 item.descending = true;
@@ -494,7 +524,10 @@ mod tests {
 
     #[test]
     fn parses_conditions() {
-        let e = parse("\"Einwohner gesamt\" >= 1000 and Stadtteil in ('Mitte', 'Nord') or not x is null").unwrap();
+        let e = parse(
+            "\"Einwohner gesamt\" >= 1000 and Stadtteil in ('Mitte', 'Nord') or not x is null",
+        )
+        .unwrap();
         assert!(matches!(e, Ast::Binary(_, BinOp::Or, _)));
         assert!(parse("a like 'B%' and b between 1 and 2").is_ok());
         assert!(parse("a not in (1, 2)").is_ok());

@@ -439,3 +439,408 @@ fn xlsx_zip_bomb_is_refused() {
         .unwrap();
     assert!(err.to_string().contains("entpackt"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Queries and exports
+
+use allmende_table::export::{ExportFormat, export};
+use allmende_table::query::{Engine, QueryError, QueryLimits, RecordsQuery, TableLookup, TableRef};
+
+struct Table {
+    t: TableRef,
+    _dir: tempfile::TempDir,
+}
+
+fn table(csv: &str, alias: &str) -> Table {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("in.csv");
+    std::fs::write(&src, csv).unwrap();
+    let out = dir.path().join(format!("{alias}.parquet"));
+    let report = ingest(
+        &src,
+        Some("in.csv"),
+        &Default::default(),
+        Limits::default(),
+        &out,
+        &|_, _| {},
+    )
+    .unwrap();
+    Table {
+        t: TableRef {
+            alias: alias.into(),
+            key: alias.into(),
+            path: out,
+            columns: report.columns,
+            rows: report.rows,
+        },
+        _dir: dir,
+    }
+}
+
+fn staedte() -> Table {
+    table(
+        "Stadt;Stadtteil;Einwohner gesamt;Fläche (km²);Stichtag\n\
+         Aalen;Mitte;12.000;10,5;31.12.2024\n\
+         Aalen;Wasseralfingen;11.500;12,25;31.12.2024\n\
+         Aalen;Unterkochen;4.800;8,0;31.12.2023\n\
+         Heidenheim;Mitte;20.100;15,5;31.12.2024\n\
+         Heidenheim;Schnaitheim;9.000;;31.12.2024\n",
+        "staedte",
+    )
+}
+
+fn rows(page: &allmende_table::query::RecordsPage) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let keys = allmende_table::query::json::keys(&page.schema);
+    let mut first = true;
+    out.push(b'[');
+    for b in &page.batches {
+        allmende_table::query::json::write_rows(&mut out, b, &keys, false, b",", &mut first);
+    }
+    out.push(b']');
+    serde_json::from_slice(&out).unwrap()
+}
+
+fn q(
+    select: Option<&str>,
+    filter: Option<&str>,
+    group: Option<&str>,
+    order: Option<&str>,
+) -> RecordsQuery {
+    RecordsQuery {
+        select: select.map(str::to_string),
+        filter: filter.map(str::to_string),
+        group_by: group.map(str::to_string),
+        order_by: order.map(str::to_string),
+        limit: Some(100),
+        total: true,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn records_filters_aggregates_and_paging() {
+    let s = staedte();
+    let engine = Engine::new(QueryLimits::default());
+    let page = engine
+        .records(
+            &s.t,
+            &q(
+                None,
+                Some("\"Einwohner gesamt\" >= 10000 and Stadt = 'Aalen'"),
+                None,
+                None,
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total, Some(2));
+    let r = rows(&page);
+    assert_eq!(r[0]["Stadtteil"], "Mitte");
+    assert_eq!(r[0]["Einwohner gesamt"], 12000);
+    assert_eq!(r[0]["Fläche (km²)"], 10.5);
+    assert_eq!(r[0]["Stichtag"], "2024-12-31");
+    // machine names, German date literals, in, like, is null
+    let page = engine
+        .records(
+            &s.t,
+            &q(
+                Some("stadtteil"),
+                Some("stichtag < '01.01.2024' or flaeche_km2 is null"),
+                None,
+                Some("stadtteil"),
+            ),
+        )
+        .await
+        .unwrap();
+    let r = rows(&page);
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0]["Stadtteil"], "Schnaitheim");
+    assert_eq!(r[1]["Stadtteil"], "Unterkochen");
+    let page = engine
+        .records(
+            &s.t,
+            &q(
+                None,
+                Some("Stadtteil in ('Mitte') and Stadt like 'Heid%'"),
+                None,
+                None,
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total, Some(1));
+    // group by with aggregates, checked against sums computed here
+    let page = engine.records(&s.t, &q(Some("Stadt, sum(\"Einwohner gesamt\") as summe, count(*) as n, avg(\"Fläche (km²)\")"), None, Some("Stadt"), Some("summe desc"))).await.unwrap();
+    let r = rows(&page);
+    assert_eq!(page.total, Some(2));
+    assert_eq!(r[0]["Stadt"], "Heidenheim");
+    assert_eq!(r[0]["summe"], 20100 + 9000);
+    assert_eq!(r[0]["n"], 2);
+    assert_eq!(r[0]["avg(\"Fläche (km²)\")"], 15.5);
+    assert_eq!(r[1]["summe"], 12000 + 11500 + 4800);
+    assert_eq!(r[1]["n"], 3);
+    // year() on dates
+    let page = engine
+        .records(
+            &s.t,
+            &q(
+                Some("year(Stichtag) as jahr, count(*) as n"),
+                None,
+                Some("year(Stichtag) as jahr"),
+                Some("jahr"),
+            ),
+        )
+        .await
+        .unwrap();
+    let r = rows(&page);
+    assert_eq!(r[0]["jahr"], 2023);
+    assert_eq!(r[1]["n"], 4);
+    // full text
+    let page = engine
+        .records(
+            &s.t,
+            &RecordsQuery {
+                q: Some("wasser".into()),
+                limit: Some(10),
+                total: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total, Some(1));
+    // keyset paging visits every row once
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = engine
+            .records(
+                &s.t,
+                &RecordsQuery {
+                    limit: Some(2),
+                    cursor: cursor.clone(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        seen.extend(
+            rows(&page)
+                .into_iter()
+                .map(|r| r["Stadtteil"].as_str().unwrap().to_string()),
+        );
+        match page.next {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "Mitte",
+            "Wasseralfingen",
+            "Unterkochen",
+            "Mitte",
+            "Schnaitheim"
+        ]
+    );
+    // offset paging with an order
+    let page = engine
+        .records(
+            &s.t,
+            &RecordsQuery {
+                order_by: Some("\"Einwohner gesamt\" desc".into()),
+                limit: Some(2),
+                offset: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let r = rows(&page);
+    assert_eq!(r[0]["Einwohner gesamt"], 12000);
+    assert_eq!(page.next.as_deref(), Some("o:3"));
+}
+
+#[tokio::test]
+async fn records_reject_bad_input() {
+    let s = staedte();
+    let engine = Engine::new(QueryLimits::default());
+    for (sel, filter, group) in [
+        (None, Some("nope = 1"), None),
+        (None, Some("Stadt = "), None),
+        (None, Some("1; drop table x"), None),
+        (None, Some("sum(\"Einwohner gesamt\") > 1"), None),
+        (
+            Some("Stadtteil, sum(\"Einwohner gesamt\")"),
+            None,
+            Some("Stadt"),
+        ),
+        (Some("read_parquet('/etc/passwd')"), None, None),
+        (Some("sum(sum(\"Einwohner gesamt\"))"), None, None),
+    ] {
+        match engine.records(&s.t, &q(sel, filter, group, None)).await {
+            Err(QueryError::Invalid(m)) => assert!(!m.is_empty()),
+            Err(other) => panic!("{sel:?} {filter:?}: expected Invalid, got {other}"),
+            Ok(_) => panic!("{sel:?} {filter:?}: accepted"),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Lookup(Vec<TableRef>);
+impl TableLookup for Lookup {
+    fn names(&self) -> Vec<String> {
+        self.0.iter().map(|t| t.alias.clone()).collect()
+    }
+    fn get(&self, alias: &str) -> Option<TableRef> {
+        self.0.iter().find(|t| t.alias == alias).cloned()
+    }
+}
+
+#[tokio::test]
+async fn sql_joins_and_sandbox() {
+    let s = staedte();
+    let k = table(
+        "Stadt,Kreis\nAalen,Ostalbkreis\nHeidenheim,Landkreis Heidenheim\n",
+        "kreise",
+    );
+    let lookup = std::sync::Arc::new(Lookup(vec![s.t.clone(), k.t.clone()]));
+    let engine = Engine::new(QueryLimits {
+        memory_bytes: 32 << 20,
+        timeout: std::time::Duration::from_secs(3),
+        max_rows: 3,
+    });
+    let page = engine
+        .sql(lookup.clone(), "SELECT k.\"Kreis\", sum(s.\"Einwohner gesamt\") AS e FROM staedte s JOIN kreise k ON s.\"Stadt\" = k.\"Stadt\" GROUP BY k.\"Kreis\" ORDER BY e DESC")
+        .await
+        .unwrap();
+    let r = rows(&page);
+    assert_eq!(r[0]["Kreis"], "Landkreis Heidenheim");
+    assert_eq!(r[0]["e"], 29100);
+    assert_eq!(r[1]["e"], 28300);
+    let page = engine
+        .sql(lookup.clone(), "select * from staedte")
+        .await
+        .unwrap();
+    assert!(page.truncated);
+    assert_eq!(rows(&page).len(), 3);
+    for bad in [
+        "CREATE TABLE x AS SELECT 1",
+        "INSERT INTO staedte VALUES (1)",
+        "COPY staedte TO '/tmp/x.csv'",
+        "CREATE EXTERNAL TABLE p STORED AS CSV LOCATION '/etc/passwd'",
+        "SELECT * FROM '/etc/passwd'",
+        "SELECT * FROM generate_series(1, 100000000000)",
+        "SET datafusion.execution.batch_size = 1",
+        "DROP TABLE staedte",
+        "SELECT * FROM secret_private_table",
+        "SELECT 1; SELECT 2",
+    ] {
+        match engine.sql(lookup.clone(), bad).await {
+            Err(QueryError::Invalid(_)) => {}
+            Err(other) => panic!("{bad}: expected Invalid, got {other}"),
+            Ok(_) => panic!("{bad}: accepted"),
+        }
+    }
+    // A runaway cross join is stopped by the memory or the time limit.
+    let big = table(
+        &("n\n".to_string() + &(0..3000).map(|i| format!("{i}\n")).collect::<String>()),
+        "big",
+    );
+    let lookup = std::sync::Arc::new(Lookup(vec![big.t.clone()]));
+    let res = engine
+        .sql(
+            lookup.clone(),
+            "SELECT count(*) FROM big a, big b, big c WHERE a.n + b.n + c.n = -1",
+        )
+        .await;
+    assert!(
+        matches!(res, Err(QueryError::Timeout(_) | QueryError::TooLarge(_))),
+        "{:?}",
+        res.err()
+    );
+    let res = engine
+        .sql(
+            lookup,
+            "SELECT a.n, string_agg(repeat('x', 1000), ',') FROM big a, big b GROUP BY a.n",
+        )
+        .await;
+    assert!(
+        matches!(res, Err(QueryError::Timeout(_) | QueryError::TooLarge(_))),
+        "{:?}",
+        res.err()
+    );
+}
+
+async fn collect(mut rx: tokio::sync::mpsc::Receiver<allmende_table::export::Chunk>) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(c) = rx.recv().await {
+        out.extend_from_slice(&c.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn exports_round_trip() {
+    let s = staedte();
+    let engine = Engine::new(QueryLimits::default());
+    let all = RecordsQuery::default();
+    let csv = collect(export(
+        engine.records_stream(&s.t, &all).await.unwrap(),
+        ExportFormat::Csv,
+    ))
+    .await;
+    let text = String::from_utf8(csv).unwrap();
+    assert!(
+        text.starts_with("Stadt,Stadtteil,Einwohner gesamt,Fläche (km²),Stichtag\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("Aalen,Mitte,12000,10.5,2024-12-31\r\n"));
+    let de = collect(export(
+        engine.records_stream(&s.t, &all).await.unwrap(),
+        ExportFormat::CsvExcelDe,
+    ))
+    .await;
+    assert!(de.starts_with(b"\xEF\xBB\xBFStadt;"));
+    assert!(String::from_utf8_lossy(&de).contains("Aalen;Mitte;12000;10,5;31.12.2024\r\n"));
+    let json = collect(export(
+        engine.records_stream(&s.t, &all).await.unwrap(),
+        ExportFormat::Json,
+    ))
+    .await;
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 5);
+    assert_eq!(v[4]["Fläche (km²)"], serde_json::Value::Null);
+    let nd = collect(export(
+        engine.records_stream(&s.t, &all).await.unwrap(),
+        ExportFormat::Ndjson,
+    ))
+    .await;
+    assert_eq!(String::from_utf8(nd).unwrap().lines().count(), 5);
+    let pq = collect(export(
+        engine.records_stream(&s.t, &all).await.unwrap(),
+        ExportFormat::Parquet,
+    ))
+    .await;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(pq))
+        .unwrap()
+        .build()
+        .unwrap();
+    let n: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(n, 5);
+    let xlsx = collect(export(
+        engine.records_stream(&s.t, &all).await.unwrap(),
+        ExportFormat::Xlsx,
+    ))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("x.xlsx");
+    std::fs::write(&p, &xlsx).unwrap();
+    let l = load_path(&p, "x.xlsx", &Default::default()).unwrap();
+    assert_eq!(l.kind("Einwohner gesamt"), ColumnType::Integer);
+    assert_eq!(l.kind("Stichtag"), ColumnType::Date);
+    assert_eq!(l.date("Stichtag", 2).as_deref(), Some("2023-12-31"));
+    assert_eq!(l.num("Fläche (km²)", 1), Some(12.25));
+}

@@ -1,0 +1,442 @@
+//! Streaming exports of query results: CSV (UTF-8, and the "Excel (DE)" dialect with `;`,
+//! decimal comma and BOM), JSON, NDJSON, XLSX with typed cells, Parquet. Batches flow through a
+//! bounded channel, so memory stays flat however large the result; dropping the receiver stops
+//! the query.
+
+use std::io::Write;
+
+use bytes::Bytes;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Float64Type, Int64Type, SchemaRef, TimeUnit, TimestampMicrosecondType,
+};
+use datafusion::physical_plan::SendableRecordBatchStream;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::query::json;
+
+/// Excel's sheet size; a larger result cannot be an XLSX file.
+pub const XLSX_MAX_ROWS: u64 = 1_048_575;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    /// `;`, decimal comma, `31.12.2024`, BOM: what German Excel opens correctly.
+    CsvExcelDe,
+    Json,
+    Ndjson,
+    Xlsx,
+    Parquet,
+}
+
+impl ExportFormat {
+    pub const ALL: [ExportFormat; 6] = [
+        Self::Csv,
+        Self::CsvExcelDe,
+        Self::Json,
+        Self::Ndjson,
+        Self::Xlsx,
+        Self::Parquet,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "csv" => Self::Csv,
+            "csv-de" | "excel-csv" => Self::CsvExcelDe,
+            "json" => Self::Json,
+            "ndjson" | "jsonl" => Self::Ndjson,
+            "xlsx" => Self::Xlsx,
+            "parquet" => Self::Parquet,
+            _ => return None,
+        })
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::CsvExcelDe => "csv-de",
+            Self::Json => "json",
+            Self::Ndjson => "ndjson",
+            Self::Xlsx => "xlsx",
+            Self::Parquet => "parquet",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::CsvExcelDe => "text/csv; charset=utf-8",
+            Self::Json => "application/json",
+            Self::Ndjson => "application/x-ndjson",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Self::Parquet => "application/vnd.apache.parquet",
+        }
+    }
+
+    /// File name ending, `-excel.csv` for the German Excel dialect.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Self::Csv => ".csv",
+            Self::CsvExcelDe => "-excel.csv",
+            Self::Json => ".json",
+            Self::Ndjson => ".ndjson",
+            Self::Xlsx => ".xlsx",
+            Self::Parquet => ".parquet",
+        }
+    }
+
+    /// The EU file type (DCAT) of the export.
+    pub fn eu_file_type(self) -> &'static str {
+        match self {
+            Self::Csv | Self::CsvExcelDe => "CSV",
+            Self::Json | Self::Ndjson => "JSON",
+            Self::Xlsx => "XLSX",
+            Self::Parquet => "PARQUET",
+        }
+    }
+}
+
+pub type Chunk = Result<Bytes, std::io::Error>;
+
+/// Starts encoding `stream` in the background; the receiver yields the file's bytes.
+pub fn export(stream: SendableRecordBatchStream, format: ExportFormat) -> mpsc::Receiver<Chunk> {
+    let (tx, rx) = mpsc::channel::<Chunk>(8);
+    match format {
+        ExportFormat::Xlsx | ExportFormat::Parquet => {
+            let schema = stream.schema();
+            let (btx, mut brx) = mpsc::channel::<RecordBatch>(2);
+            let out = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut w = ChannelWriter {
+                    tx: out.clone(),
+                    buf: Vec::with_capacity(CHUNK),
+                };
+                let batches = std::iter::from_fn(|| brx.blocking_recv());
+                let res = if format == ExportFormat::Xlsx {
+                    write_xlsx(schema, batches, &mut w)
+                } else {
+                    write_parquet(schema, batches, &mut w)
+                };
+                let res = res.and_then(|_| w.flush());
+                if let Err(e) = res {
+                    let _ = out.blocking_send(Err(e));
+                }
+            });
+            tokio::spawn(pump(stream, tx, btx));
+        }
+        _ => {
+            tokio::spawn(async move {
+                let mut stream = stream;
+                let schema = stream.schema();
+                let keys = json::keys(&schema);
+                let mut first = true;
+                let head: Vec<u8> = match format {
+                    ExportFormat::Csv => csv_header(&schema, b','),
+                    ExportFormat::CsvExcelDe => {
+                        let mut h = b"\xEF\xBB\xBF".to_vec();
+                        h.extend(csv_header(&schema, b';'));
+                        h
+                    }
+                    ExportFormat::Json => b"[".to_vec(),
+                    _ => Vec::new(),
+                };
+                if tx.send(Ok(Bytes::from(head))).await.is_err() {
+                    return;
+                }
+                while let Some(batch) = stream.next().await {
+                    let batch = match batch {
+                        Ok(b) => b,
+                        Err(e) => {
+                            let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                            return;
+                        }
+                    };
+                    let mut out = Vec::with_capacity(batch.num_rows() * 64);
+                    match format {
+                        ExportFormat::Csv => csv_rows(&mut out, &batch, false),
+                        ExportFormat::CsvExcelDe => csv_rows(&mut out, &batch, true),
+                        ExportFormat::Json => {
+                            json::write_rows(&mut out, &batch, &keys, false, b",\n", &mut first)
+                        }
+                        _ => {
+                            json::write_rows(&mut out, &batch, &keys, false, b"\n", &mut first);
+                            if batch.num_rows() > 0 {
+                                out.push(b'\n');
+                                first = true;
+                            }
+                        }
+                    }
+                    if tx.send(Ok(Bytes::from(out))).await.is_err() {
+                        return; // client gone: dropping the stream cancels the query
+                    }
+                }
+                if format == ExportFormat::Json {
+                    let _ = tx.send(Ok(Bytes::from_static(b"]\n"))).await;
+                }
+            });
+        }
+    }
+    rx
+}
+
+async fn pump(
+    mut stream: SendableRecordBatchStream,
+    tx: mpsc::Sender<Chunk>,
+    forward: mpsc::Sender<RecordBatch>,
+) {
+    while let Some(batch) = stream.next().await {
+        match batch {
+            Ok(b) => {
+                if forward.send(b).await.is_err() {
+                    return; // writer failed or client gone
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                return;
+            }
+        }
+    }
+}
+
+const CHUNK: usize = 256 * 1024;
+
+struct ChannelWriter {
+    tx: mpsc::Sender<Chunk>,
+    buf: Vec<u8>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
+    }
+}
+
+fn write_parquet(
+    schema: SchemaRef,
+    batches: impl Iterator<Item = RecordBatch>,
+    w: &mut ChannelWriter,
+) -> std::io::Result<()> {
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::{Compression, ZstdLevel};
+    use parquet::file::properties::WriterProperties;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(128 * 1024))
+        .build();
+    let io = |e: parquet::errors::ParquetError| std::io::Error::other(e.to_string());
+    let mut writer = ArrowWriter::try_new(w, schema, Some(props)).map_err(io)?;
+    for b in batches {
+        writer.write(&b).map_err(io)?;
+        // Bound the buffered row group.
+        if writer.in_progress_size() > 64 << 20 {
+            writer.flush().map_err(io)?;
+        }
+    }
+    writer.close().map_err(io)?;
+    Ok(())
+}
+
+fn excel_serial_days(days_since_epoch: i64) -> f64 {
+    // Excel's day 0 is 1899-12-30 (25,569 days before 1970-01-01).
+    (days_since_epoch + 25_569) as f64
+}
+
+fn write_xlsx(
+    schema: SchemaRef,
+    batches: impl Iterator<Item = RecordBatch>,
+    w: &mut ChannelWriter,
+) -> std::io::Result<()> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| std::io::Error::other(e.to_string());
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let date = Format::new().set_num_format("dd.mm.yyyy");
+    let stamp = Format::new().set_num_format("dd.mm.yyyy hh:mm:ss");
+    let sheet = book.add_worksheet_with_constant_memory().map_err(err)?;
+    sheet.set_name("Daten").map_err(err)?;
+    for (c, f) in schema.fields().iter().enumerate() {
+        sheet
+            .write_string_with_format(0, c as u16, f.name(), &bold)
+            .map_err(err)?;
+    }
+    sheet.set_freeze_panes(1, 0).map_err(err)?;
+    let mut row: u32 = 1;
+    for b in batches {
+        if row as u64 + b.num_rows() as u64 > XLSX_MAX_ROWS + 1 {
+            return Err(std::io::Error::other(format!(
+                "mehr als {XLSX_MAX_ROWS} Zeilen passen nicht in eine Excel-Tabelle; bitte CSV oder Parquet wählen"
+            )));
+        }
+        // Constant-memory sheets must be written row by row.
+        for i in 0..b.num_rows() {
+            for (c, a) in b.columns().iter().enumerate() {
+                let col = c as u16;
+                if a.is_null(i) {
+                    continue;
+                }
+                let r = row + i as u32;
+                match a.data_type() {
+                    DataType::Int64 => {
+                        sheet
+                            .write_number(r, col, a.as_primitive::<Int64Type>().value(i) as f64)
+                            .map_err(err)?;
+                    }
+                    DataType::Float64 => {
+                        let v = a.as_primitive::<Float64Type>().value(i);
+                        if v.is_finite() {
+                            sheet.write_number(r, col, v).map_err(err)?;
+                        }
+                    }
+                    DataType::Boolean => {
+                        sheet
+                            .write_boolean(r, col, a.as_boolean().value(i))
+                            .map_err(err)?;
+                    }
+                    DataType::Date32 => {
+                        let d = a.as_primitive::<Date32Type>().value(i) as i64;
+                        sheet
+                            .write_number_with_format(r, col, excel_serial_days(d), &date)
+                            .map_err(err)?;
+                    }
+                    DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                        let t = a.as_primitive::<TimestampMicrosecondType>().value(i);
+                        let days = t.div_euclid(86_400_000_000);
+                        let frac = t.rem_euclid(86_400_000_000) as f64 / 86_400_000_000.0;
+                        sheet
+                            .write_number_with_format(
+                                r,
+                                col,
+                                excel_serial_days(days) + frac,
+                                &stamp,
+                            )
+                            .map_err(err)?;
+                    }
+                    _ => {
+                        let mut v = Vec::new();
+                        json::write_value(&mut v, a.as_ref(), i);
+                        let s: String = match serde_json::from_slice::<serde_json::Value>(&v) {
+                            Ok(serde_json::Value::String(s)) => s,
+                            Ok(other) => other.to_string(),
+                            Err(_) => String::new(),
+                        };
+                        // Excel cells hold at most 32,767 characters.
+                        let s: String = s.chars().take(32_767).collect();
+                        sheet.write_string(r, col, &s).map_err(err)?;
+                    }
+                }
+            }
+        }
+        row += b.num_rows() as u32;
+    }
+    book.save_to_writer(w).map_err(err)?;
+    Ok(())
+}
+
+fn csv_field(out: &mut Vec<u8>, s: &str, delimiter: u8) {
+    if s.bytes()
+        .any(|b| b == delimiter || b == b'"' || b == b'\n' || b == b'\r')
+    {
+        out.push(b'"');
+        for b in s.bytes() {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
+fn csv_header(schema: &SchemaRef, delimiter: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, f) in schema.fields().iter().enumerate() {
+        if i > 0 {
+            out.push(delimiter);
+        }
+        csv_field(&mut out, f.name(), delimiter);
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+fn csv_rows(out: &mut Vec<u8>, batch: &RecordBatch, german: bool) {
+    let delimiter = if german { b';' } else { b',' };
+    let mut scratch = Vec::new();
+    for row in 0..batch.num_rows() {
+        for (c, a) in batch.columns().iter().enumerate() {
+            if c > 0 {
+                out.push(delimiter);
+            }
+            if a.is_null(row) {
+                continue;
+            }
+            match a.data_type() {
+                DataType::Utf8 => csv_field(out, a.as_string::<i32>().value(row), delimiter),
+                DataType::Int64 => {
+                    let _ = write!(out, "{}", a.as_primitive::<Int64Type>().value(row));
+                }
+                DataType::Float64 => {
+                    let v = a.as_primitive::<Float64Type>().value(row);
+                    if v.is_finite() {
+                        let s = v.to_string();
+                        if german {
+                            out.extend_from_slice(s.replace('.', ",").as_bytes());
+                        } else {
+                            out.extend_from_slice(s.as_bytes());
+                        }
+                    }
+                }
+                DataType::Boolean => {
+                    let v = a.as_boolean().value(row);
+                    out.extend_from_slice(match (german, v) {
+                        (true, true) => b"WAHR",
+                        (true, false) => b"FALSCH",
+                        (false, true) => b"true",
+                        (false, false) => b"false",
+                    });
+                }
+                DataType::Date32 if german => {
+                    if let Some(d) = a.as_primitive::<Date32Type>().value_as_date(row) {
+                        let _ = write!(out, "{}", d.format("%d.%m.%Y"));
+                    }
+                }
+                DataType::Timestamp(TimeUnit::Microsecond, _) if german => {
+                    if let Some(t) = a
+                        .as_primitive::<TimestampMicrosecondType>()
+                        .value_as_datetime(row)
+                    {
+                        let _ = write!(out, "{}", t.format("%d.%m.%Y %H:%M:%S"));
+                    }
+                }
+                _ => {
+                    scratch.clear();
+                    json::write_value(&mut scratch, a.as_ref(), row);
+                    if scratch.first() == Some(&b'"') {
+                        let s: String = serde_json::from_slice(&scratch).unwrap_or_default();
+                        csv_field(out, &s, delimiter);
+                    } else {
+                        out.extend_from_slice(&scratch);
+                    }
+                }
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+}

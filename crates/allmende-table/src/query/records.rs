@@ -1,0 +1,418 @@
+//! The records API: select / where / q / group_by / order_by / limit / offset / cursor over one
+//! snapshot, planned with DataFusion's DataFrame API from the parsed expressions.
+
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{Int64Type, SchemaRef};
+use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::{Expr, SortExpr, lit};
+use datafusion::physical_plan::SendableRecordBatchStream;
+
+use super::expr::{self, Item};
+use super::translate::{Scope, column, is_aggregate, to_expr};
+use super::{Engine, QueryError, TableRef};
+use crate::column::ColumnType;
+use crate::ingest::ROW_ID;
+
+#[derive(Debug, Clone, Default)]
+pub struct RecordsQuery {
+    pub select: Option<String>,
+    pub filter: Option<String>,
+    pub q: Option<String>,
+    pub group_by: Option<String>,
+    pub order_by: Option<String>,
+    /// `None`: every row (exports).
+    pub limit: Option<usize>,
+    pub offset: usize,
+    /// From a previous page's `next`.
+    pub cursor: Option<String>,
+    pub total: bool,
+}
+
+pub struct RecordsPage {
+    pub total: Option<u64>,
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    pub next: Option<String>,
+    /// The SQL API stopped at its row limit.
+    pub truncated: bool,
+}
+
+struct Plan {
+    df: DataFrame,
+    /// The frame whose row count is the total (before ordering and paging).
+    count: Option<DataFrame>,
+    /// Known total without counting (no filter, no grouping).
+    known_total: Option<u64>,
+    /// The first output column is the row id, kept for the next cursor and then dropped.
+    keyset: bool,
+    offset: usize,
+}
+
+fn parse_list(s: &Option<String>, ordered: bool, what: &str) -> Result<Vec<Item>, QueryError> {
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(Vec::new()),
+        Some(text) => {
+            expr::parse_list(text, ordered).map_err(|e| QueryError::Invalid(format!("{what}: {e}")))
+        }
+    }
+}
+
+fn df_err(e: datafusion::error::DataFusionError, engine: &Engine) -> QueryError {
+    QueryError::from_df(e, &engine.limits)
+}
+
+/// `q`: every word must occur (case-insensitively) in some text column.
+fn text_search(q: &str, t: &TableRef) -> Option<Expr> {
+    let texts: Vec<&str> = t
+        .columns
+        .iter()
+        .filter(|c| c.kind == ColumnType::Text)
+        .map(|c| c.name.as_str())
+        .collect();
+    let words: Vec<&str> = q.split_whitespace().take(10).collect();
+    if words.is_empty() {
+        return None;
+    }
+    if texts.is_empty() {
+        return Some(lit(false));
+    }
+    words
+        .into_iter()
+        .map(|w| {
+            let escaped = w
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let pattern = format!("%{escaped}%");
+            texts
+                .iter()
+                .map(|c| column(c).ilike(lit(pattern.clone())))
+                .reduce(Expr::or)
+                .unwrap_or(lit(false))
+        })
+        .reduce(Expr::and)
+}
+
+fn output_name(item: &Item, plain: Option<&str>) -> String {
+    item.alias
+        .clone()
+        .or_else(|| plain.map(str::to_string))
+        .unwrap_or_else(|| item.text.clone())
+}
+
+impl Engine {
+    async fn plan(&self, t: &TableRef, q: &RecordsQuery) -> Result<Plan, QueryError> {
+        let ctx = self.session()?;
+        let mut df = ctx
+            .read_table(self.provider(t)?)
+            .map_err(|e| df_err(e, self))?;
+        let scope = Scope {
+            columns: &t.columns,
+            outputs: &[],
+        };
+        let mut filtered = false;
+        if let Some(w) = q.filter.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+            let ast = expr::parse(w).map_err(|e| QueryError::Invalid(format!("where: {e}")))?;
+            if is_aggregate(&ast) {
+                return Err(QueryError::Invalid(
+                    "where: Aggregate sind hier nicht erlaubt".into(),
+                ));
+            }
+            df = df
+                .filter(to_expr(&ast, &scope)?)
+                .map_err(|e| df_err(e, self))?;
+            filtered = true;
+        }
+        if let Some(e) = q.q.as_deref().and_then(|q| text_search(q, t)) {
+            df = df.filter(e).map_err(|e| df_err(e, self))?;
+            filtered = true;
+        }
+        let select = parse_list(&q.select, false, "select")?;
+        let group = parse_list(&q.group_by, false, "group_by")?;
+        let order = parse_list(&q.order_by, true, "order_by")?;
+        let grouped = !group.is_empty() || select.iter().any(|i| is_aggregate(&i.expr));
+        let (cursor_key, cursor_offset) = match q.cursor.as_deref() {
+            None | Some("") => (None, None),
+            Some(c) => match c.split_once(':') {
+                Some(("k", n)) => (Some(n.parse::<i64>().map_err(|_| bad_cursor())?), None),
+                Some(("o", n)) => (None, Some(n.parse::<usize>().map_err(|_| bad_cursor())?)),
+                _ => return Err(bad_cursor()),
+            },
+        };
+        let offset = cursor_offset.unwrap_or(q.offset);
+
+        if grouped {
+            let mut group_exprs = Vec::new();
+            let mut names = Vec::new();
+            for g in &group {
+                if is_aggregate(&g.expr) {
+                    return Err(QueryError::Invalid(
+                        "group_by: Aggregate sind hier nicht erlaubt".into(),
+                    ));
+                }
+                let plain = match &g.expr {
+                    expr::Ast::Column(c) => Some(scope.resolve(c)?),
+                    _ => None,
+                };
+                let name = output_name(g, plain.as_deref());
+                let e = to_expr(&g.expr, &scope)?;
+                group_exprs.push(if plain.as_deref() == Some(name.as_str()) {
+                    e
+                } else {
+                    e.alias(&name)
+                });
+                names.push(name);
+            }
+            let mut aggs = Vec::new();
+            let mut projection = Vec::new();
+            let items: Vec<Item> = if select.is_empty() {
+                let mut all: Vec<Item> = group.clone();
+                all.push(Item {
+                    expr: expr::Ast::Call("count".into(), vec![expr::Ast::Star], false),
+                    alias: Some("count".into()),
+                    descending: false,
+                    text: "count(*)".into(),
+                });
+                all
+            } else {
+                select.clone()
+            };
+            for item in &items {
+                if is_aggregate(&item.expr) {
+                    let name = output_name(item, None);
+                    aggs.push(to_expr(&item.expr, &scope)?.alias(&name));
+                    projection.push(name);
+                } else {
+                    let plain = match &item.expr {
+                        expr::Ast::Column(c) => Some(scope.resolve(c)?),
+                        _ => None,
+                    };
+                    let key = plain.clone().unwrap_or_else(|| item.text.clone());
+                    let Some(pos) = group
+                        .iter()
+                        .zip(&names)
+                        .position(|(g, n)| g.text == item.text || *n == key)
+                    else {
+                        return Err(QueryError::Invalid(format!(
+                            "select: „{}“ muss in group_by stehen oder ein Aggregat sein",
+                            item.text
+                        )));
+                    };
+                    projection.push(names[pos].clone());
+                }
+            }
+            df = df
+                .aggregate(group_exprs, aggs)
+                .map_err(|e| df_err(e, self))?;
+            let count = Some(df.clone());
+            let outputs: Vec<String> = names.iter().chain(projection.iter()).cloned().collect();
+            let out_scope = Scope {
+                columns: &[],
+                outputs: &outputs,
+            };
+            let mut sorts = Vec::new();
+            for o in &order {
+                let e = if outputs.contains(&o.text) {
+                    column(&o.text)
+                } else {
+                    to_expr(&o.expr, &out_scope)?
+                };
+                sorts.push(e.sort(!o.descending, o.descending));
+            }
+            let mut seen = std::collections::HashSet::new();
+            let proj: Vec<Expr> = projection
+                .iter()
+                .filter(|p| seen.insert(p.to_string()))
+                .map(|p| column(p))
+                .collect();
+            if !sorts.is_empty() {
+                df = df.sort(sorts).map_err(|e| df_err(e, self))?;
+            }
+            df = df.select(proj).map_err(|e| df_err(e, self))?;
+            return Ok(Plan {
+                df,
+                count,
+                known_total: None,
+                keyset: false,
+                offset,
+            });
+        }
+
+        // Row queries.
+        let mut projection: Vec<Expr> = Vec::new();
+        let mut aliases: Vec<(String, Expr)> = Vec::new();
+        if select.is_empty() {
+            projection.extend(t.columns.iter().map(|c| column(&c.name)));
+        } else {
+            for item in &select {
+                if item.expr == expr::Ast::Star {
+                    projection.extend(t.columns.iter().map(|c| column(&c.name)));
+                    continue;
+                }
+                let e = to_expr(&item.expr, &scope)?;
+                let plain = match &item.expr {
+                    expr::Ast::Column(c) => Some(scope.resolve(c)?),
+                    _ => None,
+                };
+                let name = output_name(item, plain.as_deref());
+                aliases.push((name.clone(), e.clone()));
+                projection.push(if plain.as_deref() == Some(name.as_str()) {
+                    e
+                } else {
+                    e.alias(name)
+                });
+            }
+        }
+        let count = filtered.then(|| df.clone());
+        let known_total = (!filtered).then_some(t.rows);
+        let keyset = order.is_empty() && cursor_offset.is_none() && q.limit.is_some();
+        let mut sorts: Vec<SortExpr> = Vec::new();
+        for o in &order {
+            let e = match aliases.iter().find(|(n, _)| *n == o.text) {
+                Some((_, e)) => e.clone(),
+                None => to_expr(&o.expr, &scope)?,
+            };
+            sorts.push(e.sort(!o.descending, o.descending));
+        }
+        // A stable order: ties and unordered queries follow the file.
+        sorts.push(column(ROW_ID).sort(true, false));
+        if let Some(k) = cursor_key {
+            df = df
+                .filter(column(ROW_ID).gt(lit(k)))
+                .map_err(|e| df_err(e, self))?;
+        }
+        df = df.sort(sorts).map_err(|e| df_err(e, self))?;
+        if keyset {
+            projection.insert(0, column(ROW_ID));
+        }
+        df = df.select(projection).map_err(|e| df_err(e, self))?;
+        Ok(Plan {
+            df,
+            count,
+            known_total,
+            keyset,
+            offset: if cursor_key.is_some() { 0 } else { offset },
+        })
+    }
+
+    /// One page of records (limit capped by the engine's `max_rows`).
+    pub async fn records(&self, t: &TableRef, q: &RecordsQuery) -> Result<RecordsPage, QueryError> {
+        let timeout = self.limits.timeout;
+        tokio::time::timeout(timeout, self.records_inner(t, q))
+            .await
+            .map_err(|_| QueryError::Timeout(timeout.as_secs()))?
+    }
+
+    async fn records_inner(
+        &self,
+        t: &TableRef,
+        q: &RecordsQuery,
+    ) -> Result<RecordsPage, QueryError> {
+        let limit = q.limit.unwrap_or(100).min(self.limits.max_rows);
+        let plan = self
+            .plan(
+                t,
+                &RecordsQuery {
+                    limit: Some(limit),
+                    ..q.clone()
+                },
+            )
+            .await?;
+        let empty_schema = page_schema(&plan.df);
+        let page = plan
+            .df
+            .limit(plan.offset, Some(limit))
+            .map_err(|e| df_err(e, self))?;
+        let total = async {
+            match (q.total, plan.known_total, plan.count) {
+                (false, _, _) => Ok(None),
+                (true, Some(n), _) => Ok(Some(n)),
+                (true, None, Some(df)) => df
+                    .count()
+                    .await
+                    .map(|n| Some(n as u64))
+                    .map_err(|e| df_err(e, self)),
+                (true, None, None) => Ok(None),
+            }
+        };
+        let (batches, total) = tokio::join!(page.collect(), total);
+        let mut batches = batches.map_err(|e| df_err(e, self))?;
+        let total = total?;
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        let mut next = None;
+        if plan.keyset {
+            let last = batches.iter().rev().find(|b| b.num_rows() > 0).map(|b| {
+                let ids = b.column(0).as_primitive::<Int64Type>();
+                ids.value(ids.len() - 1)
+            });
+            if rows == limit
+                && let Some(last) = last
+            {
+                next = Some(format!("k:{last}"));
+            }
+            batches = batches
+                .into_iter()
+                .map(|b| b.project(&(1..b.num_columns()).collect::<Vec<_>>()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| QueryError::Internal(e.to_string()))?;
+        } else if rows == limit && limit > 0 {
+            next = Some(format!("o:{}", plan.offset + limit));
+        }
+        if total.is_some_and(|t| t <= (plan.offset + rows) as u64) {
+            next = None;
+        }
+        let schema = match batches.first() {
+            Some(b) => b.schema(),
+            None => {
+                let s = empty_schema;
+                if plan.keyset {
+                    std::sync::Arc::new(
+                        s.project(&(1..s.fields().len()).collect::<Vec<_>>())
+                            .map_err(|e| QueryError::Internal(e.to_string()))?,
+                    )
+                } else {
+                    std::sync::Arc::new(s)
+                }
+            }
+        };
+        Ok(RecordsPage {
+            total,
+            schema,
+            batches,
+            next,
+            truncated: false,
+        })
+    }
+
+    /// Every matching row as a stream (exports); an explicit `limit` still applies.
+    pub async fn records_stream(
+        &self,
+        t: &TableRef,
+        q: &RecordsQuery,
+    ) -> Result<SendableRecordBatchStream, QueryError> {
+        let plan = self
+            .plan(
+                t,
+                &RecordsQuery {
+                    cursor: None,
+                    ..q.clone()
+                },
+            )
+            .await?;
+        let df = match q.limit {
+            Some(l) => plan.df.limit(plan.offset, Some(l)),
+            None if plan.offset > 0 => plan.df.limit(plan.offset, None),
+            None => Ok(plan.df),
+        }
+        .map_err(|e| df_err(e, self))?;
+        df.execute_stream().await.map_err(|e| df_err(e, self))
+    }
+}
+
+fn page_schema(df: &DataFrame) -> datafusion::arrow::datatypes::Schema {
+    df.schema().as_arrow().clone()
+}
+
+fn bad_cursor() -> QueryError {
+    QueryError::Invalid("ungültiger cursor".into())
+}
