@@ -39,6 +39,10 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn delete(&self, sha256: &str) -> std::io::Result<()>;
     /// Copies every blob into `dest` (for backups); returns how many were copied.
     async fn copy_all_to(&self, dest: &Path) -> std::io::Result<u64>;
+    /// A path the query engine can read directly, for stores on the local disk.
+    fn local_path(&self, sha256: &str) -> Option<PathBuf>;
+    /// Where temporary work files (ingestion output) go, on the same disk as the store.
+    fn scratch_dir(&self) -> PathBuf;
 }
 
 /// An upload in progress: a temporary file that is removed on drop unless committed.
@@ -129,6 +133,14 @@ impl LocalStore {
 
 #[async_trait]
 impl BlobStore for LocalStore {
+    fn local_path(&self, sha256: &str) -> Option<PathBuf> {
+        self.path_of(sha256).ok()
+    }
+
+    fn scratch_dir(&self) -> PathBuf {
+        self.tmp.clone()
+    }
+
     async fn stage(&self, limit: u64) -> std::io::Result<StagedBlob> {
         let tmp = self.tmp.clone();
         let named = tokio::task::spawn_blocking(move || tempfile::NamedTempFile::new_in(tmp))

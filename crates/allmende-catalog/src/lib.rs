@@ -14,6 +14,9 @@ mod repo;
 pub use db::{Backend, Db, DbOptions};
 pub use error::CatalogError;
 pub use files::{BlobMeta, BlobStore, LocalStore, StagedBlob, UploadError};
-pub use repo::{Catalog, DatasetFilter, DatasetSort, Job, JobStatus, NewFile, NewResource, Totals};
+pub use repo::{
+    Catalog, DatasetFilter, DatasetSort, INGEST_JOB, Job, JobStatus, NewFile, NewResource,
+    PublicTable, TableVersion, Totals,
+};
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;

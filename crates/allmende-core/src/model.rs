@@ -238,6 +238,12 @@ pub struct Resource {
     pub position: i64,
     pub status: ProcessingStatus,
     pub status_message: Option<String>,
+    /// The table version served by the records, SQL and export APIs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_version: Option<Uuid>,
+    /// The table's name in the SQL API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

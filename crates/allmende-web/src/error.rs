@@ -35,6 +35,9 @@ pub enum ApiError {
     RangeNotSatisfiable(u64),
     #[error("too many requests")]
     TooManyRequests,
+    /// A query hit its memory or time limit.
+    #[error("query limit: {0}")]
+    QueryLimit(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -70,6 +73,7 @@ impl ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::QueryLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -88,6 +92,7 @@ impl ApiError {
             Self::Validation(_) => "validation-error",
             Self::RangeNotSatisfiable(_) => "range-not-satisfiable",
             Self::TooManyRequests => "too-many-requests",
+            Self::QueryLimit(_) => "query-limit",
             Self::Unavailable(_) => "service-unavailable",
             Self::Internal(_) => "internal-error",
         }
@@ -96,7 +101,9 @@ impl ApiError {
     pub fn problem(&self, lang: &str) -> Problem {
         let kind = self.kind();
         let detail = match self {
-            Self::BadRequest(d) | Self::UnsupportedMediaType(d) => Some(d.clone()),
+            Self::BadRequest(d) | Self::UnsupportedMediaType(d) | Self::QueryLimit(d) => {
+                Some(d.clone())
+            }
             Self::Conflict(field) => {
                 Some(i18n::t_arg(lang, "problem.conflict_detail", Some(field)))
             }

@@ -28,6 +28,8 @@ pub fn app_state(
     catalog: Catalog,
     search: allmende_search::SearchService,
     settings: Settings,
+    tables: allmende_table::query::QueryLimits,
+    jobs: Arc<tokio::sync::Notify>,
 ) -> Result<AppState, html::TemplateError> {
     let templates = html::Templates::new(settings.theme_dir.clone())?;
     let openapi = api::openapi(&settings.public_url);
@@ -40,6 +42,8 @@ pub fn app_state(
         settings: Arc::new(settings),
         templates: Arc::new(templates),
         openapi: Arc::new(openapi),
+        tables: Arc::new(allmende_table::query::Engine::new(tables)),
+        jobs,
     })
 }
 

@@ -52,4 +52,8 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     pub login_limiter: Arc<RateLimiter>,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
+    /// Query engine over table snapshots.
+    pub tables: Arc<allmende_table::query::Engine>,
+    /// Wakes the background worker when a job was queued.
+    pub jobs: Arc<tokio::sync::Notify>,
 }

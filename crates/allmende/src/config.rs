@@ -30,6 +30,12 @@ pub struct Config {
     pub synonyms_file: String,
     /// Search results kept for repeated identical searches (0 turns the cache off).
     pub search_cache_entries: usize,
+    /// Memory one records or SQL query may use, in MiB.
+    pub query_memory_mb: u64,
+    /// Seconds a records or SQL query may run.
+    pub query_timeout_secs: u64,
+    /// Rows a JSON answer of the records or SQL API may carry (exports stream all rows).
+    pub query_max_rows: usize,
     /// `text` or `json`.
     pub log_format: String,
     /// A `tracing` filter, e.g. `info` or `allmende_web=debug,info`.
@@ -54,6 +60,9 @@ impl Default for Config {
             trust_proxy: web.trust_proxy,
             synonyms_file: String::new(),
             search_cache_entries: 2000,
+            query_memory_mb: 256,
+            query_timeout_secs: 10,
+            query_max_rows: 10_000,
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -117,6 +126,14 @@ impl Config {
         allmende_catalog::DbOptions {
             max_connections: self.db_max_connections,
             acquire_timeout: std::time::Duration::from_secs(self.db_acquire_timeout_secs),
+        }
+    }
+
+    pub fn query_limits(&self) -> allmende_table::query::QueryLimits {
+        allmende_table::query::QueryLimits {
+            memory_bytes: (self.query_memory_mb as usize).saturating_mul(1 << 20),
+            timeout: std::time::Duration::from_secs(self.query_timeout_secs.max(1)),
+            max_rows: self.query_max_rows.max(1),
         }
     }
 

@@ -747,7 +747,15 @@ pub async fn seed(catalog: &Catalog, data_dir: &Path) -> anyhow::Result<Report> 
                     }
                 }
             };
-            catalog.create_resource(dataset.id, &new).await?;
+            let res = catalog.create_resource(dataset.id, &new).await?;
+            // Tabular files become queryable tables once the worker has read them.
+            if let (Some(sha), Some(name)) = (&res.sha256, &res.file_name)
+                && allmende_table::InputFormat::from_hint(name).is_some()
+            {
+                catalog
+                    .schedule_ingest(res.id, sha, Some(name), &serde_json::json!({}))
+                    .await?;
+            }
         }
         created += 1;
     }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod worker;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -87,7 +88,9 @@ pub async fn start(
     );
     let search = open_search(config, data_dir, &catalog).await?;
     let follower = search.spawn_follower();
-    let state = allmende_web::app_state(catalog, search, settings)?;
+    let jobs = Arc::new(tokio::sync::Notify::new());
+    let worker = worker::spawn(catalog.clone(), jobs.clone());
+    let state = allmende_web::app_state(catalog, search, settings, config.query_limits(), jobs)?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         match shutdown_signal {
@@ -104,6 +107,8 @@ pub async fn start(
     };
     let handle = tokio::spawn(async move {
         let served = allmende_web::serve(listener, state, signal).await;
+        worker.abort();
+        let _ = worker.await;
         // Wait until the follower is gone too: it holds the index writer (and its lock).
         follower.abort();
         let _ = follower.await;

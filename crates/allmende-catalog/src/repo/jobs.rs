@@ -128,6 +128,18 @@ impl Catalog {
         Ok(status)
     }
 
+    /// Fails a job for good (its input is the problem, a retry would fail the same way).
+    pub async fn give_up_job(&self, id: Uuid, error: &str) -> Result<()> {
+        let _w = self.db.write_guard().await;
+        sqlx::query("UPDATE jobs SET status = 'failed', last_error = $2, locked_by = NULL, updated_at = $3 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(error)
+            .bind(time::to_db(&time::now()))
+            .execute(&self.db.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Puts jobs back whose worker vanished (claimed longer ago than `older_than`).
     pub async fn requeue_stale_jobs(&self, older_than: Duration) -> Result<u64> {
         let cutoff = time::to_db(&(time::now() - older_than));

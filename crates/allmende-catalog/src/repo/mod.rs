@@ -5,6 +5,7 @@ mod datasets;
 mod jobs;
 mod orgs;
 mod resources;
+mod tables;
 mod users;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use uuid::Uuid;
 pub use datasets::{DatasetFilter, DatasetSort, Totals};
 pub use jobs::{Job, JobStatus};
 pub use resources::{NewFile, NewResource};
+pub use tables::{INGEST_JOB, PublicTable, TableVersion};
 
 use crate::{BlobStore, CatalogError, Db, Result};
 

@@ -41,12 +41,15 @@ struct ResourceRow {
     position: i64,
     status: String,
     status_message: Option<String>,
+    table_version: Option<String>,
+    table_name: Option<String>,
     created_at: String,
     updated_at: String,
 }
 
 const RESOURCE_SELECT: &str = "SELECT id, dataset_id, title, description, url, sha256, file_name, format, \
-     media_type, byte_size, license, position, status, status_message, created_at, updated_at FROM resources";
+     media_type, byte_size, license, position, status, status_message, table_version, table_name, \
+     created_at, updated_at FROM resources";
 
 impl Catalog {
     fn resource_from_row(&self, r: ResourceRow) -> Result<Resource> {
@@ -70,6 +73,8 @@ impl Catalog {
             position: r.position,
             status: ProcessingStatus::parse(&r.status),
             status_message: r.status_message,
+            table_version: r.table_version.as_deref().map(parse_uuid).transpose()?,
+            table_name: r.table_name,
             created_at: parse_time(&r.created_at)?,
             updated_at: parse_time(&r.updated_at)?,
         })

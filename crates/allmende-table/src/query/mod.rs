@@ -23,6 +23,7 @@ use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+pub use datafusion::physical_plan::SendableRecordBatchStream;
 pub use records::{RecordsPage, RecordsQuery};
 pub use sql::TableLookup;
 

@@ -6,6 +6,7 @@ mod download;
 mod orgs;
 mod resources;
 pub mod search;
+pub mod tables;
 mod upload;
 mod vocab;
 
@@ -53,6 +54,20 @@ pub fn router() -> Router<AppState> {
                 .delete(resources::delete),
         )
         .route("/resources/{id}/download", get(resources::download))
+        .route("/resources/{id}/table", get(tables::show))
+        .route("/resources/{id}/records", get(tables::records))
+        .route("/resources/{id}/export/{format}", get(tables::export_table))
+        .route(
+            "/resources/{id}/versions/{version}/source",
+            get(tables::version_source),
+        )
+        .route("/resources/{id}/ingest", post(tables::ingest))
+        .route(
+            "/resources/{id}/file",
+            put(tables::replace_file).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/sql", get(tables::sql_get).post(tables::sql_post))
+        .route("/jobs/{id}", get(tables::job))
         .route("/organizations", get(orgs::list).post(orgs::create))
         .route("/organizations/{slug}", get(orgs::show).patch(orgs::patch))
         .route(
@@ -92,6 +107,8 @@ pub fn router() -> Router<AppState> {
         orgs::list, orgs::create, orgs::show, orgs::patch, orgs::logo, orgs::put_logo,
         orgs::members, orgs::put_member, orgs::delete_member, orgs::me,
         vocab::licenses, vocab::themes, vocab::formats, vocab::frequencies, vocab::organization_types,
+        tables::show, tables::records, tables::export_table, tables::version_source, tables::ingest,
+        tables::replace_file, tables::job, tables::sql_get, tables::sql_post,
     ),
     components(schemas(Problem, Page<Dataset>)),
     modifiers(&Security),
@@ -100,6 +117,7 @@ pub fn router() -> Router<AppState> {
         (name = "resources", description = "Ressourcen: Dateien und Links (dcat:Distribution)"),
         (name = "organizations", description = "Bereitsteller und ihre Mitglieder"),
         (name = "vocabularies", description = "Kontrollierte Vokabulare (DCAT-AP.de)"),
+        (name = "data", description = "Tabellen: Datensätze abfragen (records), SQL, Exporte, Einlese-Aufträge"),
     )
 )]
 pub struct ApiDoc;

@@ -75,6 +75,10 @@ pub async fn create_from_form(
                 status: ProcessingStatus::None,
             };
             match state.catalog.create_resource(ds.id, &new).await {
+                Ok(r) if super::tables::is_tabular(&r) => {
+                    super::tables::schedule(state, &r, &Default::default()).await?;
+                    Ok(state.catalog.resource(r.id).await?.unwrap_or(r))
+                }
                 Ok(r) => Ok(r),
                 Err(e) => {
                     upload::discard_if_unused(state, &stored).await;

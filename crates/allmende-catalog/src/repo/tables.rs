@@ -1,0 +1,416 @@
+//! Table versions of tabular resources: scheduling an ingestion (version row + job in one
+//! transaction), progress, and switching the served version only once a new one is complete.
+
+use allmende_core::authz::ReadScope;
+use allmende_core::time;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Catalog, Sql, parse_time, parse_uuid, record_change};
+use crate::{CatalogError, Result};
+
+/// Job kind of an ingestion.
+pub const INGEST_JOB: &str = "ingest";
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TableVersion {
+    pub id: Uuid,
+    pub resource_id: Uuid,
+    pub version: i64,
+    pub source_sha256: String,
+    pub source_name: Option<String>,
+    /// Publisher overrides of the detection (JSON object).
+    pub options: serde_json::Value,
+    /// `queued`, `running`, `done` or `failed`.
+    pub status: String,
+    pub job_id: Option<Uuid>,
+    pub progress_rows: i64,
+    #[serde(skip)]
+    pub parquet_sha256: Option<String>,
+    pub parquet_size: Option<i64>,
+    pub row_count: Option<i64>,
+    /// The ingestion report: columns with types and statistics, dialect, warnings.
+    pub report: Option<serde_json::Value>,
+    pub message: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    resource_id: String,
+    version: i64,
+    source_sha256: String,
+    source_name: Option<String>,
+    options: String,
+    status: String,
+    job_id: Option<String>,
+    progress_rows: i64,
+    parquet_sha256: Option<String>,
+    parquet_size: Option<i64>,
+    row_count: Option<i64>,
+    report: Option<String>,
+    message: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+const SELECT: &str = "SELECT v.id, v.resource_id, v.version, v.source_sha256, v.source_name, v.options, \
+    v.status, v.job_id, v.progress_rows, v.parquet_sha256, v.parquet_size, v.row_count, v.report, \
+    v.message, v.created_at, v.updated_at FROM table_versions v";
+
+fn from_row(r: Row) -> Result<TableVersion> {
+    Ok(TableVersion {
+        id: parse_uuid(&r.id)?,
+        resource_id: parse_uuid(&r.resource_id)?,
+        version: r.version,
+        source_sha256: r.source_sha256,
+        source_name: r.source_name,
+        options: serde_json::from_str(&r.options).unwrap_or_default(),
+        status: r.status,
+        job_id: r.job_id.as_deref().map(parse_uuid).transpose()?,
+        progress_rows: r.progress_rows,
+        parquet_sha256: r.parquet_sha256,
+        parquet_size: r.parquet_size,
+        row_count: r.row_count,
+        report: r.report.and_then(|s| serde_json::from_str(&s).ok()),
+        message: r.message,
+        created_at: parse_time(&r.created_at)?,
+        updated_at: parse_time(&r.updated_at)?,
+    })
+}
+
+/// A served table SQL may read: its alias and version.
+#[derive(Debug, Clone)]
+pub struct PublicTable {
+    pub alias: String,
+    pub dataset_slug: String,
+    pub version: TableVersion,
+}
+
+/// `haushalt-aalen-2024` → `haushalt_aalen_2024`: SQL identifiers without quoting.
+fn alias_base(dataset_slug: &str, position: i64) -> String {
+    let mut s: String = dataset_slug
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.insert(0, 't');
+    }
+    s.truncate(56);
+    if position > 0 {
+        s.push_str(&format!("_{}", position + 1));
+    }
+    s
+}
+
+impl Catalog {
+    /// Creates the next version of a resource's table from `source_sha256` and queues its
+    /// ingestion; the resource shows `pending` until the job finishes.
+    pub async fn schedule_ingest(
+        &self,
+        resource_id: Uuid,
+        source_sha256: &str,
+        source_name: Option<&str>,
+        options: &serde_json::Value,
+    ) -> Result<TableVersion> {
+        let id = Uuid::new_v4();
+        let job = Uuid::new_v4();
+        let now = time::to_db(&time::now());
+        let _w = self.db.write_guard().await;
+        let mut tx = self.db.pool.begin().await?;
+        let next: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM table_versions WHERE resource_id = $1",
+        )
+        .bind(resource_id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO table_versions (id, resource_id, version, source_sha256, source_name, options, status, job_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $8)",
+        )
+        .bind(id.to_string())
+        .bind(resource_id.to_string())
+        .bind(next)
+        .bind(source_sha256)
+        .bind(source_name)
+        .bind(options.to_string())
+        .bind(job.to_string())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, payload, status, max_attempts, run_after, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'queued', 4, $4, $4, $4)",
+        )
+        .bind(job.to_string())
+        .bind(INGEST_JOB)
+        .bind(serde_json::json!({ "table_version": id }).to_string())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        let n = sqlx::query(
+            "UPDATE resources SET status = 'pending', status_message = NULL, updated_at = $2 WHERE id = $1",
+        )
+        .bind(resource_id.to_string())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(CatalogError::NotFound);
+        }
+        record_change(&mut tx, "resource", resource_id, "update").await?;
+        tx.commit().await?;
+        drop(_w);
+        self.table_version(id).await?.ok_or(CatalogError::NotFound)
+    }
+
+    pub async fn table_version(&self, id: Uuid) -> Result<Option<TableVersion>> {
+        let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE v.id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.db.pool)
+            .await?;
+        row.map(from_row).transpose()
+    }
+
+    pub async fn table_version_by_job(&self, job: Uuid) -> Result<Option<TableVersion>> {
+        let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE v.job_id = $1"))
+            .bind(job.to_string())
+            .fetch_optional(&self.db.pool)
+            .await?;
+        row.map(from_row).transpose()
+    }
+
+    /// All versions of a resource, newest first.
+    pub async fn table_versions_of(&self, resource_id: Uuid) -> Result<Vec<TableVersion>> {
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "{SELECT} WHERE v.resource_id = $1 ORDER BY v.version DESC"
+        ))
+        .bind(resource_id.to_string())
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.into_iter().map(from_row).collect()
+    }
+
+    /// The version a resource serves, if any.
+    pub async fn serving_table(&self, resource_id: Uuid) -> Result<Option<TableVersion>> {
+        let row: Option<Row> = sqlx::query_as(&format!(
+            "{SELECT} JOIN resources r ON r.table_version = v.id WHERE r.id = $1"
+        ))
+        .bind(resource_id.to_string())
+        .fetch_optional(&self.db.pool)
+        .await?;
+        row.map(from_row).transpose()
+    }
+
+    pub async fn start_table_version(&self, id: Uuid) -> Result<()> {
+        let now = time::to_db(&time::now());
+        let _w = self.db.write_guard().await;
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("UPDATE table_versions SET status = 'running', progress_rows = 0, updated_at = $2 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE resources SET status = 'running', updated_at = $2 WHERE id = (SELECT resource_id FROM table_versions WHERE id = $1)")
+            .bind(id.to_string())
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn table_progress(&self, id: Uuid, rows: i64) -> Result<()> {
+        let _w = self.db.write_guard().await;
+        sqlx::query("UPDATE table_versions SET progress_rows = $2 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(rows)
+            .execute(&self.db.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks a version complete and makes it the one the resource serves (atomically), with
+    /// a stable SQL alias assigned on the first success.
+    pub async fn finish_table_version(
+        &self,
+        id: Uuid,
+        parquet_sha256: &str,
+        parquet_size: i64,
+        rows: i64,
+        report: &serde_json::Value,
+        summary: Option<&str>,
+    ) -> Result<()> {
+        let now = time::to_db(&time::now());
+        let _w = self.db.write_guard().await;
+        let mut tx = self.db.pool.begin().await?;
+        let (resource_id, dataset_id, slug, position, alias): (String, String, String, i64, Option<String>) =
+            sqlx::query_as(
+                "SELECT r.id, r.dataset_id, d.slug, r.position, r.table_name FROM table_versions v \
+                 JOIN resources r ON r.id = v.resource_id JOIN datasets d ON d.id = r.dataset_id WHERE v.id = $1",
+            )
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        let alias = match alias {
+            Some(a) => a,
+            None => {
+                let base = alias_base(&slug, position);
+                let mut candidate = base.clone();
+                let mut n = 2;
+                loop {
+                    let taken: i64 =
+                        sqlx::query_scalar("SELECT COUNT(*) FROM resources WHERE table_name = $1")
+                            .bind(&candidate)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if taken == 0 {
+                        break candidate;
+                    }
+                    candidate = format!("{base}_v{n}");
+                    n += 1;
+                }
+            }
+        };
+        sqlx::query(
+            "UPDATE table_versions SET status = 'done', parquet_sha256 = $2, parquet_size = $3, row_count = $4, \
+             progress_rows = $4, report = $5, message = $6, updated_at = $7 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(parquet_sha256)
+        .bind(parquet_size)
+        .bind(rows)
+        .bind(report.to_string())
+        .bind(summary)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE resources SET table_version = $2, table_name = $3, status = 'done', status_message = $4, updated_at = $5 WHERE id = $1",
+        )
+        .bind(&resource_id)
+        .bind(id.to_string())
+        .bind(&alias)
+        .bind(summary)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE datasets SET updated_at = $2 WHERE id = $1")
+            .bind(&dataset_id)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        record_change(&mut tx, "resource", parse_uuid(&resource_id)?, "update").await?;
+        record_change(&mut tx, "dataset", parse_uuid(&dataset_id)?, "update").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a failed version; the resource keeps serving its previous version, if any.
+    pub async fn fail_table_version(&self, id: Uuid, message: &str) -> Result<()> {
+        let now = time::to_db(&time::now());
+        let _w = self.db.write_guard().await;
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("UPDATE table_versions SET status = 'failed', message = $2, updated_at = $3 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(message)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        let resource: Option<String> =
+            sqlx::query_scalar("SELECT resource_id FROM table_versions WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(r) = resource {
+            sqlx::query("UPDATE resources SET status = 'failed', status_message = $2, updated_at = $3 WHERE id = $1")
+                .bind(&r)
+                .bind(message)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+            record_change(&mut tx, "resource", parse_uuid(&r)?, "update").await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Served tables of datasets in `scope` (the SQL API passes the anonymous scope).
+    pub async fn served_tables(&self, scope: &ReadScope) -> Result<Vec<PublicTable>> {
+        let mut sql = Sql::new(&format!(
+            "{}, r.table_name, d.slug FROM table_versions v JOIN resources r ON r.table_version = v.id \
+             JOIN datasets d ON d.id = r.dataset_id WHERE ",
+            SELECT.trim_end_matches(" FROM table_versions v")
+        ));
+        sql.scope("d", scope);
+        sql.push(" ORDER BY r.table_name");
+        #[derive(sqlx::FromRow)]
+        struct WithAlias {
+            #[sqlx(flatten)]
+            row: Row,
+            table_name: Option<String>,
+            slug: String,
+        }
+        let rows: Vec<WithAlias> = sql.query_as().fetch_all(&self.db.pool).await?;
+        rows.into_iter()
+            .filter_map(|r| {
+                let alias = r.table_name?;
+                Some(from_row(r.row).map(|version| PublicTable {
+                    alias,
+                    dataset_slug: r.slug,
+                    version,
+                }))
+            })
+            .collect()
+    }
+
+    /// Points a resource at a new upload (metadata unchanged); the caller schedules ingestion.
+    pub async fn replace_resource_file(
+        &self,
+        id: Uuid,
+        dataset_id: Uuid,
+        file: &super::NewFile,
+        format: Option<&str>,
+        media_type: Option<&str>,
+    ) -> Result<()> {
+        let now = time::to_db(&time::now());
+        let _w = self.db.write_guard().await;
+        let mut tx = self.db.pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE resources SET sha256 = $2, file_name = $3, byte_size = $4, format = COALESCE($5, format), \
+             media_type = COALESCE($6, media_type), url = NULL, updated_at = $7 WHERE id = $1 AND dataset_id = $8",
+        )
+        .bind(id.to_string())
+        .bind(&file.sha256)
+        .bind(&file.file_name)
+        .bind(file.size)
+        .bind(format)
+        .bind(media_type)
+        .bind(&now)
+        .bind(dataset_id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(CatalogError::NotFound);
+        }
+        sqlx::query("UPDATE datasets SET updated_at = $2 WHERE id = $1")
+            .bind(dataset_id.to_string())
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        record_change(&mut tx, "resource", id, "update").await?;
+        record_change(&mut tx, "dataset", dataset_id, "update").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
