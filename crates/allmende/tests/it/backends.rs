@@ -191,10 +191,16 @@ async fn copy_catalog_moves_an_embedded_portal_to_postgres() {
         .await;
     let after = s
         .catalog
-        .changes_since(before.last().unwrap().seq, 10)
+        .changes_since(before.last().unwrap().seq, 1000)
         .await
         .unwrap();
-    assert_eq!(after.len(), 1);
+    // The ingestion worker may add entries of its own meanwhile.
+    assert!(
+        after
+            .iter()
+            .any(|c| c.entity == "dataset" && c.action == "create"),
+        "{after:?}"
+    );
     assert!(after[0].seq > before.last().unwrap().seq);
 }
 

@@ -3,6 +3,7 @@
 mod access;
 mod backends;
 mod bad_input;
+mod data;
 mod discovery;
 mod files;
 mod harness;

@@ -1,0 +1,552 @@
+//! The data plane through HTTP: uploads become tables in the background, records and SQL
+//! answer with typed values, exports stream every format, a broken re-upload keeps the previous
+//! version serving, and private tables stay invisible.
+
+use allmende_core::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::harness::{Backend, TestServer, json as body, problem};
+
+const BEVOELKERUNG: &str = "Stadt;Stadtteil;Einwohner gesamt;Fläche (km²);Stichtag\r\n\
+    Aalen;Mitte;12.000;10,5;31.12.2024\r\n\
+    Aalen;Wasseralfingen;11.500;12,25;31.12.2024\r\n\
+    Aalen;Unterkochen;4.800;8,0;31.12.2023\r\n\
+    Heidenheim;Mitte;20.100;15,5;31.12.2024\r\n\
+    Heidenheim;Schnaitheim;9.000;k.A.;31.12.2024\r\n";
+
+fn windows_1252(s: &str) -> Vec<u8> {
+    encoding_rs::WINDOWS_1252.encode(s).0.into_owned()
+}
+
+/// Waits for the resource's latest table version to finish; returns `/table`.
+async fn wait_table(s: &TestServer, rid: &str, version: i64) -> Value {
+    for _ in 0..200 {
+        let res = s.get(&format!("/api/v1/resources/{rid}/table")).await;
+        if res.status() == StatusCode::OK {
+            let t = body(res).await;
+            let latest = &t["versions"][0];
+            if latest["version"] == version
+                && matches!(latest["status"].as_str(), Some("done" | "failed"))
+            {
+                return t;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("table version {version} of {rid} did not finish");
+}
+
+async fn get_json(s: &TestServer, path: &str) -> Value {
+    let res = s.get(path).await;
+    assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+    body(res).await
+}
+
+fn records_url(rid: &str, params: &[(&str, &str)]) -> String {
+    let q: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+        .collect();
+    format!("/api/v1/resources/{rid}/records?{}", q.join("&"))
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn upload_becomes_queryable_table(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "bevoelkerung", "public")
+        .await;
+    let res = s
+        .upload(
+            &ed,
+            "bevoelkerung",
+            "bevölkerung.csv",
+            windows_1252(BEVOELKERUNG),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let r = body(res).await;
+    assert_eq!(r["status"], "pending");
+    let rid = r["id"].as_str().unwrap().to_string();
+    let t = wait_table(&s, &rid, 1).await;
+    assert_eq!(t["status"], "done", "{t}");
+    assert_eq!(t["rows"], 5);
+    assert_eq!(t["dialect"]["encoding"], "windows-1252");
+    assert_eq!(t["dialect"]["delimiter"], ";");
+    let types: Vec<(&str, &str)> = t["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("Stadt", "text"),
+            ("Stadtteil", "text"),
+            ("Einwohner gesamt", "integer"),
+            ("Fläche (km²)", "decimal"),
+            ("Stichtag", "date")
+        ]
+    );
+    assert_eq!(t["columns"][2]["stats"]["max"], 20100);
+    assert_eq!(t["schema"]["fields"][2]["type"], "integer");
+    assert_eq!(t["table_name"], "bevoelkerung");
+    // The job is visible with its outcome.
+    let job = get_json(
+        &s,
+        t["versions"][0]["job"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches(&s.base),
+    )
+    .await;
+    assert_eq!(job["status"], "done");
+    assert_eq!(job["rows"], 5);
+
+    // Records: filter, typed values, total.
+    let page = get_json(
+        &s,
+        &records_url(
+            &rid,
+            &[("where", "\"Einwohner gesamt\" >= 10000 and Stadt = 'Aalen'")],
+        ),
+    )
+    .await;
+    assert_eq!(page["total"], 2);
+    assert_eq!(
+        page["fields"][2],
+        json!({"name": "Einwohner gesamt", "type": "integer"})
+    );
+    assert_eq!(
+        page["records"][0],
+        json!({"Stadt": "Aalen", "Stadtteil": "Mitte", "Einwohner gesamt": 12000, "Fläche (km²)": 10.5, "Stichtag": "2024-12-31"})
+    );
+    // Aggregates checked against sums computed here.
+    let page = get_json(
+        &s,
+        &records_url(
+            &rid,
+            &[
+                (
+                    "select",
+                    "Stadt, sum(\"Einwohner gesamt\") as summe, count(*) as n",
+                ),
+                ("group_by", "Stadt"),
+                ("order_by", "Stadt"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(
+        page["records"],
+        json!([{"Stadt": "Aalen", "summe": 28300, "n": 3}, {"Stadt": "Heidenheim", "summe": 29100, "n": 2}])
+    );
+    // Cursor paging visits every row once.
+    let mut url = records_url(&rid, &[("limit", "2")]);
+    let mut seen = 0;
+    loop {
+        let page = get_json(&s, &url).await;
+        seen += page["records"].as_array().unwrap().len();
+        match page["next"].as_str() {
+            Some(next) => url = next.trim_start_matches(&s.base).to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 5);
+    // Bad queries are 400 problems, never 500.
+    for (k, v) in [
+        ("where", "nope = 1"),
+        ("where", "Stadt = "),
+        ("select", "read_csv('/etc/passwd')"),
+        ("limit", "10001"),
+        ("order_by", "1; drop table x"),
+    ] {
+        problem(
+            s.get(&records_url(&rid, &[(k, v)])).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    problem(
+        s.get(&format!("/api/v1/resources/{rid}/records?unknown=1"))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+
+    // Exports.
+    let res = s.get(&format!("/api/v1/resources/{rid}/export/csv")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("bev%C3%B6lkerung.csv")
+    );
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with("Stadt,Stadtteil,Einwohner gesamt,Fläche (km²),Stichtag\r\nAalen,Mitte,12000,10.5,2024-12-31\r\n"), "{csv}");
+    let de = s
+        .get(&format!("/api/v1/resources/{rid}/export/csv-de"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&de).contains("Heidenheim;Mitte;20100;15,5;31.12.2024\r\n"));
+    let filtered = s
+        .get(&records_url(
+            &rid,
+            &[("where", "Stadt = 'Heidenheim'"), ("format", "ndjson")],
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(filtered.lines().count(), 2);
+    for f in ["json", "xlsx", "parquet"] {
+        let res = s.get(&format!("/api/v1/resources/{rid}/export/{f}")).await;
+        assert_eq!(res.status(), StatusCode::OK, "{f}");
+        assert!(!res.bytes().await.unwrap().is_empty());
+    }
+    problem(
+        s.get(&format!("/api/v1/resources/{rid}/export/docx")).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    // The original stays downloadable unchanged.
+    let original = s
+        .get(&format!("/api/v1/resources/{rid}/download"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(original.as_ref(), windows_1252(BEVOELKERUNG).as_slice());
+}
+
+async fn sql_over_public_tables_only(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "bevoelkerung", "public")
+        .await;
+    s.dataset(&ed, "stadt-aalen", "kreise", "public").await;
+    s.dataset(&ed, "stadt-aalen", "geheim", "private").await;
+    let a = body(
+        s.upload(
+            &ed,
+            "bevoelkerung",
+            "b.csv",
+            BEVOELKERUNG.as_bytes().to_vec(),
+        )
+        .await,
+    )
+    .await;
+    let k = body(
+        s.upload(
+            &ed,
+            "kreise",
+            "k.csv",
+            b"Stadt,Kreis\nAalen,Ostalbkreis\nHeidenheim,Landkreis Heidenheim\n".to_vec(),
+        )
+        .await,
+    )
+    .await;
+    let g = body(
+        s.upload(
+            &ed,
+            "geheim",
+            "g.csv",
+            b"Name,Gehalt\nMeier,5000\n".to_vec(),
+        )
+        .await,
+    )
+    .await;
+    for r in [&a, &k, &g] {
+        let rid = r["id"].as_str().unwrap();
+        // Members see the private table's status; anonymous readers do not.
+        for _ in 0..200 {
+            let t = s
+                .get_as(&format!("/api/v1/resources/{rid}/table"), &ed)
+                .await;
+            if t.status() == StatusCode::OK && body(t).await["status"] == "done" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    let sql = "SELECT k.\"Kreis\", sum(b.\"Einwohner gesamt\") AS e FROM bevoelkerung b JOIN kreise k ON b.\"Stadt\" = k.\"Stadt\" GROUP BY k.\"Kreis\" ORDER BY e DESC";
+    let res = s
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/sql",
+            None,
+            &json!({"sql": sql}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = body(res).await;
+    assert_eq!(
+        page["records"],
+        json!([{"Kreis": "Landkreis Heidenheim", "e": 29100}, {"Kreis": "Ostalbkreis", "e": 28300}])
+    );
+    let csv = s
+        .get(&format!(
+            "/api/v1/sql?format=csv&sql={}",
+            percent_encode(sql)
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        csv,
+        "Kreis,e\r\nLandkreis Heidenheim,29100\r\nOstalbkreis,28300\r\n"
+    );
+    // The private table does not exist for SQL, not even for its editor.
+    let p = problem(
+        s.get(&format!(
+            "/api/v1/sql?sql={}",
+            percent_encode("SELECT * FROM geheim")
+        ))
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("geheim"), "{p}");
+    let gid = g["id"].as_str().unwrap();
+    problem(
+        s.get(&format!("/api/v1/resources/{gid}/records")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        s.get(&format!("/api/v1/resources/{gid}/export/csv")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        s.get(&format!("/api/v1/resources/{gid}/table")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(
+        s.get_as(&format!("/api/v1/resources/{gid}/records"), &ed)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // The sandbox refuses writes, DDL, file access and runaway queries with problems.
+    for bad in [
+        "DROP TABLE kreise",
+        "COPY kreise TO '/tmp/x.csv'",
+        "SELECT * FROM '/etc/passwd'",
+        "CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'",
+        "",
+    ] {
+        problem(
+            s.send_json(
+                reqwest::Method::POST,
+                "/api/v1/sql",
+                None,
+                &json!({"sql": bad}),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    assert_eq!(s.get("/healthz").await.status(), StatusCode::OK);
+}
+
+async fn broken_reupload_keeps_previous_version(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "zahlen", "public").await;
+    let r = body(
+        s.upload(&ed, "zahlen", "zahlen.csv", b"a;b\n1;2\n3;4\n".to_vec())
+            .await,
+    )
+    .await;
+    let rid = r["id"].as_str().unwrap().to_string();
+    assert_eq!(wait_table(&s, &rid, 1).await["status"], "done");
+
+    // Version 2: a truncated spreadsheet fails with a readable message.
+    let xlsx = include_bytes!("../../demo/muenster_wetter_taeglich_serialdates.xlsx");
+    let part =
+        reqwest::multipart::Part::bytes(xlsx[..xlsx.len() / 2].to_vec()).file_name("zahlen.xlsx");
+    let res = s
+        .client
+        .put(s.url(&format!("/api/v1/resources/{rid}/file")))
+        .bearer_auth(&ed)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let t = wait_table(&s, &rid, 2).await;
+    assert_eq!(t["versions"][0]["status"], "failed");
+    assert!(
+        t["versions"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Tabellendatei"),
+        "{t}"
+    );
+    let res = body(s.get(&format!("/api/v1/resources/{rid}")).await).await;
+    assert_eq!(res["status"], "failed");
+    assert!(res["status_message"].as_str().is_some());
+    // The previous version keeps serving; the broken original is still downloadable.
+    assert_eq!(t["version"], 1);
+    let page = get_json(&s, &records_url(&rid, &[])).await;
+    assert_eq!(page["records"], json!([{"a": 1, "b": 2}, {"a": 3, "b": 4}]));
+    let src = s
+        .get(&format!("/api/v1/resources/{rid}/versions/2/source"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(src.len(), xlsx.len() / 2);
+
+    // Version 3: a good file switches over; version 1 stays readable.
+    let part = reqwest::multipart::Part::bytes(b"a;b\n5;6\n".to_vec()).file_name("zahlen.csv");
+    let res = s
+        .client
+        .put(s.url(&format!("/api/v1/resources/{rid}/file")))
+        .bearer_auth(&ed)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    assert_eq!(wait_table(&s, &rid, 3).await["version"], 3);
+    assert_eq!(
+        get_json(&s, &records_url(&rid, &[])).await["records"],
+        json!([{"a": 5, "b": 6}])
+    );
+    let old = s
+        .get(&format!("/api/v1/resources/{rid}/records?version=1"))
+        .await;
+    assert_eq!(body(old).await["total"], 2);
+
+    // Publisher overrides: read `;` as part of the value with `,` as delimiter.
+    let res = s
+        .post_json(
+            &format!("/api/v1/resources/{rid}/ingest"),
+            &ed,
+            &json!({"delimiter": ","}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let t = wait_table(&s, &rid, 4).await;
+    assert_eq!(t["columns"][0]["name"], "a;b");
+    problem(
+        s.post_json(
+            &format!("/api/v1/resources/{rid}/ingest"),
+            &ed,
+            &json!({"encoding": "klingonisch"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    problem(
+        s.post_json(
+            &format!("/api/v1/resources/{rid}/ingest"),
+            &ed,
+            &json!({"unknown": 1}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    // Outsiders cannot trigger ingestion.
+    let anon = s
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/v1/resources/{rid}/ingest"),
+            None,
+            &json!({}),
+        )
+        .await;
+    assert!(
+        matches!(
+            anon.status(),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        ),
+        "{}",
+        anon.status()
+    );
+}
+
+async fn garbage_fails_with_message(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "kaputt", "public").await;
+    let garbage: Vec<u8> = (0..50_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let r = body(s.upload(&ed, "kaputt", "daten.csv", garbage.clone()).await).await;
+    let rid = r["id"].as_str().unwrap().to_string();
+    let t = wait_table(&s, &rid, 1).await;
+    assert_eq!(t["versions"][0]["status"], "failed");
+    assert!(
+        t["versions"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Binärdaten"),
+        "{t}"
+    );
+    problem(
+        s.get(&format!("/api/v1/resources/{rid}/records")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let original = s
+        .get(&format!("/api/v1/resources/{rid}/download"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(original.as_ref(), garbage.as_slice());
+    // A job that failed because of its input is not retried.
+    let job = get_json(
+        &s,
+        t["versions"][0]["job"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches(&s.base),
+    )
+    .await;
+    assert_eq!(job["status"], "failed");
+    assert_eq!(job["attempts"], 1);
+}
+
+crate::both_backends!(
+    upload_becomes_queryable_table,
+    sql_over_public_tables_only,
+    broken_reupload_keeps_previous_version,
+    garbage_fails_with_message,
+);
