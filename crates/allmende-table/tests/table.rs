@@ -596,6 +596,21 @@ async fn records_filters_aggregates_and_paging() {
     let r = rows(&page);
     assert_eq!(r[0]["jahr"], 2023);
     assert_eq!(r[1]["n"], 4);
+    // an aliased group column, ordered by its alias
+    let page = engine
+        .records(
+            &s.t,
+            &q(
+                Some("Stadt as x, count(*) as y"),
+                None,
+                Some("Stadt"),
+                Some("x desc"),
+            ),
+        )
+        .await
+        .unwrap();
+    let r = rows(&page);
+    assert_eq!(r[0], serde_json::json!({"x": "Heidenheim", "y": 2}));
     // full text
     let page = engine
         .records(

@@ -165,6 +165,8 @@ impl Engine {
             }
             let mut aggs = Vec::new();
             let mut projection = Vec::new();
+            // Select aliases of group columns: (output name, group output name).
+            let mut renames: Vec<(String, String)> = Vec::new();
             let items: Vec<Item> = if select.is_empty() {
                 let mut all: Vec<Item> = group.clone();
                 all.push(Item {
@@ -198,7 +200,9 @@ impl Engine {
                             item.text
                         )));
                     };
-                    projection.push(names[pos].clone());
+                    let out = item.alias.clone().unwrap_or_else(|| names[pos].clone());
+                    renames.push((out.clone(), names[pos].clone()));
+                    projection.push(out);
                 }
             }
             df = df
@@ -212,7 +216,9 @@ impl Engine {
             };
             let mut sorts = Vec::new();
             for o in &order {
-                let e = if outputs.contains(&o.text) {
+                let e = if let Some((_, source)) = renames.iter().find(|(out, _)| *out == o.text) {
+                    column(source)
+                } else if outputs.contains(&o.text) {
                     column(&o.text)
                 } else {
                     to_expr(&o.expr, &out_scope)?
@@ -223,7 +229,15 @@ impl Engine {
             let proj: Vec<Expr> = projection
                 .iter()
                 .filter(|p| seen.insert(p.to_string()))
-                .map(|p| column(p))
+                .map(|p| {
+                    match renames
+                        .iter()
+                        .find(|(out, source)| out == p && out != source)
+                    {
+                        Some((out, source)) => column(source).alias(out),
+                        None => column(p),
+                    }
+                })
                 .collect();
             if !sorts.is_empty() {
                 df = df.sort(sorts).map_err(|e| df_err(e, self))?;

@@ -6,6 +6,7 @@ mod forms;
 mod pages;
 mod publish;
 mod render;
+mod table_view;
 
 use std::path::PathBuf;
 
@@ -39,6 +40,10 @@ pub fn router() -> Router<AppState> {
         .route("/dataset/{slug}/delete", post(publish::delete_dataset))
         .route("/dataset/{slug}/restore", post(publish::restore_dataset))
         .route("/dataset/{slug}/resource/{id}", get(pages::resource))
+        .route(
+            "/dataset/{slug}/resource/{id}/chart.svg",
+            get(pages::resource_chart),
+        )
         .route(
             "/dataset/{slug}/resource/{id}/delete",
             post(publish::delete_resource),

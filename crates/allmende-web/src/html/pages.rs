@@ -136,6 +136,7 @@ pub async fn resource(
     State(state): State<AppState>,
     ctx: PageCtx,
     Path((slug, id)): Path<(String, String)>,
+    Query(params): Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let (res, ds) = crate::api::visible_resource(&state, &ctx.actor, &id).await?;
     if ds.slug != slug {
@@ -144,11 +145,57 @@ pub async fn resource(
     let license_id = res.license.clone().unwrap_or_else(|| ds.license.clone());
     let license = vocab::license(&license_id);
     let can_edit = allmende_core::authz::decide(&ctx.actor, crate::api::edit_action(&ds)).allowed();
+    let table = super::table_view::view(&state, &res, &params, ctx.lang).await?;
+    let chart_query: String = ["chart_x", "chart_agg", "chart_y"]
+        .iter()
+        .filter_map(|k| {
+            params.get(*k).map(|v| {
+                format!(
+                    "{k}={}",
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("&");
     ctx.render(
         &state,
         "resource.html",
-        context! { res, ds, license, can_edit },
+        context! { res, ds, license, can_edit, table, params, chart_query },
     )
+}
+
+/// The chart of a resource page as a standalone SVG file.
+pub async fn resource_chart(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((slug, id)): Path<(String, String)>,
+    Query(params): Query<std::collections::HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let (res, ds) = crate::api::visible_resource(&state, &ctx.actor, &id).await?;
+    if ds.slug != slug {
+        return Err(ApiError::NotFound);
+    }
+    let (t, _) = crate::api::tables::served(&state, &res).await?;
+    let chart = super::table_view::chart(&state, &t, &params, None)
+        .await?
+        .ok_or_else(|| ApiError::BadRequest("chart_x fehlt oder ist keine Spalte".into()))?;
+    let svg: String = chart
+        .get_attr("svg")
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"diagramm.svg\"",
+            ),
+        ],
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{svg}"),
+    )
+        .into_response())
 }
 
 pub async fn organizations(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Response> {
@@ -317,6 +364,11 @@ const STATIC: &[(&str, &str, &str)] = &[
         "logo.svg",
         "image/svg+xml",
         include_str!("../../static/logo.svg"),
+    ),
+    (
+        "chart.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/chart.js"),
     ),
 ];
 
