@@ -45,6 +45,9 @@ pub struct Infer {
     date: bool,
     timestamp: bool,
     fits: [u64; 4],
+    /// Values tested per family (all while still possible, and the first 1,000 regardless, so
+    /// a text column can still say which reading most values had).
+    tested: [u64; 4],
     first_misfit: [Option<(u64, String)>; 4],
 }
 
@@ -69,6 +72,7 @@ impl Default for Infer {
             date: true,
             timestamp: true,
             fits: [0; 4],
+            tested: [0; 4],
             first_misfit: Default::default(),
         }
     }
@@ -120,6 +124,9 @@ impl Infer {
         self.fits[INT] += int as u64;
         self.fits[BOOL] += boolean as u64;
         self.fits[DATE] += ts as u64;
+        for t in &mut self.tested {
+            *t += 1;
+        }
     }
 
     fn misfit(&mut self, family: usize, row: u64, value: &str) {
@@ -145,33 +152,43 @@ impl Infer {
             return;
         }
         self.present += 1;
-        let shape: NumberShape = values::number_shape(s);
-        let is_num = shape.de || shape.en;
-        if shape.int {
-            self.fits[INT] += 1;
-        } else {
-            self.int = false;
+        // Test readings still possible (a column that broke once never becomes typed), and
+        // every reading for the first values, for the reason a text column gives.
+        let sample = self.present <= 1000;
+        if self.int || self.de || self.en || sample {
+            self.tested[NUM] += 1;
+            self.tested[INT] += 1;
+            let shape: NumberShape = values::number_shape(s);
+            if shape.int {
+                self.fits[INT] += 1;
+            } else {
+                self.int = false;
+            }
+            if shape.de || shape.en {
+                self.fits[NUM] += 1;
+                self.de &= shape.de;
+                self.en &= shape.en;
+                self.de_only |= shape.comma_decimal || (shape.de && !shape.en);
+                self.de_fraction |= shape.comma_decimal;
+                self.en_fraction |= !shape.int && shape.en;
+            } else {
+                self.de = false;
+                self.en = false;
+                self.misfit(NUM, row, s);
+                self.misfit(INT, row, s);
+            }
         }
-        if is_num {
-            self.fits[NUM] += 1;
-            self.de &= shape.de;
-            self.en &= shape.en;
-            self.de_only |= shape.comma_decimal || (shape.de && !shape.en);
-            self.de_fraction |= shape.comma_decimal;
-            self.en_fraction |= !shape.int && shape.en;
-        } else {
-            self.de = false;
-            self.en = false;
-            self.misfit(NUM, row, s);
-            self.misfit(INT, row, s);
+        if self.boolean || sample {
+            self.tested[BOOL] += 1;
+            if values::parse_bool(s).is_some() {
+                self.fits[BOOL] += 1;
+            } else {
+                self.boolean = false;
+                self.misfit(BOOL, row, s);
+            }
         }
-        if values::parse_bool(s).is_some() {
-            self.fits[BOOL] += 1;
-        } else {
-            self.boolean = false;
-            self.misfit(BOOL, row, s);
-        }
-        if self.date || self.timestamp {
+        if self.date || self.timestamp || sample {
+            self.tested[DATE] += 1;
             if values::parse_date(s).is_some() {
                 self.fits[DATE] += 1;
             } else if values::parse_timestamp(s).is_some() {
@@ -182,8 +199,6 @@ impl Infer {
                 self.timestamp = false;
                 self.misfit(DATE, row, s);
             }
-        } else {
-            self.misfit(DATE, row, s);
         }
     }
 
@@ -246,14 +261,14 @@ impl Infer {
         // Stays text: say which typed reading most values had and where it broke.
         let (family, label) = [(NUM, "Zahl"), (DATE, "Datum"), (BOOL, "Wahrheitswert")]
             .into_iter()
-            .max_by_key(|(f, _)| self.fits[*f])
+            .max_by_key(|(f, _)| self.fits[*f] * 1000 / self.tested[*f].max(1))
             .unwrap_or((NUM, "Zahl"));
-        if self.fits[family] * 2 >= self.present
+        if self.fits[family] * 2 >= self.tested[family]
             && let Some((row, value)) = &self.first_misfit[family]
         {
             d.reason = Some(format!(
                 "Text: {} von {} Werten sind vom Typ {label}, aber „{value}“ (Zeile {row}) nicht",
-                self.fits[family], self.present
+                self.fits[family], self.tested[family]
             ));
         }
         d

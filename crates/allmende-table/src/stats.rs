@@ -22,9 +22,9 @@ pub struct StatsBuilder {
     hashes: BTreeSet<u64>,
     min: Option<Value>,
     max: Option<Value>,
-    top: HashMap<String, u64>,
+    top: HashMap<String, u64, ahash::RandomState>,
     top_cap: usize,
-    hasher: std::collections::hash_map::RandomState,
+    hasher: ahash::RandomState,
 }
 
 fn less(a: &Value, b: &Value) -> bool {
@@ -46,9 +46,9 @@ impl StatsBuilder {
             hashes: BTreeSet::new(),
             min: None,
             max: None,
-            top: HashMap::new(),
+            top: HashMap::default(),
             top_cap,
-            hasher: std::collections::hash_map::RandomState::new(),
+            hasher: ahash::RandomState::with_seeds(1, 2, 3, 4),
         }
     }
 
@@ -94,9 +94,6 @@ impl StatsBuilder {
                 let a: &Int64Array = array.as_primitive();
                 for v in a.iter().flatten() {
                     self.see(v);
-                    if self.top_cap > 0 {
-                        self.count_top(&v.to_string());
-                    }
                 }
                 let (lo, hi) = (
                     datafusion::arrow::compute::min(a),

@@ -35,11 +35,17 @@ pub fn is_missing_marker(s: &str) -> bool {
 }
 
 pub fn parse_bool(s: &str) -> Option<bool> {
-    let lower = s.to_lowercase();
-    match lower.as_str() {
-        "ja" | "wahr" | "true" | "yes" | "j" => Some(true),
-        "nein" | "falsch" | "false" | "no" | "n" => Some(false),
-        _ => None,
+    const TRUE: [&str; 5] = ["ja", "wahr", "true", "yes", "j"];
+    const FALSE: [&str; 5] = ["nein", "falsch", "false", "no", "n"];
+    if s.len() > 6 {
+        return None;
+    }
+    if TRUE.iter().any(|t| t.eq_ignore_ascii_case(s)) {
+        Some(true)
+    } else if FALSE.iter().any(|f| f.eq_ignore_ascii_case(s)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -126,15 +132,19 @@ fn is_english_number(body: &str) -> bool {
 
 /// Parses a number known to be in German notation.
 pub fn parse_german(s: &str) -> Option<f64> {
-    let mut buf = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '.' => {}
-            ',' => buf.push('.'),
-            c => buf.push(c),
-        }
+    // Copy without thousands dots, comma as point; numbers are short, so a stack buffer does.
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    for &b in s.as_bytes() {
+        let b = match b {
+            b'.' => continue,
+            b',' => b'.',
+            b => b,
+        };
+        *buf.get_mut(n)? = b;
+        n += 1;
     }
-    buf.parse().ok()
+    std::str::from_utf8(&buf[..n]).ok()?.parse().ok()
 }
 
 pub fn parse_german_int(s: &str) -> Option<i64> {

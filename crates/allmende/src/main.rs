@@ -61,6 +61,18 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Read a table file the way an upload is read and write its Parquet snapshot; prints the
+    /// detected dialect, column types and warnings (no data directory needed).
+    Ingest {
+        /// CSV/TSV/TXT, XLSX/XLS/ODS, JSON, NDJSON or Parquet.
+        file: PathBuf,
+        /// Where to write the snapshot (default: FILE.parquet next to it).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overrides as JSON, e.g. '{"delimiter": ";", "encoding": "windows-1252"}'.
+        #[arg(long)]
+        options: Option<String>,
+    },
     /// Apply pending database migrations and report the schema version.
     Migrate {
         #[command(flatten)]
@@ -387,6 +399,48 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             catalog.db.close().await;
+            Ok(())
+        }
+        Command::Ingest { file, out, options } => {
+            let options: allmende_table::IngestOptions = match options {
+                Some(o) => serde_json::from_str(&o).context("--options")?,
+                None => Default::default(),
+            };
+            options.validate().map_err(|e| anyhow::anyhow!(e))?;
+            let out = out.unwrap_or_else(|| file.with_extension("parquet"));
+            let started = std::time::Instant::now();
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_string);
+            let report = allmende_table::ingest(
+                &file,
+                name.as_deref(),
+                &options,
+                allmende_table::Limits::default(),
+                &out,
+                &|_, _| {},
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let secs = started.elapsed().as_secs_f64();
+            println!("{} rows in {secs:.2} s -> {}", report.rows, out.display());
+            println!("format: {:?}, dialect: {}", report.format, report.dialect);
+            for c in &report.columns {
+                let reason = c
+                    .reason
+                    .as_deref()
+                    .map(|r| format!("  ({r})"))
+                    .unwrap_or_default();
+                println!(
+                    "  {:<30} {:<10} {}{reason}",
+                    c.name,
+                    format!("{:?}", c.kind).to_lowercase(),
+                    c.machine_name
+                );
+            }
+            for w in &report.warnings {
+                println!("warning: {w}");
+            }
             Ok(())
         }
         Command::Reindex { common } => {

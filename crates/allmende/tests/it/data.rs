@@ -229,19 +229,49 @@ async fn upload_becomes_queryable_table(backend: Backend) {
     )
     .await;
     // The resource page previews the table without JavaScript: filter, sort, chart.
-    let html = s.get(&format!("/dataset/bevoelkerung/resource/{rid}?f.stadt=heid&sort=einwohner_gesamt&dir=desc")).await.text().await.unwrap();
-    let preview = html.split("class=\"data-table\"").nth(1).unwrap_or_default();
-    let body_rows = preview.split("<tbody>").nth(1).and_then(|b| b.split("</tbody>").next()).unwrap_or_default();
-    assert!(body_rows.contains("Schnaitheim") && !body_rows.contains("Wasseralfingen"), "{html}");
+    let html = s
+        .get(&format!(
+            "/dataset/bevoelkerung/resource/{rid}?f.stadt=heid&sort=einwohner_gesamt&dir=desc"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let preview = html
+        .split("class=\"data-table\"")
+        .nth(1)
+        .unwrap_or_default();
+    let body_rows = preview
+        .split("<tbody>")
+        .nth(1)
+        .and_then(|b| b.split("</tbody>").next())
+        .unwrap_or_default();
+    assert!(
+        body_rows.contains("Schnaitheim") && !body_rows.contains("Wasseralfingen"),
+        "{html}"
+    );
     assert!(body_rows.find("20100").unwrap() < body_rows.find("9000").unwrap());
     assert!(html.contains("aria-sort=\"descending\""));
     assert!(html.contains("/api/v1/resources/") && html.contains("/export/csv-de"));
-    let html = s.get(&format!("/dataset/bevoelkerung/resource/{rid}?f.einwohner_gesamt=zwölf")).await.text().await.unwrap();
-    assert!(html.contains("keine Zahl"), "a bad filter value is explained");
+    let html = s
+        .get(&format!(
+            "/dataset/bevoelkerung/resource/{rid}?f.einwohner_gesamt=zwölf"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("keine Zahl"),
+        "a bad filter value is explained"
+    );
     let res = s.get(&format!("/dataset/bevoelkerung/resource/{rid}/chart.svg?chart_x=stadt&chart_agg=sum&chart_y=einwohner_gesamt")).await;
     assert_eq!(res.status(), StatusCode::OK);
     let svg = res.text().await.unwrap();
-    assert!(svg.contains("<svg") && svg.contains("Heidenheim: 29100"), "{svg}");
+    assert!(
+        svg.contains("<svg") && svg.contains("Heidenheim: 29100"),
+        "{svg}"
+    );
     // The original stays downloadable unchanged.
     let original = s
         .get(&format!("/api/v1/resources/{rid}/download"))
