@@ -2,7 +2,7 @@
 //! distinct-count sketch, min/max and the most frequent values.
 
 use std::collections::{BTreeSet, HashMap};
-use std::hash::{BuildHasher, Hash};
+use std::hash::Hash;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray,

@@ -146,6 +146,18 @@ pub async fn resource(
     let license = vocab::license(&license_id);
     let can_edit = allmende_core::authz::decide(&ctx.actor, crate::api::edit_action(&ds)).allowed();
     let table = super::table_view::view(&state, &res, &params, ctx.lang).await?;
+    // While a version is being read, show how far it got.
+    let progress = match res.status {
+        allmende_core::ProcessingStatus::Pending | allmende_core::ProcessingStatus::Running => {
+            state
+                .catalog
+                .table_versions_of(res.id)
+                .await?
+                .first()
+                .map(|v| v.progress_rows)
+        }
+        _ => None,
+    };
     let chart_query: String = ["chart_x", "chart_agg", "chart_y"]
         .iter()
         .filter_map(|k| {
@@ -161,7 +173,7 @@ pub async fn resource(
     ctx.render(
         &state,
         "resource.html",
-        context! { res, ds, license, can_edit, table, params, chart_query },
+        context! { res, ds, license, can_edit, table, params, chart_query, progress },
     )
 }
 
