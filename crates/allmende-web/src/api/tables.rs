@@ -267,6 +267,16 @@ fn page_json(
     out
 }
 
+async fn numbered_version(state: &AppState, res: &Resource, n: i64) -> ApiResult<TableVersion> {
+    state
+        .catalog
+        .table_versions_of(res.id)
+        .await?
+        .into_iter()
+        .find(|v| v.version == n)
+        .ok_or(ApiError::NotFound)
+}
+
 async fn version_table(
     state: &AppState,
     res: &Resource,
@@ -275,13 +285,10 @@ async fn version_table(
     match version {
         None => Ok(served(state, res).await?.0),
         Some(n) => {
-            let v = state
-                .catalog
-                .table_versions_of(res.id)
-                .await?
-                .into_iter()
-                .find(|v| v.version == n && v.status == "done")
-                .ok_or(ApiError::NotFound)?;
+            let v = numbered_version(state, res, n).await?;
+            if v.status != "done" {
+                return Err(ApiError::NotFound);
+            }
             table_ref(state, &v, res.table_name.clone().unwrap_or_default())
         }
     }
@@ -471,13 +478,7 @@ pub async fn version_source(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let (res, ds) = visible_resource(&state, &actor, &id).await?;
-    let v = state
-        .catalog
-        .table_versions_of(res.id)
-        .await?
-        .into_iter()
-        .find(|v| v.version == version)
-        .ok_or(ApiError::NotFound)?;
+    let v = numbered_version(&state, &res, version).await?;
     let name = v.source_name.clone().unwrap_or_else(|| "download".into());
     let media = res
         .media_type

@@ -138,10 +138,7 @@ pub async fn resource(
     Path((slug, id)): Path<(String, String)>,
     Query(params): Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let (res, ds) = crate::api::visible_resource(&state, &ctx.actor, &id).await?;
-    if ds.slug != slug {
-        return Err(ApiError::NotFound);
-    }
+    let (res, ds) = resource_of(&state, &ctx, &slug, &id).await?;
     let license_id = res.license.clone().unwrap_or_else(|| ds.license.clone());
     let license = vocab::license(&license_id);
     let can_edit = allmende_core::authz::decide(&ctx.actor, crate::api::edit_action(&ds)).allowed();
@@ -184,10 +181,7 @@ pub async fn resource_chart(
     Path((slug, id)): Path<(String, String)>,
     Query(params): Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let (res, ds) = crate::api::visible_resource(&state, &ctx.actor, &id).await?;
-    if ds.slug != slug {
-        return Err(ApiError::NotFound);
-    }
+    let (res, _) = resource_of(&state, &ctx, &slug, &id).await?;
     let (t, _) = crate::api::tables::served(&state, &res).await?;
     let chart = super::table_view::chart(&state, &t, &params, None)
         .await?
@@ -208,6 +202,20 @@ pub async fn resource_chart(
         format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{svg}"),
     )
         .into_response())
+}
+
+/// A resource the caller may see, addressed under its own dataset's slug.
+async fn resource_of(
+    state: &AppState,
+    ctx: &PageCtx,
+    slug: &str,
+    id: &str,
+) -> ApiResult<(allmende_core::Resource, allmende_core::Dataset)> {
+    let (res, ds) = crate::api::visible_resource(state, &ctx.actor, id).await?;
+    if ds.slug != slug {
+        return Err(ApiError::NotFound);
+    }
+    Ok((res, ds))
 }
 
 pub async fn organizations(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Response> {
