@@ -187,6 +187,8 @@ fn micros(d: Option<chrono::NaiveDate>) -> i64 {
 pub fn document(f: &Fields, ds: &Dataset) -> TantivyDocument {
     let mut d = doc!(
         f.id => ds.id.to_string(),
+        f.slug => ds.slug.as_str(),
+        f.created => ds.created_at.timestamp_micros(),
         f.org_id => ds.organization_id.to_string(),
         f.visibility => ds.visibility.as_str(),
         f.title => ds.title.as_str(),

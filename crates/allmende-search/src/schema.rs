@@ -7,11 +7,13 @@ use tantivy::schema::{
 
 use crate::analyzer::{GERMAN, WORDS};
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone, Copy)]
 pub struct Fields {
     pub id: Field,
+    pub slug: Field,
+    pub created: Field,
     pub org_id: Field,
     pub visibility: Field,
     pub title: Field,
@@ -63,7 +65,9 @@ pub fn build() -> (Schema, Fields) {
             .set_index_option(IndexRecordOption::Basic),
     );
     let fields = Fields {
-        id: b.add_text_field("id", STRING | STORED),
+        id: b.add_text_field("id", STRING | STORED | FAST),
+        slug: b.add_text_field("slug", STRING | FAST),
+        created: b.add_i64_field("created", INDEXED | FAST),
         org_id: b.add_text_field("org_id", STRING),
         visibility: b.add_text_field("visibility", STRING),
         title: b.add_text_field("title", german(true)),

@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use allmende_core::Dataset;
 use allmende_core::authz::ReadScope;
+use std::ops::Bound;
 use tantivy::aggregation::AggregationCollector;
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery, TermSetQuery};
+
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
@@ -28,6 +30,19 @@ pub enum Sort {
     Relevance,
     Modified,
     Title,
+    Issued,
+    /// Any sortable key in either direction (the CKAN API's `sort`).
+    By(SortKey, bool),
+}
+
+/// Keys a search can be ordered by; the bool in [`Sort::By`] is `true` for descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Id,
+    Name,
+    Title,
+    Modified,
+    Created,
     Issued,
 }
 
@@ -57,6 +72,10 @@ pub struct SearchRequest {
     pub scope: Option<ReadScope>,
     /// How many values to return per facet.
     pub facet_size: usize,
+    /// Skip this many results instead of paging (`page` is ignored when set).
+    pub offset: Option<usize>,
+    /// Only datasets changed at or after this time.
+    pub modified_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -90,6 +109,10 @@ fn facet_field(g: &Generation, name: &str) -> Option<Field> {
         "keyword" => f.keyword,
         "format" => f.format,
         "license" => f.license,
+        // Filters only, never counted as facets.
+        "id" => f.id,
+        "slug" => f.slug,
+        "visibility" => f.visibility,
         _ => return None,
     })
 }
@@ -213,6 +236,15 @@ pub fn run(
     if let Some(v) = visibility_filter(g, &req.scope) {
         base.push(v);
     }
+    if let Some(since) = req.modified_since {
+        base.push(Box::new(RangeQuery::new(
+            Bound::Included(Term::from_field_i64(
+                g.fields.modified,
+                since.timestamp_micros(),
+            )),
+            Bound::Unbounded,
+        )));
+    }
     // Unknown facet names and empty values are ignored rather than refused.
     let filters: BTreeMap<String, Vec<String>> = req
         .filters
@@ -232,7 +264,7 @@ pub fn run(
     let main = combine(g, &base, &filters, None);
 
     let per_page = req.per_page.max(1);
-    let offset = req.page.saturating_sub(1) * per_page;
+    let offset = req.offset.unwrap_or(req.page.saturating_sub(1) * per_page);
     let top = TopDocs::with_limit(per_page).and_offset(offset);
     let sort = match req.sort {
         Sort::Auto if text.is_some() => Sort::Relevance,
@@ -253,6 +285,36 @@ pub fn run(
                 ),
             )?;
             (docs.into_iter().map(|(_, a)| a).collect(), n)
+        }
+        Sort::By(key, desc) => {
+            let order = if desc { Order::Desc } else { Order::Asc };
+            let (docs, n) = match key {
+                SortKey::Id | SortKey::Name | SortKey::Title => {
+                    let field = match key {
+                        SortKey::Id => "id",
+                        SortKey::Name => "slug",
+                        _ => "title_sort",
+                    };
+                    let (docs, n) = searcher.search(
+                        &main,
+                        &(top.order_by_string_fast_field(field, order), Count),
+                    )?;
+                    (docs.into_iter().map(|(_, a)| a).collect(), n)
+                }
+                SortKey::Modified | SortKey::Created | SortKey::Issued => {
+                    let field = match key {
+                        SortKey::Modified => "modified",
+                        SortKey::Created => "created",
+                        _ => "issued",
+                    };
+                    let (docs, n) = searcher.search(
+                        &main,
+                        &(top.order_by_fast_field::<i64>(field, order), Count),
+                    )?;
+                    (docs.into_iter().map(|(_, a)| a).collect(), n)
+                }
+            };
+            (docs, n)
         }
         Sort::Issued | Sort::Modified | Sort::Auto => {
             let field = if sort == Sort::Issued {
@@ -302,6 +364,9 @@ pub fn run(
         facet_counts(&searcher, &main, &unselected, size)?
     };
     for name in filters.keys() {
+        if !FACETS.contains(&name.as_str()) {
+            continue;
+        }
         let q = combine(g, &base, &filters, Some(name));
         counts.extend(facet_counts(&searcher, &q, &[name.as_str()], size)?);
     }
@@ -446,6 +511,15 @@ fn run_without_suggestion(
     }
     if let Some(v) = visibility_filter(g, &req.scope) {
         base.push(v);
+    }
+    if let Some(since) = req.modified_since {
+        base.push(Box::new(RangeQuery::new(
+            Bound::Included(Term::from_field_i64(
+                g.fields.modified,
+                since.timestamp_micros(),
+            )),
+            Bound::Unbounded,
+        )));
     }
     let q = combine(g, &base, &req.filters, None);
     Ok(searcher.search(&q, &Count)? as u64)

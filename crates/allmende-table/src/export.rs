@@ -14,6 +14,8 @@ use datafusion::physical_plan::SendableRecordBatchStream;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
+pub use crate::cells::CsvStyle;
+use crate::cells::{ColumnWriter, csv_field};
 use crate::query::json;
 
 /// Excel's sheet size; a larger result cannot be an XLSX file.
@@ -127,10 +129,8 @@ pub fn export(stream: SendableRecordBatchStream, format: ExportFormat) -> mpsc::
         }
         _ => {
             tokio::spawn(async move {
-                let mut stream = stream;
                 let schema = stream.schema();
-                let keys = json::keys(&schema);
-                let mut first = true;
+                let keys = std::sync::Arc::new(json::keys(&schema));
                 let head: Vec<u8> = match format {
                     ExportFormat::Csv => csv_header(&schema, b','),
                     ExportFormat::CsvExcelDe => {
@@ -144,29 +144,36 @@ pub fn export(stream: SendableRecordBatchStream, format: ExportFormat) -> mpsc::
                 if tx.send(Ok(Bytes::from(head))).await.is_err() {
                     return;
                 }
-                while let Some(batch) = stream.next().await {
-                    let batch = match batch {
-                        Ok(b) => b,
+                // Batches are encoded on blocking threads, two at a time, and sent in order:
+                // encoding is the expensive part and the machine has more than one core.
+                let mut encoded = stream
+                    .map(|batch| {
+                        let keys = keys.clone();
+                        tokio::task::spawn_blocking(move || {
+                            batch.map(|b| encode_text(&b, format, &keys))
+                        })
+                    })
+                    .buffered(2);
+                let mut first = true;
+                while let Some(done) = encoded.next().await {
+                    let out = match done {
+                        Ok(Ok(out)) => out,
+                        Ok(Err(e)) => {
+                            let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                            return;
+                        }
                         Err(e) => {
                             let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
                             return;
                         }
                     };
-                    let mut out = Vec::with_capacity(batch.num_rows() * 64);
-                    match format {
-                        ExportFormat::Csv => csv_rows(&mut out, &batch, false),
-                        ExportFormat::CsvExcelDe => csv_rows(&mut out, &batch, true),
-                        ExportFormat::Json => {
-                            json::write_rows(&mut out, &batch, &keys, false, b",\n", &mut first)
-                        }
-                        _ => {
-                            json::write_rows(&mut out, &batch, &keys, false, b"\n", &mut first);
-                            if batch.num_rows() > 0 {
-                                out.push(b'\n');
-                                first = true;
-                            }
-                        }
+                    if out.is_empty() {
+                        continue;
                     }
+                    if format == ExportFormat::Json && !first {
+                        let _ = tx.send(Ok(Bytes::from_static(b",\n"))).await;
+                    }
+                    first = false;
                     if tx.send(Ok(Bytes::from(out))).await.is_err() {
                         return; // client gone: dropping the stream cancels the query
                     }
@@ -178,6 +185,23 @@ pub fn export(stream: SendableRecordBatchStream, format: ExportFormat) -> mpsc::
         }
     }
     rx
+}
+
+/// One batch as CSV lines, JSON objects (comma-separated, no leading comma) or NDJSON lines.
+fn encode_text(batch: &RecordBatch, format: ExportFormat, keys: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(batch.num_rows() * 64);
+    match format {
+        ExportFormat::Csv => csv_rows(&mut out, batch, false),
+        ExportFormat::CsvExcelDe => csv_rows(&mut out, batch, true),
+        ExportFormat::Json => json::write_rows(&mut out, batch, keys, false, b",\n", &mut true),
+        _ => {
+            json::write_rows(&mut out, batch, keys, false, b"\n", &mut true);
+            if batch.num_rows() > 0 {
+                out.push(b'\n');
+            }
+        }
+    }
+    out
 }
 
 async fn pump(
@@ -347,23 +371,6 @@ fn write_xlsx(
     Ok(())
 }
 
-fn csv_field(out: &mut Vec<u8>, s: &str, delimiter: u8) {
-    if s.bytes()
-        .any(|b| b == delimiter || b == b'"' || b == b'\n' || b == b'\r')
-    {
-        out.push(b'"');
-        for b in s.bytes() {
-            if b == b'"' {
-                out.push(b'"');
-            }
-            out.push(b);
-        }
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(s.as_bytes());
-    }
-}
-
 fn csv_header(schema: &SchemaRef, delimiter: u8) -> Vec<u8> {
     let mut out = Vec::new();
     for (i, f) in schema.fields().iter().enumerate() {
@@ -377,65 +384,27 @@ fn csv_header(schema: &SchemaRef, delimiter: u8) -> Vec<u8> {
 }
 
 fn csv_rows(out: &mut Vec<u8>, batch: &RecordBatch, german: bool) {
-    let delimiter = if german { b';' } else { b',' };
+    let style = CsvStyle {
+        delimiter: if german { b';' } else { b',' },
+        german,
+    };
+    write_csv_rows(out, batch, style);
+}
+
+/// The rows of `batch` as CSV lines (no header).
+pub fn write_csv_rows(out: &mut Vec<u8>, batch: &RecordBatch, style: CsvStyle) {
+    let columns: Vec<ColumnWriter<'_>> = batch
+        .columns()
+        .iter()
+        .map(|c| ColumnWriter::new(c.as_ref()))
+        .collect();
     let mut scratch = Vec::new();
     for row in 0..batch.num_rows() {
-        for (c, a) in batch.columns().iter().enumerate() {
+        for (c, col) in columns.iter().enumerate() {
             if c > 0 {
-                out.push(delimiter);
+                out.push(style.delimiter);
             }
-            if a.is_null(row) {
-                continue;
-            }
-            match a.data_type() {
-                DataType::Utf8 => csv_field(out, a.as_string::<i32>().value(row), delimiter),
-                DataType::Int64 => {
-                    let _ = write!(out, "{}", a.as_primitive::<Int64Type>().value(row));
-                }
-                DataType::Float64 => {
-                    let v = a.as_primitive::<Float64Type>().value(row);
-                    if v.is_finite() {
-                        let s = v.to_string();
-                        if german {
-                            out.extend_from_slice(s.replace('.', ",").as_bytes());
-                        } else {
-                            out.extend_from_slice(s.as_bytes());
-                        }
-                    }
-                }
-                DataType::Boolean => {
-                    let v = a.as_boolean().value(row);
-                    out.extend_from_slice(match (german, v) {
-                        (true, true) => b"WAHR",
-                        (true, false) => b"FALSCH",
-                        (false, true) => b"true",
-                        (false, false) => b"false",
-                    });
-                }
-                DataType::Date32 if german => {
-                    if let Some(d) = a.as_primitive::<Date32Type>().value_as_date(row) {
-                        let _ = write!(out, "{}", d.format("%d.%m.%Y"));
-                    }
-                }
-                DataType::Timestamp(TimeUnit::Microsecond, _) if german => {
-                    if let Some(t) = a
-                        .as_primitive::<TimestampMicrosecondType>()
-                        .value_as_datetime(row)
-                    {
-                        let _ = write!(out, "{}", t.format("%d.%m.%Y %H:%M:%S"));
-                    }
-                }
-                _ => {
-                    scratch.clear();
-                    json::write_value(&mut scratch, a.as_ref(), row);
-                    if scratch.first() == Some(&b'"') {
-                        let s: String = serde_json::from_slice(&scratch).unwrap_or_default();
-                        csv_field(out, &s, delimiter);
-                    } else {
-                        out.extend_from_slice(&scratch);
-                    }
-                }
-            }
+            col.csv(out, row, style, &mut scratch);
         }
         out.extend_from_slice(b"\r\n");
     }

@@ -449,7 +449,8 @@ fn run(
     let batch_rows = (2_000_000 / ncols).clamp(256, 65_536);
     let top_cap = (200_000 / ncols).clamp(20, 1000);
 
-    // Pass 2: convert.
+    // Pass 2: convert. Parsing and converting run here; statistics, Parquet encoding and
+    // compression on a second thread, a couple of batches behind.
     let mut writer = SnapshotWriter::create(output, schema.clone(), top_cap, &columns)?;
     let mut builders: Vec<ColumnBuilder> = decisions
         .iter()
@@ -458,28 +459,56 @@ fn run(
     let mut in_batch = 0usize;
     let mut written = 0u64;
     let mut lost = vec![0u64; ncols];
-    src.scan(&mut |cells| {
-        if written >= data_rows || !cells.iter().any(nonempty) {
-            return Ok(());
-        }
-        for (b, (&i, lost)) in builders.iter_mut().zip(keep.iter().zip(lost.iter_mut())) {
-            let cell = cells.get(i).copied().unwrap_or(Cell::Empty);
-            if !b.push(cell) {
-                *lost += 1;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrayRef>>(2);
+    let (scanned, writer) = std::thread::scope(|scope| {
+        let encoder = scope.spawn(move || -> Result<SnapshotWriter, IngestError> {
+            for arrays in rx {
+                writer.write_arrays(arrays)?;
             }
-        }
-        in_batch += 1;
-        written += 1;
-        if in_batch == batch_rows {
-            writer.write(&mut builders)?;
-            in_batch = 0;
-            progress("convert", written);
-        }
-        Ok(())
-    })?;
-    if in_batch > 0 {
-        writer.write(&mut builders)?;
-    }
+            Ok(writer)
+        });
+        let send = |builders: &mut Vec<ColumnBuilder>| -> Result<(), IngestError> {
+            let arrays: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
+            // A closed channel means the encoder failed; its error is reported below.
+            tx.send(arrays)
+                .map_err(|_| IngestError::Engine("encoder stopped".into()))
+        };
+        let scanned = src
+            .scan(&mut |cells| {
+                if written >= data_rows || !cells.iter().any(nonempty) {
+                    return Ok(());
+                }
+                for (b, (&i, lost)) in builders.iter_mut().zip(keep.iter().zip(lost.iter_mut())) {
+                    let cell = cells.get(i).copied().unwrap_or(Cell::Empty);
+                    if !b.push(cell) {
+                        *lost += 1;
+                    }
+                }
+                in_batch += 1;
+                written += 1;
+                if in_batch == batch_rows {
+                    send(&mut builders)?;
+                    in_batch = 0;
+                    progress("convert", written);
+                }
+                Ok(())
+            })
+            .and_then(|()| {
+                if in_batch > 0 {
+                    send(&mut builders)
+                } else {
+                    Ok(())
+                }
+            });
+        drop(tx);
+        let writer = encoder
+            .join()
+            .unwrap_or_else(|_| Err(IngestError::Engine("encoder panicked".into())));
+        (scanned, writer)
+    });
+    // The encoder's error explains a stopped scan better than the closed channel does.
+    let writer = writer?;
+    scanned?;
     for (c, n) in columns.iter().zip(&lost) {
         if *n > 0 {
             warnings.push(format!(
@@ -551,11 +580,6 @@ impl SnapshotWriter {
             stats,
             rows: 0,
         })
-    }
-
-    pub fn write(&mut self, builders: &mut [ColumnBuilder]) -> Result<(), IngestError> {
-        let arrays: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
-        self.write_arrays(arrays)
     }
 
     pub fn write_arrays(&mut self, arrays: Vec<ArrayRef>) -> Result<(), IngestError> {

@@ -1,6 +1,7 @@
 //! Allmende's data plane: tables ingested into Parquet snapshots, queried with DataFusion,
 //! exported in every common format.
 
+mod cells;
 pub mod column;
 mod convert;
 pub mod csv;

@@ -726,6 +726,7 @@ async fn sql_joins_and_sandbox() {
         memory_bytes: 32 << 20,
         timeout: std::time::Duration::from_secs(3),
         max_rows: 3,
+        cache_bytes: 0,
     });
     let page = engine
         .sql(lookup.clone(), "SELECT k.\"Kreis\", sum(s.\"Einwohner gesamt\") AS e FROM staedte s JOIN kreise k ON s.\"Stadt\" = k.\"Stadt\" GROUP BY k.\"Kreis\" ORDER BY e DESC")
@@ -858,4 +859,78 @@ async fn exports_round_trip() {
     assert_eq!(l.kind("Stichtag"), ColumnType::Date);
     assert_eq!(l.date("Stichtag", 2).as_deref(), Some("2023-12-31"));
     assert_eq!(l.num("Fläche (km²)", 1), Some(12.25));
+}
+
+/// A hot table is decoded into memory in the background; every kind of query answers the
+/// same from memory as from the Parquet file, and a table over the budget stays on disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_tables_answer_the_same_from_memory() {
+    let mut csv = String::from("Nr;Stadt;Wert;Tag\n");
+    for i in 0..40_000u32 {
+        let city = ["Aalen", "Heidenheim", "Ulm"][(i % 3) as usize];
+        csv.push_str(&format!(
+            "{i};{city};{},{};{:02}.01.2024\n",
+            i % 997,
+            i % 10,
+            i % 28 + 1
+        ));
+    }
+    let t = table(&csv, "werte");
+    let disk = Engine::new(QueryLimits {
+        cache_bytes: 0,
+        ..QueryLimits::default()
+    });
+    let hot = Engine::new(QueryLimits::default());
+    let tiny = Engine::new(QueryLimits {
+        cache_bytes: 4096,
+        ..QueryLimits::default()
+    });
+    let _ = hot.records(&t.t, &q(None, None, None, None)).await.unwrap();
+    let _ = tiny
+        .records(&t.t, &q(None, None, None, None))
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        if hot.in_memory(&t.t.key) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        hot.in_memory(&t.t.key),
+        "the table was not loaded into memory"
+    );
+    assert!(
+        !tiny.in_memory(&t.t.key),
+        "a table over the budget must stay on disk"
+    );
+    let mut queries = vec![
+        q(
+            None,
+            Some("Wert > 500.5 and Stadt <> 'Ulm'"),
+            None,
+            Some("Wert desc, Nr"),
+        ),
+        q(
+            Some("Stadt, count(*) as n, sum(Wert) as s, max(Tag) as t"),
+            None,
+            Some("Stadt"),
+            Some("Stadt"),
+        ),
+        q(Some("Nr, Tag"), Some("Tag = '05.01.2024'"), None, None),
+    ];
+    // Keyset paging across the boundary between the two in-memory partitions.
+    let mut deep = q(None, None, None, None);
+    deep.cursor = Some("k:19990".into());
+    deep.limit = Some(50);
+    queries.push(deep);
+    for query in &queries {
+        let a = disk.records(&t.t, query).await.unwrap();
+        let b = hot.records(&t.t, query).await.unwrap();
+        assert_eq!(a.total, b.total);
+        assert_eq!(rows(&a), rows(&b), "{query:?}");
+        assert!(!rows(&b).is_empty());
+    }
+    let a = disk.records(&t.t, &queries[3]).await.unwrap();
+    assert_eq!(rows(&a)[0]["_id"], 19991);
 }

@@ -7,6 +7,7 @@ pub mod detect;
 pub mod error;
 pub mod html;
 pub mod i18n;
+pub mod interop;
 pub mod markdown;
 mod middleware;
 pub mod state;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(html::router())
+        .merge(interop::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             html::html_errors,

@@ -21,6 +21,12 @@ pub struct Settings {
     pub login_window_secs: u64,
     /// Honour `X-Forwarded-For` (only behind a trusted reverse proxy).
     pub trust_proxy: bool,
+    /// `dct:description` of the DCAT catalog.
+    pub catalog_description: String,
+    /// Who runs the portal: publisher of the DCAT catalog and of the data API.
+    pub publisher_name: String,
+    /// GovData contributor id (`dcatde:contributorID`) for direct delivery to GovData.
+    pub contributor_id: Option<String>,
 }
 
 impl Settings {
@@ -39,6 +45,9 @@ impl Default for Settings {
             session_ttl_hours: 12,
             login_max_failures: 5,
             login_window_secs: 900,
+            catalog_description: "Offene Daten der Städte Aalen und Heidenheim an der Brenz und weiterer Akteure der Region: Verwaltung, Stadtwerke, Hochschulen.".into(),
+            publisher_name: "Städte Aalen und Heidenheim an der Brenz".into(),
+            contributor_id: None,
             trust_proxy: false,
         }
     }

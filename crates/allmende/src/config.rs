@@ -36,6 +36,20 @@ pub struct Config {
     pub query_timeout_secs: u64,
     /// Rows a JSON answer of the records or SQL API may carry (exports stream all rows).
     pub query_max_rows: usize,
+    /// Memory for hot tables decoded from their snapshots, in MiB (0 turns the cache off).
+    pub table_cache_mb: u64,
+    /// Largest file fetched from a link's URL for ingestion, in MiB.
+    pub fetch_max_mb: u64,
+    /// Seconds fetching a link's URL may take.
+    pub fetch_timeout_secs: u64,
+    /// Allow fetching from loopback and private networks (refused by default: SSRF).
+    pub fetch_allow_private: bool,
+    /// `dct:description` of the DCAT-AP.de catalog.
+    pub catalog_description: String,
+    /// Who runs the portal (publisher of the DCAT catalog and of the data API).
+    pub publisher_name: String,
+    /// GovData contributor id for direct delivery (`dcatde:contributorID`); empty: none.
+    pub contributor_id: String,
     /// `text` or `json`.
     pub log_format: String,
     /// A `tracing` filter, e.g. `info` or `allmende_web=debug,info`.
@@ -63,6 +77,13 @@ impl Default for Config {
             query_memory_mb: 256,
             query_timeout_secs: 10,
             query_max_rows: 10_000,
+            table_cache_mb: 512,
+            fetch_max_mb: 1024,
+            fetch_timeout_secs: 300,
+            fetch_allow_private: false,
+            catalog_description: web.catalog_description.clone(),
+            publisher_name: web.publisher_name.clone(),
+            contributor_id: String::new(),
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -134,6 +155,15 @@ impl Config {
             memory_bytes: (self.query_memory_mb as usize).saturating_mul(1 << 20),
             timeout: std::time::Duration::from_secs(self.query_timeout_secs.max(1)),
             max_rows: self.query_max_rows.max(1),
+            cache_bytes: (self.table_cache_mb as usize).saturating_mul(1 << 20),
+        }
+    }
+
+    pub fn fetch_limits(&self) -> crate::fetch::FetchLimits {
+        crate::fetch::FetchLimits {
+            max_bytes: self.fetch_max_mb.saturating_mul(1 << 20),
+            timeout: std::time::Duration::from_secs(self.fetch_timeout_secs.max(1)),
+            allow_private: self.fetch_allow_private,
         }
     }
 
@@ -152,6 +182,9 @@ impl Config {
             login_max_failures: self.login_max_failures,
             login_window_secs: self.login_window_secs,
             trust_proxy: self.trust_proxy,
+            catalog_description: self.catalog_description.clone(),
+            publisher_name: self.publisher_name.clone(),
+            contributor_id: Some(self.contributor_id.trim().to_string()).filter(|c| !c.is_empty()),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod fetch;
 pub mod worker;
 
 use std::net::SocketAddr;
@@ -89,7 +90,7 @@ pub async fn start(
     let search = open_search(config, data_dir, &catalog).await?;
     let follower = search.spawn_follower();
     let jobs = Arc::new(tokio::sync::Notify::new());
-    let worker = worker::spawn(catalog.clone(), jobs.clone());
+    let worker = worker::spawn(catalog.clone(), jobs.clone(), config.fetch_limits());
     let state = allmende_web::app_state(catalog, search, settings, config.query_limits(), jobs)?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {

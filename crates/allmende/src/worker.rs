@@ -9,13 +9,19 @@ use std::time::Duration;
 use allmende_catalog::{Catalog, INGEST_JOB, Job, JobStatus};
 use allmende_table::{IngestOptions, Limits};
 use tokio::sync::Notify;
+
+use crate::fetch::{FetchError, FetchLimits};
 use uuid::Uuid;
 
 /// How long a claimed job may run before another worker assumes this one died.
 const STALE_AFTER_MINUTES: i64 = 30;
 const POLL: Duration = Duration::from_secs(2);
 
-pub fn spawn(catalog: Catalog, wakeup: Arc<Notify>) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    catalog: Catalog,
+    wakeup: Arc<Notify>,
+    fetch: FetchLimits,
+) -> tokio::task::JoinHandle<()> {
     let worker = format!("{}-{}", std::process::id(), Uuid::new_v4().simple());
     tokio::spawn(async move {
         let mut last_requeue = std::time::Instant::now() - Duration::from_secs(3600);
@@ -35,7 +41,7 @@ pub fn spawn(catalog: Catalog, wakeup: Arc<Notify>) -> tokio::task::JoinHandle<(
             }
             match catalog.claim_job(&worker).await {
                 Ok(Some(job)) => {
-                    run(&catalog, job).await;
+                    run(&catalog, job, fetch).await;
                     continue;
                 }
                 Ok(None) => {}
@@ -49,10 +55,10 @@ pub fn spawn(catalog: Catalog, wakeup: Arc<Notify>) -> tokio::task::JoinHandle<(
     })
 }
 
-async fn run(catalog: &Catalog, job: Job) {
+async fn run(catalog: &Catalog, job: Job, fetch: FetchLimits) {
     let started = std::time::Instant::now();
     let result = match job.kind.as_str() {
-        INGEST_JOB => ingest(catalog, &job).await,
+        INGEST_JOB => ingest(catalog, &job, fetch).await,
         other => Err(Failure::Permanent(format!("unknown job kind {other:?}"))),
     };
     let version = job
@@ -108,7 +114,7 @@ impl From<allmende_catalog::CatalogError> for Failure {
     }
 }
 
-async fn ingest(catalog: &Catalog, job: &Job) -> Result<(), Failure> {
+async fn ingest(catalog: &Catalog, job: &Job, fetch: FetchLimits) -> Result<(), Failure> {
     let id = job
         .payload
         .get("table_version")
@@ -121,9 +127,31 @@ async fn ingest(catalog: &Catalog, job: &Job) -> Result<(), Failure> {
     if version.status == "done" {
         return Ok(());
     }
+    let mut source_sha = version.source_sha256.clone();
+    let mut source_name = version.source_name.clone();
+    if source_sha.is_empty() {
+        let url = job
+            .payload
+            .get("url")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| Failure::Permanent("Die Version hat weder Datei noch URL.".into()))?;
+        catalog.start_table_version(id).await?;
+        let fetched = crate::fetch::fetch_into(url, fetch, &catalog.files)
+            .await
+            .map_err(|e| match e {
+                FetchError::Refused(m) => Failure::Permanent(format!("Abruf von {url}: {m}")),
+                FetchError::Unavailable(m) => Failure::Transient(format!("Abruf von {url}: {m}")),
+            })?;
+        source_name = fetched.file_name.clone().or(source_name);
+        catalog
+            .set_table_source(id, &fetched.sha256, source_name.as_deref())
+            .await?;
+        tracing::info!(%url, bytes = fetched.size, "fetched a link for ingestion");
+        source_sha = fetched.sha256;
+    }
     let source = catalog
         .files
-        .local_path(&version.source_sha256)
+        .local_path(&source_sha)
         .filter(|p| p.exists())
         .ok_or_else(|| Failure::Permanent("Die Originaldatei fehlt im Dateispeicher.".into()))?;
     let options: IngestOptions = serde_json::from_value(version.options.clone())
@@ -152,7 +180,7 @@ async fn ingest(catalog: &Catalog, job: &Job) -> Result<(), Failure> {
             }
         })
     };
-    let name = version.source_name.clone();
+    let name = source_name;
     let out_path = out.to_path_buf();
     let counter = rows.clone();
     let result = tokio::task::spawn_blocking(move || {

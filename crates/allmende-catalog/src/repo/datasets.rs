@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use allmende_core::authz::ReadScope;
 use allmende_core::validate::DatasetFields;
 use allmende_core::{Contact, Dataset, Page, Spatial, Temporal, Visibility, time};
+use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -21,6 +22,8 @@ pub struct DatasetFilter {
     pub organization: Option<String>,
     /// Lists only deleted datasets of these organizations (the publisher's trash).
     pub deleted_in: Option<Vec<Uuid>>,
+    /// Only datasets changed at or after this time (incremental harvesting).
+    pub modified_since: Option<DateTime<Utc>>,
 }
 
 impl DatasetFilter {
@@ -29,6 +32,7 @@ impl DatasetFilter {
             scope,
             organization: None,
             deleted_in: None,
+            modified_since: None,
         }
     }
 }
@@ -41,6 +45,8 @@ pub enum DatasetSort {
     Modified,
     /// Newest in the portal first.
     Created,
+    /// By id: a stable order for paging through everything (harvesters).
+    Id,
 }
 
 impl DatasetSort {
@@ -48,6 +54,7 @@ impl DatasetSort {
         match self {
             Self::Modified => "d.updated_at DESC, d.id",
             Self::Created => "d.created_at DESC, d.id",
+            Self::Id => "d.id",
         }
     }
 }
@@ -339,6 +346,9 @@ impl Catalog {
         if let Some(o) = &f.organization {
             sql.push(" AND o.slug = ").text(o.clone());
         }
+        if let Some(since) = &f.modified_since {
+            sql.push(" AND d.updated_at >= ").text(time::to_db(since));
+        }
         sql
     }
 
@@ -404,6 +414,23 @@ impl Catalog {
             .collect::<Result<_>>()?;
         self.attach_resources(&mut items).await?;
         Ok(items)
+    }
+
+    /// Slugs of the visible datasets in slug order (CKAN's `package_list`): cheap, no rows.
+    pub async fn dataset_slugs(
+        &self,
+        scope: &ReadScope,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<String>> {
+        let mut sql = Sql::new("SELECT d.slug FROM datasets d WHERE ");
+        sql.scope("d", scope)
+            .push(" ORDER BY d.slug LIMIT ")
+            .int(limit)
+            .push(" OFFSET ")
+            .int(offset);
+        let rows: Vec<(String,)> = sql.query_as().fetch_all(&self.db.pool).await?;
+        Ok(rows.into_iter().map(|(s,)| s).collect())
     }
 
     /// Number of visible datasets per EU theme.

@@ -121,6 +121,50 @@ impl Catalog {
         source_name: Option<&str>,
         options: &serde_json::Value,
     ) -> Result<TableVersion> {
+        self.schedule(resource_id, source_sha256, source_name, options, None)
+            .await
+    }
+
+    /// Like [`Catalog::schedule_ingest`] for a link: the worker first fetches `url` into the
+    /// file store (the version's source stays empty until then).
+    pub async fn schedule_fetch_ingest(
+        &self,
+        resource_id: Uuid,
+        url: &str,
+        options: &serde_json::Value,
+    ) -> Result<TableVersion> {
+        self.schedule(resource_id, "", None, options, Some(url))
+            .await
+    }
+
+    /// Records the fetched original of a version scheduled from a URL.
+    pub async fn set_table_source(
+        &self,
+        id: Uuid,
+        source_sha256: &str,
+        source_name: Option<&str>,
+    ) -> Result<()> {
+        let _w = self.db.write_guard().await;
+        sqlx::query(
+            "UPDATE table_versions SET source_sha256 = $2, source_name = COALESCE($3, source_name), updated_at = $4 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(source_sha256)
+        .bind(source_name)
+        .bind(time::to_db(&time::now()))
+        .execute(&self.db.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn schedule(
+        &self,
+        resource_id: Uuid,
+        source_sha256: &str,
+        source_name: Option<&str>,
+        options: &serde_json::Value,
+        url: Option<&str>,
+    ) -> Result<TableVersion> {
         let id = Uuid::new_v4();
         let job = Uuid::new_v4();
         let now = time::to_db(&time::now());
@@ -152,7 +196,13 @@ impl Catalog {
         )
         .bind(job.to_string())
         .bind(INGEST_JOB)
-        .bind(serde_json::json!({ "table_version": id }).to_string())
+        .bind(
+            match url {
+                Some(url) => serde_json::json!({ "table_version": id, "url": url }),
+                None => serde_json::json!({ "table_version": id }),
+            }
+            .to_string(),
+        )
         .bind(&now)
         .execute(&mut *tx)
         .await?;

@@ -11,6 +11,8 @@ use datafusion::arrow::datatypes::{
 };
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
+use crate::cells::ColumnWriter;
+
 /// Writes value `i` of `a` as JSON.
 pub fn write_value(out: &mut Vec<u8>, a: &dyn Array, i: usize) {
     if a.is_null(i) {
@@ -81,20 +83,7 @@ pub fn write_value(out: &mut Vec<u8>, a: &dyn Array, i: usize) {
 }
 
 fn float(out: &mut Vec<u8>, v: f64) {
-    if v.is_finite() {
-        let mut buf = ryu_like(v);
-        if buf.ends_with(".0") {
-            buf.truncate(buf.len() - 2);
-        }
-        out.extend_from_slice(buf.as_bytes());
-    } else {
-        out.extend_from_slice(b"null");
-    }
-}
-
-fn ryu_like(v: f64) -> String {
-    // Rust's shortest round-trip formatting.
-    format!("{v:?}")
+    crate::cells::float(out, v, false, true);
 }
 
 pub fn string(out: &mut Vec<u8>, s: &str) {
@@ -125,7 +114,11 @@ pub fn write_rows(
     sep: &[u8],
     first: &mut bool,
 ) {
-    let columns = batch.columns();
+    let columns: Vec<ColumnWriter<'_>> = batch
+        .columns()
+        .iter()
+        .map(|c| ColumnWriter::new(c.as_ref()))
+        .collect();
     for row in 0..batch.num_rows() {
         if !*first {
             out.extend_from_slice(sep);
@@ -139,7 +132,7 @@ pub fn write_rows(
             if !lists {
                 out.extend_from_slice(key);
             }
-            write_value(out, col.as_ref(), row);
+            col.json(out, row);
         }
         out.push(if lists { b']' } else { b'}' });
     }

@@ -2,22 +2,18 @@
 //! the read-only SQL API, and the streams behind exports. Every query runs in its own session
 //! with its own memory pool, without spilling to disk, and under a time limit.
 
+mod cache;
 pub mod expr;
 pub mod json;
 mod records;
 mod sql;
 mod translate;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use datafusion::catalog::TableProvider;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
 use datafusion::error::DataFusionError;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
@@ -89,6 +85,8 @@ pub struct QueryLimits {
     pub timeout: Duration,
     /// Rows a JSON answer may carry (exports stream everything).
     pub max_rows: usize,
+    /// Memory for decoded hot tables, shared by all queries (0: always read the files).
+    pub cache_bytes: usize,
 }
 
 impl Default for QueryLimits {
@@ -97,27 +95,33 @@ impl Default for QueryLimits {
             memory_bytes: 256 << 20,
             timeout: Duration::from_secs(10),
             max_rows: 10_000,
+            cache_bytes: 512 << 20,
         }
     }
 }
 
 pub struct Engine {
     limits: QueryLimits,
-    providers: Arc<Mutex<HashMap<String, Arc<dyn TableProvider>>>>,
+    providers: ProviderCache,
 }
 
-const PROVIDER_CACHE: usize = 512;
+pub(crate) type ProviderCache = Arc<cache::Providers>;
 
 impl Engine {
     pub fn new(limits: QueryLimits) -> Self {
         Self {
             limits,
-            providers: Arc::new(Mutex::new(HashMap::new())),
+            providers: Arc::new(cache::Providers::new(limits.cache_bytes)),
         }
     }
 
     pub fn limits(&self) -> &QueryLimits {
         &self.limits
+    }
+
+    /// Whether a snapshot is currently served from memory.
+    pub fn in_memory(&self, key: &str) -> bool {
+        self.providers.in_memory(key)
     }
 
     /// A fresh session: nothing registered, no URL tables, no disk spilling, own memory pool.
@@ -141,44 +145,14 @@ impl Engine {
         Ok(ctx)
     }
 
-    /// The scan of one snapshot, cached per version (the schema is known, no footer read).
+    /// The scan of one snapshot: from memory when it is hot, else from its Parquet file.
     pub(crate) fn provider(&self, t: &TableRef) -> Result<Arc<dyn TableProvider>, QueryError> {
         provider(&self.providers, t)
     }
 }
 
-type ProviderCache = Arc<Mutex<HashMap<String, Arc<dyn TableProvider>>>>;
-
 fn provider(cache: &ProviderCache, t: &TableRef) -> Result<Arc<dyn TableProvider>, QueryError> {
-    if let Some(p) = cache.lock().map_err(|_| poisoned())?.get(&t.key) {
-        return Ok(p.clone());
-    }
-    let path = t
-        .path
-        .to_str()
-        .ok_or_else(|| QueryError::Internal("non-UTF-8 path".into()))?;
-    let url = ListingTableUrl::parse(path).map_err(|e| QueryError::Internal(e.to_string()))?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-        .with_file_extension("")
-        .with_file_sort_order(vec![vec![
-            translate::column(crate::ingest::ROW_ID).sort(true, false),
-        ]]);
-    let schema = crate::ingest::schema_for(&t.columns);
-    let config = ListingTableConfig::new(url)
-        .with_listing_options(options)
-        .with_schema(schema);
-    let table: Arc<dyn TableProvider> =
-        Arc::new(ListingTable::try_new(config).map_err(|e| QueryError::Internal(e.to_string()))?);
-    let mut cache = cache.lock().map_err(|_| poisoned())?;
-    if cache.len() >= PROVIDER_CACHE {
-        cache.clear();
-    }
-    cache.insert(t.key.clone(), table.clone());
-    Ok(table)
-}
-
-fn poisoned() -> QueryError {
-    QueryError::Internal("provider cache poisoned".into())
+    cache.get(t)
 }
 
 /// A result column as the APIs describe it.

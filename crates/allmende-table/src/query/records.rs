@@ -26,6 +26,9 @@ pub struct RecordsQuery {
     /// From a previous page's `next`.
     pub cursor: Option<String>,
     pub total: bool,
+    /// Largest page this caller may ask for, instead of the engine's `max_rows` (the CKAN
+    /// DataStore API allows 32,000).
+    pub limit_cap: Option<usize>,
 }
 
 pub struct RecordsPage {
@@ -322,7 +325,10 @@ impl Engine {
         t: &TableRef,
         q: &RecordsQuery,
     ) -> Result<RecordsPage, QueryError> {
-        let limit = q.limit.unwrap_or(100).min(self.limits.max_rows);
+        let limit = q
+            .limit
+            .unwrap_or(100)
+            .min(q.limit_cap.unwrap_or(self.limits.max_rows));
         let plan = self
             .plan(
                 t,

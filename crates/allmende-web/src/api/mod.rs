@@ -1,13 +1,13 @@
 //! JSON API v1 (`/api/v1`). Handlers are thin: parse, ask `authz::decide`, call the catalog,
 //! answer with domain types or a problem document.
 
-mod datasets;
+pub(crate) mod datasets;
 mod download;
-mod orgs;
-mod resources;
+pub(crate) mod orgs;
+pub(crate) mod resources;
 pub mod search;
 pub mod tables;
-mod upload;
+pub(crate) mod upload;
 mod vocab;
 
 use allmende_core::authz::{Action, Actor, Decision, decide};

@@ -153,6 +153,7 @@ pub async fn run(
         per_page: p.per_page as usize,
         scope: Some(read_scope(actor)),
         facet_size: 50,
+        ..Default::default()
     };
     let result = state
         .search

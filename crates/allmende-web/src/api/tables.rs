@@ -38,9 +38,14 @@ impl From<QueryError> for ApiError {
 
 /// Whether a resource's file is something the data plane reads.
 pub fn is_tabular(res: &Resource) -> bool {
+    let link_path = res
+        .url
+        .as_deref()
+        .map(|u| u.split(['?', '#']).next().unwrap_or(u));
     let by_name = res
         .file_name
         .as_deref()
+        .or(link_path)
         .and_then(InputFormat::from_hint)
         .is_some();
     let by_format = res.format.as_deref().is_some_and(|f| {
@@ -49,7 +54,7 @@ pub fn is_tabular(res: &Resource) -> bool {
             "CSV" | "TSV" | "TXT" | "XLSX" | "XLS" | "ODS" | "JSON" | "PARQUET"
         )
     });
-    res.sha256.is_some() && (by_name || by_format)
+    (res.sha256.is_some() || res.url.is_some()) && (by_name || by_format)
 }
 
 /// Queues ingestion of a resource's current file (after an upload), and wakes the worker.
@@ -58,12 +63,23 @@ pub async fn schedule(
     res: &Resource,
     options: &IngestOptions,
 ) -> ApiResult<TableVersion> {
-    let sha = res.sha256.as_deref().ok_or(ApiError::NotFound)?;
     let opts = serde_json::to_value(options).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let v = state
-        .catalog
-        .schedule_ingest(res.id, sha, res.file_name.as_deref(), &opts)
-        .await?;
+    let v = match (&res.sha256, &res.url) {
+        (Some(sha), _) => {
+            state
+                .catalog
+                .schedule_ingest(res.id, sha, res.file_name.as_deref(), &opts)
+                .await?
+        }
+        // A link: the worker fetches it (with the SSRF guard) before reading it.
+        (None, Some(url)) => {
+            state
+                .catalog
+                .schedule_fetch_ingest(res.id, url, &opts)
+                .await?
+        }
+        (None, None) => return Err(ApiError::NotFound),
+    };
     state.jobs.notify_one();
     Ok(v)
 }
@@ -232,6 +248,7 @@ impl RecordsParams {
             offset: self.offset.unwrap_or(0),
             cursor: self.cursor.clone(),
             total: self.total.unwrap_or(true),
+            limit_cap: None,
         })
     }
 }
@@ -479,6 +496,10 @@ pub async fn version_source(
 ) -> ApiResult<Response> {
     let (res, ds) = visible_resource(&state, &actor, &id).await?;
     let v = numbered_version(&state, &res, version).await?;
+    if v.source_sha256.is_empty() {
+        // A link whose fetch has not succeeded yet.
+        return Err(ApiError::NotFound);
+    }
     let name = v.source_name.clone().unwrap_or_else(|| "download".into());
     let media = res
         .media_type
@@ -496,7 +517,8 @@ pub async fn version_source(
     .await
 }
 
-/// Re-read the current file with settings that override the detection (encoding,
+/// Read the resource's file again, or fetch and read a link's URL (public addresses only,
+/// size and time limited), with optional settings that override the detection (encoding,
 /// delimiter, header row, sheet, decimal style, column types). Answers 202 with the job.
 #[utoipa::path(post, path = "/resources/{id}/ingest", tag = "data",
     params(("id" = Uuid, Path)), security(("token" = [])),
@@ -522,11 +544,6 @@ pub async fn ingest(
     };
     if let Err(m) = options.validate() {
         return Err(ApiError::BadRequest(m));
-    }
-    if res.sha256.is_none() {
-        return Err(ApiError::BadRequest(
-            "Die Ressource ist ein Link; nur hochgeladene Dateien werden eingelesen.".into(),
-        ));
     }
     let v = schedule(&state, &res, &options).await?;
     Ok(accepted(&state, &v))
@@ -571,7 +588,22 @@ pub async fn replace_file(
     let file = form
         .file
         .ok_or_else(|| ApiError::BadRequest("field `file` is missing".into()))?;
-    let stored = upload::commit_upload(&state, file).await?;
+    let (res, version) = replace_with_upload(&state, &res, &ds, file).await?;
+    match version {
+        Some(v) => Ok(accepted(&state, &v)),
+        None => Ok(Json(res).into_response()),
+    }
+}
+
+/// Stores a new file for a resource (metadata unchanged) and, for tables, queues the next
+/// version. Shared by `PUT /resources/{id}/file` and the CKAN API's `resource_update`.
+pub async fn replace_with_upload(
+    state: &AppState,
+    res: &Resource,
+    ds: &Dataset,
+    file: upload::StagedUpload,
+) -> ApiResult<(Resource, Option<TableVersion>)> {
+    let stored = upload::commit_upload(state, file).await?;
     if let Err(e) = state
         .catalog
         .replace_resource_file(
@@ -583,7 +615,7 @@ pub async fn replace_file(
         )
         .await
     {
-        upload::discard_if_unused(&state, &stored).await;
+        upload::discard_if_unused(state, &stored).await;
         return Err(e.into());
     }
     let res = state
@@ -592,10 +624,10 @@ pub async fn replace_file(
         .await?
         .ok_or(ApiError::NotFound)?;
     if is_tabular(&res) {
-        let v = schedule(&state, &res, &IngestOptions::default()).await?;
-        return Ok(accepted(&state, &v));
+        let v = schedule(state, &res, &IngestOptions::default()).await?;
+        return Ok((res, Some(v)));
     }
-    Ok(Json(res).into_response())
+    Ok((res, None))
 }
 
 /// An ingestion job: status, attempts, error, rows read so far.
@@ -635,29 +667,41 @@ pub async fn job(
     })))
 }
 
-/// Public tables under their SQL names.
+/// Public tables under their SQL names; a resource id also names its table (as in CKAN's
+/// `datastore_search_sql`).
 #[derive(Debug)]
-struct Lookup(HashMap<String, TableRef>);
+pub struct Lookup {
+    tables: HashMap<String, TableRef>,
+    by_resource: HashMap<String, String>,
+}
 
 impl TableLookup for Lookup {
     fn names(&self) -> Vec<String> {
-        self.0.keys().cloned().collect()
+        self.tables.keys().cloned().collect()
     }
     fn get(&self, alias: &str) -> Option<TableRef> {
-        self.0.get(alias).cloned()
+        self.tables
+            .get(alias)
+            .or_else(|| self.by_resource.get(alias).and_then(|a| self.tables.get(a)))
+            .cloned()
     }
 }
 
-async fn public_tables(state: &AppState) -> ApiResult<Lookup> {
+pub async fn public_tables(state: &AppState) -> ApiResult<Lookup> {
     let anonymous = allmende_core::authz::read_scope(&Actor::anonymous());
     debug_assert!(matches!(anonymous, ReadScope::PublicAnd(ref o) if o.is_empty()));
-    let mut map = HashMap::new();
+    let mut tables = HashMap::new();
+    let mut by_resource = HashMap::new();
     for t in state.catalog.served_tables(&anonymous).await? {
         if let Ok(r) = table_ref(state, &t.version, t.alias.clone()) {
-            map.insert(t.alias, r);
+            by_resource.insert(t.version.resource_id.to_string(), t.alias.clone());
+            tables.insert(t.alias, r);
         }
     }
-    Ok(Lookup(map))
+    Ok(Lookup {
+        tables,
+        by_resource,
+    })
 }
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]

@@ -100,6 +100,17 @@ pub async fn read_multipart(
     req: Request,
     limit: u64,
 ) -> ApiResult<MultipartForm> {
+    read_multipart_named(state, req, limit, &["file"]).await
+}
+
+/// Like [`read_multipart`], with the file in any one of `file_fields` (CKAN calls it
+/// `upload`).
+pub async fn read_multipart_named(
+    state: &AppState,
+    req: Request,
+    limit: u64,
+    file_fields: &[&str],
+) -> ApiResult<MultipartForm> {
     check_content_length(req.headers(), limit)?;
     let mut multipart = Multipart::from_request(req, state)
         .await
@@ -111,9 +122,10 @@ pub async fn read_multipart(
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or("").to_string();
         if let Some(file_name) = field.file_name().map(str::to_string) {
-            if name != "file" || form.file.is_some() {
+            if !file_fields.contains(&name.as_str()) || form.file.is_some() {
                 return Err(ApiError::BadRequest(format!(
-                    "unexpected file field {name:?}: send one file as field \"file\""
+                    "unexpected file field {name:?}: send one file as field \"{}\"",
+                    file_fields.first().unwrap_or(&"file")
                 )));
             }
             // Browsers send an empty part when no file was chosen.

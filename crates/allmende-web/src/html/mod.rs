@@ -3,7 +3,7 @@
 
 mod discovery;
 mod forms;
-mod pages;
+pub(crate) mod pages;
 mod publish;
 mod render;
 mod table_view;
@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
             "/datasets/new",
             get(publish::new_dataset).post(publish::create_dataset),
         )
-        .route("/dataset/{slug}", get(pages::dataset))
+        .route("/dataset/{slug}", get(crate::interop::dataset_page_or_rdf))
         .route(
             "/dataset/{slug}/edit",
             get(publish::edit_dataset).post(publish::update_dataset),

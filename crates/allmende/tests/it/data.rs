@@ -26,9 +26,13 @@ async fn wait_table(s: &TestServer, rid: &str, version: i64) -> Value {
         if res.status() == StatusCode::OK {
             let t = body(res).await;
             let latest = &t["versions"][0];
-            if latest["version"] == version
-                && matches!(latest["status"].as_str(), Some("done" | "failed"))
-            {
+            // Done and switched to (the version list may be read a moment before the switch).
+            let finished = match latest["status"].as_str() {
+                Some("failed") => true,
+                Some("done") => latest["serving"] == true,
+                _ => false,
+            };
+            if latest["version"] == version && finished {
                 return t;
             }
         }
@@ -81,7 +85,11 @@ async fn upload_becomes_queryable_table(backend: Backend) {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let r = body(res).await;
-    assert_eq!(r["status"], "pending");
+    // The upload answers before the table is ready (the worker may have started already).
+    assert!(
+        matches!(r["status"].as_str(), Some("pending" | "running")),
+        "{r}"
+    );
     let rid = r["id"].as_str().unwrap().to_string();
     let t = wait_table(&s, &rid, 1).await;
     assert_eq!(t["status"], "done", "{t}");
@@ -502,7 +510,7 @@ async fn broken_reupload_keeps_previous_version(backend: Backend) {
         .await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     let t = wait_table(&s, &rid, 4).await;
-    assert_eq!(t["columns"][0]["name"], "a;b");
+    assert_eq!(t["columns"][0]["name"], "a;b", "{t}");
     problem(
         s.post_json(
             &format!("/api/v1/resources/{rid}/ingest"),
@@ -588,7 +596,147 @@ async fn garbage_fails_with_message(backend: Backend) {
     assert_eq!(job["attempts"], 1);
 }
 
+/// A tiny web server for links: `/daten.csv`, `/weiter` (302 to it), `/fehlt.csv` (404) and
+/// `/gross.csv` (2 MiB).
+async fn file_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = vec![0u8; 4096];
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let (head, body): (String, Vec<u8>) = match path.as_str() {
+                    "/daten.csv" => (
+                        "200 OK\r\nContent-Type: text/csv".into(),
+                        windows_1252(BEVOELKERUNG),
+                    ),
+                    "/weiter" => ("302 Found\r\nLocation: /daten.csv".into(), Vec::new()),
+                    "/gross.csv" => ("200 OK".into(), vec![b'1'; 2 << 20]),
+                    _ => ("404 Not Found".into(), b"nope".to_vec()),
+                };
+                let head = format!(
+                    "HTTP/1.1 {head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(&body).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+async fn link(s: &TestServer, token: &str, dataset: &str, url: &str) -> String {
+    let r = body(
+        s.post_json(
+            &format!("/api/v1/datasets/{dataset}/resources"),
+            token,
+            &json!({"title": "Verlinkt", "url": url, "format": "CSV"}),
+        )
+        .await,
+    )
+    .await;
+    r["id"].as_str().expect("resource id").to_string()
+}
+
+async fn ingest_link(s: &TestServer, token: &str, rid: &str) -> Value {
+    let res = s
+        .post_json(
+            &format!("/api/v1/resources/{rid}/ingest"),
+            token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let v = body(res).await["version"].as_i64().expect("version");
+    wait_table(s, rid, v).await
+}
+
+async fn links_are_fetched_behind_an_ssrf_guard(backend: Backend) {
+    let files = file_server().await;
+    // Default settings: loopback and private networks are never fetched.
+    let s = TestServer::start(backend).await;
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "verlinkt", "public").await;
+    for url in [format!("{files}/daten.csv"), "http://[::1]:9/x.csv".into()] {
+        let rid = link(&s, &ed, "verlinkt", &url).await;
+        let t = ingest_link(&s, &ed, &rid).await;
+        assert_eq!(t["versions"][0]["status"], "failed", "{t}");
+        let msg = t["versions"][0]["message"].as_str().unwrap_or_default();
+        assert!(msg.contains("nicht öffentlich"), "{msg}");
+    }
+    // Names are checked after resolving: `localhost` is loopback.
+    let port = files.rsplit(':').next().unwrap_or_default();
+    let rid = link(
+        &s,
+        &ed,
+        "verlinkt",
+        &format!("http://localhost:{port}/daten.csv"),
+    )
+    .await;
+    let t = ingest_link(&s, &ed, &rid).await;
+    assert_eq!(t["versions"][0]["status"], "failed", "{t}");
+    drop(s);
+
+    // A portal inside a city network may allow private addresses.
+    let s = TestServer::start_with(backend, |c| {
+        c.fetch_allow_private = true;
+        c.fetch_max_mb = 1;
+    })
+    .await;
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "verlinkt", "public").await;
+    let rid = link(&s, &ed, "verlinkt", &format!("{files}/weiter")).await;
+    let t = ingest_link(&s, &ed, &rid).await;
+    assert_eq!(t["versions"][0]["status"], "done", "{t}");
+    assert_eq!(t["rows"], 5);
+    let page = get_json(
+        &s,
+        &records_url(&rid, &[("where", "\"Stadtteil\" = 'Schnaitheim'")]),
+    )
+    .await;
+    assert_eq!(page["records"][0]["Einwohner gesamt"], 9000);
+    // The fetched original is kept, byte for byte, as the version's source.
+    let src = s
+        .get(&format!("/api/v1/resources/{rid}/versions/1/source"))
+        .await;
+    assert_eq!(src.status(), StatusCode::OK);
+    assert_eq!(
+        src.bytes().await.unwrap().as_ref(),
+        windows_1252(BEVOELKERUNG).as_slice()
+    );
+    for (path, expected) in [("/fehlt.csv", "404"), ("/gross.csv", "größer")] {
+        let rid = link(&s, &ed, "verlinkt", &format!("{files}{path}")).await;
+        let t = ingest_link(&s, &ed, &rid).await;
+        assert_eq!(t["versions"][0]["status"], "failed", "{t}");
+        let msg = t["versions"][0]["message"].as_str().unwrap_or_default();
+        assert!(msg.contains(expected), "{path}: {msg}");
+        problem(
+            s.get(&format!("/api/v1/resources/{rid}/versions/1/source"))
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    }
+}
+
 crate::both_backends!(
+    links_are_fetched_behind_an_ssrf_guard,
     upload_becomes_queryable_table,
     sql_over_public_tables_only,
     broken_reupload_keeps_previous_version,

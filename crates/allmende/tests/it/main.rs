@@ -7,6 +7,7 @@ mod data;
 mod discovery;
 mod files;
 mod harness;
+mod interop;
 mod lifecycle;
 mod publish;
 mod search;

@@ -1,0 +1,414 @@
+//! Our catalog entities as CKAN dicts (package, resource, organization, group, licence) and
+//! CKAN package dicts back into our dataset input. The mapping is documented in
+//! docs/ckan-api.md.
+
+use std::collections::{BTreeMap, HashMap};
+
+use allmende_core::validate::{DatasetInput, TemporalInput};
+use allmende_core::{Contact, Dataset, Organization, Resource, Visibility, vocab};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use super::{CkanError, CkanResult};
+
+/// CKAN's timestamp style: ISO 8601 without zone (UTC), microseconds.
+pub fn ckan_time(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+fn absolute(base: &str, url: &str) -> String {
+    if url.starts_with('/') {
+        format!("{base}{url}")
+    } else {
+        url.to_string()
+    }
+}
+
+/// A theme as a CKAN group: GovData names its groups after the lower-case EU theme codes.
+pub fn group(code: &str, count: Option<i64>) -> Value {
+    let term = vocab::theme(code);
+    let title = term.map(|t| t.label_de).unwrap_or(code);
+    let name = code.to_ascii_lowercase();
+    let mut g = json!({
+        "id": name,
+        "name": name,
+        "title": title,
+        "display_name": title,
+        "description": term.map(|t| t.label_en).unwrap_or(""),
+        "type": "group",
+        "state": "active",
+        "is_organization": false,
+        "approval_status": "approved",
+        "image_url": "",
+        "image_display_url": "",
+        "created": "2024-01-01T00:00:00.000000",
+        "package_count": count.unwrap_or(0),
+    });
+    if count.is_none()
+        && let Some(m) = g.as_object_mut()
+    {
+        m.remove("package_count");
+    }
+    g
+}
+
+pub fn theme_from_group(name: &str) -> Option<&'static str> {
+    vocab::THEMES
+        .iter()
+        .find(|t| t.code.eq_ignore_ascii_case(name.trim()))
+        .map(|t| t.code)
+}
+
+pub fn organization(base: &str, o: &Organization) -> Value {
+    json!({
+        "id": o.id.to_string(),
+        "name": o.slug,
+        "title": o.name,
+        "display_name": o.name,
+        "description": o.description,
+        "type": "organization",
+        "state": "active",
+        "is_organization": true,
+        "approval_status": "approved",
+        "image_url": o.logo_url.as_deref().map(|u| absolute(base, u)).unwrap_or_default(),
+        "image_display_url": o.logo_url.as_deref().map(|u| absolute(base, u)).unwrap_or_default(),
+        "created": ckan_time(&o.created_at),
+        "package_count": o.dataset_count,
+        "extras": [
+            {"key": "website", "value": o.website.clone().unwrap_or_default()},
+            {"key": "email", "value": o.email.clone().unwrap_or_default()},
+            {"key": "ags", "value": o.ags.clone().unwrap_or_default()},
+            {"key": "publisher_type", "value": o.org_type},
+        ],
+    })
+}
+
+pub fn resource(base: &str, r: &Resource) -> Value {
+    let upload = r.sha256.is_some();
+    json!({
+        "id": r.id.to_string(),
+        "package_id": r.dataset_id.to_string(),
+        "name": r.title,
+        "description": r.description,
+        "url": absolute(base, &r.download_url),
+        "url_type": if upload { Value::from("upload") } else { Value::Null },
+        "format": r.format.clone().unwrap_or_default(),
+        "mimetype": r.media_type,
+        "mimetype_inner": Value::Null,
+        "size": r.byte_size,
+        "hash": r.sha256.as_deref().map(|h| format!("sha256:{h}")).unwrap_or_default(),
+        "position": r.position,
+        "state": "active",
+        "created": ckan_time(&r.created_at),
+        "last_modified": ckan_time(&r.updated_at),
+        "metadata_modified": ckan_time(&r.updated_at),
+        "resource_type": Value::Null,
+        "cache_url": Value::Null,
+        "datastore_active": r.table_version.is_some(),
+        "license_id": r.license,
+        "processing_status": r.status.as_str(),
+    })
+}
+
+fn extra(out: &mut Vec<Value>, key: &str, value: impl Into<String>) {
+    let value = value.into();
+    if !value.is_empty() {
+        out.push(json!({"key": key, "value": value}));
+    }
+}
+
+/// A full package dict, as `package_show` and `package_search` return it.
+pub fn package(base: &str, ds: &Dataset, orgs: &HashMap<String, Organization>) -> Value {
+    let license = vocab::license(&ds.license);
+    let org = orgs.get(&ds.organization);
+    let resources: Vec<Value> = ds
+        .resources
+        .iter()
+        .flatten()
+        .map(|r| resource(base, r))
+        .collect();
+    let tags: Vec<Value> = ds
+        .keywords
+        .iter()
+        .map(|k| json!({"name": k, "display_name": k, "state": "active", "vocabulary_id": Value::Null}))
+        .collect();
+    let groups: Vec<Value> = ds.themes.iter().map(|t| group(t, None)).collect();
+    let mut extras = Vec::new();
+    for (k, v) in &ds.extras {
+        extra(&mut extras, k, v.clone());
+    }
+    if let Some(d) = ds.issued {
+        extra(&mut extras, "issued", d.to_string());
+    }
+    if let Some(d) = ds.modified {
+        extra(&mut extras, "modified", d.to_string());
+    }
+    if let Some(d) = ds.temporal.start {
+        extra(&mut extras, "temporal_start", d.to_string());
+    }
+    if let Some(d) = ds.temporal.end {
+        extra(&mut extras, "temporal_end", d.to_string());
+    }
+    if let Some(f) = &ds.frequency {
+        extra(
+            &mut extras,
+            "frequency",
+            format!("http://publications.europa.eu/resource/authority/frequency/{f}"),
+        );
+    }
+    if !ds.languages.is_empty() {
+        extra(&mut extras, "language", ds.languages.join(","));
+    }
+    if let Some(name) = &ds.spatial.name {
+        extra(&mut extras, "spatial_text", name.clone());
+    }
+    if let Some(ags) = &ds.spatial.ags {
+        extra(
+            &mut extras,
+            "politicalGeocodingURI",
+            format!("http://dcat-ap.de/def/politicalGeocoding/municipalityKey/{ags}"),
+        );
+    }
+    if let Some([w, s, e, n]) = ds.spatial.bbox {
+        let polygon =
+            json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]});
+        extra(&mut extras, "spatial", polygon.to_string());
+    }
+    extras.sort_by(|a, b| a["key"].as_str().cmp(&b["key"].as_str()));
+    let state = if ds.deleted {
+        "deleted"
+    } else if ds.visibility == Visibility::Draft {
+        "draft"
+    } else {
+        "active"
+    };
+    json!({
+        "id": ds.id.to_string(),
+        "name": ds.slug,
+        "title": ds.title,
+        "notes": ds.description,
+        "url": ds.landing_page.clone().unwrap_or_default(),
+        "version": ds.version,
+        "state": state,
+        "private": ds.visibility == Visibility::Private,
+        "type": "dataset",
+        "license_id": ds.license,
+        "license_title": license.map(|l| l.title).unwrap_or_default(),
+        "license_url": license.map(|l| l.url).unwrap_or_default(),
+        "isopen": license.is_some_and(|l| l.open),
+        "author": ds.contact.name,
+        "author_email": ds.contact.email,
+        "maintainer": ds.maintainer.name,
+        "maintainer_email": ds.maintainer.email,
+        "metadata_created": ckan_time(&ds.created_at),
+        "metadata_modified": ckan_time(&ds.updated_at),
+        "creator_user_id": Value::Null,
+        "owner_org": org.map(|o| o.id.to_string()),
+        "organization": org.map(|o| organization(base, o)),
+        "num_resources": resources.len(),
+        "num_tags": tags.len(),
+        "tags": tags,
+        "groups": groups,
+        "extras": extras,
+        "resources": resources,
+        "relationships_as_object": [],
+        "relationships_as_subject": [],
+        "ckan_url": format!("{base}/dataset/{}", ds.slug),
+    })
+}
+
+pub fn license_list() -> Value {
+    Value::Array(
+        vocab::LICENSES
+            .iter()
+            .map(|l| {
+                json!({
+                    "id": l.id,
+                    "title": l.title,
+                    "url": l.url,
+                    "od_conformance": if l.open { "approved" } else { "not reviewed" },
+                    "osd_conformance": "not reviewed",
+                    "status": "active",
+                    "maintainer": "",
+                    "family": "",
+                    "domain_content": true,
+                    "domain_data": true,
+                    "domain_software": false,
+                    "is_generic": false,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn list_of_names(v: &Value, key: &str) -> CkanResult<Vec<String>> {
+    let items = match v {
+        Value::Array(a) => a.clone(),
+        Value::String(s) => s
+            .split(',')
+            .map(|t| Value::String(t.trim().to_string()))
+            .collect(),
+        Value::Null => Vec::new(),
+        _ => return Err(CkanError::invalid(key, "Liste erwartet")),
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let name = match &item {
+            Value::Object(m) => m.get("name").or_else(|| m.get("id")).and_then(text_of),
+            other => text_of(other),
+        };
+        match name {
+            Some(n) if !n.trim().is_empty() => out.push(n.trim().to_string()),
+            Some(_) => {}
+            None => return Err(CkanError::invalid(key, "Jeder Eintrag braucht einen Namen")),
+        }
+    }
+    Ok(out)
+}
+
+/// Applies the CKAN fields present in `params` onto `input` (all of them for create and
+/// update, only the given ones for patch). Unknown keys are ignored, as CKAN does.
+pub fn apply_package(
+    params: &Map<String, Value>,
+    input: &mut DatasetInput,
+    orgs: &HashMap<String, Organization>,
+) -> CkanResult<()> {
+    let s = |k: &str| params.get(k).and_then(text_of);
+    if params.contains_key("name") {
+        input.slug = s("name");
+    }
+    if params.contains_key("title") {
+        input.title = s("title");
+    }
+    if params.contains_key("notes") {
+        input.description = s("notes");
+    }
+    if params.contains_key("url") {
+        input.landing_page = s("url").filter(|u| !u.is_empty());
+    }
+    if params.contains_key("version") {
+        input.version = s("version").filter(|v| !v.is_empty());
+    }
+    if params.contains_key("license_id") {
+        input.license = s("license_id");
+    }
+    if let Some(o) = s("owner_org") {
+        // CKAN clients send the organization's id or name.
+        let slug = orgs
+            .values()
+            .find(|x| x.id.to_string() == o || x.slug == o)
+            .map(|x| x.slug.clone())
+            .unwrap_or(o);
+        input.organization = Some(slug);
+    }
+    if let Some(t) = params.get("tags") {
+        input.keywords = Some(list_of_names(t, "tags")?);
+    } else if let Some(t) = params.get("tag_string") {
+        input.keywords = Some(list_of_names(t, "tag_string")?);
+    }
+    if let Some(g) = params.get("groups") {
+        let names = list_of_names(g, "groups")?;
+        let mut themes = Vec::new();
+        for n in names {
+            match theme_from_group(&n) {
+                Some(t) => themes.push(t.to_string()),
+                None => {
+                    return Err(CkanError::invalid(
+                        "groups",
+                        &format!(
+                            "Unbekannte Gruppe {n:?} (EU-Themen: agri, econ, educ, ener, envi, gove, heal, intr, just, regi, soci, tech, tran)"
+                        ),
+                    ));
+                }
+            }
+        }
+        input.themes = Some(themes);
+    }
+    if params.contains_key("private") {
+        let private = match params.get("private") {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(v)) => {
+                matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes")
+            }
+            _ => false,
+        };
+        input.visibility = Some(if private { "private" } else { "public" }.into());
+    }
+    if let Some(Value::String(st)) = params.get("state")
+        && st == "draft"
+    {
+        input.visibility = Some("draft".into());
+    }
+    if params.contains_key("author") || params.contains_key("author_email") {
+        let mut c = input.contact.clone().unwrap_or_default();
+        if params.contains_key("author") {
+            c.name = s("author").filter(|x| !x.is_empty());
+        }
+        if params.contains_key("author_email") {
+            c.email = s("author_email").filter(|x| !x.is_empty());
+        }
+        input.contact = Some(c);
+    }
+    if params.contains_key("maintainer") || params.contains_key("maintainer_email") {
+        let mut c: Contact = input.maintainer.clone().unwrap_or_default();
+        if params.contains_key("maintainer") {
+            c.name = s("maintainer").filter(|x| !x.is_empty());
+        }
+        if params.contains_key("maintainer_email") {
+            c.email = s("maintainer_email").filter(|x| !x.is_empty());
+        }
+        input.maintainer = Some(c);
+    }
+    if let Some(e) = params.get("extras") {
+        let Value::Array(items) = e else {
+            return Err(CkanError::invalid(
+                "extras",
+                "Liste von {key, value} erwartet",
+            ));
+        };
+        let mut extras: BTreeMap<String, String> = BTreeMap::new();
+        for item in items {
+            let (Some(k), Some(v)) = (
+                item.get("key").and_then(text_of),
+                item.get("value").and_then(text_of),
+            ) else {
+                return Err(CkanError::invalid(
+                    "extras",
+                    "Jeder Eintrag braucht key und value",
+                ));
+            };
+            // The DCAT fields CKAN keeps in extras map onto our own fields.
+            match k.as_str() {
+                "issued" => input.issued = Some(v),
+                "modified" => input.modified = Some(v),
+                "temporal_start" => {
+                    let mut t = input.temporal.clone().unwrap_or_default();
+                    t.start = Some(v);
+                    input.temporal = Some(t);
+                }
+                "temporal_end" => {
+                    let mut t: TemporalInput = input.temporal.clone().unwrap_or_default();
+                    t.end = Some(v);
+                    input.temporal = Some(t);
+                }
+                "frequency" => {
+                    input.frequency = Some(v.rsplit('/').next().unwrap_or(&v).to_string())
+                }
+                _ => {
+                    extras.insert(k, v);
+                }
+            }
+        }
+        input.extras = Some(extras);
+    }
+    Ok(())
+}

@@ -1,0 +1,485 @@
+//! A CKAN-compatible Action API (`/api/3/action/{name}` and `/api/action/{name}`), so the many
+//! tools, scripts and harvesters written for CKAN work against Allmende unchanged: CKAN's
+//! envelope and error types, its parameter conventions (GET query strings with JSON-valued
+//! parameters, POST JSON bodies, multipart uploads), dataset dicts with resources, and the
+//! DataStore search over our tables. Every action goes through the same authorization as the
+//! native API.
+
+mod actions;
+mod datastore;
+pub mod dicts;
+mod search;
+
+use std::collections::BTreeMap;
+
+use allmende_core::authz::Actor;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use crate::api::upload::MultipartForm;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// What `status_show` reports; clients branch on it, so it names the CKAN release whose API
+/// this one follows.
+pub const CKAN_VERSION: &str = "2.11.0";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/3",
+            get(|| async { axum::Json(json!({"version": 3})) }),
+        )
+        .route("/api/3/action/{name}", get(action).post(action))
+        .route("/api/action/{name}", get(action).post(action))
+}
+
+/// Parameters of one call, whatever transport they came in.
+pub struct Call {
+    pub params: Map<String, Value>,
+    pub actor: Actor,
+    /// A file sent as multipart field `upload` (resource_create/update), taken once.
+    upload: std::sync::Mutex<Option<MultipartForm>>,
+    pub base: String,
+}
+
+impl Call {
+    pub fn take_upload(&self) -> Option<MultipartForm> {
+        match self.upload.lock() {
+            Ok(mut u) => u.take(),
+            Err(p) => p.into_inner().take(),
+        }
+    }
+
+    pub fn str(&self, key: &str) -> Option<String> {
+        match self.params.get(key)? {
+            Value::String(s) => Some(s.clone()).filter(|s| !s.is_empty()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    pub fn required(&self, key: &str) -> Result<String, CkanError> {
+        self.str(key).ok_or_else(|| CkanError::missing(key))
+    }
+
+    /// A non-negative integer parameter.
+    pub fn int(&self, key: &str) -> Result<Option<i64>, CkanError> {
+        match self.params.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => {
+                n.as_i64().filter(|n| *n >= 0).map(Some).ok_or_else(|| {
+                    CkanError::invalid(key, "Keine gültige nicht-negative ganze Zahl")
+                })
+            }
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .map(Some)
+                .ok_or_else(|| CkanError::invalid(key, "Keine gültige nicht-negative ganze Zahl")),
+            Some(_) => Err(CkanError::invalid(
+                key,
+                "Keine gültige nicht-negative ganze Zahl",
+            )),
+        }
+    }
+
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, CkanError> {
+        match self.params.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Ok(Some(true)),
+                "false" | "0" | "no" | "off" | "" => Ok(Some(false)),
+                _ => Err(CkanError::invalid(key, "Kein Wahrheitswert (true/false)")),
+            },
+            Some(Value::Number(n)) => Ok(Some(n.as_i64() != Some(0))),
+            Some(_) => Err(CkanError::invalid(key, "Kein Wahrheitswert (true/false)")),
+        }
+    }
+
+    /// A parameter that may arrive as JSON text (GET) or as JSON (POST).
+    pub fn json(&self, key: &str) -> Result<Option<Value>, CkanError> {
+        match self.params.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+                Ok(v) if v.is_object() || v.is_array() => Ok(Some(v)),
+                _ => Ok(Some(Value::String(s.clone()))),
+            },
+            Some(v) => Ok(Some(v.clone())),
+        }
+    }
+}
+
+/// CKAN's error kinds, with its HTTP statuses and `__type` names.
+#[derive(Debug)]
+pub enum CkanError {
+    /// 409 `Validation Error`, messages per field.
+    Validation(BTreeMap<String, Vec<String>>),
+    NotFound(String),
+    Authorization(String),
+    SearchQuery(String),
+    /// 400 with a bare JSON string (unknown action, malformed request), as CKAN answers.
+    Bare(String),
+    Internal(String),
+    Unavailable(String),
+}
+
+impl CkanError {
+    pub fn missing(key: &str) -> Self {
+        Self::invalid(key, "Fehlender Wert")
+    }
+
+    pub fn invalid(key: &str, msg: &str) -> Self {
+        Self::Validation(BTreeMap::from([(key.to_string(), vec![msg.to_string()])]))
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::NotFound(format!("{what} nicht gefunden"))
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) => StatusCode::CONFLICT,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Authorization(_) => StatusCode::FORBIDDEN,
+            Self::SearchQuery(_) | Self::Bare(_) => StatusCode::BAD_REQUEST,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn body(&self) -> Value {
+        match self {
+            Self::Validation(fields) => {
+                let mut e = Map::new();
+                e.insert("__type".into(), json!("Validation Error"));
+                for (k, v) in fields {
+                    e.insert(k.clone(), json!(v));
+                }
+                e.insert(
+                    "message".into(),
+                    json!(
+                        fields
+                            .iter()
+                            .map(|(k, v)| format!("{k}: {}", v.join(", ")))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                );
+                Value::Object(e)
+            }
+            Self::NotFound(m) => json!({"__type": "Not Found Error", "message": m}),
+            Self::Authorization(m) => json!({"__type": "Authorization Error", "message": m}),
+            Self::SearchQuery(m) => json!({"__type": "Search Query Error", "message": m}),
+            Self::Internal(m) => json!({"__type": "Internal Server Error", "message": m}),
+            Self::Unavailable(m) => json!({"__type": "Service Unavailable", "message": m}),
+            Self::Bare(m) => json!(m),
+        }
+    }
+}
+
+/// CKAN field names for ours, so validation messages point at what the client sent.
+fn ckan_field(ours: &str) -> &str {
+    match ours {
+        "slug" => "name",
+        "description" => "notes",
+        "keywords" => "tags",
+        "themes" => "groups",
+        "license" => "license_id",
+        "organization" => "owner_org",
+        "landing_page" => "url",
+        other => other,
+    }
+}
+
+impl From<ApiError> for CkanError {
+    fn from(e: ApiError) -> Self {
+        let lang = crate::i18n::current_lang();
+        match e {
+            ApiError::Validation(fe) => Self::Validation(
+                crate::error::field_messages(lang, &fe)
+                    .into_iter()
+                    .map(|(k, v)| (ckan_field(&k).to_string(), v))
+                    .collect(),
+            ),
+            ApiError::Conflict(field) => Self::Validation(BTreeMap::from([(
+                ckan_field(&field).to_string(),
+                vec![crate::i18n::t(lang, "error.taken").to_string()],
+            )])),
+            ApiError::NotFound => Self::NotFound("Nicht gefunden".into()),
+            ApiError::Unauthorized | ApiError::Forbidden => {
+                Self::Authorization("Keine Berechtigung für diese Aktion".into())
+            }
+            ApiError::BadRequest(m) | ApiError::UnsupportedMediaType(m) => {
+                Self::Validation(BTreeMap::from([("message".into(), vec![m])]))
+            }
+            ApiError::QueryLimit(m) => {
+                Self::Validation(BTreeMap::from([("query".into(), vec![m])]))
+            }
+            ApiError::PayloadTooLarge(limit) => Self::Validation(BTreeMap::from([(
+                "upload".into(),
+                vec![format!("Die Datei ist zu groß (höchstens {limit} Bytes)")],
+            )])),
+            ApiError::Unavailable(m) => Self::Unavailable(m),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<allmende_catalog::CatalogError> for CkanError {
+    fn from(e: allmende_catalog::CatalogError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+pub type CkanResult<T = Value> = Result<T, CkanError>;
+
+fn help_url(base: &str, name: &str) -> String {
+    format!("{base}/api/3/action/help_show?name={name}")
+}
+
+fn envelope(base: &str, name: &str, result: CkanResult) -> Response {
+    let help = help_url(base, name);
+    match result {
+        Ok(result) => (
+            StatusCode::OK,
+            axum::Json(json!({"help": help, "success": true, "result": result})),
+        )
+            .into_response(),
+        Err(e) => {
+            if let CkanError::Internal(m) | CkanError::Unavailable(m) = &e {
+                tracing::error!(action = name, error = %m, "CKAN action failed");
+            }
+            let body = match &e {
+                CkanError::Bare(_) => e.body(),
+                _ => json!({"help": help, "success": false, "error": e.body()}),
+            };
+            (e.status(), axum::Json(body)).into_response()
+        }
+    }
+}
+
+/// Actions that change something: POST only.
+const WRITE_ACTIONS: &[&str] = &[
+    "package_create",
+    "package_update",
+    "package_patch",
+    "package_delete",
+    "resource_create",
+    "resource_update",
+    "resource_patch",
+    "resource_delete",
+    "organization_create",
+    "organization_update",
+    "organization_patch",
+];
+
+const READ_ACTIONS: &[&str] = &[
+    "status_show",
+    "site_read",
+    "package_list",
+    "package_search",
+    "package_show",
+    "current_package_list_with_resources",
+    "organization_list",
+    "organization_show",
+    "group_list",
+    "group_show",
+    "tag_list",
+    "resource_show",
+    "license_list",
+    "datastore_search",
+    "datastore_search_sql",
+    "help_show",
+];
+
+async fn action(State(state): State<AppState>, Path(name): Path<String>, req: Request) -> Response {
+    let base = state.settings.public_url.trim_end_matches('/').to_string();
+    let write = WRITE_ACTIONS.contains(&name.as_str());
+    if !write && !READ_ACTIONS.contains(&name.as_str()) {
+        return envelope(
+            &base,
+            &name,
+            Err(CkanError::Bare(format!(
+                "Bad request - Action name not known: {name}"
+            ))),
+        );
+    }
+    let method = req.method().clone();
+    if write && method != Method::POST {
+        return envelope(
+            &base,
+            &name,
+            Err(CkanError::Bare(format!(
+                "Bad request - JSON Error: Invalid request. Please use POST method for your request: {name}"
+            ))),
+        );
+    }
+    let call = match read_call(&state, req, &base).await {
+        Ok(c) => c,
+        Err(e) => return envelope(&base, &name, Err(e)),
+    };
+    let result = dispatch(&state, &name, &call).await;
+    if write && result.is_ok() {
+        // Writes are in the search index before the answer, as on the native API.
+        let _ = state.search.catch_up().await;
+    }
+    envelope(&base, &name, result)
+}
+
+async fn dispatch(state: &AppState, name: &str, call: &Call) -> CkanResult {
+    match name {
+        "status_show" => actions::status_show(state),
+        "site_read" => Ok(Value::Bool(true)),
+        "help_show" => Ok(json!(format!(
+            "Allmende implementiert die CKAN-Aktion {} (siehe /api und docs/ckan-api.md).",
+            call.str("name").unwrap_or_default()
+        ))),
+        "package_list" => actions::package_list(state, call).await,
+        "package_search" => search::package_search(state, call).await,
+        "package_show" => actions::package_show(state, call).await,
+        "current_package_list_with_resources" => {
+            actions::current_package_list_with_resources(state, call).await
+        }
+        "organization_list" => actions::organization_list(state, call).await,
+        "organization_show" => actions::organization_show(state, call).await,
+        "group_list" => actions::group_list(state, call).await,
+        "group_show" => actions::group_show(state, call).await,
+        "tag_list" => actions::tag_list(state, call).await,
+        "resource_show" => actions::resource_show(state, call).await,
+        "license_list" => Ok(actions::license_list()),
+        "datastore_search" => datastore::search(state, call).await,
+        "datastore_search_sql" => datastore::search_sql(state, call).await,
+        "package_create" => actions::package_create(state, call).await,
+        "package_update" => actions::package_update(state, call, false).await,
+        "package_patch" => actions::package_update(state, call, true).await,
+        "package_delete" => actions::package_delete(state, call).await,
+        "resource_create" => actions::resource_create(state, call).await,
+        "resource_update" => actions::resource_update(state, call, false).await,
+        "resource_patch" => actions::resource_update(state, call, true).await,
+        "resource_delete" => actions::resource_delete(state, call).await,
+        "organization_create" => actions::organization_create(state, call).await,
+        "organization_update" => actions::organization_update(state, call, false).await,
+        "organization_patch" => actions::organization_update(state, call, true).await,
+        _ => Err(CkanError::Bare(format!(
+            "Bad request - Action name not known: {name}"
+        ))),
+    }
+}
+
+/// Who calls: the token in `Authorization` (raw or `Bearer`) or `X-CKAN-API-Key`, else a
+/// session (reads only, unless the page's CSRF token comes along), else anonymous.
+async fn actor(state: &AppState, parts: &axum::http::request::Parts) -> CkanResult<Actor> {
+    if parts.headers.get(header::AUTHORIZATION).is_none()
+        && let Some(key) = parts
+            .headers
+            .get("x-ckan-api-key")
+            .and_then(|v| v.to_str().ok())
+            .filter(|k| !k.trim().is_empty())
+    {
+        return state
+            .catalog
+            .actor_for_token(key.trim())
+            .await?
+            .ok_or_else(|| CkanError::Authorization("Ungültiger API-Schlüssel".into()));
+    }
+    crate::auth::CurrentActor::resolve(state, parts, false)
+        .await
+        .map_err(|e| match e {
+            ApiError::Unauthorized => CkanError::Authorization("Ungültiger API-Schlüssel".into()),
+            other => other.into(),
+        })
+}
+
+async fn read_call(state: &AppState, req: Request, base: &str) -> CkanResult<Call> {
+    let (parts, body) = req.into_parts();
+    let actor = actor(state, &parts).await?;
+    let mut params = Map::new();
+    if let Some(q) = parts.uri.query() {
+        for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
+            add_param(&mut params, k.into_owned(), Value::String(v.into_owned()));
+        }
+    }
+    let mut upload = None;
+    if parts.method == Method::POST {
+        let headers: &HeaderMap = &parts.headers;
+        let ctype = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let req = Request::from_parts(parts, body);
+        if ctype.starts_with("multipart/form-data") {
+            let form = crate::api::upload::read_multipart_named(
+                state,
+                req,
+                state.settings.max_upload_bytes,
+                &["upload", "file"],
+            )
+            .await
+            .map_err(CkanError::from)?;
+            for (k, v) in &form.fields {
+                add_param(&mut params, k.clone(), Value::String(v.clone()));
+            }
+            upload = Some(form);
+        } else if ctype.starts_with("application/x-www-form-urlencoded") {
+            let bytes = Bytes::from_request(req, state)
+                .await
+                .map_err(|e| CkanError::Bare(format!("Bad request - {}", e.body_text())))?;
+            for (k, v) in url::form_urlencoded::parse(&bytes) {
+                add_param(&mut params, k.into_owned(), Value::String(v.into_owned()));
+            }
+        } else {
+            let bytes = axum::body::to_bytes(req.into_body(), 16 << 20)
+                .await
+                .map_err(|_| CkanError::Bare("Bad request - request body too large".into()))?;
+            if !bytes.iter().all(u8::is_ascii_whitespace) {
+                match serde_json::from_slice::<Value>(&bytes) {
+                    Ok(Value::Object(m)) => params.extend(m),
+                    Ok(_) => {
+                        return Err(CkanError::Bare(
+                            "Bad request - JSON Error: Request data JSON decoded to a non-dictionary"
+                                .into(),
+                        ));
+                    }
+                    Err(e) => {
+                        return Err(CkanError::Bare(format!(
+                            "Bad request - JSON Error: Error decoding JSON data. Error: {e}"
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    Ok(Call {
+        params,
+        actor,
+        upload: std::sync::Mutex::new(upload),
+        base: base.to_string(),
+    })
+}
+
+/// Repeated query keys become lists, as CKAN reads them.
+fn add_param(params: &mut Map<String, Value>, key: String, value: Value) {
+    match params.get_mut(&key) {
+        Some(Value::Array(a)) => a.push(value),
+        Some(existing) => {
+            let first = existing.take();
+            *existing = Value::Array(vec![first, value]);
+        }
+        None => {
+            params.insert(key, value);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Speaking other systems' standards: DCAT-AP.de for harvesters (GovData, data.europa.eu),
+//! a CKAN-compatible Action API, and Frictionless Data Packages.
+
+pub mod ckan;
+mod datapackage;
+pub mod dcat;
+pub(crate) mod rdf_http;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::state::AppState;
+
+pub use rdf_http::dataset_page_or_rdf;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(ckan::router())
+        .route("/catalog", get(rdf_http::catalog_negotiated))
+        .route("/catalog.ttl", get(rdf_http::catalog_ttl))
+        .route("/catalog.rdf", get(rdf_http::catalog_rdf))
+        .route("/catalog.xml", get(rdf_http::catalog_rdf))
+        .route("/catalog.jsonld", get(rdf_http::catalog_jsonld))
+        .route(
+            "/dataset/{slug}/datapackage.json",
+            get(datapackage::datapackage_json),
+        )
+        .route(
+            "/dataset/{slug}/datapackage.zip",
+            get(datapackage::datapackage_zip),
+        )
+}

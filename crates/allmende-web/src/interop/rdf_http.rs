@@ -1,0 +1,253 @@
+//! HTTP for the DCAT-AP.de catalog: `/catalog.{ttl,rdf,jsonld}` paged with hydra and
+//! `modified_since`, `/dataset/{slug}.{ttl,rdf,jsonld}`, and content negotiation on `/catalog`
+//! and `/dataset/{slug}`. Built for the anonymous public, whoever asks.
+
+use std::collections::HashMap;
+
+use allmende_catalog::{DatasetFilter, DatasetSort};
+use allmende_core::authz::ReadScope;
+use allmende_core::{Dataset, Organization, Visibility};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use oxrdfio::RdfFormat;
+
+use super::dcat::{self, Context, PER_PAGE, Paging};
+use crate::error::{ApiError, ApiResult};
+use crate::html::PageCtx;
+use crate::state::AppState;
+
+fn public() -> ReadScope {
+    ReadScope::PublicAnd(Vec::new())
+}
+
+struct CatalogQuery {
+    page: i64,
+    modified_since: Option<chrono::DateTime<chrono::Utc>>,
+    raw_since: Option<String>,
+}
+
+fn parse_query(raw: Option<&str>) -> ApiResult<CatalogQuery> {
+    let mut q = CatalogQuery {
+        page: 1,
+        modified_since: None,
+        raw_since: None,
+    };
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "page" => {
+                q.page = v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|p| (1..=1_000_000).contains(p))
+                    .ok_or_else(|| {
+                        ApiError::BadRequest(format!("page muss eine Zahl ab 1 sein, nicht {v:?}"))
+                    })?;
+            }
+            "modified_since" => {
+                let t = parse_time(&v).ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "modified_since muss ein Datum (2024-12-31) oder ein Zeitpunkt nach ISO 8601 sein, nicht {v:?}"
+                    ))
+                })?;
+                q.modified_since = Some(t);
+                q.raw_since = Some(v.into_owned());
+            }
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+/// ISO 8601 date or date-time (a zone is optional; without one it is UTC).
+pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, f) {
+            return Some(t.and_utc());
+        }
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+}
+
+async fn organizations(state: &AppState) -> ApiResult<HashMap<String, Organization>> {
+    let orgs = state.catalog.organizations(&public(), 1, 10_000).await?;
+    Ok(orgs
+        .items
+        .into_iter()
+        .map(|o| (o.slug.clone(), o))
+        .collect())
+}
+
+fn context<'a>(state: &'a AppState, orgs: &'a HashMap<String, Organization>) -> Context<'a> {
+    let s = &state.settings;
+    Context {
+        base: s.public_url.trim_end_matches('/'),
+        catalog_title: &s.site_title,
+        catalog_description: &s.catalog_description,
+        publisher_name: &s.publisher_name,
+        contributor_id: s.contributor_id.as_deref().filter(|c| !c.is_empty()),
+        orgs,
+    }
+}
+
+fn rdf_response(triples: &[oxrdf::Triple], format: RdfFormat, vary: bool) -> ApiResult<Response> {
+    let body = dcat::serialize(triples, format).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut resp = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, dcat::media_type(format))],
+        body,
+    )
+        .into_response();
+    if vary {
+        resp.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("Accept"));
+    }
+    Ok(resp)
+}
+
+async fn catalog(
+    state: &AppState,
+    raw: Option<&str>,
+    format: RdfFormat,
+    ext: &str,
+    vary: bool,
+) -> ApiResult<Response> {
+    let q = parse_query(raw)?;
+    let filter = DatasetFilter {
+        modified_since: q.modified_since,
+        ..DatasetFilter::new(public())
+    };
+    let page = state
+        .catalog
+        .datasets(&filter, DatasetSort::Id, q.page, PER_PAGE)
+        .await?;
+    let orgs = organizations(state).await?;
+    let ctx = context(state, &orgs);
+    let keep = q.raw_since.as_ref().map(|s| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("modified_since", s)
+            .finish()
+    });
+    let paging = Paging {
+        page: q.page,
+        total: page.total,
+        ext,
+        keep,
+    };
+    let triples = dcat::catalog(&ctx, &page.items, &paging);
+    rdf_response(&triples, format, vary)
+}
+
+pub async fn catalog_ttl(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    catalog(&state, raw.as_deref(), RdfFormat::Turtle, "ttl", false).await
+}
+
+pub async fn catalog_rdf(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    catalog(&state, raw.as_deref(), RdfFormat::RdfXml, "rdf", false).await
+}
+
+pub async fn catalog_jsonld(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let f = dcat::format_for("jsonld").ok_or(ApiError::NotFound)?;
+    catalog(&state, raw.as_deref(), f, "jsonld", false).await
+}
+
+/// `/catalog` answers in the RDF serialization the `Accept` header asks for; browsers are sent
+/// to the dataset list.
+pub async fn catalog_negotiated(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    match wanted(&headers) {
+        Some((format, ext)) => catalog(&state, raw.as_deref(), format, ext, true).await,
+        None => Ok(Redirect::to("/datasets").into_response()),
+    }
+}
+
+/// The RDF serialization asked for, unless HTML is preferred at least as much.
+fn wanted(headers: &HeaderMap) -> Option<(RdfFormat, &'static str)> {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let found = dcat::negotiate(accept)?;
+    let q_of = |mt: &str| -> f32 {
+        accept
+            .split(',')
+            .filter_map(|part| {
+                let mut bits = part.split(';');
+                let m = bits.next()?.trim();
+                (m == mt).then(|| {
+                    bits.find_map(|b| b.trim().strip_prefix("q=").and_then(|v| v.parse().ok()))
+                        .unwrap_or(1.0)
+                })
+            })
+            .fold(0.0, f32::max)
+    };
+    let rdf_q = [
+        "text/turtle",
+        "application/rdf+xml",
+        "application/ld+json",
+        "application/n-triples",
+        "application/x-turtle",
+    ]
+    .iter()
+    .map(|m| q_of(m))
+    .fold(0.0, f32::max);
+    let html_q = q_of("text/html").max(q_of("application/xhtml+xml"));
+    (rdf_q > html_q).then_some(found)
+}
+
+fn public_dataset(ds: &Dataset) -> bool {
+    ds.visibility == Visibility::Public && !ds.deleted
+}
+
+/// `/dataset/{slug}`: the page, or its DCAT-AP.de description for `.ttl`/`.rdf`/`.jsonld`
+/// or an RDF `Accept` header. RDF exists for public datasets only.
+pub async fn dataset_page_or_rdf(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> ApiResult<Response> {
+    let by_ext = slug
+        .rsplit_once('.')
+        .and_then(|(s, ext)| dcat::format_for(ext).map(|f| (s.to_string(), f)));
+    let (slug, format, vary) = match by_ext {
+        Some((s, f)) => (s, f, false),
+        None => match wanted(&headers) {
+            Some((f, _)) => (slug, f, true),
+            None => return crate::html::pages::dataset(State(state), ctx, Path(slug)).await,
+        },
+    };
+    let ds = state
+        .catalog
+        .dataset(&slug)
+        .await?
+        .filter(public_dataset)
+        .ok_or(ApiError::NotFound)?;
+    let orgs = organizations(&state).await?;
+    let ctx = context(&state, &orgs);
+    let triples = dcat::dataset(&ctx, &ds);
+    rdf_response(&triples, format, vary)
+}
