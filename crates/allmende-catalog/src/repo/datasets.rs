@@ -416,6 +416,14 @@ impl Catalog {
         Ok(items)
     }
 
+    /// When the last visible dataset changed (the DCAT catalog's `dct:modified`).
+    pub async fn datasets_last_modified(&self, scope: &ReadScope) -> Result<Option<DateTime<Utc>>> {
+        let mut sql = Sql::new("SELECT MAX(d.updated_at) FROM datasets d WHERE ");
+        sql.scope("d", scope);
+        let row: Option<(Option<String>,)> = sql.query_as().fetch_optional(&self.db.pool).await?;
+        Ok(row.and_then(|(t,)| t).and_then(|t| time::from_db(&t)))
+    }
+
     /// Slugs of the visible datasets in slug order (CKAN's `package_list`): cheap, no rows.
     pub async fn dataset_slugs(
         &self,

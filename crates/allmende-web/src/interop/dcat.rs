@@ -64,6 +64,8 @@ pub struct Paging<'a> {
     pub ext: &'a str,
     /// Other query parameters to keep in page links (`modified_since=…`).
     pub keep: Option<String>,
+    /// When any public dataset last changed: the same on every page.
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 struct Graph<'a> {
@@ -625,7 +627,7 @@ pub fn catalog(ctx: &Context<'_>, datasets: &[Dataset], paging: &Paging<'_>) -> 
         g.add(&cat, p(DCT, "language"), c);
     }
     g.iri(&cat, p(DCAT, "themeTaxonomy"), &format!("{EU}data-theme"));
-    if let Some(latest) = datasets.iter().map(|d| d.updated_at).max() {
+    if let Some(latest) = paging.modified {
         g.typed(&cat, p(DCT, "modified"), datetime(&latest), xsd::DATE_TIME);
     }
     let mut with_tables = Vec::new();

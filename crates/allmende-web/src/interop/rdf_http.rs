@@ -144,6 +144,7 @@ async fn catalog(
         total: page.total,
         ext,
         keep,
+        modified: state.catalog.datasets_last_modified(&public()).await?,
     };
     let triples = dcat::catalog(&ctx, &page.items, &paging);
     rdf_response(&triples, format, vary)
