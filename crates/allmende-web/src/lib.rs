@@ -45,6 +45,7 @@ pub fn app_state(
         openapi: Arc::new(openapi),
         tables: Arc::new(allmende_table::query::Engine::new(tables)),
         jobs,
+        documents: Arc::default(),
     })
 }
 

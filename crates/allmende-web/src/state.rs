@@ -65,4 +65,38 @@ pub struct AppState {
     pub tables: Arc<allmende_table::query::Engine>,
     /// Wakes the background worker when a job was queued.
     pub jobs: Arc<tokio::sync::Notify>,
+    /// Generated documents (DCAT pages) by request, valid for one change-log position.
+    pub documents: Arc<DocumentCache>,
+}
+
+/// Documents that are costly to build and change only with the catalog: each entry records the
+/// change-log position it was built at and is served only while that is still the latest, so
+/// it is never stale. Bounded: starts over when full.
+#[derive(Default)]
+pub struct DocumentCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (i64, bytes::Bytes)>>,
+}
+
+const DOCUMENT_CACHE_ENTRIES: usize = 256;
+
+impl DocumentCache {
+    pub fn get(&self, key: &str, seq: i64) -> Option<bytes::Bytes> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(key)
+            .filter(|(at, _)| *at == seq)
+            .map(|(_, b)| b.clone())
+    }
+
+    pub fn put(&self, key: String, seq: i64, body: bytes::Bytes) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= DOCUMENT_CACHE_ENTRIES {
+                entries.retain(|_, (at, _)| *at == seq);
+                if entries.len() >= DOCUMENT_CACHE_ENTRIES {
+                    entries.clear();
+                }
+            }
+            entries.insert(key, (seq, body));
+        }
+    }
 }

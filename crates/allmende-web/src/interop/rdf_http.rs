@@ -103,6 +103,10 @@ fn context<'a>(state: &'a AppState, orgs: &'a HashMap<String, Organization>) -> 
 
 fn rdf_response(triples: &[oxrdf::Triple], format: RdfFormat, vary: bool) -> ApiResult<Response> {
     let body = dcat::serialize(triples, format).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(rdf_body(body.into(), format, vary))
+}
+
+fn rdf_body(body: bytes::Bytes, format: RdfFormat, vary: bool) -> Response {
     let mut resp = (
         StatusCode::OK,
         [(header::CONTENT_TYPE, dcat::media_type(format))],
@@ -113,7 +117,7 @@ fn rdf_response(triples: &[oxrdf::Triple], format: RdfFormat, vary: bool) -> Api
         resp.headers_mut()
             .insert(header::VARY, HeaderValue::from_static("Accept"));
     }
-    Ok(resp)
+    resp
 }
 
 async fn catalog(
@@ -124,6 +128,17 @@ async fn catalog(
     vary: bool,
 ) -> ApiResult<Response> {
     let q = parse_query(raw)?;
+    // Harvesters fetch the same pages again and again: serve them from the cache while the
+    // catalog has not changed.
+    let seq = state.catalog.last_change_seq().await?;
+    let key = format!(
+        "catalog|{ext}|{}|{}",
+        q.page,
+        q.raw_since.as_deref().unwrap_or("")
+    );
+    if let Some(body) = state.documents.get(&key, seq) {
+        return Ok(rdf_body(body, format, vary));
+    }
     let filter = DatasetFilter {
         modified_since: q.modified_since,
         ..DatasetFilter::new(public())
@@ -147,7 +162,11 @@ async fn catalog(
         modified: state.catalog.datasets_last_modified(&public()).await?,
     };
     let triples = dcat::catalog(&ctx, &page.items, &paging);
-    rdf_response(&triples, format, vary)
+    let body: bytes::Bytes = dcat::serialize(&triples, format)
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .into();
+    state.documents.put(key, seq, body.clone());
+    Ok(rdf_body(body, format, vary))
 }
 
 pub async fn catalog_ttl(

@@ -120,6 +120,19 @@ async fn copy_catalog_moves_an_embedded_portal_to_postgres() {
         .await;
     s.dataset(&token, "stadt-aalen", "nach-postgres", "private")
         .await;
+    // The copy runs during a write pause (docs/deployment.md): let the worker finish the
+    // demo's table ingestions first, they write to the catalog.
+    for _ in 0..600 {
+        let open: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')")
+                .fetch_one(s.catalog.db.pool())
+                .await
+                .unwrap();
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let sqlite_url = s.config.database_url.clone();
     let dir = s.data_dir();
     let d = dir.to_str().unwrap();
