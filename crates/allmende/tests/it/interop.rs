@@ -123,7 +123,7 @@ fn hidden(text: &str) {
 
 async fn dcat_catalog(backend: Backend) {
     let s = TestServer::start_with(backend, |c| c.contributor_id = "datenBW".into()).await;
-    let (_ed, rid) = setup(&s).await;
+    let (ed, rid) = setup(&s).await;
     let (head, ttl) = rdf(&s, "/catalog.ttl", None).await;
     assert_eq!(head.status(), StatusCode::OK);
     assert!(
@@ -204,7 +204,11 @@ async fn dcat_catalog(backend: Backend) {
     )
     .await;
     assert_eq!(head.status(), StatusCode::OK);
-    assert!(String::from_utf8_lossy(&page).contains("<html"));
+    let page = String::from_utf8_lossy(&page);
+    assert!(page.contains("<html"));
+    // The page names its RDF representations (public datasets only).
+    assert!(page.contains("href=\"/dataset/baeume-aalen.ttl\""));
+    assert!(page.contains("type=\"application/ld+json\" title=\"DCAT-AP.de (JSON-LD)\""));
     let (head, _) = rdf(&s, "/catalog", Some("text/turtle")).await;
     assert!(
         head.headers()["content-type"]
@@ -224,6 +228,19 @@ async fn dcat_catalog(backend: Backend) {
         let res = s.get_as("/catalog.ttl", &member).await;
         hidden(&res.text().await.unwrap());
     }
+    // Pages come from a cache, but never a stale one: a change shows at once.
+    let patched = s
+        .send_json(
+            reqwest::Method::PATCH,
+            "/api/v1/datasets/minimal",
+            Some(&ed),
+            &json!({"title": "Minimal, geändert"}),
+        )
+        .await;
+    assert!(patched.status().is_success());
+    let (_, again) = rdf(&s, "/catalog.ttl", None).await;
+    let again = String::from_utf8(again).expect("utf8");
+    assert!(again.contains("Minimal, geändert"));
     // modified_since: later than everything → no datasets; bad values → 400.
     let (_, later) = rdf(&s, "/catalog.ttl?modified_since=2999-01-01", None).await;
     let later = parse(&later, RdfFormat::Turtle);
