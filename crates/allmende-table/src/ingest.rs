@@ -328,6 +328,256 @@ fn footer_like(cells: &[Cell<'_>], width: usize) -> bool {
         && matches!(cells.first(), Some(Cell::Text(s)) if !s.trim().is_empty() && !crate::values::number_shape(s.trim()).de)
 }
 
+/// What the analysis knows after some or all rows.
+struct Analysis {
+    width: usize,
+    german_file: bool,
+    infers: Vec<Infer>,
+    filled: Vec<bool>,
+    /// Footer-like rows held back until a data row follows them.
+    pending: Vec<Vec<String>>,
+    rows: u64,
+    long_rows: u64,
+    comma_decimals: bool,
+}
+
+impl Analysis {
+    fn new(width: usize, german_file: bool) -> Self {
+        Self {
+            width,
+            german_file,
+            infers: vec![Infer::default(); width],
+            filled: vec![false; width],
+            pending: Vec::new(),
+            rows: 0,
+            long_rows: 0,
+            comma_decimals: false,
+        }
+    }
+
+    fn observe(&mut self, cells: &[Cell<'_>]) {
+        self.rows += 1;
+        for (i, c) in cells.iter().take(self.width).enumerate() {
+            if nonempty(c) {
+                self.filled[i] = true;
+            }
+            self.infers[i].observe(self.rows, *c);
+        }
+        if cells.len() > self.width && cells[self.width..].iter().any(nonempty) {
+            self.long_rows += 1;
+        }
+    }
+
+    /// Takes in one row; returns the rows that now count as data (held-back footer-like rows
+    /// first, then this one), or none while this row itself is held back.
+    fn accept<'c>(&mut self, cells: &'c [Cell<'c>]) -> Option<(Vec<Vec<String>>, &'c [Cell<'c>])> {
+        if !cells.iter().any(nonempty) {
+            return None;
+        }
+        if !self.comma_decimals && self.german_file {
+            self.comma_decimals = cells.iter().any(|c| matches!(c, Cell::Text(s) if crate::values::number_shape(s.trim()).comma_decimal));
+        }
+        if footer_like(cells, self.width) && self.pending.len() < 20 {
+            self.pending.push(
+                cells
+                    .iter()
+                    .map(|c| match c {
+                        Cell::Text(s) => s.to_string(),
+                        _ => String::new(),
+                    })
+                    .collect(),
+            );
+            return None;
+        }
+        let held = std::mem::take(&mut self.pending);
+        for p in &held {
+            let cells: Vec<Cell<'_>> = p.iter().map(|s| Cell::Text(s)).collect();
+            self.observe(&cells);
+        }
+        self.observe(cells);
+        Some((held, cells))
+    }
+}
+
+/// Columns, names and conversions decided from an analysis.
+struct Plan {
+    keep: Vec<usize>,
+    decisions: Vec<Decision>,
+    columns: Vec<Column>,
+}
+
+impl Plan {
+    fn new(headers: &[String], a: &Analysis, options: &IngestOptions) -> Result<Self, IngestError> {
+        // Trailing separators (`;;`) make empty, unnamed columns: drop them.
+        let keep: Vec<usize> = (0..a.width)
+            .filter(|&i| a.filled[i] || !headers[i].trim().is_empty())
+            .collect();
+        if keep.is_empty() {
+            return Err(IngestError::Data("Die Tabelle enthält keine Werte.".into()));
+        }
+        let kept_headers: Vec<String> = keep.iter().map(|&i| headers[i].clone()).collect();
+        let names = column::name_columns(&kept_headers);
+        let prefer_german = match options.decimal {
+            Some(style) => style == NumberStyle::German,
+            None => a.german_file || a.comma_decimals,
+        };
+        let mut decisions: Vec<Decision> = keep
+            .iter()
+            .map(|&i| a.infers[i].decide(prefer_german))
+            .collect();
+        if let Some(style) = options.decimal {
+            for d in &mut decisions {
+                d.numbers = style;
+            }
+        }
+        for (d, (name, _)) in decisions.iter_mut().zip(&names) {
+            if let Some(kind) = options.types.get(name) {
+                d.kind = *kind;
+                d.reason = None;
+            }
+        }
+        let columns: Vec<Column> = names
+            .iter()
+            .zip(&decisions)
+            .map(|((name, machine), d)| Column {
+                name: name.clone(),
+                machine_name: machine.clone(),
+                kind: d.kind,
+                reason: d.reason.clone(),
+                stats: None,
+            })
+            .collect();
+        Ok(Self {
+            keep,
+            decisions,
+            columns,
+        })
+    }
+
+    /// Whether converting with `self` gives exactly what converting with `other` gives.
+    fn converts_like(&self, other: &Plan) -> bool {
+        self.keep == other.keep
+            && self.decisions.len() == other.decisions.len()
+            && self
+                .decisions
+                .iter()
+                .zip(&other.decisions)
+                .all(|(a, b)| a.kind == b.kind && a.numbers == b.numbers && a.ticks == b.ticks)
+    }
+
+    fn batch_rows(&self) -> usize {
+        (2_000_000 / self.columns.len()).clamp(256, 65_536)
+    }
+}
+
+/// Converts rows into column builders and hands full batches to the encoder thread.
+struct Converter {
+    builders: Vec<ColumnBuilder>,
+    keep: Vec<usize>,
+    lost: Vec<u64>,
+    in_batch: usize,
+    written: u64,
+    batch_rows: usize,
+    tx: std::sync::mpsc::SyncSender<Vec<ArrayRef>>,
+}
+
+impl Converter {
+    fn new(plan: &Plan, tx: std::sync::mpsc::SyncSender<Vec<ArrayRef>>) -> Self {
+        let batch_rows = plan.batch_rows();
+        Self {
+            builders: plan
+                .decisions
+                .iter()
+                .map(|d| ColumnBuilder::new(d, batch_rows))
+                .collect(),
+            keep: plan.keep.clone(),
+            lost: vec![0; plan.keep.len()],
+            in_batch: 0,
+            written: 0,
+            batch_rows,
+            tx,
+        }
+    }
+
+    fn push(&mut self, cells: &[Cell<'_>], progress: Progress<'_>) -> Result<(), IngestError> {
+        for (b, (&i, lost)) in self
+            .builders
+            .iter_mut()
+            .zip(self.keep.iter().zip(self.lost.iter_mut()))
+        {
+            let cell = cells.get(i).copied().unwrap_or(Cell::Empty);
+            if !b.push(cell) {
+                *lost += 1;
+            }
+        }
+        self.in_batch += 1;
+        self.written += 1;
+        if self.in_batch == self.batch_rows {
+            self.send()?;
+            progress("convert", self.written);
+        }
+        Ok(())
+    }
+
+    fn push_text(&mut self, row: &[String], progress: Progress<'_>) -> Result<(), IngestError> {
+        let cells: Vec<Cell<'_>> = row.iter().map(|s| Cell::Text(s)).collect();
+        self.push(&cells, progress)
+    }
+
+    fn send(&mut self) -> Result<(), IngestError> {
+        if self.in_batch == 0 {
+            return Ok(());
+        }
+        self.in_batch = 0;
+        let arrays: Vec<ArrayRef> = self
+            .builders
+            .iter_mut()
+            .map(ColumnBuilder::finish)
+            .collect();
+        // A closed channel means the encoder failed; its error is reported instead.
+        self.tx
+            .send(arrays)
+            .map_err(|_| IngestError::Engine("encoder stopped".into()))
+    }
+}
+
+/// A row of the sample, owned.
+fn owned(cells: &[Cell<'_>]) -> Vec<OwnedCell> {
+    cells
+        .iter()
+        .map(|c| match *c {
+            Cell::Text(s) => OwnedCell::Text(s.to_string()),
+            Cell::Empty => OwnedCell::Value(Cell::Empty),
+            Cell::Int(v) => OwnedCell::Value(Cell::Int(v)),
+            Cell::Float(v) => OwnedCell::Value(Cell::Float(v)),
+            Cell::Bool(v) => OwnedCell::Value(Cell::Bool(v)),
+            Cell::Date(v) => OwnedCell::Value(Cell::Date(v)),
+            Cell::DateTime(v) => OwnedCell::Value(Cell::DateTime(v)),
+        })
+        .collect()
+}
+
+enum OwnedCell {
+    Text(String),
+    Value(Cell<'static>),
+}
+
+impl OwnedCell {
+    fn cell(&self) -> Cell<'_> {
+        match self {
+            Self::Text(s) => Cell::Text(s),
+            Self::Value(c) => *c,
+        }
+    }
+}
+
+/// Rows (and bytes) read before the types are guessed for converting in the same pass.
+const SAMPLE_ROWS: usize = 4096;
+const SAMPLE_BYTES: usize = 16 << 20;
+
+/// An encoder thread's result: the writer, to be finished.
+type Encoded = Result<SnapshotWriter, IngestError>;
+
 #[allow(clippy::too_many_arguments)]
 fn run(
     src: &mut dyn Source,
@@ -344,172 +594,127 @@ fn run(
     if width == 0 {
         return Err(IngestError::Data("Keine Spalten gefunden.".into()));
     }
-    // Pass 1: types over every row.
-    let mut infers = vec![Infer::default(); width];
-    let mut filled = vec![false; width];
-    let mut pending: Vec<Vec<String>> = Vec::new();
-    let mut rows = 0u64;
-    let mut long_rows = 0u64;
-    let mut comma_decimals = false;
-    {
-        let mut observe = |cells: &[Cell<'_>], rows: &mut u64| {
-            *rows += 1;
-            for (i, c) in cells.iter().take(width).enumerate() {
-                if nonempty(c) {
-                    filled[i] = true;
+    // One pass that analyses every row and, after a sample, already converts with the types
+    // the sample suggests. When the whole file agrees with the sample (the usual case), that
+    // output is the table; otherwise a second pass converts with the final types.
+    let mut a = Analysis::new(width, german_file);
+    let mut sample: Vec<Vec<OwnedCell>> = Vec::new();
+    let mut sample_bytes = 0usize;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrayRef>>(2);
+    let mut rx = Some(rx);
+    let mut speculation: Option<(Plan, Converter)> = None;
+    let (scanned, encoded) = std::thread::scope(|scope| {
+        let mut encoder: Option<std::thread::ScopedJoinHandle<'_, Encoded>> = None;
+        let scanned = src.scan(&mut |cells| {
+            let Some((held, cells)) = a.accept(cells) else {
+                return Ok(());
+            };
+            if let Some((_, conv)) = speculation.as_mut() {
+                for row in &held {
+                    conv.push_text(row, progress)?;
                 }
-                infers[i].observe(*rows, *c);
+                return conv.push(cells, progress);
             }
-            if cells.len() > width && cells[width..].iter().any(nonempty) {
-                long_rows += 1;
+            for row in &held {
+                let cells: Vec<Cell<'_>> = row.iter().map(|s| Cell::Text(s)).collect();
+                sample.push(owned(&cells));
             }
-        };
-        src.scan(&mut |cells| {
-            if !cells.iter().any(nonempty) {
-                return Ok(());
+            sample_bytes += cells
+                .iter()
+                .map(|c| match c {
+                    Cell::Text(s) => s.len() + 16,
+                    _ => 16,
+                })
+                .sum::<usize>();
+            sample.push(owned(cells));
+            if a.rows.is_multiple_of(65_536) {
+                progress("analyse", a.rows);
             }
-            if !comma_decimals && german_file {
-                comma_decimals = cells.iter().any(|c| matches!(c, Cell::Text(s) if crate::values::number_shape(s.trim()).comma_decimal));
-            }
-            if footer_like(cells, width) && pending.len() < 20 {
-                pending.push(cells.iter().map(|c| match c {
-                    Cell::Text(s) => s.to_string(),
-                    _ => String::new(),
-                }).collect());
-                return Ok(());
-            }
-            for p in std::mem::take(&mut pending) {
-                let cells: Vec<Cell<'_>> = p.iter().map(|s| Cell::Text(s)).collect();
-                observe(&cells, &mut rows);
-            }
-            observe(cells, &mut rows);
-            if rows.is_multiple_of(65_536) {
-                progress("analyse", rows);
+            if (sample.len() >= SAMPLE_ROWS || sample_bytes >= SAMPLE_BYTES)
+                && let Some(rx) = rx.take()
+            {
+                let guess = Plan::new(&headers, &a, options)?;
+                let top_cap = (200_000 / guess.columns.len()).clamp(20, 1000);
+                let mut writer = SnapshotWriter::create(
+                    output,
+                    schema_for(&guess.columns),
+                    top_cap,
+                    &guess.columns,
+                )?;
+                encoder = Some(scope.spawn(move || -> Encoded {
+                    for arrays in rx {
+                        writer.write_arrays(arrays)?;
+                    }
+                    Ok(writer)
+                }));
+                let mut conv = Converter::new(&guess, tx.clone());
+                for row in std::mem::take(&mut sample) {
+                    let cells: Vec<Cell<'_>> = row.iter().map(OwnedCell::cell).collect();
+                    conv.push(&cells, progress)?;
+                }
+                speculation = Some((guess, conv));
             }
             Ok(())
-        })?;
-    }
-    if !pending.is_empty() {
+        });
+        let scanned = scanned.and_then(|()| match speculation.as_mut() {
+            Some((_, conv)) => conv.send(),
+            None => Ok(()),
+        });
+        // Only the converter's sender may keep the encoder waiting.
+        drop(tx);
+        let encoded = encoder.map(|e| {
+            if let Some((_, conv)) = speculation.as_mut() {
+                // Closing the channel lets the encoder finish.
+                let (dead, _) = std::sync::mpsc::sync_channel(0);
+                conv.tx = dead;
+            }
+            e.join()
+                .unwrap_or_else(|_| Err(IngestError::Engine("encoder panicked".into())))
+        });
+        (scanned, encoded)
+    });
+    // The encoder's error explains a stopped scan better than the closed channel does.
+    let encoded = encoded.transpose()?;
+    scanned?;
+    if !a.pending.is_empty() {
         warnings.push(format!(
             "{} Fußzeile(n) unter den Daten wurden nicht übernommen (z. B. „{}“).",
-            pending.len(),
-            pending[0]
+            a.pending.len(),
+            a.pending[0]
                 .first()
                 .map(|s| s.chars().take(60).collect::<String>())
                 .unwrap_or_default()
         ));
     }
-    if long_rows > 0 {
+    if a.long_rows > 0 {
         warnings.push(format!(
-            "{long_rows} Zeile(n) haben mehr Felder als die Kopfzeile; die überzähligen Werte wurden nicht übernommen."
+            "{} Zeile(n) haben mehr Felder als die Kopfzeile; die überzähligen Werte wurden nicht übernommen.",
+            a.long_rows
         ));
     }
-    let data_rows = rows;
-    // Trailing separators (`;;`) make empty, unnamed columns: drop them.
-    let keep: Vec<usize> = (0..width)
-        .filter(|&i| filled[i] || !headers[i].trim().is_empty())
-        .collect();
-    if keep.is_empty() {
-        return Err(IngestError::Data("Die Tabelle enthält keine Werte.".into()));
-    }
-    let kept_headers: Vec<String> = keep.iter().map(|&i| headers[i].clone()).collect();
-    let names = column::name_columns(&kept_headers);
-    let prefer_german = match options.decimal {
-        Some(style) => style == NumberStyle::German,
-        None => german_file || comma_decimals,
+    let plan = Plan::new(&headers, &a, options)?;
+    let data_rows = a.rows;
+    let (writer, written, lost) = match (speculation, encoded) {
+        (Some((guess, conv)), Some(writer)) if guess.converts_like(&plan) => {
+            (writer, conv.written, conv.lost)
+        }
+        (speculation, stale) => {
+            // The sample guessed wrong (or the file was small): convert with the final plan,
+            // from the sample still in memory or in a second pass over the file. The stale
+            // writer is gone before the file is written anew.
+            drop(stale);
+            let from_sample = speculation.is_none();
+            convert(
+                src,
+                &plan,
+                output,
+                progress,
+                data_rows,
+                from_sample.then_some(sample),
+            )?
+        }
     };
-    let mut decisions: Vec<Decision> = keep
-        .iter()
-        .map(|&i| infers[i].decide(prefer_german))
-        .collect();
-    if let Some(style) = options.decimal {
-        for d in &mut decisions {
-            d.numbers = style;
-        }
-    }
-    for (d, (name, _)) in decisions.iter_mut().zip(&names) {
-        if let Some(kind) = options.types.get(name) {
-            d.kind = *kind;
-            d.reason = None;
-        }
-    }
-    let columns: Vec<Column> = names
-        .iter()
-        .zip(&decisions)
-        .map(|((name, machine), d)| Column {
-            name: name.clone(),
-            machine_name: machine.clone(),
-            kind: d.kind,
-            reason: d.reason.clone(),
-            stats: None,
-        })
-        .collect();
-    let schema = schema_for(&columns);
-    let ncols = columns.len();
-    let batch_rows = (2_000_000 / ncols).clamp(256, 65_536);
-    let top_cap = (200_000 / ncols).clamp(20, 1000);
-
-    // Pass 2: convert. Parsing and converting run here; statistics, Parquet encoding and
-    // compression on a second thread, a couple of batches behind.
-    let mut writer = SnapshotWriter::create(output, schema.clone(), top_cap, &columns)?;
-    let mut builders: Vec<ColumnBuilder> = decisions
-        .iter()
-        .map(|d| ColumnBuilder::new(d, batch_rows))
-        .collect();
-    let mut in_batch = 0usize;
-    let mut written = 0u64;
-    let mut lost = vec![0u64; ncols];
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrayRef>>(2);
-    let (scanned, writer) = std::thread::scope(|scope| {
-        let encoder = scope.spawn(move || -> Result<SnapshotWriter, IngestError> {
-            for arrays in rx {
-                writer.write_arrays(arrays)?;
-            }
-            Ok(writer)
-        });
-        let send = |builders: &mut Vec<ColumnBuilder>| -> Result<(), IngestError> {
-            let arrays: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
-            // A closed channel means the encoder failed; its error is reported below.
-            tx.send(arrays)
-                .map_err(|_| IngestError::Engine("encoder stopped".into()))
-        };
-        let scanned = src
-            .scan(&mut |cells| {
-                if written >= data_rows || !cells.iter().any(nonempty) {
-                    return Ok(());
-                }
-                for (b, (&i, lost)) in builders.iter_mut().zip(keep.iter().zip(lost.iter_mut())) {
-                    let cell = cells.get(i).copied().unwrap_or(Cell::Empty);
-                    if !b.push(cell) {
-                        *lost += 1;
-                    }
-                }
-                in_batch += 1;
-                written += 1;
-                if in_batch == batch_rows {
-                    send(&mut builders)?;
-                    in_batch = 0;
-                    progress("convert", written);
-                }
-                Ok(())
-            })
-            .and_then(|()| {
-                if in_batch > 0 {
-                    send(&mut builders)
-                } else {
-                    Ok(())
-                }
-            });
-        drop(tx);
-        let writer = encoder
-            .join()
-            .unwrap_or_else(|_| Err(IngestError::Engine("encoder panicked".into())));
-        (scanned, writer)
-    });
-    // The encoder's error explains a stopped scan better than the closed channel does.
-    let writer = writer?;
-    scanned?;
-    for (c, n) in columns.iter().zip(&lost) {
+    for (c, n) in plan.columns.iter().zip(&lost) {
         if *n > 0 {
             warnings.push(format!(
                 "Spalte „{}“: {n} Werte passten nicht zum Typ {} und wurden leer übernommen.",
@@ -518,7 +723,7 @@ fn run(
             ));
         }
     }
-    let columns = writer.finish(columns)?;
+    let columns = writer.finish(plan.columns)?;
     Ok(IngestReport {
         format,
         rows: written,
@@ -526,6 +731,53 @@ fn run(
         dialect,
         warnings: std::mem::take(warnings),
     })
+}
+
+/// Converts with a final plan: the rows of `sample` (when the whole table was sampled), else
+/// a pass over the source. Returns the writer to finish, rows written and values lost.
+fn convert(
+    src: &mut dyn Source,
+    plan: &Plan,
+    output: &Path,
+    progress: Progress<'_>,
+    data_rows: u64,
+    sample: Option<Vec<Vec<OwnedCell>>>,
+) -> Result<(SnapshotWriter, u64, Vec<u64>), IngestError> {
+    let top_cap = (200_000 / plan.columns.len()).clamp(20, 1000);
+    let mut writer =
+        SnapshotWriter::create(output, schema_for(&plan.columns), top_cap, &plan.columns)?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrayRef>>(2);
+    let mut conv = Converter::new(plan, tx);
+    let (scanned, encoded) = std::thread::scope(|scope| {
+        let encoder = scope.spawn(move || -> Encoded {
+            for arrays in rx {
+                writer.write_arrays(arrays)?;
+            }
+            Ok(writer)
+        });
+        let scanned = match sample {
+            Some(rows) => rows.iter().try_for_each(|row| {
+                let cells: Vec<Cell<'_>> = row.iter().map(OwnedCell::cell).collect();
+                conv.push(&cells, progress)
+            }),
+            None => src.scan(&mut |cells| {
+                if conv.written >= data_rows || !cells.iter().any(nonempty) {
+                    return Ok(());
+                }
+                conv.push(cells, progress)
+            }),
+        };
+        let scanned = scanned.and_then(|()| conv.send());
+        let (dead, _) = std::sync::mpsc::sync_channel(0);
+        conv.tx = dead;
+        let encoded = encoder
+            .join()
+            .unwrap_or_else(|_| Err(IngestError::Engine("encoder panicked".into())));
+        (scanned, encoded)
+    });
+    let writer = encoded?;
+    scanned?;
+    Ok((writer, conv.written, conv.lost))
 }
 
 pub(crate) fn schema_for(columns: &[Column]) -> SchemaRef {
