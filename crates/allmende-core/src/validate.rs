@@ -479,6 +479,20 @@ pub struct OrganizationInput {
     pub org_type: Option<String>,
 }
 
+impl From<&crate::Organization> for OrganizationInput {
+    fn from(o: &crate::Organization) -> Self {
+        Self {
+            slug: Some(o.slug.clone()),
+            name: Some(o.name.clone()),
+            description: Some(o.description.clone()),
+            website: o.website.clone(),
+            email: o.email.clone(),
+            ags: o.ags.clone(),
+            org_type: Some(o.org_type.clone()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrganizationFields {
     pub slug: String,

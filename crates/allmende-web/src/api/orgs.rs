@@ -102,15 +102,7 @@ pub async fn patch(
 ) -> ApiResult<Json<Organization>> {
     let org = find(&state, &actor, &slug).await?;
     require(&actor, Action::ManageOrganization { org: org.id })?;
-    let current = OrganizationInput {
-        slug: Some(org.slug.clone()),
-        name: Some(org.name.clone()),
-        description: Some(org.description.clone()),
-        website: org.website.clone(),
-        email: org.email.clone(),
-        ags: org.ags.clone(),
-        org_type: Some(org.org_type.clone()),
-    };
+    let current = OrganizationInput::from(&org);
     let fields = apply_patch(&current, &patch)?
         .validate()
         .map_err(ApiError::Validation)?;

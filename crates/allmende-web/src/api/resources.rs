@@ -211,15 +211,7 @@ pub async fn patch(
         return Err(ApiError::Validation(FieldErrors::single("url", "required")));
     }
     let fields = input.validate(None).map_err(ApiError::Validation)?;
-    let media_type = if fields.format == res.format {
-        res.media_type.clone()
-    } else {
-        fields
-            .format
-            .as_deref()
-            .and_then(vocab::file_type)
-            .map(|t| t.media_type.to_string())
-    };
+    let media_type = media_type_after(&res, fields.format.as_deref());
     Ok(Json(
         state
             .catalog
@@ -273,4 +265,16 @@ pub async fn download(
         public,
     )
     .await
+}
+
+/// A resource's media type once its format is set to `format`: kept while the format stays
+/// (it may be more precise, detected from the file), else the file type's own.
+pub fn media_type_after(res: &Resource, format: Option<&str>) -> Option<String> {
+    if format == res.format.as_deref() {
+        res.media_type.clone()
+    } else {
+        format
+            .and_then(vocab::file_type)
+            .map(|t| t.media_type.to_string())
+    }
 }

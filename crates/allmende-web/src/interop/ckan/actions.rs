@@ -79,11 +79,7 @@ pub async fn current_package_list_with_resources(state: &AppState, call: &Call) 
         facet_size: 1,
         ..Default::default()
     };
-    let result = state
-        .search
-        .search(req)
-        .await
-        .map_err(|e| CkanError::Internal(e.to_string()))?;
+    let result = state.search.search(req).await?;
     let orgs = organizations(state).await?;
     Ok(Value::Array(
         result
@@ -146,11 +142,7 @@ async fn search_packages(
         facet_size: 1,
         ..Default::default()
     };
-    let result = state
-        .search
-        .search(req)
-        .await
-        .map_err(|e| CkanError::Internal(e.to_string()))?;
+    let result = state.search.search(req).await?;
     let orgs = organizations(state).await?;
     Ok(result
         .hits
@@ -199,11 +191,7 @@ pub async fn tag_list(state: &AppState, call: &Call) -> CkanResult {
         facet_size: 10_000,
         ..Default::default()
     };
-    let result = state
-        .search
-        .search(req)
-        .await
-        .map_err(|e| CkanError::Internal(e.to_string()))?;
+    let result = state.search.search(req).await?;
     let query = call.str("query").map(|q| q.to_lowercase());
     let all_fields = call.bool("all_fields")?.unwrap_or(false);
     let mut tags: Vec<String> = result
@@ -448,15 +436,7 @@ pub async fn resource_update(state: &AppState, call: &Call, patch: bool) -> Ckan
         position: Some(res.position),
     };
     let fields = input.validate(None).map_err(ApiError::Validation)?;
-    let media_type = if fields.format == res.format {
-        res.media_type.clone()
-    } else {
-        fields
-            .format
-            .as_deref()
-            .and_then(vocab::file_type)
-            .map(|t| t.media_type.to_string())
-    };
+    let media_type = crate::api::resources::media_type_after(&res, fields.format.as_deref());
     let updated = state
         .catalog
         .update_resource(res.id, ds.id, &fields, media_type.as_deref())
@@ -532,17 +512,8 @@ pub async fn organization_update(state: &AppState, call: &Call, patch: bool) -> 
         .await?
         .ok_or_else(|| CkanError::not_found("Organisation"))?;
     require(&call.actor, Action::ManageOrganization { org: org.id })?;
-    let current = OrganizationInput {
-        slug: Some(org.slug.clone()),
-        name: Some(org.name.clone()),
-        description: Some(org.description.clone()),
-        website: org.website.clone(),
-        email: org.email.clone(),
-        ags: org.ags.clone(),
-        org_type: Some(org.org_type.clone()),
-    };
     let base = if patch {
-        current
+        OrganizationInput::from(&org)
     } else {
         OrganizationInput {
             slug: Some(org.slug.clone()),

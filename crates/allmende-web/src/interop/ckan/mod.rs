@@ -237,6 +237,12 @@ impl From<ApiError> for CkanError {
     }
 }
 
+impl From<allmende_search::SearchError> for CkanError {
+    fn from(e: allmende_search::SearchError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
 impl From<allmende_catalog::CatalogError> for CkanError {
     fn from(e: allmende_catalog::CatalogError) -> Self {
         ApiError::from(e).into()

@@ -330,11 +330,7 @@ pub async fn package_search(state: &AppState, call: &Call) -> CkanResult {
         offset: Some(start as usize),
         modified_since: parsed.modified_since,
     };
-    let result = state
-        .search
-        .search(req)
-        .await
-        .map_err(|e| CkanError::Internal(e.to_string()))?;
+    let result = state.search.search(req).await?;
     let orgs = organizations(state).await?;
     let results: Vec<Value> = if rows == 0 {
         Vec::new()
