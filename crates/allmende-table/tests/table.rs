@@ -932,6 +932,16 @@ async fn hot_tables_answer_the_same_from_memory() {
         assert_eq!(rows(&a), rows(&b), "{query:?}");
         assert!(!rows(&b).is_empty());
     }
+    // Exports read a table once: they do not pull it into memory.
+    let exporter = Engine::new(QueryLimits::default());
+    let stream = exporter
+        .records_stream(&t.t, &RecordsQuery::default())
+        .await
+        .unwrap();
+    let csv = collect(export(stream, ExportFormat::Csv)).await;
+    assert!(csv.len() > 100_000);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!exporter.in_memory(&t.t.key), "an export warmed the cache");
     // The page after row 19,990 starts with the 19,991st row (Nr counts from 0).
     let a = hot.records(&t.t, &queries[3]).await.unwrap();
     assert_eq!(rows(&a)[0]["Nr"], 19990);

@@ -56,8 +56,13 @@ impl Providers {
         }
     }
 
-    /// The fastest way to read `t` right now; starts loading it into memory when it fits.
-    pub fn get(self: &Arc<Self>, t: &TableRef) -> Result<Arc<dyn TableProvider>, QueryError> {
+    /// The fastest way to read `t` right now; with `warm`, starts loading it into memory when
+    /// it fits.
+    pub fn get(
+        self: &Arc<Self>,
+        t: &TableRef,
+        warm: bool,
+    ) -> Result<Arc<dyn TableProvider>, QueryError> {
         let mut state = self.state.lock().map_err(|_| poisoned())?;
         state.tick += 1;
         let tick = state.tick;
@@ -65,7 +70,8 @@ impl Providers {
             c.last_used = tick;
             return Ok(c.table.clone());
         }
-        if self.budget > 0
+        if warm
+            && self.budget > 0
             && !state.loading.contains(&t.key)
             && !state.too_large.contains(&t.key)
             && let Ok(handle) = tokio::runtime::Handle::try_current()

@@ -146,13 +146,17 @@ impl Engine {
     }
 
     /// The scan of one snapshot: from memory when it is hot, else from its Parquet file.
-    pub(crate) fn provider(&self, t: &TableRef) -> Result<Arc<dyn TableProvider>, QueryError> {
-        provider(&self.providers, t)
+    pub(crate) fn provider(
+        &self,
+        t: &TableRef,
+        warm: bool,
+    ) -> Result<Arc<dyn TableProvider>, QueryError> {
+        self.providers.get(t, warm)
     }
 }
 
 fn provider(cache: &ProviderCache, t: &TableRef) -> Result<Arc<dyn TableProvider>, QueryError> {
-    cache.get(t)
+    cache.get(t, true)
 }
 
 /// A result column as the APIs describe it.

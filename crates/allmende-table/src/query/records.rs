@@ -104,10 +104,12 @@ fn output_name(item: &Item, plain: Option<&str>) -> String {
 }
 
 impl Engine {
-    async fn plan(&self, t: &TableRef, q: &RecordsQuery) -> Result<Plan, QueryError> {
+    /// `warm`: whether this query may start loading the table into memory (interactive
+    /// queries do; exports, which read everything once, do not).
+    async fn plan(&self, t: &TableRef, q: &RecordsQuery, warm: bool) -> Result<Plan, QueryError> {
         let ctx = self.session()?;
         let mut df = ctx
-            .read_table(self.provider(t)?)
+            .read_table(self.provider(t, warm)?)
             .map_err(|e| df_err(e, self))?;
         let scope = Scope {
             columns: &t.columns,
@@ -336,6 +338,7 @@ impl Engine {
                     limit: Some(limit),
                     ..q.clone()
                 },
+                true,
             )
             .await?;
         let empty_schema = page_schema(&plan.df);
@@ -417,6 +420,7 @@ impl Engine {
                     cursor: None,
                     ..q.clone()
                 },
+                false,
             )
             .await?;
         let df = match q.limit {
