@@ -4,12 +4,12 @@
 
 use allmende_core::authz::{Action, ReadScope, read_scope};
 use allmende_core::validate::{DatasetInput, OrganizationInput, ResourceInput};
-use allmende_core::{FieldErrors, vocab};
+use allmende_core::{Dataset, FieldErrors, vocab};
 use allmende_search::{SearchRequest, Sort, SortKey};
 use serde_json::{Value, json};
 
 use super::search::organizations;
-use super::{CKAN_VERSION, Call, CkanError, CkanResult, dicts};
+use super::{CKAN_VERSION, Call, CkanError, CkanResult, dicts, not_found_as};
 use crate::api::upload::MultipartForm;
 use crate::api::{edit_action, require, visible_dataset, visible_resource};
 use crate::error::ApiError;
@@ -56,10 +56,7 @@ pub async fn package_show(state: &AppState, call: &Call) -> CkanResult {
     let id = call.required("id")?;
     let ds = visible_dataset(state, &call.actor, &id)
         .await
-        .map_err(|e| match e {
-            ApiError::NotFound => CkanError::not_found("Datensatz"),
-            other => other.into(),
-        })?;
+        .map_err(not_found_as("Datensatz"))?;
     let orgs = organizations(state).await?;
     Ok(dicts::package(&call.base, &ds, &orgs))
 }
@@ -218,18 +215,30 @@ pub async fn resource_show(state: &AppState, call: &Call) -> CkanResult {
     let id = call.required("id")?;
     let (res, _) = visible_resource(state, &call.actor, &id)
         .await
-        .map_err(|e| match e {
-            ApiError::NotFound => CkanError::not_found("Ressource"),
-            other => other.into(),
-        })?;
+        .map_err(not_found_as("Ressource"))?;
     Ok(dicts::resource(&call.base, &res))
 }
 
-fn not_found_as(what: &'static str) -> impl Fn(ApiError) -> CkanError {
-    move |e| match e {
-        ApiError::NotFound => CkanError::not_found(what),
-        other => other.into(),
-    }
+/// A dataset the caller may edit (its CKAN `Not Found Error` when invisible).
+async fn editable_dataset(state: &AppState, call: &Call, id: &str) -> CkanResult<Dataset> {
+    let ds = visible_dataset(state, &call.actor, id)
+        .await
+        .map_err(not_found_as("Datensatz"))?;
+    require(&call.actor, edit_action(&ds))?;
+    Ok(ds)
+}
+
+/// A resource (and its dataset) the caller may edit.
+async fn editable_resource(
+    state: &AppState,
+    call: &Call,
+    id: &str,
+) -> CkanResult<(allmende_core::Resource, Dataset)> {
+    let (res, ds) = visible_resource(state, &call.actor, id)
+        .await
+        .map_err(not_found_as("Ressource"))?;
+    require(&call.actor, edit_action(&ds))?;
+    Ok((res, ds))
 }
 
 fn authenticated(call: &Call) -> CkanResult<()> {
@@ -286,10 +295,7 @@ pub async fn package_update(state: &AppState, call: &Call, patch: bool) -> CkanR
         .str("id")
         .or_else(|| call.str("name"))
         .ok_or_else(|| CkanError::missing("id"))?;
-    let current = visible_dataset(state, &call.actor, &id)
-        .await
-        .map_err(not_found_as("Datensatz"))?;
-    require(&call.actor, edit_action(&current))?;
+    let current = editable_dataset(state, call, &id).await?;
     let orgs = organizations(state).await?;
     let mut input = if patch {
         DatasetInput::from(&current)
@@ -314,10 +320,7 @@ pub async fn package_update(state: &AppState, call: &Call, patch: bool) -> CkanR
 pub async fn package_delete(state: &AppState, call: &Call) -> CkanResult {
     authenticated(call)?;
     let id = call.required("id")?;
-    let current = visible_dataset(state, &call.actor, &id)
-        .await
-        .map_err(not_found_as("Datensatz"))?;
-    require(&call.actor, edit_action(&current))?;
+    let current = editable_dataset(state, call, &id).await?;
     if !current.deleted {
         state.catalog.set_dataset_deleted(current.id, true).await?;
     }
@@ -370,10 +373,7 @@ fn normalize_format(f: &str) -> Option<String> {
 pub async fn resource_create(state: &AppState, call: &Call) -> CkanResult {
     authenticated(call)?;
     let package = call.required("package_id")?;
-    let ds = visible_dataset(state, &call.actor, &package)
-        .await
-        .map_err(not_found_as("Datensatz"))?;
-    require(&call.actor, edit_action(&ds))?;
+    let ds = editable_dataset(state, call, &package).await?;
     let mut form = resource_form(&call.params);
     // An upload sent with `url` set to its own name (ckanapi does this) is an upload.
     if let Some(upload) = call.take_upload().and_then(|u| u.file) {
@@ -405,10 +405,7 @@ pub async fn resource_create(state: &AppState, call: &Call) -> CkanResult {
 pub async fn resource_update(state: &AppState, call: &Call, patch: bool) -> CkanResult {
     authenticated(call)?;
     let id = call.required("id")?;
-    let (res, ds) = visible_resource(state, &call.actor, &id)
-        .await
-        .map_err(not_found_as("Ressource"))?;
-    require(&call.actor, edit_action(&ds))?;
+    let (res, ds) = editable_resource(state, call, &id).await?;
     let mut res = res;
     if let Some(file) = call.take_upload().and_then(|u| u.file) {
         let (updated, _) = crate::api::tables::replace_with_upload(state, &res, &ds, file).await?;
@@ -447,10 +444,7 @@ pub async fn resource_update(state: &AppState, call: &Call, patch: bool) -> Ckan
 pub async fn resource_delete(state: &AppState, call: &Call) -> CkanResult {
     authenticated(call)?;
     let id = call.required("id")?;
-    let (res, ds) = visible_resource(state, &call.actor, &id)
-        .await
-        .map_err(not_found_as("Ressource"))?;
-    require(&call.actor, edit_action(&ds))?;
+    let (res, ds) = editable_resource(state, call, &id).await?;
     state.catalog.delete_resource(res.id, ds.id).await?;
     Ok(Value::Null)
 }

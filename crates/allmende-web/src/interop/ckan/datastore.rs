@@ -10,7 +10,7 @@ use allmende_table::export::{CsvStyle, write_csv_rows};
 use allmende_table::query::{RecordsPage, RecordsQuery, TableRef, json};
 use serde_json::{Map, Value, json};
 
-use super::{Call, CkanError, CkanResult};
+use super::{Call, CkanError, CkanResult, not_found_as};
 use crate::api::visible_resource;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -193,10 +193,7 @@ pub async fn search(state: &AppState, call: &Call) -> CkanResult {
         .ok_or_else(|| CkanError::missing("resource_id"))?;
     let (res, _) = visible_resource(state, &call.actor, &id)
         .await
-        .map_err(|e| match e {
-            ApiError::NotFound => CkanError::not_found("Ressource"),
-            other => other.into(),
-        })?;
+        .map_err(not_found_as("Ressource"))?;
     let (t, _) = crate::api::tables::served(state, &res).await.map_err(|_| {
         CkanError::NotFound(format!("Ressource \"{id}\" hat keine Tabelle im DataStore"))
     })?;

@@ -251,6 +251,14 @@ impl From<allmende_catalog::CatalogError> for CkanError {
 
 pub type CkanResult<T = Value> = Result<T, CkanError>;
 
+/// Maps the native API's "not found" to CKAN's, naming what was not found.
+pub(super) fn not_found_as(what: &'static str) -> impl Fn(ApiError) -> CkanError {
+    move |e| match e {
+        ApiError::NotFound => CkanError::not_found(what),
+        other => other.into(),
+    }
+}
+
 fn help_url(base: &str, name: &str) -> String {
     format!("{base}/api/3/action/help_show?name={name}")
 }
