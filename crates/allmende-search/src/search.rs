@@ -70,7 +70,7 @@ pub struct SearchRequest {
     pub page: usize,
     pub per_page: usize,
     pub scope: Option<ReadScope>,
-    /// How many values to return per facet.
+    /// How many values to return per facet; 0 counts no facets at all (the cheapest search).
     pub facet_size: usize,
     /// Skip this many results instead of paging (`page` is ignored when set).
     pub offset: Option<usize>,
@@ -352,11 +352,11 @@ pub fn run(
 
     // Facets: those without a selection are counted on the main query in one pass; each facet
     // with a selection is counted with every other filter but its own (multi-select).
-    let size = req.facet_size.max(1);
+    let size = req.facet_size;
     let unselected: Vec<&str> = crate::search::FACETS
         .iter()
         .copied()
-        .filter(|f| !filters.contains_key(*f))
+        .filter(|f| size > 0 && !filters.contains_key(*f))
         .collect();
     let mut counts = if unselected.is_empty() {
         BTreeMap::new()
@@ -364,7 +364,7 @@ pub fn run(
         facet_counts(&searcher, &main, &unselected, size)?
     };
     for name in filters.keys() {
-        if !FACETS.contains(&name.as_str()) {
+        if size == 0 || !FACETS.contains(&name.as_str()) {
             continue;
         }
         let q = combine(g, &base, &filters, Some(name));
@@ -490,7 +490,7 @@ fn suggest(
         q: q.clone(),
         page: 1,
         per_page: 1,
-        facet_size: 1,
+        facet_size: 0,
         ..req.clone()
     };
     let r = run_without_suggestion(g, synonyms, &retry)?;

@@ -59,7 +59,7 @@ impl ColumnBuilder {
                     Cell::Int(i) => Some(i),
                     Cell::Float(f) if f.fract() == 0.0 => Some(f as i64),
                     Cell::Text(s) => {
-                        let s = s.trim();
+                        let s = values::trim(s);
                         if values::is_missing_marker(s) {
                             b.append_null();
                             return true;
@@ -83,7 +83,7 @@ impl ColumnBuilder {
                     Cell::Int(i) => Some(i as f64),
                     Cell::Float(f) => Some(f),
                     Cell::Text(s) => {
-                        let s = s.trim();
+                        let s = values::trim(s);
                         if values::is_missing_marker(s) {
                             b.append_null();
                             return true;
@@ -106,7 +106,7 @@ impl ColumnBuilder {
                 let v = match cell {
                     Cell::Bool(v) => Some(v),
                     Cell::Text(s) => {
-                        let s = s.trim();
+                        let s = values::trim(s);
                         if *ticks {
                             Some(s == "x" || s == "X")
                         } else if values::is_missing_marker(s) {
@@ -131,7 +131,7 @@ impl ColumnBuilder {
                     Cell::Date(d) => Some(d),
                     Cell::DateTime(t) => Some(t.date()),
                     Cell::Text(s) => {
-                        let s = s.trim();
+                        let s = values::trim(s);
                         if values::is_missing_marker(s) {
                             b.append_null();
                             return true;
@@ -152,7 +152,7 @@ impl ColumnBuilder {
                     Cell::Date(d) => Some(d.and_time(chrono::NaiveTime::MIN)),
                     Cell::DateTime(t) => Some(t),
                     Cell::Text(s) => {
-                        let s = s.trim();
+                        let s = values::trim(s);
                         if values::is_missing_marker(s) {
                             b.append_null();
                             return true;
@@ -174,7 +174,7 @@ impl ColumnBuilder {
                 match cell {
                     Cell::Empty => b.append_null(),
                     Cell::Text(s) => {
-                        let s = s.trim();
+                        let s = values::trim(s);
                         if s.is_empty() {
                             b.append_null()
                         } else {

@@ -182,6 +182,8 @@ impl Source for CsvSource {
         let mut first = true;
         let encoding = self.encoding;
         let mut mixed = 0u64;
+        let mut spare_decoded: Vec<std::borrow::Cow<'static, str>> = Vec::new();
+        let mut spare_cells: Vec<Cell<'static>> = Vec::new();
         loop {
             let chunk = buf.fill_buf()?;
             let eof = chunk.is_empty();
@@ -193,13 +195,14 @@ impl Source for CsvSource {
             }
             while let Some(fields) = reader.next(&mut input, eof)? {
                 if index >= skip {
-                    let decoded: Vec<std::borrow::Cow<'_, str>> = fields
-                        .iter()
-                        .map(|fl| decode(encoding, fl, &mut mixed))
-                        .collect();
-                    let cells: Vec<Cell<'_>> =
-                        decoded.iter().map(|s| Cell::Text(s.as_ref())).collect();
+                    // The row vectors are recycled: emptied, then reused for the next row.
+                    let mut decoded = recycle_texts(&mut spare_decoded);
+                    decoded.extend(fields.iter().map(|fl| decode(encoding, fl, &mut mixed)));
+                    let mut cells = recycle_cells(&mut spare_cells);
+                    cells.extend(decoded.iter().map(|s| Cell::Text(s.as_ref())));
                     f(&cells)?;
+                    spare_cells = recycle_cells(&mut cells);
+                    spare_decoded = recycle_texts(&mut decoded);
                 }
                 index += 1;
             }
@@ -214,10 +217,7 @@ impl Source for CsvSource {
 }
 
 fn decode<'a>(enc: TextEncoding, field: &'a [u8], mixed: &mut u64) -> std::borrow::Cow<'a, str> {
-    if field.is_ascii() {
-        // ASCII is the same in every supported encoding.
-        return std::borrow::Cow::Borrowed(std::str::from_utf8(field).unwrap_or_default());
-    }
+    // One scan per field: both decoders borrow ASCII (and, for UTF-8, valid) input as it is.
     match enc {
         TextEncoding::Utf8 | TextEncoding::Utf16le | TextEncoding::Utf16be => {
             match std::str::from_utf8(field) {
@@ -236,6 +236,21 @@ fn decode<'a>(enc: TextEncoding, field: &'a [u8], mixed: &mut u64) -> std::borro
                 .0
         }
     }
+}
+
+/// The allocation of an emptied vector, for cells of another lifetime (the standard library
+/// collects in place when the element layout stays the same, and nothing is left to map).
+fn recycle_cells<'b>(v: &mut Vec<Cell<'_>>) -> Vec<Cell<'b>> {
+    v.clear();
+    std::mem::take(v).into_iter().map(|_| Cell::Empty).collect()
+}
+
+fn recycle_texts<'b>(v: &mut Vec<std::borrow::Cow<'_, str>>) -> Vec<std::borrow::Cow<'b, str>> {
+    v.clear();
+    std::mem::take(v)
+        .into_iter()
+        .map(|_| std::borrow::Cow::Borrowed(""))
+        .collect()
 }
 
 /// Reads records one at a time from successive input slices.

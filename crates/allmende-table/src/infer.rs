@@ -107,7 +107,7 @@ impl Infer {
                 let midnight = dt.time() == chrono::NaiveTime::MIN;
                 self.typed(false, false, false, midnight, true)
             }
-            Cell::Text(raw) => self.text(row, raw.trim()),
+            Cell::Text(raw) => self.text(row, values::trim(raw)),
         }
     }
 

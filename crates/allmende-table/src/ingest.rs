@@ -316,7 +316,7 @@ fn looks_like_lines(head: &[u8]) -> bool {
 fn nonempty(c: &Cell<'_>) -> bool {
     match c {
         Cell::Empty => false,
-        Cell::Text(s) => !s.trim().is_empty(),
+        Cell::Text(s) => !crate::values::trim(s).is_empty(),
         _ => true,
     }
 }
@@ -375,7 +375,7 @@ impl Analysis {
             return None;
         }
         if !self.comma_decimals && self.german_file {
-            self.comma_decimals = cells.iter().any(|c| matches!(c, Cell::Text(s) if crate::values::number_shape(s.trim()).comma_decimal));
+            self.comma_decimals = cells.iter().any(|c| matches!(c, Cell::Text(s) if crate::values::number_shape(crate::values::trim(s)).comma_decimal));
         }
         if footer_like(cells, self.width) && self.pending.len() < 20 {
             self.pending.push(
@@ -571,6 +571,86 @@ impl OwnedCell {
     }
 }
 
+/// What the analyser thread leaves: its outcome, the encoder's, and the state for deciding
+/// whether the speculative output stands.
+struct Consumed {
+    analysed: Result<(), IngestError>,
+    encoded: Option<Encoded>,
+    analysis: Analysis,
+    sample: Vec<Vec<OwnedCell>>,
+    speculation: Option<(Plan, Converter)>,
+}
+
+/// Rows handed from the reading thread to the analyser: the text of all cells in one buffer,
+/// so a handover costs a few allocations per batch instead of two per row.
+#[derive(Default)]
+struct RowBatch {
+    text: String,
+    slots: Vec<Slot>,
+    row_ends: Vec<usize>,
+}
+
+#[derive(Clone, Copy)]
+enum Slot {
+    Text(usize, usize),
+    Value(Cell<'static>),
+}
+
+const HANDOVER_ROWS: usize = 2048;
+const HANDOVER_BYTES: usize = 1 << 20;
+
+impl RowBatch {
+    fn with_capacity_of(other: &RowBatch) -> Self {
+        Self {
+            text: String::with_capacity(other.text.capacity()),
+            slots: Vec::with_capacity(other.slots.capacity()),
+            row_ends: Vec::with_capacity(other.row_ends.capacity()),
+        }
+    }
+
+    fn rows(&self) -> usize {
+        self.row_ends.len()
+    }
+
+    fn push(&mut self, cells: &[Cell<'_>]) {
+        for c in cells {
+            let slot = match *c {
+                Cell::Text(s) => {
+                    let start = self.text.len();
+                    self.text.push_str(s);
+                    Slot::Text(start, self.text.len())
+                }
+                Cell::Empty => Slot::Value(Cell::Empty),
+                Cell::Int(v) => Slot::Value(Cell::Int(v)),
+                Cell::Float(v) => Slot::Value(Cell::Float(v)),
+                Cell::Bool(v) => Slot::Value(Cell::Bool(v)),
+                Cell::Date(v) => Slot::Value(Cell::Date(v)),
+                Cell::DateTime(v) => Slot::Value(Cell::DateTime(v)),
+            };
+            self.slots.push(slot);
+        }
+        self.row_ends.push(self.slots.len());
+    }
+
+    fn each_row(
+        &self,
+        f: &mut dyn FnMut(&[Cell<'_>]) -> Result<(), IngestError>,
+    ) -> Result<(), IngestError> {
+        let mut cells: Vec<Cell<'_>> = Vec::new();
+        let mut start = 0;
+        for &end in &self.row_ends {
+            cells.clear();
+            cells.extend(self.slots[start..end].iter().map(|s| match *s {
+                Slot::Text(a, b) => Cell::Text(&self.text[a..b]),
+                Slot::Value(c) => c,
+            }));
+            start = end;
+            f(&cells)?;
+        }
+        Ok(())
+    }
+}
+
 /// Rows (and bytes) read before the types are guessed for converting in the same pass.
 const SAMPLE_ROWS: usize = 4096;
 const SAMPLE_BYTES: usize = 16 << 20;
@@ -597,84 +677,144 @@ fn run(
     // One pass that analyses every row and, after a sample, already converts with the types
     // the sample suggests. When the whole file agrees with the sample (the usual case), that
     // output is the table; otherwise a second pass converts with the final types.
-    let mut a = Analysis::new(width, german_file);
-    let mut sample: Vec<Vec<OwnedCell>> = Vec::new();
-    let mut sample_bytes = 0usize;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrayRef>>(2);
-    let mut rx = Some(rx);
-    let mut speculation: Option<(Plan, Converter)> = None;
-    let (scanned, encoded) = std::thread::scope(|scope| {
-        let mut encoder: Option<std::thread::ScopedJoinHandle<'_, Encoded>> = None;
-        let scanned = src.scan(&mut |cells| {
-            let Some((held, cells)) = a.accept(cells) else {
-                return Ok(());
-            };
-            if let Some((_, conv)) = speculation.as_mut() {
-                for row in &held {
-                    conv.push_text(row, progress)?;
-                }
-                return conv.push(cells, progress);
-            }
-            for row in &held {
-                let cells: Vec<Cell<'_>> = row.iter().map(|s| Cell::Text(s)).collect();
-                sample.push(owned(&cells));
-            }
-            sample_bytes += cells
-                .iter()
-                .map(|c| match c {
-                    Cell::Text(s) => s.len() + 16,
-                    _ => 16,
-                })
-                .sum::<usize>();
-            sample.push(owned(cells));
-            if a.rows.is_multiple_of(65_536) {
-                progress("analyse", a.rows);
-            }
-            if (sample.len() >= SAMPLE_ROWS || sample_bytes >= SAMPLE_BYTES)
-                && let Some(rx) = rx.take()
-            {
-                let guess = Plan::new(&headers, &a, options)?;
-                let top_cap = (200_000 / guess.columns.len()).clamp(20, 1000);
-                let mut writer = SnapshotWriter::create(
-                    output,
-                    schema_for(&guess.columns),
-                    top_cap,
-                    &guess.columns,
-                )?;
-                encoder = Some(scope.spawn(move || -> Encoded {
-                    for arrays in rx {
-                        writer.write_arrays(arrays)?;
+    // Three threads: this one reads and decodes, an analyser infers types and converts, an
+    // encoder writes Parquet.
+    let (row_tx, row_rx) = std::sync::mpsc::sync_channel::<RowBatch>(4);
+    let headers_ref = &headers;
+    let (scanned, consumed) = std::thread::scope(|scope| {
+        let analyser = scope.spawn(move || -> Consumed {
+            let mut a = Analysis::new(width, german_file);
+            let mut sample: Vec<Vec<OwnedCell>> = Vec::new();
+            let mut sample_bytes = 0usize;
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrayRef>>(2);
+            let mut rx = Some(rx);
+            let mut speculation: Option<(Plan, Converter)> = None;
+            let mut encoder: Option<std::thread::ScopedJoinHandle<'_, Encoded>> = None;
+            let mut on_row = |cells: &[Cell<'_>]| -> Result<(), IngestError> {
+                let Some((held, cells)) = a.accept(cells) else {
+                    return Ok(());
+                };
+                if let Some((_, conv)) = speculation.as_mut() {
+                    for row in &held {
+                        conv.push_text(row, progress)?;
                     }
-                    Ok(writer)
-                }));
-                let mut conv = Converter::new(&guess, tx.clone());
-                for row in std::mem::take(&mut sample) {
-                    let cells: Vec<Cell<'_>> = row.iter().map(OwnedCell::cell).collect();
-                    conv.push(&cells, progress)?;
+                    return conv.push(cells, progress);
                 }
-                speculation = Some((guess, conv));
+                for row in &held {
+                    let cells: Vec<Cell<'_>> = row.iter().map(|s| Cell::Text(s)).collect();
+                    sample.push(owned(&cells));
+                }
+                sample_bytes += cells
+                    .iter()
+                    .map(|c| match c {
+                        Cell::Text(s) => s.len() + 16,
+                        _ => 16,
+                    })
+                    .sum::<usize>();
+                sample.push(owned(cells));
+                if a.rows.is_multiple_of(65_536) {
+                    progress("analyse", a.rows);
+                }
+                if (sample.len() >= SAMPLE_ROWS || sample_bytes >= SAMPLE_BYTES)
+                    && let Some(rx) = rx.take()
+                {
+                    let guess = Plan::new(headers_ref, &a, options)?;
+                    let top_cap = (200_000 / guess.columns.len()).clamp(20, 1000);
+                    let mut writer = SnapshotWriter::create(
+                        output,
+                        schema_for(&guess.columns),
+                        top_cap,
+                        &guess.columns,
+                    )?;
+                    encoder = Some(scope.spawn(move || -> Encoded {
+                        for arrays in rx {
+                            writer.write_arrays(arrays)?;
+                        }
+                        Ok(writer)
+                    }));
+                    let mut conv = Converter::new(&guess, tx.clone());
+                    for row in std::mem::take(&mut sample) {
+                        let cells: Vec<Cell<'_>> = row.iter().map(OwnedCell::cell).collect();
+                        conv.push(&cells, progress)?;
+                    }
+                    speculation = Some((guess, conv));
+                }
+                Ok(())
+            };
+            let mut analysed = Ok(());
+            for batch in row_rx {
+                analysed = batch.each_row(&mut on_row);
+                if analysed.is_err() {
+                    // Dropping the receiver stops the reader.
+                    break;
+                }
             }
-            Ok(())
-        });
-        let scanned = scanned.and_then(|()| match speculation.as_mut() {
-            Some((_, conv)) => conv.send(),
-            None => Ok(()),
-        });
-        // Only the converter's sender may keep the encoder waiting.
-        drop(tx);
-        let encoded = encoder.map(|e| {
-            if let Some((_, conv)) = speculation.as_mut() {
-                // Closing the channel lets the encoder finish.
-                let (dead, _) = std::sync::mpsc::sync_channel(0);
-                conv.tx = dead;
+            let analysed = analysed.and_then(|()| match speculation.as_mut() {
+                Some((_, conv)) => conv.send(),
+                None => Ok(()),
+            });
+            // Only the converter's sender may keep the encoder waiting.
+            drop(tx);
+            let encoded = encoder.map(|e| {
+                if let Some((_, conv)) = speculation.as_mut() {
+                    // Closing the channel lets the encoder finish.
+                    let (dead, _) = std::sync::mpsc::sync_channel(0);
+                    conv.tx = dead;
+                }
+                e.join()
+                    .unwrap_or_else(|_| Err(IngestError::Engine("encoder panicked".into())))
+            });
+            Consumed {
+                analysed,
+                encoded,
+                analysis: a,
+                sample,
+                speculation,
             }
-            e.join()
-                .unwrap_or_else(|_| Err(IngestError::Engine("encoder panicked".into())))
         });
-        (scanned, encoded)
+        let mut batch = RowBatch::default();
+        let send = |batch: &mut RowBatch| {
+            let full = std::mem::replace(batch, RowBatch::with_capacity_of(batch));
+            row_tx
+                .send(full)
+                .map_err(|_| IngestError::Engine("analyser stopped".into()))
+        };
+        let scanned = src
+            .scan(&mut |cells| {
+                batch.push(cells);
+                if batch.rows() >= HANDOVER_ROWS || batch.text.len() >= HANDOVER_BYTES {
+                    send(&mut batch)?;
+                }
+                Ok(())
+            })
+            .and_then(|()| {
+                if batch.rows() > 0 {
+                    send(&mut batch)
+                } else {
+                    Ok(())
+                }
+            });
+        drop(row_tx);
+        let consumed = analyser.join().unwrap_or_else(|_| Consumed {
+            analysed: Err(IngestError::Engine("analyser panicked".into())),
+            encoded: None,
+            analysis: Analysis::new(width, german_file),
+            sample: Vec::new(),
+            speculation: None,
+        });
+        (scanned, consumed)
     });
-    // The encoder's error explains a stopped scan better than the closed channel does.
+    let Consumed {
+        analysed,
+        encoded,
+        analysis: a,
+        sample,
+        speculation,
+    } = consumed;
+    // The encoder's error explains a stopped analyser, and the analyser's a stopped reader,
+    // better than the closed channels do.
     let encoded = encoded.transpose()?;
+    analysed?;
     scanned?;
     if !a.pending.is_empty() {
         warnings.push(format!(

@@ -1,7 +1,7 @@
 //! Per-column statistics gathered while the Parquet snapshot is written: nulls, a bounded
 //! distinct-count sketch, min/max and the most frequent values.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::hash::Hash;
 
 use datafusion::arrow::array::{
@@ -19,7 +19,8 @@ const TOP: usize = 10;
 
 pub struct StatsBuilder {
     nulls: u64,
-    hashes: BTreeSet<u64>,
+    /// The smallest hashes seen, sorted (at most `KMV`).
+    hashes: Vec<u64>,
     min: Option<Value>,
     max: Option<Value>,
     top: HashMap<String, u64, ahash::RandomState>,
@@ -43,7 +44,7 @@ impl StatsBuilder {
     pub fn new(top_cap: usize) -> Self {
         Self {
             nulls: 0,
-            hashes: BTreeSet::new(),
+            hashes: Vec::with_capacity(KMV),
             min: None,
             max: None,
             top: HashMap::default(),
@@ -53,13 +54,17 @@ impl StatsBuilder {
     }
 
     fn see_hash(&mut self, h: u64) {
-        if self.hashes.len() < KMV {
-            self.hashes.insert(h);
-        } else if let Some(&largest) = self.hashes.last()
-            && h < largest
-            && self.hashes.insert(h)
-        {
-            self.hashes.pop_last();
+        // A sorted vector: a few hundred u64 are searched faster than a tree is walked, and
+        // once full, almost every value is rejected by the first comparison.
+        let full = self.hashes.len() >= KMV;
+        if full && self.hashes.last().is_some_and(|&largest| h >= largest) {
+            return;
+        }
+        if let Err(at) = self.hashes.binary_search(&h) {
+            self.hashes.insert(at, h);
+            if full {
+                self.hashes.pop();
+            }
         }
     }
 

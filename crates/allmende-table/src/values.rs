@@ -6,6 +6,13 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 /// Markers that mean "no value" in a numeric, date or boolean column. In a text column they are
 /// kept as published.
 pub fn is_missing_marker(s: &str) -> bool {
+    // Every marker starts with one of these bytes (0xE2: `–`, `—`, `…`); numbers, dates and
+    // most words are ruled out without comparing strings.
+    match s.as_bytes().first() {
+        None => return true,
+        Some(b'-' | b'.' | b'/' | b'x' | b'X' | b'k' | b'n' | b'N' | b'#' | 0xE2) => {}
+        Some(_) => return false,
+    }
     matches!(
         s,
         "" | "-"
@@ -49,6 +56,19 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// `str::trim`, without decoding characters when both ends are visible ASCII (nearly every cell).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
+fn has(s: &str, byte: u8) -> bool {
+    s.as_bytes().contains(&byte)
+}
+
 /// Which readings of a number a value allows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NumberShape {
@@ -83,14 +103,14 @@ pub fn number_shape(s: &str) -> NumberShape {
         };
     }
     none.de = is_german_number(body);
-    none.comma_decimal = none.de && body.contains(',');
+    none.comma_decimal = none.de && has(body, b',');
     none.en = is_english_number(body);
     none
 }
 
 fn is_german_number(body: &str) -> bool {
-    let (int_part, frac) = match body.split_once(',') {
-        Some((i, f)) => (i, Some(f)),
+    let (int_part, frac) = match body.bytes().position(|b| b == b',') {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
         None => (body, None),
     };
     if let Some(f) = frac
@@ -103,7 +123,7 @@ fn is_german_number(body: &str) -> bool {
     }
     let mut groups = int_part.split('.');
     let first = groups.next().unwrap_or_default();
-    if first.is_empty() || first.len() > 3 && int_part.contains('.') {
+    if first.is_empty() || first.len() > 3 && has(int_part, b'.') {
         return false;
     }
     if !first.bytes().all(|b| b.is_ascii_digit()) {
@@ -148,10 +168,10 @@ pub fn parse_german(s: &str) -> Option<f64> {
 }
 
 pub fn parse_german_int(s: &str) -> Option<i64> {
-    if s.contains(',') {
+    if has(s, b',') {
         return None;
     }
-    if !s.contains('.') {
+    if !has(s, b'.') {
         return s.parse().ok();
     }
     s.replace('.', "").parse().ok()
@@ -180,7 +200,10 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         }
         return NaiveDate::from_ymd_opt(y as i32, m, d);
     }
-    let sep = if s.contains('.') { '.' } else { '/' };
+    if let Some(d) = fixed_date(b) {
+        return d;
+    }
+    let sep = if has(s, b'.') { '.' } else { '/' };
     let mut parts = s.split(sep);
     let d = digits(parts.next()?, 1, 2)?;
     let m = digits(parts.next()?, 1, 2)?;
@@ -189,6 +212,24 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         return None;
     }
     NaiveDate::from_ymd_opt(y as i32, m, d)
+}
+
+fn two(b: &[u8], at: usize) -> Option<u32> {
+    match (b.get(at)?, b.get(at + 1)?) {
+        (h @ b'0'..=b'9', l @ b'0'..=b'9') => Some(u32::from(h - b'0') * 10 + u32::from(l - b'0')),
+        _ => None,
+    }
+}
+
+/// `dd.mm.yyyy` read by position (the shape of nearly every German date); `None` when `b` has
+/// another shape, `Some(None)` for an impossible date.
+fn fixed_date(b: &[u8]) -> Option<Option<NaiveDate>> {
+    if b.len() != 10 || b[2] != b'.' || b[5] != b'.' {
+        return None;
+    }
+    let (d, m) = (two(b, 0)?, two(b, 3)?);
+    let y = two(b, 6)? * 100 + two(b, 8)?;
+    Some(NaiveDate::from_ymd_opt(y as i32, m, d))
 }
 
 fn parse_time(s: &str) -> Option<(NaiveTime, &str)> {
@@ -260,12 +301,26 @@ fn parse_zone(z: &str) -> Option<i64> {
 /// A date with a time of day; an explicit zone is converted to UTC, a missing one is kept as
 /// local wall-clock time.
 pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
+    let b = s.as_bytes();
+    // `dd.mm.yyyy HH:MM` by position: the German export shape.
+    if b.len() == 16
+        && b[10] == b' '
+        && b[13] == b':'
+        && let Some(date) = fixed_date(&b[..10])
+    {
+        let time = NaiveTime::from_hms_opt(two(b, 11)?, two(b, 14)?, 0)?;
+        return Some(date?.and_time(time));
+    }
     let split = s.find(['T', ' '])?;
     let date = parse_date(&s[..split])?;
     let rest = s[split + 1..].trim_start();
     let (time, zone) = parse_time(rest)?;
     let offset = parse_zone(zone)?;
-    Some(date.and_time(time) - chrono::Duration::seconds(offset))
+    let local = date.and_time(time);
+    if offset == 0 {
+        return Some(local);
+    }
+    local.checked_sub_signed(chrono::Duration::seconds(offset))
 }
 
 #[cfg(test)]
@@ -317,6 +372,10 @@ mod tests {
         assert_eq!(t.to_string(), "2024-12-31 13:30:05.250");
         assert!(parse_timestamp("2024-12-31").is_none());
         assert!(parse_timestamp("31.12.2024 25:00").is_none());
+        assert!(parse_timestamp("31.02.2024 10:00").is_none());
+        assert!(parse_timestamp("31.12.2024 1a:00").is_none());
+        assert_eq!(parse_date("29.02.2023"), None);
+        assert_eq!(parse_date("3a.12.2024"), None);
     }
 
     #[test]
@@ -324,6 +383,14 @@ mod tests {
         assert!(is_missing_marker("k.A."));
         assert!(is_missing_marker("-"));
         assert!(!is_missing_marker("0"));
+        for m in ["–", "—", "…", "#NV", "n/a", "NaN", "x", "..."] {
+            assert!(is_missing_marker(m), "{m}");
+        }
+        assert!(!is_missing_marker("Innenstadt"));
+        assert_eq!(trim("  a b "), "a b");
+        assert_eq!(trim("a b"), "a b");
+        assert_eq!(trim("\u{a0}a"), "a");
+        assert_eq!(trim(" "), "");
         assert_eq!(parse_bool("Ja"), Some(true));
         assert_eq!(parse_bool("falsch"), Some(false));
         assert_eq!(parse_bool("vielleicht"), None);

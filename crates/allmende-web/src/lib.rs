@@ -46,6 +46,7 @@ pub fn app_state(
         tables: Arc::new(allmende_table::query::Engine::new(tables)),
         jobs,
         documents: Arc::default(),
+        organizations: Arc::default(),
     })
 }
 

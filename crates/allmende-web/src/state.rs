@@ -67,6 +67,36 @@ pub struct AppState {
     pub jobs: Arc<tokio::sync::Notify>,
     /// Generated documents (DCAT pages) by request, valid for one change-log position.
     pub documents: Arc<DocumentCache>,
+    /// Public organizations by slug (for CKAN dicts), valid for one search-index position.
+    pub organizations: Arc<Memo<std::collections::HashMap<String, allmende_core::Organization>>>,
+}
+
+/// One value derived from the catalog, kept while the position it was built at is current.
+pub struct Memo<T> {
+    slot: std::sync::Mutex<Option<(i64, Arc<T>)>>,
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Self {
+            slot: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl<T> Memo<T> {
+    pub fn get(&self, seq: i64) -> Option<Arc<T>> {
+        let slot = self.slot.lock().ok()?;
+        slot.as_ref()
+            .filter(|(at, _)| *at == seq)
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn put(&self, seq: i64, value: Arc<T>) {
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = Some((seq, value));
+        }
+    }
 }
 
 /// Documents that are costly to build and change only with the catalog: each entry records the

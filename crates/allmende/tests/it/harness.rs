@@ -313,6 +313,18 @@ impl TestServer {
         )
     }
 
+    /// Files in the scratch directory once background ingestion is done with its own (an
+    /// upload's staging file would stay: it has no job that ends).
+    pub async fn scratch_files_when_idle(&self) -> usize {
+        for _ in 0..200 {
+            if self.stored_files().1 == 0 {
+                return 0;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.stored_files().1
+    }
+
     pub async fn resource_rows(&self) -> i64 {
         self.catalog
             .totals(&allmende_core::authz::ReadScope::All)

@@ -8,8 +8,8 @@ use allmende_core::{Dataset, FieldErrors, vocab};
 use allmende_search::{SearchRequest, Sort, SortKey};
 use serde_json::{Value, json};
 
-use super::search::organizations;
-use super::{CKAN_VERSION, Call, CkanError, CkanResult, dicts, not_found_as};
+use super::search::{organizations, serialized};
+use super::{Answer, CKAN_VERSION, Call, CkanError, CkanResult, dicts, not_found_as};
 use crate::api::upload::MultipartForm;
 use crate::api::{edit_action, require, visible_dataset, visible_resource};
 use crate::error::ApiError;
@@ -61,7 +61,10 @@ pub async fn package_show(state: &AppState, call: &Call) -> CkanResult {
     Ok(dicts::package(&call.base, &ds, &orgs))
 }
 
-pub async fn current_package_list_with_resources(state: &AppState, call: &Call) -> CkanResult {
+pub async fn current_package_list_with_resources(
+    state: &AppState,
+    call: &Call,
+) -> CkanResult<Answer> {
     let limit = call.int("limit")?.unwrap_or(10).clamp(1, 1000);
     let offset = match call.int("page")? {
         Some(p) if p > 0 => (p - 1) * limit,
@@ -73,18 +76,17 @@ pub async fn current_package_list_with_resources(state: &AppState, call: &Call) 
         page: 1,
         offset: Some(offset as usize),
         scope: Some(public()),
-        facet_size: 1,
+        facet_size: 0,
         ..Default::default()
     };
     let result = state.search.search(req).await?;
     let orgs = organizations(state).await?;
-    Ok(Value::Array(
-        result
-            .hits
-            .iter()
-            .map(|h| dicts::package(&call.base, &h.dataset, &orgs))
-            .collect(),
-    ))
+    let list: Vec<dicts::PackageDict<'_>> = result
+        .hits
+        .iter()
+        .map(|h| dicts::PackageDict::new(&call.base, &h.dataset, &orgs))
+        .collect();
+    serialized(&list)
 }
 
 pub async fn organization_list(state: &AppState, call: &Call) -> CkanResult {
@@ -136,7 +138,7 @@ async fn search_packages(
         page: 1,
         per_page: rows,
         scope: Some(read_scope(&call.actor)),
-        facet_size: 1,
+        facet_size: 0,
         ..Default::default()
     };
     let result = state.search.search(req).await?;

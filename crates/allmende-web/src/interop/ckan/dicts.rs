@@ -2,11 +2,13 @@
 //! CKAN package dicts back into our dataset input. The mapping is documented in
 //! docs/ckan-api.md.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use allmende_core::validate::{DatasetInput, TemporalInput};
 use allmende_core::{Contact, Dataset, Organization, Resource, Visibility, vocab};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::{CkanError, CkanResult};
@@ -25,31 +27,58 @@ fn absolute(base: &str, url: &str) -> String {
 }
 
 /// A theme as a CKAN group: GovData names its groups after the lower-case EU theme codes.
-pub fn group(code: &str, count: Option<i64>) -> Value {
-    let term = vocab::theme(code);
-    let title = term.map(|t| t.label_de).unwrap_or(code);
-    let name = code.to_ascii_lowercase();
-    let mut g = json!({
-        "id": name,
-        "name": name,
-        "title": title,
-        "display_name": title,
-        "description": term.map(|t| t.label_en).unwrap_or(""),
-        "type": "group",
-        "state": "active",
-        "is_organization": false,
-        "approval_status": "approved",
-        "image_url": "",
-        "image_display_url": "",
-        "created": "2024-01-01T00:00:00.000000",
-        "package_count": count.unwrap_or(0),
-    });
-    if count.is_none()
-        && let Some(m) = g.as_object_mut()
-    {
-        m.remove("package_count");
+#[derive(Serialize)]
+pub struct GroupDict {
+    id: String,
+    name: String,
+    title: String,
+    display_name: String,
+    description: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    state: &'static str,
+    is_organization: bool,
+    approval_status: &'static str,
+    image_url: &'static str,
+    image_display_url: &'static str,
+    created: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    package_count: Option<i64>,
+}
+
+impl GroupDict {
+    pub fn new(code: &str, count: Option<i64>) -> Self {
+        let term = vocab::theme(code);
+        let title = term.map(|t| t.label_de).unwrap_or(code);
+        let name = code.to_ascii_lowercase();
+        Self {
+            id: name.clone(),
+            name,
+            title: title.to_string(),
+            display_name: title.to_string(),
+            description: term.map(|t| t.label_en).unwrap_or(""),
+            kind: "group",
+            state: "active",
+            is_organization: false,
+            approval_status: "approved",
+            image_url: "",
+            image_display_url: "",
+            created: "2024-01-01T00:00:00.000000",
+            package_count: count,
+        }
     }
-    g
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn display_name(&self) -> &str {
+        &self.display_name
+    }
+}
+
+pub fn group(code: &str, count: Option<i64>) -> Value {
+    to_value(&GroupDict::new(code, count))
 }
 
 pub fn theme_from_group(name: &str) -> Option<&'static str> {
@@ -59,112 +88,292 @@ pub fn theme_from_group(name: &str) -> Option<&'static str> {
         .map(|t| t.code)
 }
 
+fn to_value(v: &impl Serialize) -> Value {
+    // Serializing plain structs of strings and numbers cannot fail.
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+#[derive(Serialize)]
+struct KeyValue<'a> {
+    key: &'a str,
+    value: Cow<'a, str>,
+}
+
+#[derive(Serialize)]
+pub struct OrganizationDict<'a> {
+    id: String,
+    name: &'a str,
+    title: &'a str,
+    display_name: &'a str,
+    description: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    state: &'static str,
+    is_organization: bool,
+    approval_status: &'static str,
+    image_url: String,
+    image_display_url: String,
+    created: String,
+    package_count: i64,
+    extras: [KeyValue<'a>; 4],
+}
+
+impl<'a> OrganizationDict<'a> {
+    pub fn new(base: &str, o: &'a Organization) -> Self {
+        let image = o
+            .logo_url
+            .as_deref()
+            .map(|u| absolute(base, u))
+            .unwrap_or_default();
+        let text = |v: &'a Option<String>| Cow::Borrowed(v.as_deref().unwrap_or(""));
+        Self {
+            id: o.id.to_string(),
+            name: &o.slug,
+            title: &o.name,
+            display_name: &o.name,
+            description: &o.description,
+            kind: "organization",
+            state: "active",
+            is_organization: true,
+            approval_status: "approved",
+            image_url: image.clone(),
+            image_display_url: image,
+            created: ckan_time(&o.created_at),
+            package_count: o.dataset_count,
+            extras: [
+                KeyValue {
+                    key: "website",
+                    value: text(&o.website),
+                },
+                KeyValue {
+                    key: "email",
+                    value: text(&o.email),
+                },
+                KeyValue {
+                    key: "ags",
+                    value: text(&o.ags),
+                },
+                KeyValue {
+                    key: "publisher_type",
+                    value: Cow::Borrowed(&o.org_type),
+                },
+            ],
+        }
+    }
+}
+
 pub fn organization(base: &str, o: &Organization) -> Value {
-    json!({
-        "id": o.id.to_string(),
-        "name": o.slug,
-        "title": o.name,
-        "display_name": o.name,
-        "description": o.description,
-        "type": "organization",
-        "state": "active",
-        "is_organization": true,
-        "approval_status": "approved",
-        "image_url": o.logo_url.as_deref().map(|u| absolute(base, u)).unwrap_or_default(),
-        "image_display_url": o.logo_url.as_deref().map(|u| absolute(base, u)).unwrap_or_default(),
-        "created": ckan_time(&o.created_at),
-        "package_count": o.dataset_count,
-        "extras": [
-            {"key": "website", "value": o.website.clone().unwrap_or_default()},
-            {"key": "email", "value": o.email.clone().unwrap_or_default()},
-            {"key": "ags", "value": o.ags.clone().unwrap_or_default()},
-            {"key": "publisher_type", "value": o.org_type},
-        ],
-    })
+    to_value(&OrganizationDict::new(base, o))
+}
+
+#[derive(Serialize)]
+pub struct ResourceDict<'a> {
+    id: String,
+    package_id: String,
+    name: &'a str,
+    description: &'a str,
+    url: String,
+    url_type: Option<&'static str>,
+    format: &'a str,
+    mimetype: Option<&'a str>,
+    mimetype_inner: Option<()>,
+    size: Option<i64>,
+    hash: String,
+    position: i64,
+    state: &'static str,
+    created: String,
+    last_modified: String,
+    metadata_modified: String,
+    resource_type: Option<()>,
+    cache_url: Option<()>,
+    datastore_active: bool,
+    license_id: Option<&'a str>,
+    processing_status: &'static str,
+}
+
+impl<'a> ResourceDict<'a> {
+    pub fn new(base: &str, r: &'a Resource) -> Self {
+        let modified = ckan_time(&r.updated_at);
+        Self {
+            id: r.id.to_string(),
+            package_id: r.dataset_id.to_string(),
+            name: &r.title,
+            description: &r.description,
+            url: absolute(base, &r.download_url),
+            url_type: r.sha256.is_some().then_some("upload"),
+            format: r.format.as_deref().unwrap_or(""),
+            mimetype: r.media_type.as_deref(),
+            mimetype_inner: None,
+            size: r.byte_size,
+            hash: r
+                .sha256
+                .as_deref()
+                .map(|h| format!("sha256:{h}"))
+                .unwrap_or_default(),
+            position: r.position,
+            state: "active",
+            created: ckan_time(&r.created_at),
+            last_modified: modified.clone(),
+            metadata_modified: modified,
+            resource_type: None,
+            cache_url: None,
+            datastore_active: r.table_version.is_some(),
+            license_id: r.license.as_deref(),
+            processing_status: r.status.as_str(),
+        }
+    }
 }
 
 pub fn resource(base: &str, r: &Resource) -> Value {
-    let upload = r.sha256.is_some();
-    json!({
-        "id": r.id.to_string(),
-        "package_id": r.dataset_id.to_string(),
-        "name": r.title,
-        "description": r.description,
-        "url": absolute(base, &r.download_url),
-        "url_type": if upload { Value::from("upload") } else { Value::Null },
-        "format": r.format.clone().unwrap_or_default(),
-        "mimetype": r.media_type,
-        "mimetype_inner": Value::Null,
-        "size": r.byte_size,
-        "hash": r.sha256.as_deref().map(|h| format!("sha256:{h}")).unwrap_or_default(),
-        "position": r.position,
-        "state": "active",
-        "created": ckan_time(&r.created_at),
-        "last_modified": ckan_time(&r.updated_at),
-        "metadata_modified": ckan_time(&r.updated_at),
-        "resource_type": Value::Null,
-        "cache_url": Value::Null,
-        "datastore_active": r.table_version.is_some(),
-        "license_id": r.license,
-        "processing_status": r.status.as_str(),
-    })
+    to_value(&ResourceDict::new(base, r))
 }
 
-fn extra(out: &mut Vec<Value>, key: &str, value: impl Into<String>) {
-    let value = value.into();
-    if !value.is_empty() {
-        out.push(json!({"key": key, "value": value}));
-    }
+#[derive(Serialize)]
+struct TagDict<'a> {
+    name: &'a str,
+    display_name: &'a str,
+    state: &'static str,
+    vocabulary_id: Option<()>,
 }
 
 /// A full package dict, as `package_show` and `package_search` return it.
-pub fn package(base: &str, ds: &Dataset, orgs: &HashMap<String, Organization>) -> Value {
-    let license = vocab::license(&ds.license);
-    let org = orgs.get(&ds.organization);
-    let resources: Vec<Value> = ds
-        .resources
-        .iter()
-        .flatten()
-        .map(|r| resource(base, r))
-        .collect();
-    let tags: Vec<Value> = ds
-        .keywords
-        .iter()
-        .map(|k| json!({"name": k, "display_name": k, "state": "active", "vocabulary_id": Value::Null}))
-        .collect();
-    let groups: Vec<Value> = ds.themes.iter().map(|t| group(t, None)).collect();
-    let mut extras = Vec::new();
-    for (k, v) in &ds.extras {
-        extra(&mut extras, k, v.clone());
+#[derive(Serialize)]
+pub struct PackageDict<'a> {
+    id: String,
+    name: &'a str,
+    title: &'a str,
+    notes: &'a str,
+    url: &'a str,
+    version: Option<&'a str>,
+    state: &'static str,
+    private: bool,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    license_id: &'a str,
+    license_title: &'static str,
+    license_url: &'static str,
+    isopen: bool,
+    author: Option<&'a str>,
+    author_email: Option<&'a str>,
+    maintainer: Option<&'a str>,
+    maintainer_email: Option<&'a str>,
+    metadata_created: String,
+    metadata_modified: String,
+    creator_user_id: Option<()>,
+    owner_org: Option<String>,
+    organization: Option<OrganizationDict<'a>>,
+    num_resources: usize,
+    num_tags: usize,
+    tags: Vec<TagDict<'a>>,
+    groups: Vec<GroupDict>,
+    extras: Vec<KeyValue<'a>>,
+    resources: Vec<ResourceDict<'a>>,
+    relationships_as_object: [(); 0],
+    relationships_as_subject: [(); 0],
+    ckan_url: String,
+}
+
+impl<'a> PackageDict<'a> {
+    pub fn new(base: &str, ds: &'a Dataset, orgs: &'a HashMap<String, Organization>) -> Self {
+        let license = vocab::license(&ds.license);
+        let org = orgs.get(&ds.organization);
+        let resources: Vec<ResourceDict<'a>> = ds
+            .resources
+            .iter()
+            .flatten()
+            .map(|r| ResourceDict::new(base, r))
+            .collect();
+        let tags: Vec<TagDict<'a>> = ds
+            .keywords
+            .iter()
+            .map(|k| TagDict {
+                name: k,
+                display_name: k,
+                state: "active",
+                vocabulary_id: None,
+            })
+            .collect();
+        let groups = ds.themes.iter().map(|t| GroupDict::new(t, None)).collect();
+        let state = if ds.deleted {
+            "deleted"
+        } else if ds.visibility == Visibility::Draft {
+            "draft"
+        } else {
+            "active"
+        };
+        Self {
+            id: ds.id.to_string(),
+            name: &ds.slug,
+            title: &ds.title,
+            notes: &ds.description,
+            url: ds.landing_page.as_deref().unwrap_or(""),
+            version: ds.version.as_deref(),
+            state,
+            private: ds.visibility == Visibility::Private,
+            kind: "dataset",
+            license_id: &ds.license,
+            license_title: license.map(|l| l.title).unwrap_or_default(),
+            license_url: license.map(|l| l.url).unwrap_or_default(),
+            isopen: license.is_some_and(|l| l.open),
+            author: ds.contact.name.as_deref(),
+            author_email: ds.contact.email.as_deref(),
+            maintainer: ds.maintainer.name.as_deref(),
+            maintainer_email: ds.maintainer.email.as_deref(),
+            metadata_created: ckan_time(&ds.created_at),
+            metadata_modified: ckan_time(&ds.updated_at),
+            creator_user_id: None,
+            owner_org: org.map(|o| o.id.to_string()),
+            organization: org.map(|o| OrganizationDict::new(base, o)),
+            num_resources: resources.len(),
+            num_tags: tags.len(),
+            tags,
+            groups,
+            extras: package_extras(ds),
+            resources,
+            relationships_as_object: [],
+            relationships_as_subject: [],
+            ckan_url: format!("{base}/dataset/{}", ds.slug),
+        }
     }
+}
+
+/// Fields CKAN has no column for, as `extras` (sorted by key, empty values left out).
+fn package_extras(ds: &Dataset) -> Vec<KeyValue<'_>> {
+    let mut extras = Vec::new();
+    let mut extra = |key: &'static str, value: String| {
+        if !value.is_empty() {
+            extras.push(KeyValue {
+                key,
+                value: Cow::Owned(value),
+            });
+        }
+    };
     if let Some(d) = ds.issued {
-        extra(&mut extras, "issued", d.to_string());
+        extra("issued", d.to_string());
     }
     if let Some(d) = ds.modified {
-        extra(&mut extras, "modified", d.to_string());
+        extra("modified", d.to_string());
     }
     if let Some(d) = ds.temporal.start {
-        extra(&mut extras, "temporal_start", d.to_string());
+        extra("temporal_start", d.to_string());
     }
     if let Some(d) = ds.temporal.end {
-        extra(&mut extras, "temporal_end", d.to_string());
+        extra("temporal_end", d.to_string());
     }
     if let Some(f) = &ds.frequency {
         extra(
-            &mut extras,
             "frequency",
             format!("http://publications.europa.eu/resource/authority/frequency/{f}"),
         );
     }
     if !ds.languages.is_empty() {
-        extra(&mut extras, "language", ds.languages.join(","));
+        extra("language", ds.languages.join(","));
     }
     if let Some(name) = &ds.spatial.name {
-        extra(&mut extras, "spatial_text", name.clone());
+        extra("spatial_text", name.clone());
     }
     if let Some(ags) = &ds.spatial.ags {
         extra(
-            &mut extras,
             "politicalGeocodingURI",
             format!("http://dcat-ap.de/def/politicalGeocoding/municipalityKey/{ags}"),
         );
@@ -172,49 +381,22 @@ pub fn package(base: &str, ds: &Dataset, orgs: &HashMap<String, Organization>) -
     if let Some([w, s, e, n]) = ds.spatial.bbox {
         let polygon =
             json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]});
-        extra(&mut extras, "spatial", polygon.to_string());
+        extra("spatial", polygon.to_string());
     }
-    extras.sort_by(|a, b| a["key"].as_str().cmp(&b["key"].as_str()));
-    let state = if ds.deleted {
-        "deleted"
-    } else if ds.visibility == Visibility::Draft {
-        "draft"
-    } else {
-        "active"
-    };
-    json!({
-        "id": ds.id.to_string(),
-        "name": ds.slug,
-        "title": ds.title,
-        "notes": ds.description,
-        "url": ds.landing_page.clone().unwrap_or_default(),
-        "version": ds.version,
-        "state": state,
-        "private": ds.visibility == Visibility::Private,
-        "type": "dataset",
-        "license_id": ds.license,
-        "license_title": license.map(|l| l.title).unwrap_or_default(),
-        "license_url": license.map(|l| l.url).unwrap_or_default(),
-        "isopen": license.is_some_and(|l| l.open),
-        "author": ds.contact.name,
-        "author_email": ds.contact.email,
-        "maintainer": ds.maintainer.name,
-        "maintainer_email": ds.maintainer.email,
-        "metadata_created": ckan_time(&ds.created_at),
-        "metadata_modified": ckan_time(&ds.updated_at),
-        "creator_user_id": Value::Null,
-        "owner_org": org.map(|o| o.id.to_string()),
-        "organization": org.map(|o| organization(base, o)),
-        "num_resources": resources.len(),
-        "num_tags": tags.len(),
-        "tags": tags,
-        "groups": groups,
-        "extras": extras,
-        "resources": resources,
-        "relationships_as_object": [],
-        "relationships_as_subject": [],
-        "ckan_url": format!("{base}/dataset/{}", ds.slug),
-    })
+    for (k, v) in &ds.extras {
+        if !v.is_empty() {
+            extras.push(KeyValue {
+                key: k,
+                value: Cow::Borrowed(v),
+            });
+        }
+    }
+    extras.sort_by(|a, b| a.key.cmp(b.key));
+    extras
+}
+
+pub fn package(base: &str, ds: &Dataset, orgs: &HashMap<String, Organization>) -> Value {
+    to_value(&PackageDict::new(base, ds, orgs))
 }
 
 pub fn license_list() -> Value {

@@ -263,14 +263,31 @@ fn help_url(base: &str, name: &str) -> String {
     format!("{base}/api/3/action/help_show?name={name}")
 }
 
-fn envelope(base: &str, name: &str, result: CkanResult) -> Response {
+/// A successful action's result: a JSON value, or one already serialized (the large lists of
+/// package dicts are written straight from typed structs, without a `Value` tree in between).
+pub enum Answer {
+    Value(Value),
+    Serialized(String),
+}
+
+fn envelope(base: &str, name: &str, result: CkanResult<Answer>) -> Response {
     let help = help_url(base, name);
     match result {
-        Ok(result) => (
+        Ok(Answer::Value(result)) => (
             StatusCode::OK,
             axum::Json(json!({"help": help, "success": true, "result": result})),
         )
             .into_response(),
+        Ok(Answer::Serialized(result)) => {
+            let help = Value::String(help).to_string();
+            let body = format!(r#"{{"help":{help},"success":true,"result":{result}}}"#);
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response()
+        }
         Err(e) => {
             if let CkanError::Internal(m) | CkanError::Unavailable(m) = &e {
                 tracing::error!(action = name, error = %m, "CKAN action failed");
@@ -352,7 +369,17 @@ async fn action(State(state): State<AppState>, Path(name): Path<String>, req: Re
     envelope(&base, &name, result)
 }
 
-async fn dispatch(state: &AppState, name: &str, call: &Call) -> CkanResult {
+async fn dispatch(state: &AppState, name: &str, call: &Call) -> CkanResult<Answer> {
+    match name {
+        "package_search" => search::package_search(state, call).await,
+        "current_package_list_with_resources" => {
+            actions::current_package_list_with_resources(state, call).await
+        }
+        _ => dispatch_value(state, name, call).await.map(Answer::Value),
+    }
+}
+
+async fn dispatch_value(state: &AppState, name: &str, call: &Call) -> CkanResult {
     match name {
         "status_show" => actions::status_show(state),
         "site_read" => Ok(Value::Bool(true)),
@@ -361,11 +388,7 @@ async fn dispatch(state: &AppState, name: &str, call: &Call) -> CkanResult {
             call.str("name").unwrap_or_default()
         ))),
         "package_list" => actions::package_list(state, call).await,
-        "package_search" => search::package_search(state, call).await,
         "package_show" => actions::package_show(state, call).await,
-        "current_package_list_with_resources" => {
-            actions::current_package_list_with_resources(state, call).await
-        }
         "organization_list" => actions::organization_list(state, call).await,
         "organization_show" => actions::organization_show(state, call).await,
         "group_list" => actions::group_list(state, call).await,

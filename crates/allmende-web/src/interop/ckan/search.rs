@@ -4,12 +4,13 @@
 //! values, and `metadata_modified:[<time> TO *]`; anything else is a `Search Query Error`.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use allmende_core::authz::{ReadScope, read_scope};
 use allmende_search::{SearchRequest, Sort, SortKey};
 use serde_json::{Map, Value, json};
 
-use super::{Call, CkanError, CkanResult, dicts};
+use super::{Answer, Call, CkanError, CkanResult, dicts};
 use crate::interop::rdf_http::parse_time;
 use crate::state::AppState;
 
@@ -253,7 +254,16 @@ fn facet_fields(call: &Call) -> CkanResult<Vec<String>> {
     Ok(list)
 }
 
-pub async fn package_search(state: &AppState, call: &Call) -> CkanResult {
+#[derive(serde::Serialize)]
+struct SearchAnswer<'a> {
+    count: u64,
+    results: Vec<dicts::PackageDict<'a>>,
+    sort: String,
+    facets: Map<String, Value>,
+    search_facets: Map<String, Value>,
+}
+
+pub async fn package_search(state: &AppState, call: &Call) -> CkanResult<Answer> {
     for k in call.params.keys() {
         if !KNOWN.contains(&k.as_str()) && !k.starts_with("ext_") {
             return Err(CkanError::SearchQuery(format!(
@@ -326,19 +336,24 @@ pub async fn package_search(state: &AppState, call: &Call) -> CkanResult {
         page: 1,
         per_page: rows.max(1) as usize,
         scope: Some(scope),
-        facet_size: facet_limit.max(1) as usize,
+        // Facets cost a pass over all matches; CKAN counts them only when asked.
+        facet_size: if facets.is_empty() {
+            0
+        } else {
+            facet_limit.max(1) as usize
+        },
         offset: Some(start as usize),
         modified_since: parsed.modified_since,
     };
     let result = state.search.search(req).await?;
     let orgs = organizations(state).await?;
-    let results: Vec<Value> = if rows == 0 {
+    let results = if rows == 0 {
         Vec::new()
     } else {
         result
             .hits
             .iter()
-            .map(|h| dicts::package(&call.base, &h.dataset, &orgs))
+            .map(|h| dicts::PackageDict::new(&call.base, &h.dataset, &orgs))
             .collect()
     };
     let mut facet_map = Map::new();
@@ -355,11 +370,8 @@ pub async fn package_search(state: &AppState, call: &Call) -> CkanResult {
         {
             let (name, display) = match ours {
                 "theme" => {
-                    let g = dicts::group(&v.value, None);
-                    (
-                        g["name"].as_str().unwrap_or_default().to_string(),
-                        g["display_name"].as_str().unwrap_or_default().to_string(),
-                    )
+                    let g = dicts::GroupDict::new(&v.value, None);
+                    (g.name().to_string(), g.display_name().to_string())
                 }
                 "organization" => (
                     v.value.clone(),
@@ -375,27 +387,45 @@ pub async fn package_search(state: &AppState, call: &Call) -> CkanResult {
         facet_map.insert(f.clone(), Value::Object(counts));
         search_facets.insert(f.clone(), json!({"title": f, "items": items}));
     }
-    Ok(json!({
-        "count": result.total,
-        "results": results,
-        "sort": call.str("sort").unwrap_or_else(|| "score desc, metadata_modified desc".into()),
-        "facets": facet_map,
-        "search_facets": search_facets,
-    }))
+    let answer = SearchAnswer {
+        count: result.total,
+        results,
+        sort: call
+            .str("sort")
+            .unwrap_or_else(|| "score desc, metadata_modified desc".into()),
+        facets: facet_map,
+        search_facets,
+    };
+    serialized(&answer)
 }
 
+pub(super) fn serialized(v: &impl serde::Serialize) -> CkanResult<Answer> {
+    serde_json::to_string(v)
+        .map(Answer::Serialized)
+        .map_err(|e| CkanError::Internal(e.to_string()))
+}
+
+/// Public organizations by slug, as package dicts embed them. Built once per index position:
+/// every package answer needs them, and their dataset counts cost a query per organization.
 pub async fn organizations(
     state: &AppState,
-) -> CkanResult<HashMap<String, allmende_core::Organization>> {
+) -> CkanResult<Arc<HashMap<String, allmende_core::Organization>>> {
+    let seq = state.search.applied_seq();
+    if let Some(orgs) = state.organizations.get(seq) {
+        return Ok(orgs);
+    }
     let page = state
         .catalog
         .organizations(&ReadScope::PublicAnd(Vec::new()), 1, 10_000)
         .await?;
-    Ok(page
-        .items
-        .into_iter()
-        .map(|o| (o.slug.clone(), o))
-        .collect())
+    let orgs: Arc<HashMap<_, _>> = Arc::new(
+        page.items
+            .into_iter()
+            .map(|o| (o.slug.clone(), o))
+            .collect(),
+    );
+    state.organizations.put(seq, orgs.clone());
+    Ok(orgs)
 }
 
 #[cfg(test)]
