@@ -374,7 +374,11 @@ async fn forms_need_login_and_csrf(backend: Backend) {
             .len(),
         1
     );
-    assert_eq!(s.scratch_files_when_idle().await, 0, "no staging files left");
+    assert_eq!(
+        s.scratch_files_when_idle().await,
+        0,
+        "no staging files left"
+    );
 
     // Visibility, delete and restore via forms.
     assert_eq!(
