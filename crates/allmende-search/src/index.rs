@@ -227,6 +227,15 @@ pub fn document(f: &Fields, ds: &Dataset) -> TantivyDocument {
     for fmt in formats {
         d.add_text(f.format, fmt);
     }
+    // A served table answers the records, SQL and export APIs.
+    if ds
+        .resources
+        .iter()
+        .flatten()
+        .any(|r| r.table_version.is_some())
+    {
+        d.add_text(f.data, "table");
+    }
     d.add_text(f.doc, serde_json::to_string(ds).unwrap_or_default());
     d
 }

@@ -17,7 +17,7 @@ use allmende_catalog::{Catalog, DatasetFilter, DatasetSort};
 use allmende_core::authz::ReadScope;
 use tokio::sync::Notify;
 
-pub use search::{FacetValue, Hit, SearchRequest, SearchResult, Sort, SortKey};
+pub use search::{FACETS, FacetValue, Hit, SearchRequest, SearchResult, Sort, SortKey};
 pub use synonyms::Synonyms;
 
 use index::Generation;

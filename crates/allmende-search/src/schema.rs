@@ -7,7 +7,7 @@ use tantivy::schema::{
 
 use crate::analyzer::{GERMAN, WORDS};
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Clone, Copy)]
 pub struct Fields {
@@ -29,6 +29,8 @@ pub struct Fields {
     pub keyword: Field,
     pub format: Field,
     pub license: Field,
+    /// How the data can be used beyond downloading: `table` (records, SQL and export APIs).
+    pub data: Field,
     pub modified: Field,
     pub issued: Field,
     pub title_sort: Field,
@@ -83,6 +85,7 @@ pub fn build() -> (Schema, Fields) {
         keyword: b.add_text_field("keyword", STRING | FAST),
         format: b.add_text_field("format", STRING | FAST),
         license: b.add_text_field("license", STRING | FAST),
+        data: b.add_text_field("data", STRING | FAST),
         modified: b.add_i64_field("modified", INDEXED | FAST),
         issued: b.add_i64_field("issued", INDEXED | FAST),
         title_sort: b.add_text_field("title_sort", STRING | FAST),

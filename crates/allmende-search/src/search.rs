@@ -59,7 +59,14 @@ impl Sort {
 }
 
 /// The facets, as request parameter names and index fields.
-pub const FACETS: [&str; 5] = ["organization", "theme", "keyword", "format", "license"];
+pub const FACETS: [&str; 6] = [
+    "organization",
+    "theme",
+    "keyword",
+    "format",
+    "license",
+    "data",
+];
 
 #[derive(Debug, Clone, Default)]
 pub struct SearchRequest {
@@ -109,6 +116,7 @@ fn facet_field(g: &Generation, name: &str) -> Option<Field> {
         "keyword" => f.keyword,
         "format" => f.format,
         "license" => f.license,
+        "data" => f.data,
         // Filters only, never counted as facets.
         "id" => f.id,
         "slug" => f.slug,

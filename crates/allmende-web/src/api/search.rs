@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::i18n;
 use crate::state::AppState;
 
-pub const FACETS: [&str; 5] = ["organization", "theme", "keyword", "format", "license"];
+pub use allmende_search::FACETS;
 
 /// The search state as it appears in a URL: every parameter, facets repeatable.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -132,7 +132,7 @@ pub struct SearchPage {
     pub page: i64,
     pub per_page: i64,
     pub items: Vec<Dataset>,
-    /// Counts per facet (`organization`, `theme`, `keyword`, `format`, `license`); each facet's
+    /// Counts per facet (`organization`, `theme`, `keyword`, `format`, `license`, `data`); each facet's
     /// counts apply every other active filter.
     pub facets: BTreeMap<String, Vec<FacetEntry>>,
     /// A corrected query that has results, when this one had none.
@@ -172,6 +172,7 @@ pub async fn run(
             "theme" => vocab::theme(value).map(|t| t.label(lang).to_string()),
             "license" => vocab::license(value).map(|l| l.title.to_string()),
             "format" => vocab::file_type(value).map(|f| f.label.to_string()),
+            "data" => Some(i18n::t(lang, &format!("facet.data.{value}")).to_string()),
             _ => None,
         }
         .unwrap_or_else(|| value.to_string())
@@ -235,6 +236,8 @@ pub struct ListParams {
     pub format: Option<String>,
     /// Licence id (repeatable).
     pub license: Option<String>,
+    /// `table`: only datasets with a table served by the records, SQL and export APIs.
+    pub data: Option<String>,
     /// `relevance` (default with `q`), `modified` (default otherwise), `title`, `issued`.
     pub sort: Option<String>,
     pub page: Option<i64>,

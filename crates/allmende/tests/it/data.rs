@@ -75,6 +75,8 @@ async fn upload_becomes_queryable_table(backend: Backend) {
         .await;
     s.dataset(&ed, "stadt-aalen", "bevoelkerung", "public")
         .await;
+    s.dataset(&ed, "stadt-aalen", "ohne-tabelle", "public")
+        .await;
     let res = s
         .upload(
             &ed,
@@ -94,6 +96,22 @@ async fn upload_becomes_queryable_table(backend: Backend) {
     let t = wait_table(&s, &rid, 1).await;
     assert_eq!(t["status"], "done", "{t}");
     assert_eq!(t["rows"], 5);
+    // The served table puts the dataset under the "queryable table" facet, in API and page.
+    let found = s.wait_for_search("/api/v1/datasets?data=table", 1).await;
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["items"][0]["slug"], "bevoelkerung");
+    let all = get_json(&s, "/api/v1/datasets").await;
+    assert_eq!(all["total"], 2);
+    assert_eq!(
+        all["facets"]["data"],
+        json!([{"value": "table", "label": "Als Tabelle abfragbar (API)", "count": 1, "selected": false}]),
+        "{all}"
+    );
+    let page = s.get("/datasets?lang=en").await.text().await.unwrap();
+    assert!(
+        page.contains("Queryable table (API)"),
+        "facet label on the search page"
+    );
     assert_eq!(t["dialect"]["encoding"], "windows-1252");
     assert_eq!(t["dialect"]["delimiter"], ";");
     let types: Vec<(&str, &str)> = t["columns"]
