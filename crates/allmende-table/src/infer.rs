@@ -18,6 +18,21 @@ pub enum Cell<'a> {
     DateTime(NaiveDateTime),
 }
 
+impl<'a> Cell<'a> {
+    /// The cell without its borrow: a typed value as it is, text handed back to be owned.
+    pub fn detach(self) -> Result<Cell<'static>, &'a str> {
+        Ok(match self {
+            Cell::Text(s) => return Err(s),
+            Cell::Empty => Cell::Empty,
+            Cell::Int(v) => Cell::Int(v),
+            Cell::Float(v) => Cell::Float(v),
+            Cell::Bool(v) => Cell::Bool(v),
+            Cell::Date(v) => Cell::Date(v),
+            Cell::DateTime(v) => Cell::DateTime(v),
+        })
+    }
+}
+
 /// How numbers in a column are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -545,14 +545,9 @@ impl Converter {
 fn owned(cells: &[Cell<'_>]) -> Vec<OwnedCell> {
     cells
         .iter()
-        .map(|c| match *c {
-            Cell::Text(s) => OwnedCell::Text(s.to_string()),
-            Cell::Empty => OwnedCell::Value(Cell::Empty),
-            Cell::Int(v) => OwnedCell::Value(Cell::Int(v)),
-            Cell::Float(v) => OwnedCell::Value(Cell::Float(v)),
-            Cell::Bool(v) => OwnedCell::Value(Cell::Bool(v)),
-            Cell::Date(v) => OwnedCell::Value(Cell::Date(v)),
-            Cell::DateTime(v) => OwnedCell::Value(Cell::DateTime(v)),
+        .map(|c| match c.detach() {
+            Ok(v) => OwnedCell::Value(v),
+            Err(s) => OwnedCell::Text(s.to_string()),
         })
         .collect()
 }
@@ -614,18 +609,13 @@ impl RowBatch {
 
     fn push(&mut self, cells: &[Cell<'_>]) {
         for c in cells {
-            let slot = match *c {
-                Cell::Text(s) => {
+            let slot = match c.detach() {
+                Ok(v) => Slot::Value(v),
+                Err(s) => {
                     let start = self.text.len();
                     self.text.push_str(s);
                     Slot::Text(start, self.text.len())
                 }
-                Cell::Empty => Slot::Value(Cell::Empty),
-                Cell::Int(v) => Slot::Value(Cell::Int(v)),
-                Cell::Float(v) => Slot::Value(Cell::Float(v)),
-                Cell::Bool(v) => Slot::Value(Cell::Bool(v)),
-                Cell::Date(v) => Slot::Value(Cell::Date(v)),
-                Cell::DateTime(v) => Slot::Value(Cell::DateTime(v)),
             };
             self.slots.push(slot);
         }

@@ -67,8 +67,41 @@ pub struct AppState {
     pub jobs: Arc<tokio::sync::Notify>,
     /// Generated documents (DCAT pages) by request, valid for one change-log position.
     pub documents: Arc<DocumentCache>,
-    /// Public organizations by slug (for CKAN dicts), valid for one search-index position.
-    pub organizations: Arc<Memo<std::collections::HashMap<String, allmende_core::Organization>>>,
+    /// Behind `public_organizations`.
+    pub organizations: Arc<Memo<OrganizationsBySlug>>,
+}
+
+/// Public organizations by slug, as DCAT and CKAN documents embed them.
+pub type OrganizationsBySlug = std::collections::HashMap<String, allmende_core::Organization>;
+
+impl AppState {
+    /// The public organizations as of change-log position `seq`, built once per position:
+    /// every package or catalog document needs them, and their dataset counts cost a query
+    /// per organization.
+    pub async fn public_organizations(
+        &self,
+        seq: i64,
+    ) -> Result<Arc<OrganizationsBySlug>, allmende_catalog::CatalogError> {
+        if let Some(orgs) = self.organizations.get(seq) {
+            return Ok(orgs);
+        }
+        let page = self
+            .catalog
+            .organizations(
+                &allmende_core::authz::ReadScope::PublicAnd(Vec::new()),
+                1,
+                10_000,
+            )
+            .await?;
+        let orgs: Arc<OrganizationsBySlug> = Arc::new(
+            page.items
+                .into_iter()
+                .map(|o| (o.slug.clone(), o))
+                .collect(),
+        );
+        self.organizations.put(seq, orgs.clone());
+        Ok(orgs)
+    }
 }
 
 /// One value derived from the catalog, kept while the position it was built at is current.

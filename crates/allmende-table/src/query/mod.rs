@@ -155,10 +155,6 @@ impl Engine {
     }
 }
 
-fn provider(cache: &ProviderCache, t: &TableRef) -> Result<Arc<dyn TableProvider>, QueryError> {
-    cache.get(t, true)
-}
-
 /// A result column as the APIs describe it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FieldInfo {

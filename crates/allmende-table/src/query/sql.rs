@@ -11,7 +11,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
 use datafusion::physical_plan::SendableRecordBatchStream;
 
-use super::{Engine, ProviderCache, QueryError, RecordsPage, TableRef, provider};
+use super::{Engine, ProviderCache, QueryError, RecordsPage, TableRef};
 
 const MAX_SQL: usize = 20_000;
 
@@ -34,7 +34,9 @@ impl SchemaProvider for PublicSchema {
     }
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>, DataFusionError> {
         match self.lookup.get(name) {
-            Some(t) => provider(&self.cache, &t)
+            Some(t) => self
+                .cache
+                .get(&t, true)
                 .map(Some)
                 .map_err(|e| DataFusionError::Execution(e.to_string())),
             None => Ok(None),

@@ -80,15 +80,6 @@ pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         .map(|t| t.and_utc())
 }
 
-async fn organizations(state: &AppState) -> ApiResult<HashMap<String, Organization>> {
-    let orgs = state.catalog.organizations(&public(), 1, 10_000).await?;
-    Ok(orgs
-        .items
-        .into_iter()
-        .map(|o| (o.slug.clone(), o))
-        .collect())
-}
-
 fn context<'a>(state: &'a AppState, orgs: &'a HashMap<String, Organization>) -> Context<'a> {
     let s = &state.settings;
     Context {
@@ -147,7 +138,7 @@ async fn catalog(
         .catalog
         .datasets(&filter, DatasetSort::Id, q.page, PER_PAGE)
         .await?;
-    let orgs = organizations(state).await?;
+    let orgs = state.public_organizations(seq).await?;
     let ctx = context(state, &orgs);
     let keep = q.raw_since.as_ref().map(|s| {
         url::form_urlencoded::Serializer::new(String::new())
@@ -266,7 +257,9 @@ pub async fn dataset_page_or_rdf(
         .await?
         .filter(public_dataset)
         .ok_or(ApiError::NotFound)?;
-    let orgs = organizations(&state).await?;
+    let orgs = state
+        .public_organizations(state.catalog.last_change_seq().await?)
+        .await?;
     let ctx = context(&state, &orgs);
     let triples = dcat::dataset(&ctx, &ds);
     rdf_response(&triples, format, vary)

@@ -3,7 +3,7 @@
 //! clients and harvesters actually send: `field:value` terms on the common fields, quoted
 //! values, and `metadata_modified:[<time> TO *]`; anything else is a `Search Query Error`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use allmende_core::authz::{ReadScope, read_scope};
@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Answer, Call, CkanError, CkanResult, dicts};
 use crate::interop::rdf_http::parse_time;
-use crate::state::AppState;
+use crate::state::{AppState, OrganizationsBySlug};
 
 pub const MAX_ROWS: i64 = 1000;
 
@@ -405,27 +405,12 @@ pub(super) fn serialized(v: &impl serde::Serialize) -> CkanResult<Answer> {
         .map_err(|e| CkanError::Internal(e.to_string()))
 }
 
-/// Public organizations by slug, as package dicts embed them. Built once per index position:
-/// every package answer needs them, and their dataset counts cost a query per organization.
-pub async fn organizations(
-    state: &AppState,
-) -> CkanResult<Arc<HashMap<String, allmende_core::Organization>>> {
-    let seq = state.search.applied_seq();
-    if let Some(orgs) = state.organizations.get(seq) {
-        return Ok(orgs);
-    }
-    let page = state
-        .catalog
-        .organizations(&ReadScope::PublicAnd(Vec::new()), 1, 10_000)
-        .await?;
-    let orgs: Arc<HashMap<_, _>> = Arc::new(
-        page.items
-            .into_iter()
-            .map(|o| (o.slug.clone(), o))
-            .collect(),
-    );
-    state.organizations.put(seq, orgs.clone());
-    Ok(orgs)
+/// Public organizations by slug as of the search index's position (package dicts come from
+/// the index too).
+pub async fn organizations(state: &AppState) -> CkanResult<Arc<OrganizationsBySlug>> {
+    Ok(state
+        .public_organizations(state.search.applied_seq())
+        .await?)
 }
 
 #[cfg(test)]
