@@ -119,6 +119,24 @@ def check_ckanapi(names):
     ))
     assert rows["total"] == 1 and rows["records"][0]["Wert"] == 2.25, rows
     assert rows["records"][0]["Datum"] == "2025-01-01", rows
+    # `fields` answers CKAN's field dicts (it once echoed the request string).
+    rows = json.loads(ckanapi(
+        "action", "datastore_search", f"resource_id={res['id']}", "fields=Station,Wert",
+    ))
+    assert [(f["id"], f["type"]) for f in rows["fields"]] == [("Station", "text"), ("Wert", "numeric")], rows
+    assert rows["records"][0] == {"Station": "Bahnhof", "Wert": 1.5}, rows
+    # An upload beyond axum's 2 MB default body limit (it once failed with "at most 0 bytes").
+    big_path = os.path.join(WORK, "gross.csv")
+    with open(big_path, "w", encoding="utf-8", newline="") as f:
+        f.write("Nr;Wert\r\n")
+        for i in range(400_000):
+            f.write(f"{i};{i % 97}\r\n")
+    assert os.path.getsize(big_path) > 3 << 20
+    big = json.loads(ckanapi(
+        "action", "resource_create", "package_id=ckanapi-test", "name=Groß",
+        f"upload@{big_path}",
+    ))
+    assert big["size"] == os.path.getsize(big_path), big
 
 
 def check_harvester_paging():

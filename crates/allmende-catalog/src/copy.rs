@@ -167,6 +167,10 @@ const TABLES: &[Table] = &[
             ("message", Text),
             ("created_at", Text),
             ("updated_at", Text),
+            ("replaces_file", Int),
+            ("source_size", Int),
+            ("source_format", Text),
+            ("source_media_type", Text),
         ],
     },
     Table {

@@ -64,12 +64,13 @@ impl Backend {
             Self::Sqlite => {
                 "UPDATE jobs SET status = 'running', locked_by = $1, locked_at = $2, attempts = attempts + 1, \
                  updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $2 \
-                 ORDER BY run_after, id LIMIT 1) RETURNING id, kind, payload, attempts"
+                 AND attempts < max_attempts ORDER BY run_after, id LIMIT 1) RETURNING id, kind, payload, attempts"
             }
             Self::Postgres => {
                 "UPDATE jobs SET status = 'running', locked_by = $1, locked_at = $2, attempts = attempts + 1, \
                  updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $2 \
-                 ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, kind, payload, attempts"
+                 AND attempts < max_attempts ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, kind, payload, attempts"
             }
         }
     }

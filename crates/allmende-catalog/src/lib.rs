@@ -16,7 +16,7 @@ pub use error::CatalogError;
 pub use files::{BlobMeta, BlobStore, LocalStore, StagedBlob, UploadError};
 pub use repo::{
     Catalog, DatasetFilter, DatasetSort, INGEST_JOB, Job, JobStatus, NewFile, NewResource,
-    PublicTable, TableVersion, Totals,
+    PublicTable, Reaped, TableVersion, Totals,
 };
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;

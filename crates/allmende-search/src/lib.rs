@@ -283,6 +283,16 @@ impl SearchService {
         })
     }
 
+    /// The answer to `req` if it is in the result cache (valid for the current position), so
+    /// that a caller can skip queueing for a search slot.
+    pub fn cached(&self, req: &SearchRequest) -> Option<SearchResult> {
+        if self.inner.cache_entries == 0 {
+            return None;
+        }
+        let key = format!("{}|{}|{req:?}", self.live().name, self.applied_seq());
+        self.cache().get(&key).cloned()
+    }
+
     pub async fn search(&self, req: SearchRequest) -> Result<SearchResult, SearchError> {
         let g = self.live();
         let key = format!("{}|{}|{req:?}", g.name, self.applied_seq());

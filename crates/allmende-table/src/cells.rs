@@ -15,6 +15,8 @@ use crate::query::json;
 pub struct CsvStyle {
     pub delimiter: u8,
     pub german: bool,
+    /// Neutralise text cells a spreadsheet would run as a formula.
+    pub guard_formulas: bool,
 }
 
 pub enum ColumnWriter<'a> {
@@ -104,7 +106,7 @@ impl<'a> ColumnWriter<'a> {
             return;
         }
         if let Some(s) = self.text(i) {
-            csv_field(out, s, style.delimiter);
+            csv_field(out, s, style.delimiter, style.guard_formulas);
             return;
         }
         match self {
@@ -123,7 +125,7 @@ impl<'a> ColumnWriter<'a> {
                 json::write_value(scratch, self.array(), i);
                 if scratch.first() == Some(&b'"') {
                     let s: String = serde_json::from_slice(scratch).unwrap_or_default();
-                    csv_field(out, &s, style.delimiter);
+                    csv_field(out, &s, style.delimiter, style.guard_formulas);
                 } else {
                     out.extend_from_slice(scratch);
                 }
@@ -132,11 +134,19 @@ impl<'a> ColumnWriter<'a> {
     }
 }
 
-pub fn csv_field(out: &mut Vec<u8>, s: &str, delimiter: u8) {
-    if s.bytes()
-        .any(|b| b == delimiter || b == b'"' || b == b'\n' || b == b'\r')
+/// A text cell as a CSV field. With `guard_formulas`, a cell that a spreadsheet would run as a
+/// formula gets a leading `'` and quotes (OWASP, "CSV Injection"); plain signed numbers such
+/// as `-5` or `+3,5` stay as they are.
+pub fn csv_field(out: &mut Vec<u8>, s: &str, delimiter: u8, guard_formulas: bool) {
+    let guard = guard_formulas && formula_like(s);
+    if guard
+        || s.bytes()
+            .any(|b| b == delimiter || b == b'"' || b == b'\n' || b == b'\r')
     {
         out.push(b'"');
+        if guard {
+            out.push(b'\'');
+        }
         for b in s.bytes() {
             if b == b'"' {
                 out.push(b'"');
@@ -147,6 +157,30 @@ pub fn csv_field(out: &mut Vec<u8>, s: &str, delimiter: u8) {
     } else {
         out.extend_from_slice(s.as_bytes());
     }
+}
+
+/// Whether a spreadsheet would take `s` as a formula: it starts with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return (also the full-width `＝＋－＠`), and is not just a signed number.
+pub fn formula_like(s: &str) -> bool {
+    let Some(c) = s.chars().next() else {
+        return false;
+    };
+    match c {
+        '=' | '@' | '\t' | '\r' | '\u{ff1d}' | '\u{ff20}' | '\u{ff0b}' | '\u{ff0d}' => true,
+        '+' | '-' => !signed_number(s),
+        _ => false,
+    }
+}
+
+/// `-5`, `+3.5`, `-1.234,56`, `-1e5`, or the sign alone (a common "no value" marker):
+/// nothing a spreadsheet could evaluate.
+fn signed_number(s: &str) -> bool {
+    let rest = &s[1..];
+    rest.is_empty()
+        || (rest.starts_with(|c: char| c.is_ascii_digit())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b',' | b'e' | b'E')))
 }
 
 fn int(out: &mut Vec<u8>, v: i64) {
@@ -315,5 +349,34 @@ mod tests {
         let mut n = Vec::new();
         float(&mut n, f64::NAN, false, true);
         assert_eq!(n, b"null");
+    }
+
+    fn field(s: &str) -> String {
+        let mut out = Vec::new();
+        csv_field(&mut out, s, b',', true);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        assert_eq!(
+            field("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(field("@SUM(A1:A2)"), "\"'@SUM(A1:A2)\"");
+        assert_eq!(field("+49 7361 52-0"), "\"'+49 7361 52-0\"");
+        assert_eq!(field("-2+3"), "\"'-2+3\"");
+        assert_eq!(field("\tcmd"), "\"'\tcmd\"");
+        assert_eq!(field("＝1+1"), "\"'＝1+1\"");
+        // Numbers, signs alone and ordinary text are left as they are.
+        for plain in ["-5", "+3.5", "-1.234,56", "-", "Aalen", "", "5-3", "a=b"] {
+            let mut out = Vec::new();
+            csv_field(&mut out, plain, b';', true);
+            assert_eq!(String::from_utf8(out).unwrap(), plain);
+        }
+        // The switch turns it off.
+        let mut out = Vec::new();
+        csv_field(&mut out, "=1+1", b';', false);
+        assert_eq!(out, b"=1+1");
     }
 }

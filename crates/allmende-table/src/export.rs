@@ -4,6 +4,9 @@
 //! the query.
 
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use bytes::Bytes;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
@@ -101,98 +104,294 @@ impl ExportFormat {
 
 pub type Chunk = Result<Bytes, std::io::Error>;
 
-/// Starts encoding `stream` in the background; the receiver yields the file's bytes.
-pub fn export(stream: SendableRecordBatchStream, format: ExportFormat) -> mpsc::Receiver<Chunk> {
-    let (tx, rx) = mpsc::channel::<Chunk>(8);
-    match format {
-        ExportFormat::Xlsx | ExportFormat::Parquet => {
-            let schema = stream.schema();
-            let (btx, mut brx) = mpsc::channel::<RecordBatch>(2);
-            let out = tx.clone();
-            tokio::task::spawn_blocking(move || {
-                let mut w = ChannelWriter {
-                    tx: out.clone(),
-                    buf: Vec::with_capacity(CHUNK),
-                };
-                let batches = std::iter::from_fn(|| brx.blocking_recv());
-                let res = if format == ExportFormat::Xlsx {
-                    write_xlsx(schema, batches, &mut w)
-                } else {
-                    write_parquet(schema, batches, &mut w)
-                };
-                let res = res.and_then(|_| w.flush());
-                if let Err(e) = res {
-                    let _ = out.blocking_send(Err(e));
-                }
-            });
-            tokio::spawn(pump(stream, tx, btx));
-        }
-        _ => {
-            tokio::spawn(async move {
-                let schema = stream.schema();
-                let keys = std::sync::Arc::new(json::keys(&schema));
-                let head: Vec<u8> = match format {
-                    ExportFormat::Csv => csv_header(&schema, b','),
-                    ExportFormat::CsvExcelDe => {
-                        let mut h = b"\xEF\xBB\xBF".to_vec();
-                        h.extend(csv_header(&schema, b';'));
-                        h
-                    }
-                    ExportFormat::Json => b"[".to_vec(),
-                    _ => Vec::new(),
-                };
-                if tx.send(Ok(Bytes::from(head))).await.is_err() {
-                    return;
-                }
-                // Batches are encoded on blocking threads, two at a time, and sent in order:
-                // encoding is the expensive part and the machine has more than one core.
-                let mut encoded = stream
-                    .map(|batch| {
-                        let keys = keys.clone();
-                        tokio::task::spawn_blocking(move || {
-                            batch.map(|b| encode_text(&b, format, &keys))
-                        })
-                    })
-                    .buffered(2);
-                let mut first = true;
-                while let Some(done) = encoded.next().await {
-                    let out = match done {
-                        Ok(Ok(out)) => out,
-                        Ok(Err(e)) => {
-                            let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
-                            return;
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
-                            return;
-                        }
-                    };
-                    if out.is_empty() {
-                        continue;
-                    }
-                    if format == ExportFormat::Json && !first {
-                        let _ = tx.send(Ok(Bytes::from_static(b",\n"))).await;
-                    }
-                    first = false;
-                    if tx.send(Ok(Bytes::from(out))).await.is_err() {
-                        return; // client gone: dropping the stream cancels the query
-                    }
-                }
-                if format == ExportFormat::Json {
-                    let _ = tx.send(Ok(Bytes::from_static(b"]\n"))).await;
-                }
-            });
+/// How an export is written.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportOptions {
+    /// CSV text cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab,
+    /// carriage return first) get a leading `'`, as OWASP recommends.
+    pub guard_formulas: bool,
+    /// Longest wait for the query's next rows; then the export fails (a query must keep
+    /// producing, however long the whole file takes).
+    pub idle: Duration,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        Self {
+            guard_formulas: true,
+            idle: Duration::from_secs(600),
         }
     }
-    rx
+}
+
+/// Where an export writes its bytes.
+#[derive(Clone)]
+pub struct ExportSink {
+    tx: mpsc::Sender<Chunk>,
+    done: Arc<AtomicBool>,
+}
+
+/// What the client reads: the file's bytes, then either a clean end (the whole file was
+/// written) or an error — never a clean end after a cut-off file.
+pub struct ExportBody {
+    rx: mpsc::Receiver<Chunk>,
+    done: Arc<AtomicBool>,
+    ended: bool,
+}
+
+pub fn channel() -> (ExportSink, ExportBody) {
+    let (tx, rx) = mpsc::channel::<Chunk>(8);
+    let done = Arc::new(AtomicBool::new(false));
+    (
+        ExportSink {
+            tx,
+            done: done.clone(),
+        },
+        ExportBody {
+            rx,
+            done,
+            ended: false,
+        },
+    )
+}
+
+impl ExportSink {
+    /// Ends the file with an error (best effort: a body whose sink is gone without `done`
+    /// fails by itself).
+    pub fn fail(&self, message: &str) {
+        let _ = self
+            .tx
+            .try_send(Err(std::io::Error::other(message.to_string())));
+    }
+
+    /// Whether the reader went away.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// Resolves when the reader goes away.
+    pub async fn closed(&self) {
+        self.tx.closed().await
+    }
+
+    async fn send(&self, chunk: Bytes) -> Result<(), Gone> {
+        self.tx.send(Ok(chunk)).await.map_err(|_| Gone)
+    }
+
+    fn finish(&self) {
+        self.done.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The reader went away.
+struct Gone;
+
+impl ExportBody {
+    pub async fn next(&mut self) -> Option<Chunk> {
+        if self.ended {
+            return None;
+        }
+        match self.rx.recv().await {
+            Some(Err(e)) => {
+                self.ended = true;
+                Some(Err(e))
+            }
+            Some(ok) => Some(ok),
+            None => {
+                self.ended = true;
+                (!self.done.load(Ordering::SeqCst))
+                    .then(|| Err(std::io::Error::other("export stopped before its end")))
+            }
+        }
+    }
+
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = Chunk> + Send + 'static {
+        futures_util::stream::unfold(self, |mut body| async move {
+            body.next().await.map(|chunk| (chunk, body))
+        })
+    }
+}
+
+/// Starts encoding `stream` on the current runtime; the body yields the file's bytes.
+pub fn export(
+    stream: SendableRecordBatchStream,
+    format: ExportFormat,
+    options: ExportOptions,
+) -> ExportBody {
+    let (sink, body) = channel();
+    tokio::spawn(write(stream, format, options, sink));
+    body
+}
+
+/// Encodes `stream` into `sink` until the stream ends (then the body ends cleanly), the query
+/// fails or stalls (the body ends with an error), or the reader goes away (the query is
+/// dropped, which cancels it).
+pub async fn write(
+    stream: SendableRecordBatchStream,
+    format: ExportFormat,
+    options: ExportOptions,
+    sink: ExportSink,
+) {
+    let failed = match format {
+        ExportFormat::Xlsx | ExportFormat::Parquet => {
+            write_binary(stream, format, options, &sink).await
+        }
+        _ => write_text(stream, format, options, &sink).await,
+    };
+    match failed {
+        Ok(true) => sink.finish(),
+        Ok(false) => {}
+        Err(Gone) => {}
+    }
+}
+
+/// The next batch, unless the reader left or the query stalled. `Ok(None)`: the end.
+async fn next_batch<S, T>(
+    stream: &mut S,
+    sink: &ExportSink,
+    idle: Duration,
+) -> Result<Option<Result<T, String>>, Gone>
+where
+    S: futures_util::Stream<Item = Result<T, String>> + Unpin,
+{
+    tokio::select! {
+        biased;
+        _ = sink.tx.closed() => Err(Gone),
+        next = tokio::time::timeout(idle, stream.next()) => match next {
+            Ok(n) => Ok(n),
+            Err(_) => Ok(Some(Err(format!(
+                "Die Abfrage hat {} s lang keine weiteren Zeilen geliefert und wurde abgebrochen.",
+                idle.as_secs()
+            )))),
+        },
+    }
+}
+
+/// `Ok(true)`: everything written.
+async fn write_text(
+    stream: SendableRecordBatchStream,
+    format: ExportFormat,
+    options: ExportOptions,
+    sink: &ExportSink,
+) -> Result<bool, Gone> {
+    let schema = stream.schema();
+    let keys = Arc::new(json::keys(&schema));
+    let head: Vec<u8> = match format {
+        ExportFormat::Csv => csv_header(&schema, b',', options.guard_formulas),
+        ExportFormat::CsvExcelDe => {
+            let mut h = b"\xEF\xBB\xBF".to_vec();
+            h.extend(csv_header(&schema, b';', options.guard_formulas));
+            h
+        }
+        ExportFormat::Json => b"[".to_vec(),
+        _ => Vec::new(),
+    };
+    sink.send(Bytes::from(head)).await?;
+    // Batches are encoded on blocking threads, two at a time, and sent in order: encoding is
+    // the expensive part and the machine has more than one core.
+    let mut encoded = stream
+        .map(|batch| {
+            let keys = keys.clone();
+            async move {
+                let batch = batch.map_err(|e| e.to_string())?;
+                tokio::task::spawn_blocking(move || encode_text(&batch, format, &keys, options))
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        })
+        .buffered(2);
+    let mut first = true;
+    loop {
+        let out = match next_batch(&mut encoded, sink, options.idle).await? {
+            None => break,
+            Some(Ok(out)) => out,
+            Some(Err(e)) => {
+                sink.fail(&e);
+                return Ok(false);
+            }
+        };
+        if out.is_empty() {
+            continue;
+        }
+        if format == ExportFormat::Json && !first {
+            sink.send(Bytes::from_static(b",\n")).await?;
+        }
+        first = false;
+        sink.send(Bytes::from(out)).await?;
+    }
+    if format == ExportFormat::Json {
+        sink.send(Bytes::from_static(b"]\n")).await?;
+    }
+    Ok(true)
+}
+
+/// XLSX and Parquet are written by a library on a blocking thread; batches reach it through a
+/// small channel.
+async fn write_binary(
+    mut stream: SendableRecordBatchStream,
+    format: ExportFormat,
+    options: ExportOptions,
+    sink: &ExportSink,
+) -> Result<bool, Gone> {
+    let schema = stream.schema();
+    let (btx, mut brx) = mpsc::channel::<RecordBatch>(2);
+    let out = sink.tx.clone();
+    let writer = tokio::task::spawn_blocking(move || {
+        let mut w = ChannelWriter {
+            tx: out,
+            buf: Vec::with_capacity(CHUNK),
+        };
+        let batches = std::iter::from_fn(|| brx.blocking_recv());
+        let res = if format == ExportFormat::Xlsx {
+            write_xlsx(schema, batches, &mut w)
+        } else {
+            write_parquet(schema, batches, &mut w)
+        };
+        res.and_then(|_| w.flush())
+    });
+    let mut batches = (&mut stream).map(|b| b.map_err(|e| e.to_string()));
+    loop {
+        match next_batch(&mut batches, sink, options.idle).await? {
+            None => break,
+            Some(Ok(b)) => {
+                if btx.send(b).await.is_err() {
+                    break; // the writer failed: its error follows
+                }
+            }
+            Some(Err(e)) => {
+                drop(btx);
+                let _ = writer.await;
+                sink.fail(&e);
+                return Ok(false);
+            }
+        }
+    }
+    drop(btx);
+    match writer.await {
+        Ok(Ok(())) => Ok(true),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Gone),
+        Ok(Err(e)) => {
+            sink.fail(&e.to_string());
+            Ok(false)
+        }
+        Err(e) => {
+            sink.fail(&e.to_string());
+            Ok(false)
+        }
+    }
 }
 
 /// One batch as CSV lines, JSON objects (comma-separated, no leading comma) or NDJSON lines.
-fn encode_text(batch: &RecordBatch, format: ExportFormat, keys: &[Vec<u8>]) -> Vec<u8> {
+fn encode_text(
+    batch: &RecordBatch,
+    format: ExportFormat,
+    keys: &[Vec<u8>],
+    options: ExportOptions,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(batch.num_rows() * 64);
     match format {
-        ExportFormat::Csv => csv_rows(&mut out, batch, false),
-        ExportFormat::CsvExcelDe => csv_rows(&mut out, batch, true),
+        ExportFormat::Csv => csv_rows(&mut out, batch, false, options.guard_formulas),
+        ExportFormat::CsvExcelDe => csv_rows(&mut out, batch, true, options.guard_formulas),
         ExportFormat::Json => json::write_rows(&mut out, batch, keys, false, b",\n", &mut true),
         _ => {
             json::write_rows(&mut out, batch, keys, false, b"\n", &mut true);
@@ -202,26 +401,6 @@ fn encode_text(batch: &RecordBatch, format: ExportFormat, keys: &[Vec<u8>]) -> V
         }
     }
     out
-}
-
-async fn pump(
-    mut stream: SendableRecordBatchStream,
-    tx: mpsc::Sender<Chunk>,
-    forward: mpsc::Sender<RecordBatch>,
-) {
-    while let Some(batch) = stream.next().await {
-        match batch {
-            Ok(b) => {
-                if forward.send(b).await.is_err() {
-                    return; // writer failed or client gone
-                }
-            }
-            Err(e) => {
-                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
-                return;
-            }
-        }
-    }
 }
 
 const CHUNK: usize = 256 * 1024;
@@ -371,22 +550,23 @@ fn write_xlsx(
     Ok(())
 }
 
-fn csv_header(schema: &SchemaRef, delimiter: u8) -> Vec<u8> {
+fn csv_header(schema: &SchemaRef, delimiter: u8, guard_formulas: bool) -> Vec<u8> {
     let mut out = Vec::new();
     for (i, f) in schema.fields().iter().enumerate() {
         if i > 0 {
             out.push(delimiter);
         }
-        csv_field(&mut out, f.name(), delimiter);
+        csv_field(&mut out, f.name(), delimiter, guard_formulas);
     }
     out.extend_from_slice(b"\r\n");
     out
 }
 
-fn csv_rows(out: &mut Vec<u8>, batch: &RecordBatch, german: bool) {
+fn csv_rows(out: &mut Vec<u8>, batch: &RecordBatch, german: bool, guard_formulas: bool) {
     let style = CsvStyle {
         delimiter: if german { b';' } else { b',' },
         german,
+        guard_formulas,
     };
     write_csv_rows(out, batch, style);
 }

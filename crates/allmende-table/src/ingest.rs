@@ -225,7 +225,8 @@ pub fn ingest(
             } else {
                 JsonLayout::Array
             };
-            let mut src = JsonSource::open(input, layout, limits.max_columns)?;
+            let mut src =
+                JsonSource::open(input, layout, limits.max_columns, limits.max_record_bytes)?;
             let format = if layout == JsonLayout::Lines {
                 InputFormat::Ndjson
             } else {
@@ -908,6 +909,13 @@ fn convert(
     let writer = encoded?;
     scanned?;
     Ok((writer, conv.written, conv.lost))
+}
+
+/// The schema queries see: the snapshot's fields without its metadata. Tables are joined and
+/// unioned with each other, and DataFusion refuses to combine schemas whose metadata differ
+/// (every table's column model does).
+pub(crate) fn query_schema(columns: &[Column]) -> SchemaRef {
+    Arc::new(Schema::new(schema_for(columns).fields().clone()))
 }
 
 pub(crate) fn schema_for(columns: &[Column]) -> SchemaRef {

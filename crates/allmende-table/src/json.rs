@@ -2,18 +2,18 @@
 //! array (`{"data": [...]}`), or newline-delimited JSON. Keys become columns in the order they
 //! first appear; nested values are kept as JSON text.
 
+use std::cell::Cell as StdCell;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use serde::de::{DeserializeSeed, Error as _, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::IngestError;
 use crate::infer::Cell;
 use crate::source::Source;
-
-const MAX_WRAPPED_BYTES: u64 = 256 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonLayout {
@@ -24,15 +24,22 @@ pub enum JsonLayout {
 pub struct JsonSource {
     path: PathBuf,
     layout: JsonLayout,
+    max_record_bytes: usize,
     headers: Vec<String>,
     index: std::collections::HashMap<String, usize>,
 }
 
 impl JsonSource {
-    pub fn open(path: &Path, layout: JsonLayout, max_columns: usize) -> Result<Self, IngestError> {
+    pub fn open(
+        path: &Path,
+        layout: JsonLayout,
+        max_columns: usize,
+        max_record_bytes: usize,
+    ) -> Result<Self, IngestError> {
         let mut src = Self {
             path: path.to_path_buf(),
             layout,
+            max_record_bytes,
             headers: Vec::new(),
             index: Default::default(),
         };
@@ -67,67 +74,76 @@ impl JsonSource {
         f: &mut dyn FnMut(Map<String, Value>) -> Result<(), IngestError>,
     ) -> Result<(), IngestError> {
         let bad = |e: String| IngestError::Data(format!("Ungültiges JSON: {e}"));
+        let max = self.max_record_bytes;
         match self.layout {
             JsonLayout::Lines => {
-                let reader = BufReader::new(File::open(&self.path)?);
-                for (n, line) in reader.lines().enumerate() {
-                    let line = line.map_err(|e| bad(format!("Zeile {}: {e}", n + 1)))?;
-                    let line = line.trim().trim_start_matches('\u{feff}');
-                    if line.is_empty() {
+                let mut reader = BufReader::new(File::open(&self.path)?);
+                let mut line = Vec::new();
+                let mut n = 0usize;
+                loop {
+                    line.clear();
+                    n += 1;
+                    // Never more than one record (plus its newline) in memory.
+                    let read = (&mut reader)
+                        .take(max as u64 + 1)
+                        .read_until(b'\n', &mut line)?;
+                    if read == 0 {
+                        break;
+                    }
+                    if line.len() > max && line.last() != Some(&b'\n') {
+                        return Err(IngestError::Data(format!(
+                            "Zeile {n} ist länger als {} MB; ein Datensatz darf höchstens so groß sein.",
+                            max >> 20
+                        )));
+                    }
+                    let text = std::str::from_utf8(&line)
+                        .map_err(|_| bad(format!("Zeile {n} ist kein UTF-8")))?;
+                    let text = text.trim().trim_start_matches('\u{feff}');
+                    if text.is_empty() {
                         continue;
                     }
-                    match serde_json::from_str::<Value>(line) {
+                    match serde_json::from_str::<Value>(text) {
                         Ok(Value::Object(m)) => f(m)?,
-                        Ok(_) => return Err(bad(format!("Zeile {} ist kein Objekt", n + 1))),
-                        Err(e) => return Err(bad(format!("Zeile {}: {e}", n + 1))),
+                        Ok(_) => return Err(bad(format!("Zeile {n} ist kein Objekt"))),
+                        Err(e) => return Err(bad(format!("Zeile {n}: {e}"))),
                     }
                 }
                 Ok(())
             }
             JsonLayout::Array => {
                 let mut reader = BufReader::new(File::open(&self.path)?);
-                let first = first_significant_byte(&mut reader)?;
-                if first == Some(b'{') {
-                    // A wrapper object: small enough to read whole.
-                    let size = std::fs::metadata(&self.path)?.len();
-                    if size > MAX_WRAPPED_BYTES {
-                        return Err(bad(
-                            "große Dateien müssen ein Array von Objekten oder NDJSON sein".into(),
-                        ));
-                    }
-                    let mut text = String::new();
-                    BufReader::new(File::open(&self.path)?)
-                        .read_to_string(&mut text)
-                        .map_err(|e| bad(e.to_string()))?;
-                    let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-                        .map_err(|e| bad(e.to_string()))?;
-                    let items = v
-                        .as_object()
-                        .and_then(|o| {
-                            o.values().find(|v| {
-                                v.as_array().is_some_and(|a| a.iter().any(Value::is_object))
-                            })
-                        })
-                        .and_then(Value::as_array)
-                        .ok_or_else(|| bad("kein Array von Objekten gefunden".into()))?;
-                    for item in items {
-                        if let Value::Object(m) = item {
-                            f(m.clone())?;
-                        }
-                    }
-                    return Ok(());
-                }
+                first_significant_byte(&mut reader)?;
+                let counter = Rc::new(Counter::default());
+                let limited = RecordLimit {
+                    inner: reader,
+                    counter: counter.clone(),
+                    max: max as u64,
+                };
                 let mut failure = None;
-                let mut de = serde_json::Deserializer::from_reader(reader);
-                let seed = EachObject {
+                let mut found = false;
+                let mut de = serde_json::Deserializer::from_reader(limited);
+                let seed = TopLevel {
                     f,
                     failure: &mut failure,
+                    counter: &counter,
+                    found: &mut found,
                 };
                 let res = seed.deserialize(&mut de);
                 if let Some(e) = failure {
                     return Err(e);
                 }
-                res.map_err(|e| bad(e.to_string()))?;
+                if let Err(e) = res {
+                    if counter.exceeded.get() {
+                        return Err(IngestError::Data(format!(
+                            "Ein Datensatz ist größer als {} MB; so große Objekte werden nicht gelesen.",
+                            max >> 20
+                        )));
+                    }
+                    return Err(bad(e.to_string()));
+                }
+                if !found {
+                    return Err(bad("kein Array von Objekten gefunden".into()));
+                }
                 Ok(())
             }
         }
@@ -158,16 +174,146 @@ fn first_significant_byte(r: &mut BufReader<File>) -> Result<Option<u8>, IngestE
     }
 }
 
+/// Bytes read since the current record began.
+#[derive(Default)]
+struct Counter {
+    since_mark: StdCell<u64>,
+    exceeded: StdCell<bool>,
+}
+
+impl Counter {
+    fn mark(&self) {
+        self.since_mark.set(0);
+    }
+}
+
+/// Fails the read once one record has taken more than `max` bytes, so that a single huge
+/// object (or string) is never built in memory.
+struct RecordLimit<R> {
+    inner: R,
+    counter: Rc<Counter>,
+    max: u64,
+}
+
+impl<R: Read> Read for RecordLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let total = self.counter.since_mark.get() + n as u64;
+        self.counter.since_mark.set(total);
+        if total > self.max {
+            self.counter.exceeded.set(true);
+            return Err(std::io::Error::other("record too large"));
+        }
+        Ok(n)
+    }
+}
+
+/// The document: an array of objects, or an object whose first array of objects holds the
+/// records (`{"data": [...]}`, `{"meta": {...}, "records": [...]}`); other members are
+/// skipped without being kept.
+struct TopLevel<'a, 'f> {
+    f: &'a mut dyn FnMut(Map<String, Value>) -> Result<(), IngestError>,
+    failure: &'f mut Option<IngestError>,
+    counter: &'f Counter,
+    found: &'f mut bool,
+}
+
+impl<'de> DeserializeSeed<'de> for TopLevel<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopLevel<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of objects or an object holding one")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        *self.found = true;
+        EachObject {
+            f: self.f,
+            failure: self.failure,
+            counter: self.counter,
+            first_decides: false,
+            found: None,
+        }
+        .visit_seq(seq)
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        while let Some(_key) = map.next_key::<IgnoredAny>()? {
+            self.counter.mark();
+            if *self.found {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let mut found = false;
+            map.next_value_seed(Member(EachObject {
+                f: &mut *self.f,
+                failure: &mut *self.failure,
+                counter: self.counter,
+                first_decides: true,
+                found: Some(&mut found),
+            }))?;
+            *self.found = found;
+        }
+        Ok(())
+    }
+}
+
+/// One member of the wrapper object: an array is read if its first element is an object,
+/// anything else is skipped.
+struct Member<'a, 'f>(EachObject<'a, 'f>);
+
+impl<'de> DeserializeSeed<'de> for Member<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Member<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.0.visit_seq(seq)
+    }
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+            self.0.counter.mark();
+        }
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
 struct EachObject<'a, 'f> {
     f: &'a mut dyn FnMut(Map<String, Value>) -> Result<(), IngestError>,
     failure: &'f mut Option<IngestError>,
-}
-
-impl<'de> DeserializeSeed<'de> for EachObject<'_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
+    counter: &'f Counter,
+    /// Inside a wrapper: an array whose first element is not an object is skipped.
+    first_decides: bool,
+    found: Option<&'f mut bool>,
 }
 
 impl<'de> Visitor<'de> for EachObject<'_, '_> {
@@ -175,18 +321,34 @@ impl<'de> Visitor<'de> for EachObject<'_, '_> {
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("an array of objects")
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(v) = seq.next_element::<Value>()? {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let mut first = true;
+        loop {
+            self.counter.mark();
+            let Some(v) = seq.next_element::<Value>()? else {
+                break;
+            };
             match v {
                 Value::Object(m) => {
+                    if let Some(found) = self.found.as_deref_mut() {
+                        *found = true;
+                    }
                     if let Err(e) = (self.f)(m) {
                         *self.failure = Some(e);
                         return Err(A::Error::custom("stopped"));
                     }
                 }
                 Value::Null => {}
+                _ if self.first_decides && first => {
+                    // Not the records: skip the rest of this array without keeping it.
+                    while seq.next_element::<IgnoredAny>()?.is_some() {
+                        self.counter.mark();
+                    }
+                    return Ok(());
+                }
                 _ => return Err(A::Error::custom("Array-Elemente müssen Objekte sein")),
             }
+            first = false;
         }
         Ok(())
     }

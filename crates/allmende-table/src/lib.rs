@@ -6,6 +6,8 @@ pub mod column;
 mod convert;
 pub mod csv;
 pub mod export;
+#[cfg(test)]
+mod fuzz_tests;
 mod infer;
 pub mod ingest;
 mod json;

@@ -2,9 +2,9 @@
 //! taken unless the publisher names one; title rows above the header are skipped as in CSV.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use calamine::{Data, Reader, open_workbook_auto};
+use calamine::{Data, DataType, Reader, Xlsx, open_workbook_auto};
 
 use crate::IngestError;
 use crate::infer::Cell;
@@ -13,8 +13,68 @@ use crate::source::Source;
 pub struct SheetSource {
     pub sheet: String,
     pub header_row: usize,
-    rows: Vec<Vec<Data>>,
+    rows: Rows,
     headers: Vec<String>,
+}
+
+enum Rows {
+    /// XLSX: the sheet's cells streamed from its XML (once to look, once to read), only the
+    /// columns that hold anything kept: memory follows the filled cells of one row, never
+    /// the area a file claims (A1 and XFD1048576 are two cells, not 17 billion).
+    Stream {
+        path: PathBuf,
+        /// Used column numbers, ascending.
+        columns: Vec<u32>,
+        first_row: u32,
+    },
+    /// XLS and ODS, which calamine reads whole: their formats bound a sheet, the ingestion
+    /// process's memory limit bounds the rest.
+    Whole(Vec<Vec<Data>>),
+}
+
+/// What a look at one sheet found.
+struct Survey {
+    filled: usize,
+    columns: std::collections::BTreeSet<u32>,
+    first_row: Option<u32>,
+    /// Cells of the first rows (row, column, text), for the header.
+    preview: Vec<(u32, u32, String)>,
+}
+
+const PREVIEW_ROWS: u32 = 60;
+
+fn survey<RS: std::io::Read + std::io::Seek>(
+    book: &mut Xlsx<RS>,
+    name: &str,
+    max_columns: usize,
+) -> Result<Survey, String> {
+    let mut cells = book
+        .worksheet_cells_reader(name)
+        .map_err(|e| e.to_string())?;
+    let mut s = Survey {
+        filled: 0,
+        columns: Default::default(),
+        first_row: None,
+        preview: Vec::new(),
+    };
+    while let Some(cell) = cells.next_cell().map_err(|e| e.to_string())? {
+        let value = cell.get_value();
+        if value.is_empty() {
+            continue;
+        }
+        let (row, col) = cell.get_position();
+        s.filled += 1;
+        if s.columns.insert(col) && s.columns.len() > max_columns.max(1) * 8 {
+            // Far past any table we would read: no need to look further.
+            break;
+        }
+        let first = *s.first_row.get_or_insert(row);
+        if row < first.saturating_add(PREVIEW_ROWS) {
+            s.preview
+                .push((row, col, text_of(&Data::from(value.clone()))));
+        }
+    }
+    Ok(s)
 }
 
 /// Refuses zip archives (XLSX, ODS) whose members would inflate beyond `limit` bytes or by an
@@ -54,22 +114,88 @@ impl SheetSource {
         check_zip(path, unpacked_limit)?;
         let mut magic = [0u8; 8];
         let n = std::fs::File::open(path)?.read(&mut magic)?;
-        let bad = |e: String| {
-            IngestError::Data(format!("Die Tabellendatei kann nicht gelesen werden: {e}"))
-        };
         if n < 4 {
             return Err(bad("zu kurz".into()));
         }
+        if magic.starts_with(b"PK\x03\x04")
+            && let Ok(book) = calamine::open_workbook::<Xlsx<_>, _>(path)
+        {
+            return Self::open_xlsx(path, book, sheet, header_row, max_columns);
+        }
+        Self::open_whole(path, sheet, header_row, max_columns)
+    }
+
+    fn open_xlsx(
+        path: &Path,
+        mut book: Xlsx<std::io::BufReader<std::fs::File>>,
+        sheet: Option<&str>,
+        header_row: Option<usize>,
+        max_columns: usize,
+    ) -> Result<Self, IngestError> {
+        let names = book.sheet_names();
+        let (name, found) = match sheet {
+            Some(s) => {
+                check_sheet(&names, s)?;
+                (
+                    s.to_string(),
+                    survey(&mut book, s, max_columns).map_err(bad)?,
+                )
+            }
+            None => {
+                let mut best: Option<(String, Survey)> = None;
+                for name in &names {
+                    let s = survey(&mut book, name, max_columns).map_err(bad)?;
+                    if best.as_ref().is_none_or(|b| s.filled > b.1.filled) {
+                        best = Some((name.clone(), s));
+                    }
+                }
+                best.ok_or_else(|| {
+                    IngestError::Data("Die Datei enthält kein Tabellenblatt.".into())
+                })?
+            }
+        };
+        if found.columns.len() > max_columns {
+            return Err(too_wide(found.columns.len(), max_columns));
+        }
+        let Some(first_row) = found.first_row else {
+            return Err(empty(&name));
+        };
+        let columns: Vec<u32> = found.columns.into_iter().collect();
+        let mut preview: Vec<Vec<String>> = Vec::new();
+        for (row, col, text) in found.preview {
+            let r = (row - first_row) as usize;
+            if preview.len() <= r {
+                preview.resize(r + 1, vec![String::new(); columns.len()]);
+            }
+            if let Ok(i) = columns.binary_search(&col) {
+                preview[r][i] = text;
+            }
+        }
+        let header_row = header_row.unwrap_or_else(|| crate::csv::find_header_rows(&preview));
+        let headers = preview.get(header_row).cloned().unwrap_or_default();
+        Ok(Self {
+            sheet: name,
+            header_row,
+            rows: Rows::Stream {
+                path: path.to_path_buf(),
+                columns,
+                first_row,
+            },
+            headers,
+        })
+    }
+
+    fn open_whole(
+        path: &Path,
+        sheet: Option<&str>,
+        header_row: Option<usize>,
+        max_columns: usize,
+    ) -> Result<Self, IngestError> {
         let mut book = open_workbook_auto(path).map_err(|e| bad(e.to_string()))?;
         let names = book.sheet_names();
         let chosen = match sheet {
             Some(s) => {
-                if !names.iter().any(|n| n == s) {
-                    return Err(IngestError::Data(format!(
-                        "Das Tabellenblatt „{s}“ gibt es nicht (vorhanden: {}).",
-                        names.join(", ")
-                    )));
-                }
+                check_sheet(&names, s)?;
                 let range = book.worksheet_range(s).map_err(|e| bad(e.to_string()))?;
                 (s.to_string(), range)
             }
@@ -90,30 +216,50 @@ impl SheetSource {
         };
         let (name, range) = chosen;
         if range.width() > max_columns {
-            return Err(IngestError::Data(format!(
-                "Das Tabellenblatt hat {} Spalten; höchstens {max_columns} werden unterstützt.",
-                range.width()
-            )));
+            return Err(too_wide(range.width(), max_columns));
         }
         let rows: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
         let preview: Vec<Vec<String>> = rows
             .iter()
-            .take(60)
+            .take(PREVIEW_ROWS as usize)
             .map(|r| r.iter().map(text_of).collect())
             .collect();
         if preview.is_empty() {
-            return Err(IngestError::Data(format!(
-                "Das Tabellenblatt „{name}“ ist leer."
-            )));
+            return Err(empty(&name));
         }
         let header_row = header_row.unwrap_or_else(|| crate::csv::find_header_rows(&preview));
         let headers = preview.get(header_row).cloned().unwrap_or_default();
         Ok(Self {
             sheet: name,
             header_row,
-            rows,
+            rows: Rows::Whole(rows),
             headers,
         })
+    }
+}
+
+fn bad(e: String) -> IngestError {
+    IngestError::Data(format!("Die Tabellendatei kann nicht gelesen werden: {e}"))
+}
+
+fn too_wide(n: usize, max: usize) -> IngestError {
+    IngestError::Data(format!(
+        "Das Tabellenblatt hat {n} Spalten; höchstens {max} werden unterstützt."
+    ))
+}
+
+fn empty(name: &str) -> IngestError {
+    IngestError::Data(format!("Das Tabellenblatt „{name}“ ist leer."))
+}
+
+fn check_sheet(names: &[String], s: &str) -> Result<(), IngestError> {
+    if names.iter().any(|n| n == s) {
+        Ok(())
+    } else {
+        Err(IngestError::Data(format!(
+            "Das Tabellenblatt „{s}“ gibt es nicht (vorhanden: {}).",
+            names.join(", ")
+        )))
     }
 }
 
@@ -154,12 +300,58 @@ impl Source for SheetSource {
         &mut self,
         f: &mut dyn FnMut(&[Cell<'_>]) -> Result<(), IngestError>,
     ) -> Result<(), IngestError> {
-        let mut cells = Vec::new();
-        for row in self.rows.iter().skip(self.header_row + 1) {
-            cells.clear();
-            cells.extend(row.iter().map(cell_of));
-            f(&cells)?;
+        match &self.rows {
+            Rows::Whole(rows) => {
+                let mut cells = Vec::new();
+                for row in rows.iter().skip(self.header_row + 1) {
+                    cells.clear();
+                    cells.extend(row.iter().map(cell_of));
+                    f(&cells)?;
+                }
+                Ok(())
+            }
+            Rows::Stream {
+                path,
+                columns,
+                first_row,
+            } => {
+                let mut book: Xlsx<_> = calamine::open_workbook(path)
+                    .map_err(|e: calamine::XlsxError| bad(e.to_string()))?;
+                let mut reader = book
+                    .worksheet_cells_reader(&self.sheet)
+                    .map_err(|e| bad(e.to_string()))?;
+                let body_from = first_row.saturating_add(self.header_row as u32 + 1);
+                let mut current: Option<u32> = None;
+                let mut values: Vec<Data> = vec![Data::Empty; columns.len()];
+                let mut emit = |values: &mut Vec<Data>| -> Result<(), IngestError> {
+                    let cells: Vec<Cell<'_>> = values.iter().map(cell_of).collect();
+                    let r = f(&cells);
+                    drop(cells);
+                    values.iter_mut().for_each(|v| *v = Data::Empty);
+                    r
+                };
+                while let Some(cell) = reader.next_cell().map_err(|e| bad(e.to_string()))? {
+                    let (row, col) = cell.get_position();
+                    if row < body_from {
+                        continue;
+                    }
+                    if current.is_some_and(|c| c != row) {
+                        emit(&mut values)?;
+                    }
+                    current = Some(row);
+                    let value = cell.get_value();
+                    if value.is_empty() {
+                        continue;
+                    }
+                    if let Ok(i) = columns.binary_search(&col) {
+                        values[i] = Data::from(value.clone());
+                    }
+                }
+                if current.is_some() {
+                    emit(&mut values)?;
+                }
+                Ok(())
+            }
         }
-        Ok(())
     }
 }

@@ -443,7 +443,7 @@ fn xlsx_zip_bomb_is_refused() {
 // ---------------------------------------------------------------------------------------------
 // Queries and exports
 
-use allmende_table::export::{ExportFormat, export};
+use allmende_table::export::{ExportBody, ExportFormat, ExportOptions, export};
 use allmende_table::query::{Engine, QueryError, QueryLimits, RecordsQuery, TableLookup, TableRef};
 
 struct Table {
@@ -727,6 +727,7 @@ async fn sql_joins_and_sandbox() {
         timeout: std::time::Duration::from_secs(3),
         max_rows: 3,
         cache_bytes: 0,
+        ..QueryLimits::default()
     });
     let page = engine
         .sql(lookup.clone(), "SELECT k.\"Kreis\", sum(s.\"Einwohner gesamt\") AS e FROM staedte s JOIN kreise k ON s.\"Stadt\" = k.\"Stadt\" GROUP BY k.\"Kreis\" ORDER BY e DESC")
@@ -760,14 +761,32 @@ async fn sql_joins_and_sandbox() {
             Ok(_) => panic!("{bad}: accepted"),
         }
     }
-    // A runaway cross join is stopped by the memory or the time limit.
+    // A runaway cross join is stopped by the memory or the time limit (the deadline is the
+    // pool's, as every query of the portal runs).
     let big = table(
         &("n\n".to_string() + &(0..3000).map(|i| format!("{i}\n")).collect::<String>()),
         "big",
     );
     let lookup = std::sync::Arc::new(Lookup(vec![big.t.clone()]));
-    let res = engine
+    let pool = allmende_work::Pool::new(allmende_work::PoolConfig::default()).unwrap();
+    let queries = allmende_table::query::Queries::new(
+        QueryLimits {
+            memory_bytes: 32 << 20,
+            timeout: std::time::Duration::from_secs(3),
+            max_rows: 3,
+            cache_bytes: 0,
+            ..QueryLimits::default()
+        },
+        pool.clone(),
+    );
+    let permit = || async {
+        pool.admit(allmende_work::Lane::Query, "test")
+            .await
+            .unwrap()
+    };
+    let res = queries
         .sql(
+            permit().await,
             lookup.clone(),
             "SELECT count(*) FROM big a, big b, big c WHERE a.n + b.n + c.n = -1",
         )
@@ -777,8 +796,9 @@ async fn sql_joins_and_sandbox() {
         "{:?}",
         res.err()
     );
-    let res = engine
+    let res = queries
         .sql(
+            permit().await,
             lookup,
             "SELECT a.n, string_agg(repeat('x', 1000), ',') FROM big a, big b GROUP BY a.n",
         )
@@ -790,9 +810,9 @@ async fn sql_joins_and_sandbox() {
     );
 }
 
-async fn collect(mut rx: tokio::sync::mpsc::Receiver<allmende_table::export::Chunk>) -> Vec<u8> {
+async fn collect(mut rx: ExportBody) -> Vec<u8> {
     let mut out = Vec::new();
-    while let Some(c) = rx.recv().await {
+    while let Some(c) = rx.next().await {
         out.extend_from_slice(&c.unwrap());
     }
     out
@@ -806,6 +826,7 @@ async fn exports_round_trip() {
     let csv = collect(export(
         engine.records_stream(&s.t, &all).await.unwrap(),
         ExportFormat::Csv,
+        ExportOptions::default(),
     ))
     .await;
     let text = String::from_utf8(csv).unwrap();
@@ -817,6 +838,7 @@ async fn exports_round_trip() {
     let de = collect(export(
         engine.records_stream(&s.t, &all).await.unwrap(),
         ExportFormat::CsvExcelDe,
+        ExportOptions::default(),
     ))
     .await;
     assert!(de.starts_with(b"\xEF\xBB\xBFStadt;"));
@@ -824,6 +846,7 @@ async fn exports_round_trip() {
     let json = collect(export(
         engine.records_stream(&s.t, &all).await.unwrap(),
         ExportFormat::Json,
+        ExportOptions::default(),
     ))
     .await;
     let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
@@ -832,12 +855,14 @@ async fn exports_round_trip() {
     let nd = collect(export(
         engine.records_stream(&s.t, &all).await.unwrap(),
         ExportFormat::Ndjson,
+        ExportOptions::default(),
     ))
     .await;
     assert_eq!(String::from_utf8(nd).unwrap().lines().count(), 5);
     let pq = collect(export(
         engine.records_stream(&s.t, &all).await.unwrap(),
         ExportFormat::Parquet,
+        ExportOptions::default(),
     ))
     .await;
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(pq))
@@ -849,6 +874,7 @@ async fn exports_round_trip() {
     let xlsx = collect(export(
         engine.records_stream(&s.t, &all).await.unwrap(),
         ExportFormat::Xlsx,
+        ExportOptions::default(),
     ))
     .await;
     let dir = tempfile::tempdir().unwrap();
@@ -938,7 +964,7 @@ async fn hot_tables_answer_the_same_from_memory() {
         .records_stream(&t.t, &RecordsQuery::default())
         .await
         .unwrap();
-    let csv = collect(export(stream, ExportFormat::Csv)).await;
+    let csv = collect(export(stream, ExportFormat::Csv, ExportOptions::default())).await;
     assert!(csv.len() > 100_000);
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(!exporter.in_memory(&t.t.key), "an export warmed the cache");

@@ -118,7 +118,8 @@ impl FromRequestParts<AppState> for CurrentActor {
     }
 }
 
-/// The client address, from the socket or (behind a trusted proxy) `X-Forwarded-For`.
+/// The client address, from the socket or (behind a trusted proxy) the last address of
+/// `X-Forwarded-For`: the one our proxy added. Earlier entries are whatever the client sent.
 pub fn client_ip(
     parts_headers: &HeaderMap,
     connect: Option<&ConnectInfo<SocketAddr>>,
@@ -128,7 +129,7 @@ pub fn client_ip(
         && let Some(ip) = parts_headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse().ok())
     {
         return ip;

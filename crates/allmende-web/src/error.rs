@@ -33,8 +33,12 @@ pub enum ApiError {
     Validation(FieldErrors),
     #[error("range not satisfiable")]
     RangeNotSatisfiable(u64),
+    /// This client has used its share; retry after the seconds given.
     #[error("too many requests")]
-    TooManyRequests,
+    TooManyRequests(u64),
+    /// Every slot for heavy work is taken; retry after the seconds given.
+    #[error("busy")]
+    Busy(u64),
     /// A query hit its memory or time limit.
     #[error("query limit: {0}")]
     QueryLimit(String),
@@ -72,7 +76,8 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
-            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::QueryLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -91,7 +96,8 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::Validation(_) => "validation-error",
             Self::RangeNotSatisfiable(_) => "range-not-satisfiable",
-            Self::TooManyRequests => "too-many-requests",
+            Self::TooManyRequests(_) => "too-many-requests",
+            Self::Busy(_) => "busy",
             Self::QueryLimit(_) => "query-limit",
             Self::Unavailable(_) => "service-unavailable",
             Self::Internal(_) => "internal-error",
@@ -113,6 +119,16 @@ impl ApiError {
                 Some(&limit.to_string()),
             )),
             Self::RangeNotSatisfiable(size) => Some(format!("bytes */{size}")),
+            Self::TooManyRequests(secs) => Some(i18n::t_arg(
+                lang,
+                "problem.too_many_detail",
+                Some(&secs.to_string()),
+            )),
+            Self::Busy(secs) => Some(i18n::t_arg(
+                lang,
+                "problem.busy_detail",
+                Some(&secs.to_string()),
+            )),
             _ => None,
         };
         let errors = match self {
@@ -176,6 +192,10 @@ impl IntoResponse for ApiError {
                 res.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
+            Self::TooManyRequests(secs) | Self::Busy(secs) => {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+            }
             _ => {}
         }
         res
@@ -206,6 +226,39 @@ impl From<UploadError> for ApiError {
 impl From<std::io::Error> for ApiError {
     fn from(e: std::io::Error) -> Self {
         Self::Internal(e.to_string())
+    }
+}
+
+impl From<allmende_table::query::QueryError> for ApiError {
+    fn from(e: allmende_table::query::QueryError) -> Self {
+        use allmende_table::query::QueryError;
+        match e {
+            QueryError::Invalid(m) => Self::BadRequest(m),
+            QueryError::TooLarge(_) | QueryError::Timeout(_) | QueryError::Failed(_) => {
+                Self::QueryLimit(e.to_string())
+            }
+            QueryError::Unavailable => Self::Unavailable(e.to_string()),
+            QueryError::Internal(m) => Self::Internal(m),
+        }
+    }
+}
+
+impl From<allmende_search::SearchError> for ApiError {
+    fn from(e: allmende_search::SearchError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<allmende_work::Refused> for ApiError {
+    fn from(r: allmende_work::Refused) -> Self {
+        let secs = |d: std::time::Duration| d.as_secs().max(1);
+        match r {
+            allmende_work::Refused::Busy { retry_after } => Self::Busy(secs(retry_after)),
+            allmende_work::Refused::ClientLimit { retry_after, .. } => {
+                Self::TooManyRequests(secs(retry_after))
+            }
+            allmende_work::Refused::ShuttingDown => Self::Unavailable("shutting down".into()),
+        }
     }
 }
 

@@ -5,11 +5,14 @@ pub mod api;
 pub mod auth;
 pub mod detect;
 pub mod error;
+pub mod heavy;
 pub mod html;
 pub mod i18n;
 pub mod interop;
 pub mod markdown;
 mod middleware;
+pub mod ratelimit;
+pub mod routes;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -30,6 +33,7 @@ pub fn app_state(
     search: allmende_search::SearchService,
     settings: Settings,
     tables: allmende_table::query::QueryLimits,
+    pool: allmende_work::Pool,
     jobs: Arc<tokio::sync::Notify>,
 ) -> Result<AppState, html::TemplateError> {
     let templates = html::Templates::new(settings.theme_dir.clone())?;
@@ -40,23 +44,30 @@ pub fn app_state(
         login_limiter: Arc::new(auth::RateLimiter::new(Duration::from_secs(
             settings.login_window_secs,
         ))),
+        rate_limiter: Arc::new(ratelimit::Limiter::new(settings.rate_limits)),
         settings: Arc::new(settings),
         templates: Arc::new(templates),
         openapi: Arc::new(openapi),
-        tables: Arc::new(allmende_table::query::Engine::new(tables)),
+        tables: Arc::new(allmende_table::query::Queries::new(tables, pool)),
         jobs,
         documents: Arc::default(),
         organizations: Arc::default(),
     })
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Every route of the server (paths as registered), for the authorization matrix.
+pub fn routes() -> routes::Routes {
+    routes::Routes::new()
         .nest("/api/v1", api::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(html::router())
         .merge(interop::router())
+}
+
+pub fn router(state: AppState) -> Router {
+    routes()
+        .into_router()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             html::html_errors,
@@ -65,8 +76,15 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::notify_search,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit,
+        ))
         .layer(axum::middleware::from_fn(middleware::language))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
         .layer(middleware::trace_layers())
         .with_state(state)
 }

@@ -51,9 +51,22 @@ pub fn trace_layers() -> ServiceBuilder<TraceStack> {
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
 }
 
-pub async fn security_headers(req: Request, next: Next) -> Response {
+pub async fn security_headers(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    // Browsers that once reached the portal over https stay on https (a year, as the HSTS
+    // preload list asks). Only when the public URL is https: on plain http the header would
+    // be ignored, and behind a TLS proxy the public URL says what clients see.
+    if state.settings.public_url.starts_with("https://") {
+        h.entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HeaderValue::from_static(
+                "max-age=31536000; includeSubDomains",
+            ));
+    }
     let set = |h: &mut axum::http::HeaderMap, k: HeaderName, v: &'static str| {
         h.entry(k).or_insert(HeaderValue::from_static(v));
     };

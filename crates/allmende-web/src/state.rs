@@ -27,6 +27,8 @@ pub struct Settings {
     pub publisher_name: String,
     /// GovData contributor id (`dcatde:contributorID`) for direct delivery to GovData.
     pub contributor_id: Option<String>,
+    /// Requests per minute per client for the APIs and SQL.
+    pub rate_limits: crate::ratelimit::RateLimits,
 }
 
 impl Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             publisher_name: "Städte Aalen und Heidenheim an der Brenz".into(),
             contributor_id: None,
             trust_proxy: false,
+            rate_limits: Default::default(),
         }
     }
 }
@@ -60,9 +63,11 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub templates: Arc<Templates>,
     pub login_limiter: Arc<RateLimiter>,
+    /// Requests per client for the APIs and SQL.
+    pub rate_limiter: Arc<crate::ratelimit::Limiter>,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
-    /// Query engine over table snapshots.
-    pub tables: Arc<allmende_table::query::Engine>,
+    /// Query engine over table snapshots, on the pool for heavy work.
+    pub tables: Arc<allmende_table::query::Queries>,
     /// Wakes the background worker when a job was queued.
     pub jobs: Arc<tokio::sync::Notify>,
     /// Generated documents (DCAT pages) by request, valid for one change-log position.

@@ -38,6 +38,46 @@ pub struct Config {
     pub query_max_rows: usize,
     /// Memory for hot tables decoded from their snapshots, in MiB (0 turns the cache off).
     pub table_cache_mb: u64,
+    /// Seconds a whole export (a file of a table or an SQL result) may take; it must also
+    /// deliver rows at least every `query_timeout_secs`.
+    pub export_timeout_secs: u64,
+    /// CSV exports prefix text cells a spreadsheet would run as a formula with `'` (OWASP).
+    pub csv_formula_guard: bool,
+    /// Threads for heavy work (queries, exports, searches); 0: one per core.
+    pub heavy_threads: usize,
+    /// Heavy requests running at once, per kind.
+    pub query_slots: usize,
+    pub export_slots: usize,
+    pub search_slots: usize,
+    /// Heavy requests waiting for a slot, per kind; beyond that, 503 with `Retry-After`.
+    pub heavy_queue: usize,
+    /// Seconds a heavy request waits for a slot before 503.
+    pub heavy_queue_wait_secs: u64,
+    /// Queries and exports one client address runs at once (more wait; many more get 429).
+    pub heavy_per_client: usize,
+    /// Seconds a stopping server waits for open requests before it closes them.
+    pub shutdown_grace_secs: u64,
+    /// Memory all heavy work may use together, in MiB: the query slots
+    /// ((`query_slots` + `export_slots`) × `query_memory_mb`), the hot tables
+    /// (`table_cache_mb`) and ingestion (`ingest_memory_mb`) must fit; the server refuses to
+    /// start otherwise.
+    pub memory_budget_mb: u64,
+    /// Memory the process that reads one uploaded file may use, in MiB (a hard limit).
+    pub ingest_memory_mb: u64,
+    /// Seconds reading one file may take.
+    pub ingest_timeout_secs: u64,
+    /// The program that reads uploads (`allmende ingest-job`); empty: this program.
+    pub ingest_exe: String,
+    /// API requests per minute of one anonymous client address (0: no limit), and the burst
+    /// on top.
+    pub rate_limit_per_minute: u32,
+    pub rate_limit_burst: u32,
+    /// The same for a client with an API token (counted per token).
+    pub rate_limit_token_per_minute: u32,
+    pub rate_limit_token_burst: u32,
+    /// SQL queries per minute of one client (either kind), and the burst.
+    pub rate_limit_sql_per_minute: u32,
+    pub rate_limit_sql_burst: u32,
     /// Largest file fetched from a link's URL for ingestion, in MiB.
     pub fetch_max_mb: u64,
     /// Seconds fetching a link's URL may take.
@@ -59,6 +99,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         let web = allmende_web::Settings::default();
+        let limits = allmende_web::ratelimit::RateLimits::default();
         Self {
             bind: "127.0.0.1:8080".into(),
             public_url: String::new(),
@@ -78,6 +119,26 @@ impl Default for Config {
             query_timeout_secs: 10,
             query_max_rows: 10_000,
             table_cache_mb: 512,
+            export_timeout_secs: 600,
+            csv_formula_guard: true,
+            heavy_threads: 0,
+            query_slots: 4,
+            export_slots: 2,
+            search_slots: 8,
+            heavy_queue: 32,
+            heavy_queue_wait_secs: 5,
+            heavy_per_client: 2,
+            shutdown_grace_secs: 10,
+            memory_budget_mb: 3072,
+            ingest_memory_mb: 1024,
+            ingest_timeout_secs: 3600,
+            ingest_exe: String::new(),
+            rate_limit_per_minute: limits.anonymous.per_minute,
+            rate_limit_burst: limits.anonymous.burst,
+            rate_limit_token_per_minute: limits.token.per_minute,
+            rate_limit_token_burst: limits.token.burst,
+            rate_limit_sql_per_minute: limits.sql.per_minute,
+            rate_limit_sql_burst: limits.sql.burst,
             fetch_max_mb: 1024,
             fetch_timeout_secs: 300,
             fetch_allow_private: false,
@@ -156,6 +217,62 @@ impl Config {
             timeout: std::time::Duration::from_secs(self.query_timeout_secs.max(1)),
             max_rows: self.query_max_rows.max(1),
             cache_bytes: (self.table_cache_mb as usize).saturating_mul(1 << 20),
+            export_timeout: std::time::Duration::from_secs(self.export_timeout_secs.max(1)),
+            guard_formulas: self.csv_formula_guard,
+        }
+    }
+
+    /// Checks that the parts of heavy work fit the memory budget.
+    pub fn check_memory_budget(&self) -> anyhow::Result<()> {
+        let queries =
+            (self.query_slots.max(1) + self.export_slots.max(1)) as u64 * self.query_memory_mb;
+        let total = queries + self.table_cache_mb + self.ingest_memory_mb;
+        if total > self.memory_budget_mb {
+            bail!(
+                "memory_budget_mb = {} is less than what the settings allow heavy work to use: \
+                 {} MiB for queries ((query_slots {} + export_slots {}) × query_memory_mb {}), \
+                 table_cache_mb {}, ingest_memory_mb {} = {total} MiB. Raise memory_budget_mb or \
+                 lower one of them (docs/configuration.md).",
+                self.memory_budget_mb,
+                queries,
+                self.query_slots,
+                self.export_slots,
+                self.query_memory_mb,
+                self.table_cache_mb,
+                self.ingest_memory_mb,
+            );
+        }
+        Ok(())
+    }
+
+    pub fn ingest_settings(&self) -> anyhow::Result<crate::worker::IngestSettings> {
+        let exe = if self.ingest_exe.is_empty() {
+            std::env::current_exe().context("locating this program for ingestion")?
+        } else {
+            PathBuf::from(&self.ingest_exe)
+        };
+        Ok(crate::worker::IngestSettings {
+            exe,
+            memory_mb: self.ingest_memory_mb.max(64),
+            timeout: std::time::Duration::from_secs(self.ingest_timeout_secs.max(1)),
+        })
+    }
+
+    pub fn pool_config(&self) -> allmende_work::PoolConfig {
+        let defaults = allmende_work::PoolConfig::default();
+        allmende_work::PoolConfig {
+            threads: if self.heavy_threads == 0 {
+                defaults.threads
+            } else {
+                self.heavy_threads
+            },
+            query_slots: self.query_slots.max(1),
+            export_slots: self.export_slots.max(1),
+            search_slots: self.search_slots.max(1),
+            queue: self.heavy_queue,
+            queue_wait: std::time::Duration::from_secs(self.heavy_queue_wait_secs),
+            per_client: self.heavy_per_client.max(1),
+            nice: defaults.nice,
         }
     }
 
@@ -185,6 +302,20 @@ impl Config {
             catalog_description: self.catalog_description.clone(),
             publisher_name: self.publisher_name.clone(),
             contributor_id: Some(self.contributor_id.trim().to_string()).filter(|c| !c.is_empty()),
+            rate_limits: allmende_web::ratelimit::RateLimits {
+                anonymous: allmende_web::ratelimit::Rate {
+                    per_minute: self.rate_limit_per_minute,
+                    burst: self.rate_limit_burst,
+                },
+                token: allmende_web::ratelimit::Rate {
+                    per_minute: self.rate_limit_token_per_minute,
+                    burst: self.rate_limit_token_burst,
+                },
+                sql: allmende_web::ratelimit::Rate {
+                    per_minute: self.rate_limit_sql_per_minute,
+                    burst: self.rate_limit_sql_burst,
+                },
+            },
         }
     }
 }

@@ -4,6 +4,8 @@
 pub mod config;
 pub mod demo;
 pub mod fetch;
+pub mod ingest_job;
+pub mod logging;
 pub mod worker;
 
 use std::net::SocketAddr;
@@ -89,10 +91,26 @@ pub async fn start(
     );
     let search = open_search(config, data_dir, &catalog).await?;
     let follower = search.spawn_follower();
+    config.check_memory_budget()?;
     let jobs = Arc::new(tokio::sync::Notify::new());
-    let worker = worker::spawn(catalog.clone(), jobs.clone(), config.fetch_limits());
-    let state = allmende_web::app_state(catalog, search, settings, config.query_limits(), jobs)?;
+    let worker = worker::spawn(
+        catalog.clone(),
+        jobs.clone(),
+        config.fetch_limits(),
+        config.ingest_settings()?,
+    );
+    let pool = allmende_work::Pool::new(config.pool_config())
+        .context("starting the heavy-work threads")?;
+    let state = allmende_web::app_state(
+        catalog,
+        search,
+        settings,
+        config.query_limits(),
+        pool.clone(),
+        jobs,
+    )?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         match shutdown_signal {
             Some(s) => {
@@ -105,9 +123,25 @@ pub async fn start(
                 let _ = rx.await;
             }
         }
+        // Running queries and exports end now (their clients get an error), so that the
+        // server stops within seconds however busy it was.
+        pool.shutdown();
+        let _ = stopping_tx.send(());
     };
+    let grace = std::time::Duration::from_secs(config.shutdown_grace_secs);
     let handle = tokio::spawn(async move {
-        let served = allmende_web::serve(listener, state, signal).await;
+        let served = allmende_web::serve(listener, state, signal);
+        tokio::pin!(served);
+        let served = tokio::select! {
+            r = &mut served => r,
+            _ = async {
+                let _ = stopping_rx.await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!("requests still open after the shutdown grace period; closing them");
+                Ok(())
+            }
+        };
         worker.abort();
         let _ = worker.await;
         // Wait until the follower is gone too: it holds the index writer (and its lock).

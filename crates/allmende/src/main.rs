@@ -73,6 +73,21 @@ enum Command {
         #[arg(long)]
         options: Option<String>,
     },
+    /// Read one uploaded file for the server's worker (internal: it runs this in a process
+    /// of its own with a memory limit and reads its output).
+    #[command(hide = true)]
+    IngestJob {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value = "{}")]
+        options: String,
+        #[arg(long, default_value_t = 1024)]
+        memory_mb: u64,
+    },
     /// Apply pending database migrations and report the schema version.
     Migrate {
         #[command(flatten)]
@@ -177,13 +192,16 @@ enum OrgCommand {
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_level));
+    use std::io::IsTerminal;
+    // Colours only for a person at a terminal; a log file or journal gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if config.log_format == "json" {
         builder.json().init();
     } else {
-        builder.init();
+        builder.fmt_fields(allmende::logging::EscapedFields).init();
     }
 }
 
@@ -216,9 +234,37 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // The ingestion child needs no async runtime (and should start no threads before its
+    // memory limit is set).
+    if let Command::IngestJob {
+        input,
+        output,
+        name,
+        options,
+        memory_mb,
+    } = cli.command
+    {
+        let options: allmende_table::IngestOptions =
+            serde_json::from_str(&options).context("--options is not valid JSON")?;
+        let code = allmende::ingest_job::run(allmende::ingest_job::JobArgs {
+            input,
+            output,
+            name,
+            options,
+            memory_mb,
+        });
+        std::process::exit(code);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { common, bind, demo } => {
             let started = std::time::Instant::now();
@@ -401,6 +447,7 @@ async fn main() -> anyhow::Result<()> {
             catalog.db.close().await;
             Ok(())
         }
+        Command::IngestJob { .. } => unreachable!("handled before the runtime starts"),
         Command::Ingest { file, out, options } => {
             let options: allmende_table::IngestOptions = match options {
                 Some(o) => serde_json::from_str(&o).context("--options")?,
@@ -424,6 +471,10 @@ async fn main() -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             let secs = started.elapsed().as_secs_f64();
             println!("{} rows in {secs:.2} s -> {}", report.rows, out.display());
+            println!(
+                "peak memory: {} MB",
+                allmende::ingest_job::peak_memory_bytes() >> 20
+            );
             println!("format: {:?}, dialect: {}", report.format, report.dialect);
             for c in &report.columns {
                 let reason = c

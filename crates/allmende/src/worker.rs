@@ -1,47 +1,57 @@
 //! The background worker: claims ingestion jobs from the catalog's queue (shared safely by
-//! several nodes), turns the original upload into a Parquet snapshot on a blocking thread,
-//! stores it, and switches the resource to the new version only when it is complete.
+//! several nodes), reads the original upload into a Parquet snapshot in a separate process
+//! with a memory limit (`ingest_job.rs`), stores it, and switches the resource to the new
+//! version only when it is complete. A running job beats its heartbeat; a job whose worker
+//! vanished (a crash, a restart) is taken up again within seconds, and one that ended its
+//! worker `max_attempts` times is failed for good with a message.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use allmende_catalog::{Catalog, INGEST_JOB, Job, JobStatus};
-use allmende_table::{IngestOptions, Limits};
+use allmende_table::{IngestOptions, IngestReport};
 use tokio::sync::Notify;
 
 use crate::fetch::{FetchError, FetchLimits};
+use crate::ingest_job::JobArgs;
 use uuid::Uuid;
 
-/// How long a claimed job may run before another worker assumes this one died.
-const STALE_AFTER_MINUTES: i64 = 30;
+/// A running job's worker renews its claim this often …
+const HEARTBEAT: Duration = Duration::from_secs(5);
+/// … and a claim older than this belongs to a worker that is gone.
+const STALE_AFTER_SECS: i64 = 20;
 const POLL: Duration = Duration::from_secs(2);
+
+/// How ingestion runs.
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    /// The `allmende` program that runs `ingest-job` (this one, unless tests say otherwise).
+    pub exe: PathBuf,
+    pub memory_mb: u64,
+    pub timeout: Duration,
+}
 
 pub fn spawn(
     catalog: Catalog,
     wakeup: Arc<Notify>,
     fetch: FetchLimits,
+    ingest: IngestSettings,
 ) -> tokio::task::JoinHandle<()> {
     let worker = format!("{}-{}", std::process::id(), Uuid::new_v4().simple());
     tokio::spawn(async move {
-        let mut last_requeue = std::time::Instant::now() - Duration::from_secs(3600);
+        let mut last_reap = std::time::Instant::now() - Duration::from_secs(3600);
         loop {
-            if last_requeue.elapsed() > Duration::from_secs(60) {
-                match catalog
-                    .requeue_stale_jobs(chrono::Duration::minutes(STALE_AFTER_MINUTES))
-                    .await
-                {
-                    Ok(n) if n > 0 => {
-                        tracing::warn!(jobs = n, "requeued jobs of a vanished worker")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "requeueing stale jobs"),
-                }
-                last_requeue = std::time::Instant::now();
+            if last_reap.elapsed() >= HEARTBEAT {
+                reap(&catalog).await;
+                last_reap = std::time::Instant::now();
             }
             match catalog.claim_job(&worker).await {
                 Ok(Some(job)) => {
-                    run(&catalog, job, fetch).await;
+                    let beat = heartbeat(&catalog, job.id);
+                    run(&catalog, job, fetch, &ingest).await;
+                    beat.abort();
                     continue;
                 }
                 Ok(None) => {}
@@ -55,17 +65,58 @@ pub fn spawn(
     })
 }
 
-async fn run(catalog: &Catalog, job: Job, fetch: FetchLimits) {
-    let started = std::time::Instant::now();
-    let result = match job.kind.as_str() {
-        INGEST_JOB => ingest(catalog, &job, fetch).await,
-        other => Err(Failure::Permanent(format!("unknown job kind {other:?}"))),
-    };
-    let version = job
-        .payload
+/// Renews a running job's claim until aborted.
+fn heartbeat(catalog: &Catalog, job: Uuid) -> tokio::task::JoinHandle<()> {
+    let catalog = catalog.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(HEARTBEAT).await;
+            if let Err(e) = catalog.renew_job(job).await {
+                tracing::warn!(%job, error = %e, "renewing a job's claim");
+            }
+        }
+    })
+}
+
+/// Takes up jobs whose worker is gone: again, or failed for good after `max_attempts`.
+async fn reap(catalog: &Catalog) {
+    match catalog
+        .reap_stale_jobs(chrono::Duration::seconds(STALE_AFTER_SECS))
+        .await
+    {
+        Ok(reaped) => {
+            if reaped.requeued > 0 {
+                tracing::warn!(jobs = reaped.requeued, "took up jobs of a vanished worker");
+            }
+            for job in reaped.failed {
+                tracing::warn!(job = %job.id, attempts = job.attempts, "job ended its worker too often; failed for good");
+                if let Some(v) = table_version_of(&job) {
+                    let msg = format!(
+                        "Die Verarbeitung ist {}-mal abgebrochen (der Prozess endete unerwartet); die Datei wird nicht weiter versucht. Bitte prüfen Sie die Datei oder laden Sie sie neu hoch.",
+                        job.attempts
+                    );
+                    let _ = catalog.fail_table_version(v, &msg).await;
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "taking up stale jobs"),
+    }
+}
+
+fn table_version_of(job: &Job) -> Option<Uuid> {
+    job.payload
         .get("table_version")
         .and_then(|v| v.as_str())
-        .and_then(|s| Uuid::parse_str(s).ok());
+        .and_then(|s| Uuid::parse_str(s).ok())
+}
+
+async fn run(catalog: &Catalog, job: Job, fetch: FetchLimits, settings: &IngestSettings) {
+    let started = std::time::Instant::now();
+    let result = match job.kind.as_str() {
+        INGEST_JOB => ingest(catalog, &job, fetch, settings).await,
+        other => Err(Failure::Permanent(format!("unknown job kind {other:?}"))),
+    };
+    let version = table_version_of(&job);
     match result {
         Ok(()) => {
             tracing::info!(job = %job.id, ms = started.elapsed().as_millis() as u64, "job done");
@@ -114,7 +165,12 @@ impl From<allmende_catalog::CatalogError> for Failure {
     }
 }
 
-async fn ingest(catalog: &Catalog, job: &Job, fetch: FetchLimits) -> Result<(), Failure> {
+async fn ingest(
+    catalog: &Catalog,
+    job: &Job,
+    fetch: FetchLimits,
+    settings: &IngestSettings,
+) -> Result<(), Failure> {
     let id = job
         .payload
         .get("table_version")
@@ -180,32 +236,16 @@ async fn ingest(catalog: &Catalog, job: &Job, fetch: FetchLimits) -> Result<(), 
             }
         })
     };
-    let name = source_name;
-    let out_path = out.to_path_buf();
-    let counter = rows.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        allmende_table::ingest(
-            &source,
-            name.as_deref(),
-            &options,
-            Limits::default(),
-            &out_path,
-            &move |_, n| counter.store(n, Ordering::Relaxed),
-        )
-    })
-    .await;
-    progress.abort();
-    let report = match result {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) if e.is_permanent() => return Err(Failure::Permanent(e.to_string())),
-        Ok(Err(e)) => return Err(Failure::Transient(e.to_string())),
-        Err(join) => {
-            // A panic in a reader is a bug, but the file is what triggers it: don't loop on it.
-            return Err(Failure::Permanent(format!(
-                "interner Fehler beim Einlesen: {join}"
-            )));
-        }
+    let args = JobArgs {
+        input: source,
+        output: out.to_path_buf(),
+        name: source_name,
+        options,
+        memory_mb: settings.memory_mb,
     };
+    let result = read_in_child(settings, &args, rows.clone()).await;
+    progress.abort();
+    let (report, report_json) = result?;
     let mut staged = catalog
         .files
         .stage(u64::MAX)
@@ -224,8 +264,6 @@ async fn ingest(catalog: &Catalog, job: &Job, fetch: FetchLimits) -> Result<(), 
         .await
         .map_err(|e| Failure::Transient(e.to_string()))?;
     let summary = (!report.warnings.is_empty()).then(|| report.warnings.join(" "));
-    let report_json =
-        serde_json::to_value(&report).map_err(|e| Failure::Transient(e.to_string()))?;
     catalog
         .finish_table_version(
             id,
@@ -237,4 +275,138 @@ async fn ingest(catalog: &Catalog, job: &Job, fetch: FetchLimits) -> Result<(), 
         )
         .await?;
     Ok(())
+}
+
+/// The reader process; killed (and reaped) when dropped: at the timeout, or when the worker
+/// itself is stopped.
+struct Reader(std::process::Child);
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// What the reader process said on stdout.
+#[derive(Default)]
+struct Said {
+    report: Option<serde_json::Value>,
+    error: Option<(String, String)>,
+}
+
+/// Runs `allmende ingest-job` and follows its lines until it ends (or kills it at the
+/// timeout; dropping this future kills it too).
+async fn read_in_child(
+    settings: &IngestSettings,
+    args: &JobArgs,
+    rows: Arc<AtomicU64>,
+) -> Result<(IngestReport, serde_json::Value), Failure> {
+    use std::io::{BufRead, Read};
+    let mut child = std::process::Command::new(&settings.exe)
+        .args(args.to_args())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Failure::Transient(format!(
+                "Einleseprozess {} nicht gestartet: {e}",
+                settings.exe.display()
+            ))
+        })?;
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let mut reader = Reader(child);
+    let said = tokio::task::spawn_blocking(move || {
+        let mut said = Said::default();
+        let Some(out) = stdout else { return said };
+        for line in std::io::BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            let (kind, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
+            match kind {
+                "progress" => {
+                    if let Some(n) = rest.rsplit(' ').next().and_then(|n| n.parse::<u64>().ok()) {
+                        rows.store(n, Ordering::Relaxed);
+                    }
+                }
+                "report" => said.report = serde_json::from_str(rest).ok(),
+                "error" => {
+                    let (k, m) = rest.split_once(' ').unwrap_or((rest, ""));
+                    said.error = Some((k.to_string(), m.to_string()));
+                }
+                _ => {}
+            }
+        }
+        said
+    });
+    // What the process says on stderr (a panic, an allocation failure), bounded.
+    let stderr_task = tokio::task::spawn_blocking(move || {
+        let mut text = Vec::new();
+        if let Some(e) = stderr {
+            let _ = e.take(64 * 1024).read_to_end(&mut text);
+        }
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    let waited = tokio::time::timeout(settings.timeout, async {
+        loop {
+            match reader.0.try_wait() {
+                Ok(Some(status)) => return Ok(status),
+                Ok(None) => tokio::time::sleep(Duration::from_millis(50)).await,
+                Err(e) => return Err(e),
+            }
+        }
+    })
+    .await;
+    let status = match waited {
+        Ok(Ok(status)) => status,
+        Ok(Err(e)) => return Err(Failure::Transient(format!("Einleseprozess: {e}"))),
+        Err(_) => {
+            drop(reader);
+            return Err(Failure::Permanent(format!(
+                "Das Einlesen hat länger als {} s gedauert und wurde abgebrochen.",
+                settings.timeout.as_secs()
+            )));
+        }
+    };
+    let Said { report, error } = said.await.unwrap_or_default();
+    let stderr = stderr_task.await.unwrap_or_default();
+    if let Some((kind, message)) = error {
+        return Err(if kind == "data" {
+            Failure::Permanent(message)
+        } else {
+            Failure::Transient(message)
+        });
+    }
+    let parsed = report.and_then(|v| {
+        serde_json::from_value::<IngestReport>(v.clone())
+            .ok()
+            .map(|r| (r, v))
+    });
+    match (status.success(), parsed) {
+        (true, Some(r)) => Ok(r),
+        _ if stderr.contains("panicked at") => {
+            tracing::error!(stderr = %stderr, "ingestion process panicked");
+            Err(Failure::Permanent(
+                "Interner Fehler beim Einlesen dieser Datei (gemeldet); bitte wenden Sie sich an den Betrieb.".into(),
+            ))
+        }
+        _ if stderr.contains("memory allocation of") => Err(Failure::Permanent(format!(
+            "Die Datei braucht beim Einlesen mehr als {} MB Arbeitsspeicher (Grenze ingest_memory_mb) und wurde nicht gelesen.",
+            settings.memory_mb
+        ))),
+        _ => {
+            let last = stderr
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            tracing::warn!(status = %status, stderr = %last, "ingestion process ended abnormally");
+            Err(Failure::Transient(format!(
+                "Der Einleseprozess endete unerwartet ({status})."
+            )))
+        }
+    }
 }

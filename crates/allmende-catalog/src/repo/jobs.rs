@@ -39,6 +39,14 @@ pub struct Job {
     pub attempts: i64,
 }
 
+/// What [`Catalog::reap_stale_jobs`] did.
+#[derive(Debug, Default)]
+pub struct Reaped {
+    pub requeued: u64,
+    /// Failed for good: they ended their worker `max_attempts` times.
+    pub failed: Vec<Job>,
+}
+
 impl Catalog {
     pub async fn enqueue_job(
         &self,
@@ -140,15 +148,64 @@ impl Catalog {
         Ok(())
     }
 
-    /// Puts jobs back whose worker vanished (claimed longer ago than `older_than`).
-    pub async fn requeue_stale_jobs(&self, older_than: Duration) -> Result<u64> {
-        let cutoff = time::to_db(&(time::now() - older_than));
+    /// Renews a running job's claim (its worker's heartbeat).
+    pub async fn renew_job(&self, id: Uuid) -> Result<()> {
         let _w = self.db.write_guard().await;
-        Ok(sqlx::query("UPDATE jobs SET status = 'queued', locked_by = NULL WHERE status = 'running' AND locked_at < $1")
-            .bind(cutoff)
+        sqlx::query("UPDATE jobs SET locked_at = $2 WHERE id = $1 AND status = 'running'")
+            .bind(id.to_string())
+            .bind(time::to_db(&time::now()))
             .execute(&self.db.pool)
-            .await?
-            .rows_affected())
+            .await?;
+        Ok(())
+    }
+
+    /// Jobs whose worker vanished (no heartbeat for `older_than`: it crashed, was killed, or
+    /// its process died with it): queued again, or — when they have used their attempts, i.e.
+    /// ended their worker that often — failed for good and returned, so that the caller can
+    /// tell the publisher.
+    pub async fn reap_stale_jobs(&self, older_than: Duration) -> Result<Reaped> {
+        let now = time::now();
+        let cutoff = time::to_db(&(now - older_than));
+        let _w = self.db.write_guard().await;
+        let mut tx = self.db.pool.begin().await?;
+        let gone: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, kind, payload, attempts FROM jobs WHERE status = 'running' AND locked_at < $1 \
+             AND attempts >= max_attempts",
+        )
+        .bind(&cutoff)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE jobs SET status = 'failed', locked_by = NULL, updated_at = $2, \
+             last_error = 'worker vanished on every attempt' \
+             WHERE status = 'running' AND locked_at < $1 AND attempts >= max_attempts",
+        )
+        .bind(&cutoff)
+        .bind(time::to_db(&now))
+        .execute(&mut *tx)
+        .await?;
+        let requeued = sqlx::query(
+            "UPDATE jobs SET status = 'queued', locked_by = NULL, updated_at = $2 \
+             WHERE status = 'running' AND locked_at < $1",
+        )
+        .bind(&cutoff)
+        .bind(time::to_db(&now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        let failed = gone
+            .into_iter()
+            .map(|(id, kind, payload, attempts)| {
+                Ok(Job {
+                    id: parse_uuid(&id)?,
+                    kind,
+                    payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+                    attempts,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Reaped { requeued, failed })
     }
 
     pub async fn job_status(&self, id: Uuid) -> Result<Option<(JobStatus, i64, Option<String>)>> {

@@ -18,7 +18,7 @@ use sqlx::{Any, AnyConnection};
 use uuid::Uuid;
 
 pub use datasets::{DatasetFilter, DatasetSort, Totals};
-pub use jobs::{Job, JobStatus};
+pub use jobs::{Job, JobStatus, Reaped};
 pub use resources::{NewFile, NewResource};
 pub use tables::{INGEST_JOB, PublicTable, TableVersion};
 

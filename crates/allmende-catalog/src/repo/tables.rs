@@ -121,8 +121,30 @@ impl Catalog {
         source_name: Option<&str>,
         options: &serde_json::Value,
     ) -> Result<TableVersion> {
-        self.schedule(resource_id, source_sha256, source_name, options, None)
+        self.schedule(resource_id, source_sha256, source_name, options, None, None)
             .await
+    }
+
+    /// Queues a new file for a tabular resource: it becomes the resource's file (download,
+    /// checksum, size, format) only together with its table, when the version completes; until
+    /// then the resource keeps serving its current file and table, and a failure changes
+    /// neither.
+    pub async fn schedule_replacement(
+        &self,
+        resource_id: Uuid,
+        file: &super::NewFile,
+        format: Option<&str>,
+        media_type: Option<&str>,
+    ) -> Result<TableVersion> {
+        self.schedule(
+            resource_id,
+            &file.sha256,
+            Some(&file.file_name),
+            &serde_json::json!({}),
+            None,
+            Some((file.size, format, media_type)),
+        )
+        .await
     }
 
     /// Like [`Catalog::schedule_ingest`] for a link: the worker first fetches `url` into the
@@ -133,7 +155,7 @@ impl Catalog {
         url: &str,
         options: &serde_json::Value,
     ) -> Result<TableVersion> {
-        self.schedule(resource_id, "", None, options, Some(url))
+        self.schedule(resource_id, "", None, options, Some(url), None)
             .await
     }
 
@@ -164,6 +186,7 @@ impl Catalog {
         source_name: Option<&str>,
         options: &serde_json::Value,
         url: Option<&str>,
+        replacement: Option<(i64, Option<&str>, Option<&str>)>,
     ) -> Result<TableVersion> {
         let id = Uuid::new_v4();
         let job = Uuid::new_v4();
@@ -177,8 +200,9 @@ impl Catalog {
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO table_versions (id, resource_id, version, source_sha256, source_name, options, status, job_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $8)",
+            "INSERT INTO table_versions (id, resource_id, version, source_sha256, source_name, options, status, job_id, created_at, updated_at, \
+             replaces_file, source_size, source_format, source_media_type) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $8, $9, $10, $11, $12)",
         )
         .bind(id.to_string())
         .bind(resource_id.to_string())
@@ -188,6 +212,10 @@ impl Catalog {
         .bind(options.to_string())
         .bind(job.to_string())
         .bind(&now)
+        .bind(i64::from(replacement.is_some()))
+        .bind(replacement.map(|r| r.0))
+        .bind(replacement.and_then(|r| r.1))
+        .bind(replacement.and_then(|r| r.2))
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -311,6 +339,15 @@ impl Catalog {
             .bind(id.to_string())
             .fetch_one(&mut *tx)
             .await?;
+        // A version that completes after a newer one (several workers) does not take over.
+        let newer_served: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM table_versions v JOIN resources r ON r.table_version = v.id \
+             WHERE r.id = $1 AND v.version > (SELECT version FROM table_versions WHERE id = $2)",
+        )
+        .bind(&resource_id)
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
         let alias = match alias {
             Some(a) => a,
             None => {
@@ -344,6 +381,10 @@ impl Catalog {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
+        if newer_served > 0 {
+            tx.commit().await?;
+            return Ok(());
+        }
         sqlx::query(
             "UPDATE resources SET table_version = $2, table_name = $3, status = 'done', status_message = $4, updated_at = $5 WHERE id = $1",
         )
@@ -352,6 +393,17 @@ impl Catalog {
         .bind(&alias)
         .bind(summary)
         .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        // A replacement file becomes the resource's file in the same transaction as its table.
+        sqlx::query(
+            "UPDATE resources SET sha256 = v.source_sha256, file_name = COALESCE(v.source_name, resources.file_name), \
+             byte_size = v.source_size, format = COALESCE(v.source_format, resources.format), \
+             media_type = COALESCE(v.source_media_type, resources.media_type), url = NULL \
+             FROM table_versions v WHERE v.id = $2 AND v.replaces_file = 1 AND resources.id = $1",
+        )
+        .bind(&resource_id)
+        .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
         sqlx::query("UPDATE datasets SET updated_at = $2 WHERE id = $1")

@@ -162,7 +162,7 @@ impl Providers {
         if estimate.max(0) as usize > self.budget {
             return Ok(None);
         }
-        let schema = crate::ingest::schema_for(&t.columns);
+        let schema = crate::ingest::query_schema(&t.columns);
         let mut batches = Vec::new();
         let mut bytes = 0usize;
         for b in builder.build().map_err(|e| e.to_string())? {
@@ -206,7 +206,7 @@ fn listing(t: &TableRef) -> Result<Arc<dyn TableProvider>, QueryError> {
         .with_file_sort_order(vec![vec![
             translate::column(crate::ingest::ROW_ID).sort(true, false),
         ]]);
-    let schema = crate::ingest::schema_for(&t.columns);
+    let schema = crate::ingest::query_schema(&t.columns);
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(schema);

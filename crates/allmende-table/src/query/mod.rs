@@ -2,9 +2,12 @@
 //! the read-only SQL API, and the streams behind exports. Every query runs in its own session
 //! with its own memory pool, without spilling to disk, and under a time limit.
 
+mod budget;
 mod cache;
+mod coop;
 pub mod expr;
 pub mod json;
+mod pooled;
 mod records;
 mod sql;
 mod translate;
@@ -20,6 +23,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use datafusion::physical_plan::SendableRecordBatchStream;
+pub use pooled::{ExportSource, Queries};
 pub use records::{RecordsPage, RecordsQuery};
 pub use sql::TableLookup;
 
@@ -37,8 +41,26 @@ pub enum QueryError {
     TooLarge(usize),
     #[error("Die Abfrage hat das Zeitlimit von {0} s überschritten.")]
     Timeout(u64),
+    /// The query met a failure inside the engine (a bug this query runs into): the
+    /// requester's problem to rephrase, logged for us.
+    #[error("Die Abfrage konnte nicht ausgeführt werden: {0}")]
+    Failed(String),
+    /// The server is shutting down.
+    #[error("Der Server wird gerade beendet.")]
+    Unavailable,
+    /// The machine's fault (a snapshot file unreadable).
     #[error("query engine: {0}")]
     Internal(String),
+}
+
+impl From<allmende_work::Stopped> for QueryError {
+    fn from(s: allmende_work::Stopped) -> Self {
+        match s {
+            allmende_work::Stopped::Deadline(d) => Self::Timeout(d.as_secs().max(1)),
+            allmende_work::Stopped::ShuttingDown => Self::Unavailable,
+            allmende_work::Stopped::Panicked(m) => Self::Failed(m),
+        }
+    }
 }
 
 impl QueryError {
@@ -62,7 +84,13 @@ impl QueryError {
             DataFusionError::Execution(m) if m.contains("Cast") || m.contains("cast") => {
                 Self::Invalid(m.clone())
             }
-            other => Self::Internal(other.to_string()),
+            DataFusionError::IoError(_) | DataFusionError::ObjectStore(_) => {
+                Self::Internal(e.to_string())
+            }
+            other => {
+                tracing::warn!(error = %other, "query failed inside the engine");
+                Self::Failed(other.message().to_string())
+            }
         }
     }
 }
@@ -87,6 +115,17 @@ pub struct QueryLimits {
     pub max_rows: usize,
     /// Memory for decoded hot tables, shared by all queries (0: always read the files).
     pub cache_bytes: usize,
+    /// How long a whole export may take (it must also deliver rows at least every `timeout`).
+    pub export_timeout: Duration,
+    /// Neutralise formula-like text cells in CSV exports.
+    pub guard_formulas: bool,
+}
+
+impl QueryLimits {
+    /// Bytes one function result (a column of one batch) may have.
+    pub fn max_value_bytes(&self) -> usize {
+        (self.memory_bytes / 4).max(1 << 20)
+    }
 }
 
 impl Default for QueryLimits {
@@ -96,6 +135,8 @@ impl Default for QueryLimits {
             timeout: Duration::from_secs(10),
             max_rows: 10_000,
             cache_bytes: 512 << 20,
+            export_timeout: Duration::from_secs(600),
+            guard_formulas: true,
         }
     }
 }
@@ -137,10 +178,32 @@ impl Engine {
             .with_target_partitions(2)
             .with_batch_size(8192)
             .with_information_schema(false);
-        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        let state = datafusion::execution::SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(coop::YieldEverywhere))
+            .build();
+        let mut ctx = SessionContext::new_with_state(state);
         // Table functions are not needed by anyone and `generate_series` makes endless rows.
         for name in ["generate_series", "range"] {
             ctx.deregister_udtf(name);
+        }
+        // What functions build counts against this query's memory (see budget.rs): wrapped
+        // before the optimizer folds constants (which runs functions while planning) and
+        // again after it (its rewrites may bring in unwrapped ones).
+        let budget = budget::Budget {
+            pool: ctx.runtime_env().memory_pool.clone(),
+            max_value_bytes: self.limits.max_value_bytes(),
+        };
+        ctx.add_analyzer_rule(Arc::new(budget::BudgetFunctions {
+            budget: budget.clone(),
+        }));
+        ctx.add_optimizer_rule(Arc::new(budget::BudgetFunctions { budget }));
+        {
+            use datafusion::execution::FunctionRegistry;
+            ctx.register_expr_planner(Arc::new(budget::ConcatPlanner))
+                .map_err(|e| QueryError::Internal(e.to_string()))?;
         }
         Ok(ctx)
     }

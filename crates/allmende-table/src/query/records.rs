@@ -314,19 +314,9 @@ impl Engine {
         })
     }
 
-    /// One page of records (limit capped by the engine's `max_rows`).
+    /// One page of records (limit capped by the engine's `max_rows`). No deadline of its own:
+    /// the portal runs it through [`super::Queries`].
     pub async fn records(&self, t: &TableRef, q: &RecordsQuery) -> Result<RecordsPage, QueryError> {
-        let timeout = self.limits.timeout;
-        tokio::time::timeout(timeout, self.records_inner(t, q))
-            .await
-            .map_err(|_| QueryError::Timeout(timeout.as_secs()))?
-    }
-
-    async fn records_inner(
-        &self,
-        t: &TableRef,
-        q: &RecordsQuery,
-    ) -> Result<RecordsPage, QueryError> {
         let limit = q
             .limit
             .unwrap_or(100)

@@ -9,11 +9,149 @@ use async_trait::async_trait;
 use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::SendableRecordBatchStream;
+use futures_util::StreamExt;
 
 use super::{Engine, ProviderCache, QueryError, RecordsPage, TableRef};
 
 const MAX_SQL: usize = 20_000;
+
+/// Scalar functions public SQL may call: text, numbers, dates, conditions. Anything else that
+/// DataFusion registers (array builders such as `range` and `array_repeat`, whatever a later
+/// version adds) is removed from the session: a new function must be vetted for what it can
+/// build before it is exposed.
+const ALLOWED_FUNCTIONS: &[&str] = &[
+    // conditions and types
+    "coalesce",
+    "nullif",
+    "nvl",
+    "nvl2",
+    "ifnull",
+    "greatest",
+    "least",
+    "arrow_cast",
+    "arrow_typeof",
+    "get_field",
+    "named_struct",
+    "struct",
+    "row",
+    // text
+    "ascii",
+    "bit_length",
+    "btrim",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "char_length",
+    "character_length",
+    "length",
+    "len",
+    "chr",
+    "concat",
+    "concat_ws",
+    "contains",
+    "ends_with",
+    "starts_with",
+    "initcap",
+    "lower",
+    "upper",
+    "octet_length",
+    "repeat",
+    "replace",
+    "split_part",
+    "strpos",
+    "instr",
+    "position",
+    "substr",
+    "substring",
+    "substr_index",
+    "substring_index",
+    "left",
+    "right",
+    "lpad",
+    "rpad",
+    "reverse",
+    "translate",
+    "to_hex",
+    "uuid",
+    "levenshtein",
+    "find_in_set",
+    "overlay",
+    // numbers
+    "abs",
+    "acos",
+    "acosh",
+    "asin",
+    "asinh",
+    "atan",
+    "atan2",
+    "atanh",
+    "cbrt",
+    "ceil",
+    "cos",
+    "cosh",
+    "cot",
+    "degrees",
+    "exp",
+    "factorial",
+    "floor",
+    "gcd",
+    "isnan",
+    "iszero",
+    "lcm",
+    "ln",
+    "log",
+    "log10",
+    "log2",
+    "nanvl",
+    "pi",
+    "power",
+    "pow",
+    "radians",
+    "random",
+    "round",
+    "signum",
+    "sin",
+    "sinh",
+    "sqrt",
+    "tan",
+    "tanh",
+    "trunc",
+    // dates and times
+    "current_date",
+    "today",
+    "current_time",
+    "now",
+    "current_timestamp",
+    "date_bin",
+    "date_part",
+    "datepart",
+    "date_trunc",
+    "datetrunc",
+    "from_unixtime",
+    "make_date",
+    "to_char",
+    "date_format",
+    "to_date",
+    "to_local_time",
+    "to_timestamp",
+    "to_timestamp_seconds",
+    "to_timestamp_millis",
+    "to_timestamp_micros",
+    "to_timestamp_nanos",
+    "to_unixtime",
+];
+
+/// Removes every scalar function public SQL may not call.
+pub(super) fn prune_functions(ctx: &datafusion::prelude::SessionContext) {
+    let names: Vec<String> = ctx.state().scalar_functions().keys().cloned().collect();
+    for name in names {
+        if !ALLOWED_FUNCTIONS.contains(&name.as_str()) {
+            ctx.deregister_udf(&name);
+        }
+    }
+}
 
 /// The tables SQL may see (public snapshots only; the caller decides).
 pub trait TableLookup: Send + Sync + Debug {
@@ -62,6 +200,7 @@ impl Engine {
             return Err(QueryError::Invalid("leere Abfrage".into()));
         }
         let ctx = self.session()?;
+        prune_functions(&ctx);
         let schema = Arc::new(PublicSchema {
             lookup,
             cache: self.providers.clone(),
@@ -76,54 +215,73 @@ impl Engine {
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
-        ctx.sql_with_options(sql, options)
+        let df = ctx
+            .sql_with_options(sql, options)
             .await
             .map_err(|e| match e.find_root() {
                 DataFusionError::Plan(m) if m.contains("not found") => QueryError::Invalid(
                     format!("{m} (Tabellen heißen wie ihr Alias, siehe Ressource)"),
                 ),
                 _ => QueryError::from_df(e, &self.limits),
-            })
+            })?;
+        // A plan shows where the snapshot files lie, and EXPLAIN ANALYZE runs the query
+        // outside the result limits: neither is for the public.
+        if matches!(
+            df.logical_plan(),
+            LogicalPlan::Explain(_) | LogicalPlan::Analyze(_)
+        ) {
+            return Err(QueryError::Invalid(
+                "EXPLAIN wird nicht unterstützt; nur SELECT-Abfragen".into(),
+            ));
+        }
+        Ok(df)
     }
 
     /// Runs a query for a JSON answer: at most `max_rows` rows, `truncated` says if more exist.
+    /// The rows held for the answer count against the query's memory limit. No deadline of its
+    /// own: the portal runs it through [`super::Queries`].
     pub async fn sql(
         &self,
         lookup: Arc<dyn TableLookup>,
         sql: &str,
     ) -> Result<RecordsPage, QueryError> {
-        let timeout = self.limits.timeout;
         let max = self.limits.max_rows;
-        let run = async {
-            let df = self.sql_frame(lookup, sql).await?;
-            let schema = Arc::new(df.schema().as_arrow().clone());
-            let df = df
-                .limit(0, Some(max + 1))
-                .map_err(|e| QueryError::from_df(e, &self.limits))?;
-            let mut batches = df
-                .collect()
-                .await
-                .map_err(|e| QueryError::from_df(e, &self.limits))?;
-            let mut rows = 0usize;
-            let mut truncated = false;
-            for b in &mut batches {
-                if rows + b.num_rows() > max {
-                    *b = b.slice(0, max - rows);
-                    truncated = true;
-                }
-                rows += b.num_rows();
-            }
-            Ok(RecordsPage {
-                total: None,
-                schema,
-                batches,
-                next: None,
-                truncated,
-            })
-        };
-        tokio::time::timeout(timeout, run)
+        let df = self.sql_frame(lookup, sql).await?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        let df = df
+            .limit(0, Some(max + 1))
+            .map_err(|e| QueryError::from_df(e, &self.limits))?;
+        let mut stream = df
+            .execute_stream()
             .await
-            .map_err(|_| QueryError::Timeout(timeout.as_secs()))?
+            .map_err(|e| QueryError::from_df(e, &self.limits))?;
+        let mut batches = Vec::new();
+        let mut rows = 0usize;
+        let mut bytes = 0usize;
+        let mut truncated = false;
+        while let Some(b) = stream.next().await {
+            let mut b = b.map_err(|e| QueryError::from_df(e, &self.limits))?;
+            if rows + b.num_rows() > max {
+                b = b.slice(0, max - rows);
+                truncated = true;
+            }
+            rows += b.num_rows();
+            bytes += b.get_array_memory_size();
+            if bytes > self.limits.memory_bytes {
+                return Err(QueryError::TooLarge(self.limits.memory_bytes >> 20));
+            }
+            batches.push(b);
+            if truncated {
+                break;
+            }
+        }
+        Ok(RecordsPage {
+            total: None,
+            schema,
+            batches,
+            next: None,
+            truncated,
+        })
     }
 
     /// The full result as a stream (exports); the caller applies the time limit per batch.

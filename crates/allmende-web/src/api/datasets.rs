@@ -29,6 +29,11 @@ pub async fn prepare(
         Some(slug) => state.catalog.organization(slug, &read_scope(actor)).await?,
         None => None,
     };
+    // Who may publish here comes first: a caller without the right learns that, not which
+    // fields are missing.
+    if let Some(org) = &org {
+        require(actor, Action::CreateDataset { org: org.id })?;
+    }
     let mut errors = match &fields {
         Ok(_) => FieldErrors::default(),
         Err(e) => e.clone(),
@@ -42,7 +47,6 @@ pub async fn prepare(
     let (Ok(fields), Some(org)) = (fields, org) else {
         return Err(ApiError::Internal("validation state".into()));
     };
-    require(actor, Action::CreateDataset { org: org.id })?;
     Ok((fields, org.id))
 }
 

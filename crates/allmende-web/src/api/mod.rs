@@ -12,7 +12,6 @@ mod vocab;
 
 use allmende_core::authz::{Action, Actor, Decision, decide};
 use allmende_core::{Dataset, Page};
-use axum::Router;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -30,8 +29,8 @@ pub use resources::create_from_form;
 pub use resources::visible_resource;
 pub use upload::{MultipartForm, is_multipart as upload_is_multipart, read_multipart};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         .route("/datasets", get(search::list).post(datasets::create))
         .route(
             "/datasets/{id}",

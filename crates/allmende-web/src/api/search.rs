@@ -141,6 +141,7 @@ pub struct SearchPage {
 
 pub async fn run(
     state: &AppState,
+    client: &crate::heavy::Client,
     actor: &Actor,
     p: &SearchParams,
     lang: &str,
@@ -155,11 +156,7 @@ pub async fn run(
         facet_size: 50,
         ..Default::default()
     };
-    let result = state
-        .search
-        .search(req)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let result = crate::heavy::search(state, client, req).await?;
     let orgs: BTreeMap<String, String> = state
         .catalog
         .organization_names()
@@ -206,10 +203,11 @@ pub async fn run(
 pub async fn list(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    client: crate::heavy::Client,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<SearchPage>> {
     let p = SearchParams::parse(raw.as_deref(), true)?;
-    let (result, facets) = run(&state, &actor, &p, i18n::current_lang()).await?;
+    let (result, facets) = run(&state, &client, &actor, &p, i18n::current_lang()).await?;
     Ok(Json(SearchPage {
         total: result.total,
         page: p.page,

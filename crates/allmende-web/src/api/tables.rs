@@ -7,11 +7,12 @@ use std::sync::Arc;
 use allmende_catalog::TableVersion;
 use allmende_core::authz::{Actor, ReadScope};
 use allmende_core::{Dataset, Resource};
-use allmende_table::export::{ExportFormat, XLSX_MAX_ROWS, export};
+use allmende_table::export::{ExportBody, ExportFormat, XLSX_MAX_ROWS};
 use allmende_table::query::{
-    QueryError, RecordsPage, RecordsQuery, TableLookup, TableRef, fields_of, json,
+    ExportSource, RecordsPage, RecordsQuery, TableLookup, TableRef, fields_of, json,
 };
 use allmende_table::{Column, IngestOptions, InputFormat};
+use allmende_work::Lane;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{FromRequest, Path, Request, State};
@@ -24,17 +25,8 @@ use super::resources::visible_resource;
 use super::{ApiQuery, JsonBody, edit_action, require, upload};
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult};
+use crate::heavy::{Client, admit};
 use crate::state::AppState;
-
-impl From<QueryError> for ApiError {
-    fn from(e: QueryError) -> Self {
-        match e {
-            QueryError::Invalid(m) => ApiError::BadRequest(m),
-            QueryError::TooLarge(_) | QueryError::Timeout(_) => ApiError::QueryLimit(e.to_string()),
-            QueryError::Internal(m) => ApiError::Internal(m),
-        }
-    }
-}
 
 /// Whether a resource's file is something the data plane reads.
 pub fn is_tabular(res: &Resource) -> bool {
@@ -192,6 +184,8 @@ pub async fn show(
         body["format"] = report.get("format").cloned().unwrap_or_default();
         body["dialect"] = report.get("dialect").cloned().unwrap_or_default();
         body["warnings"] = report.get("warnings").cloned().unwrap_or_default();
+        // What reading the file cost (the ingestion process's peak memory).
+        body["peak_memory_bytes"] = report.get("peak_memory_bytes").cloned().unwrap_or_default();
         body["records"] = format!("{base}/api/v1/resources/{}/records", res.id).into();
         body["exports"] = export_links(&state, &res).into();
     }
@@ -319,6 +313,7 @@ async fn version_table(
 pub async fn records(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    client: Client,
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<RecordsParams>,
 ) -> ApiResult<Response> {
@@ -327,10 +322,11 @@ pub async fn records(
     if let Some(f) = params.format.as_deref().filter(|f| *f != "json") {
         let format = ExportFormat::parse(f).ok_or_else(|| bad_format(f))?;
         let q = params.query(state.tables.limits().max_rows, true)?;
-        return stream_export(&state, &t, q, format, &ds, &file_base(&res, &t)).await;
+        return stream_export(&state, &client, &t, q, format, &ds, &file_base(&res, &t)).await;
     }
     let q = params.query(state.tables.limits().max_rows, false)?;
-    let page = state.tables.records(&t, &q).await?;
+    let permit = admit(&state, Lane::Query, &client).await?;
+    let page = state.tables.records(permit, &t, &q).await?;
     let next = page.next.as_ref().map(|c| {
         let mut url = format!("{}/api/v1/resources/{}/records?", api_base(&state), res.id);
         let mut pairs: Vec<(&str, String)> = Vec::new();
@@ -409,6 +405,7 @@ fn file_base(res: &Resource, t: &TableRef) -> String {
 
 async fn stream_export(
     state: &AppState,
+    client: &Client,
     t: &TableRef,
     q: RecordsQuery,
     format: ExportFormat,
@@ -422,9 +419,17 @@ async fn stream_export(
             t.rows
         )));
     }
-    let stream = state.tables.records_stream(t, &q).await?;
+    let permit = admit(state, Lane::Export, client).await?;
+    let body = state
+        .tables
+        .export(
+            permit,
+            ExportSource::Records(t.clone(), Box::new(q)),
+            format,
+        )
+        .await?;
     Ok(export_response(
-        stream,
+        body,
         format,
         &format!("{base}{}", format.suffix()),
         public(ds),
@@ -432,16 +437,12 @@ async fn stream_export(
 }
 
 fn export_response(
-    stream: allmende_table::query::SendableRecordBatchStream,
+    body: ExportBody,
     format: ExportFormat,
     file_name: &str,
     public: bool,
 ) -> Response {
-    let rx = export(stream, format);
-    let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
-    }));
-    let mut resp = Response::new(body);
+    let mut resp = Response::new(Body::from_stream(body.into_stream()));
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -474,6 +475,7 @@ pub struct ExportParams {
 pub async fn export_table(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    client: Client,
     Path((id, format)): Path<(String, String)>,
     ApiQuery(params): ApiQuery<ExportParams>,
 ) -> ApiResult<Response> {
@@ -481,7 +483,16 @@ pub async fn export_table(
     let format = ExportFormat::parse(&format).ok_or_else(|| bad_format(&format))?;
     let t = version_table(&state, &res, params.version).await?;
     let base = file_base(&res, &t);
-    stream_export(&state, &t, RecordsQuery::default(), format, &ds, &base).await
+    stream_export(
+        &state,
+        &client,
+        &t,
+        RecordsQuery::default(),
+        format,
+        &ds,
+        &base,
+    )
+    .await
 }
 
 /// The original upload a table version was made from.
@@ -595,8 +606,11 @@ pub async fn replace_file(
     }
 }
 
-/// Stores a new file for a resource (metadata unchanged) and, for tables, queues the next
-/// version. Shared by `PUT /resources/{id}/file` and the CKAN API's `resource_update`.
+/// Stores a new file for a resource (metadata unchanged). A table's new file is queued as the
+/// next version and becomes the resource's file together with its table (until then the
+/// current file and table stay, and a failed read changes neither); any other file replaces
+/// the current one at once. Shared by `PUT /resources/{id}/file` and the CKAN API's
+/// `resource_update`.
 pub async fn replace_with_upload(
     state: &AppState,
     res: &Resource,
@@ -604,6 +618,38 @@ pub async fn replace_with_upload(
     file: upload::StagedUpload,
 ) -> ApiResult<(Resource, Option<TableVersion>)> {
     let stored = upload::commit_upload(state, file).await?;
+    let incoming = Resource {
+        sha256: Some(stored.file.sha256.clone()),
+        file_name: Some(stored.file.file_name.clone()),
+        format: stored.format.clone().or_else(|| res.format.clone()),
+        url: None,
+        ..res.clone()
+    };
+    if is_tabular(&incoming) {
+        let v = match state
+            .catalog
+            .schedule_replacement(
+                res.id,
+                &stored.file,
+                stored.format.as_deref(),
+                stored.media_type.as_deref(),
+            )
+            .await
+        {
+            Ok(v) => v,
+            Err(e) => {
+                upload::discard_if_unused(state, &stored).await;
+                return Err(e.into());
+            }
+        };
+        state.jobs.notify_one();
+        let res = state
+            .catalog
+            .resource(res.id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        return Ok((res, Some(v)));
+    }
     if let Err(e) = state
         .catalog
         .replace_resource_file(
@@ -623,10 +669,6 @@ pub async fn replace_with_upload(
         .resource(res.id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if is_tabular(&res) {
-        let v = schedule(state, &res, &IngestOptions::default()).await?;
-        return Ok((res, Some(v)));
-    }
     Ok((res, None))
 }
 
@@ -726,18 +768,20 @@ struct SqlBody {
         (status = 400, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn sql_get(
     State(state): State<AppState>,
+    client: Client,
     ApiQuery(params): ApiQuery<SqlParams>,
 ) -> ApiResult<Response> {
     let sql = params
         .sql
         .ok_or_else(|| ApiError::BadRequest("Parameter `sql` fehlt".into()))?;
-    run_sql(&state, &sql, params.format.as_deref()).await
+    run_sql(&state, &client, &sql, params.format.as_deref()).await
 }
 
 #[utoipa::path(post, path = "/sql", tag = "data", request_body(content = Object, description = "{\"sql\": \"SELECT …\", \"format\": \"json\"}"),
     responses((status = 200, description = "Query result"), (status = 400, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn sql_post(
     State(state): State<AppState>,
+    client: Client,
     ApiQuery(params): ApiQuery<SqlParams>,
     req: Request,
 ) -> ApiResult<Response> {
@@ -757,22 +801,32 @@ pub async fn sql_post(
         let JsonBody(body) = JsonBody::<SqlBody>::from_request(req, &state).await?;
         (body.sql, body.format.or(params.format))
     };
-    run_sql(&state, &sql, format.as_deref()).await
+    run_sql(&state, &client, &sql, format.as_deref()).await
 }
 
-async fn run_sql(state: &AppState, sql: &str, format: Option<&str>) -> ApiResult<Response> {
+async fn run_sql(
+    state: &AppState,
+    client: &Client,
+    sql: &str,
+    format: Option<&str>,
+) -> ApiResult<Response> {
     let lookup = Arc::new(public_tables(state).await?);
     if let Some(f) = format.filter(|f| *f != "json") {
         let format = ExportFormat::parse(f).ok_or_else(|| bad_format(f))?;
-        let stream = state.tables.sql_stream(lookup, sql).await?;
+        let permit = admit(state, Lane::Export, client).await?;
+        let body = state
+            .tables
+            .export(permit, ExportSource::Sql(lookup, sql.to_string()), format)
+            .await?;
         return Ok(export_response(
-            stream,
+            body,
             format,
             &format!("abfrage{}", format.suffix()),
             true,
         ));
     }
-    let page = state.tables.sql(lookup, sql).await?;
+    let permit = admit(state, Lane::Query, client).await?;
+    let page = state.tables.sql(permit, lookup, sql).await?;
     let body = page_json(&page, None, &[("truncated", page.truncated.into())]);
     let mut resp = (StatusCode::OK, body).into_response();
     resp.headers_mut().insert(

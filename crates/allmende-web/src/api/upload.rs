@@ -35,9 +35,9 @@ impl MultipartForm {
     }
 }
 
-pub fn multipart_error(e: MultipartError) -> ApiError {
+pub fn multipart_error(e: MultipartError, limit: u64) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge(0)
+        ApiError::PayloadTooLarge(limit)
     } else {
         ApiError::BadRequest(format!("multipart: {}", e.body_text()))
     }
@@ -87,7 +87,7 @@ pub fn clean_file_name(raw: &str) -> Result<String, FieldErrors> {
 
 async fn stage_field(state: &AppState, field: &mut Field<'_>, limit: u64) -> ApiResult<StagedBlob> {
     let mut staged = state.catalog.files.stage(limit).await?;
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
         staged.write(&chunk).await?;
     }
     Ok(staged)
@@ -119,7 +119,11 @@ pub async fn read_multipart_named(
         fields: HashMap::new(),
         file: None,
     };
-    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, limit))?
+    {
         let name = field.name().unwrap_or("").to_string();
         if let Some(file_name) = field.file_name().map(str::to_string) {
             if !file_fields.contains(&name.as_str()) || form.file.is_some() {
@@ -130,7 +134,12 @@ pub async fn read_multipart_named(
             }
             // Browsers send an empty part when no file was chosen.
             if file_name.is_empty() {
-                while field.chunk().await.map_err(multipart_error)?.is_some() {}
+                while field
+                    .chunk()
+                    .await
+                    .map_err(|e| multipart_error(e, limit))?
+                    .is_some()
+                {}
                 continue;
             }
             let file_name = clean_file_name(&file_name).map_err(ApiError::Validation)?;
@@ -138,7 +147,7 @@ pub async fn read_multipart_named(
             form.file = Some(StagedUpload { staged, file_name });
         } else {
             let mut value = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
                 if value.len() + chunk.len() > MAX_TEXT_FIELD {
                     return Err(ApiError::PayloadTooLarge(MAX_TEXT_FIELD as u64));
                 }

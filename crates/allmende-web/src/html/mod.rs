@@ -10,15 +10,12 @@ mod table_view;
 
 use std::path::PathBuf;
 
-use axum::Router;
 use axum::routing::{get, post};
 
 pub use render::{PageCtx, TemplateError, Templates, html_errors};
 
-use crate::state::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         .route("/", get(pages::home))
         .route("/datasets", get(pages::datasets))
         .route(

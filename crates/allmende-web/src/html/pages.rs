@@ -52,7 +52,8 @@ pub async fn datasets(
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> ApiResult<Response> {
     let p = crate::api::search::SearchParams::parse(raw.as_deref(), false)?;
-    let (result, facets) = crate::api::search::run(&state, &ctx.actor, &p, ctx.lang).await?;
+    let (result, facets) =
+        crate::api::search::run(&state, &ctx.client, &ctx.actor, &p, ctx.lang).await?;
     let pages = (result.total as i64 + p.per_page - 1) / p.per_page;
     let facet_views: Vec<Value> = crate::api::search::FACETS
         .iter()
@@ -142,7 +143,18 @@ pub async fn resource(
     let license_id = res.license.clone().unwrap_or_else(|| ds.license.clone());
     let license = vocab::license(&license_id);
     let can_edit = allmende_core::authz::decide(&ctx.actor, crate::api::edit_action(&ds)).allowed();
-    let table = super::table_view::view(&state, &res, &params, ctx.lang).await?;
+    // The page stays readable when the preview cannot run right now (server busy, limits).
+    let (table, table_busy) =
+        match super::table_view::view(&state, &ctx.client, &res, &params, ctx.lang).await {
+            Ok(t) => (t, false),
+            Err(
+                ApiError::Busy(_)
+                | ApiError::TooManyRequests(_)
+                | ApiError::QueryLimit(_)
+                | ApiError::Unavailable(_),
+            ) => (None, true),
+            Err(e) => return Err(e),
+        };
     // While a version is being read, show how far it got.
     let progress = match res.status {
         allmende_core::ProcessingStatus::Pending | allmende_core::ProcessingStatus::Running => {
@@ -170,7 +182,7 @@ pub async fn resource(
     ctx.render(
         &state,
         "resource.html",
-        context! { res, ds, license, can_edit, table, params, chart_query, progress },
+        context! { res, ds, license, can_edit, table, table_busy, params, chart_query, progress },
     )
 }
 
@@ -183,7 +195,7 @@ pub async fn resource_chart(
 ) -> ApiResult<Response> {
     let (res, _) = resource_of(&state, &ctx, &slug, &id).await?;
     let (t, _) = crate::api::tables::served(&state, &res).await?;
-    let chart = super::table_view::chart(&state, &t, &params, None)
+    let chart = super::table_view::chart(&state, &ctx.client, &t, &params, None)
         .await?
         .ok_or_else(|| ApiError::BadRequest("chart_x fehlt oder ist keine Spalte".into()))?;
     let svg: String = chart

@@ -81,7 +81,9 @@ pub async fn login(
     let Some(user) = state.catalog.verify_login(&name, &password).await? else {
         state.login_limiter.record_failure(&key_user);
         state.login_limiter.record_failure(&key_ip);
-        tracing::info!(user = %name, %ip, "failed login");
+        // The name is the stranger's: shortened here, escaped by the log formatter.
+        let shown: String = name.chars().take(64).collect();
+        tracing::info!(user = %shown, %ip, "failed login");
         return render_error(StatusCode::UNAUTHORIZED, "login.failed");
     };
     state.login_limiter.clear(&key_user);

@@ -225,6 +225,8 @@ pub struct PageCtx {
     new_csrf: bool,
     pub path: String,
     pub query: String,
+    /// Who asks, for the share of heavy work (previews, charts, searches).
+    pub client: crate::heavy::Client,
 }
 
 impl FromRequestParts<AppState> for PageCtx {
@@ -249,6 +251,7 @@ impl FromRequestParts<AppState> for PageCtx {
             new_csrf,
             path: parts.uri.path().to_string(),
             query: parts.uri.query().unwrap_or("").to_string(),
+            client: crate::heavy::Client::of(parts, state),
         })
     }
 }

@@ -104,6 +104,7 @@ fn page_rows(page: &allmende_table::query::RecordsPage) -> Vec<serde_json::Value
 /// Everything the resource page shows about its table.
 pub async fn view(
     state: &AppState,
+    client: &crate::heavy::Client,
     res: &Resource,
     params: &HashMap<String, String>,
     lang: &str,
@@ -142,7 +143,12 @@ pub async fn view(
         total: true,
         ..Default::default()
     };
-    let page = state.tables.records(&t, &q).await.map_err(ApiError::from)?;
+    let permit = crate::heavy::admit(state, allmende_work::Lane::Query, client).await?;
+    let page = state
+        .tables
+        .records(permit, &t, &q)
+        .await
+        .map_err(ApiError::from)?;
     let kinds: Vec<ColumnType> = t.columns.iter().map(|c| c.kind).collect();
     let rows: Vec<Vec<String>> = page_rows(&page)
         .into_iter()
@@ -229,7 +235,7 @@ pub async fn view(
             }
         })
         .collect();
-    let chart = chart(state, &t, params, filter.clone())
+    let chart = chart(state, client, &t, params, filter.clone())
         .await
         .unwrap_or(None);
     Ok(Some(context! {
@@ -256,6 +262,7 @@ pub async fn view(
 /// max) of `chart_y`. Dates become a line over time, everything else bars.
 pub async fn chart(
     state: &AppState,
+    client: &crate::heavy::Client,
     t: &TableRef,
     params: &HashMap<String, String>,
     filter: Option<String>,
@@ -297,7 +304,12 @@ pub async fn chart(
         limit: Some(CHART_GROUPS),
         ..Default::default()
     };
-    let page = state.tables.records(t, &q).await.map_err(ApiError::from)?;
+    let permit = crate::heavy::admit(state, allmende_work::Lane::Query, client).await?;
+    let page = state
+        .tables
+        .records(permit, t, &q)
+        .await
+        .map_err(ApiError::from)?;
     let points: Vec<(String, f64)> = page_rows(&page)
         .into_iter()
         .filter_map(|r| {

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use allmende_core::{Dataset, Visibility, vocab};
-use allmende_table::export::{ExportFormat, export};
+use allmende_table::export::{ExportFormat, ExportOptions, export};
 use allmende_table::query::{RecordsQuery, TableRef};
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -142,42 +142,56 @@ pub async fn datapackage_json(
 }
 
 /// The descriptor and every table as CSV in one zip. The zip is built in a temporary file (the
-/// exports stream into it), so memory stays flat however large the tables are.
+/// exports stream into it), so memory stays flat however large the tables are; the work runs
+/// on the heavy-work pool under the export deadline.
 pub async fn datapackage_zip(
     State(state): State<AppState>,
+    client: crate::heavy::Client,
     Path(slug): Path<String>,
 ) -> ApiResult<Response> {
     let ds = public_dataset(&state, &slug).await?;
     let tables = tables(&state, &ds).await?;
     let base = state.settings.public_url.trim_end_matches('/').to_string();
     let scratch = state.catalog.files.scratch_dir();
-    let internal = |e: &dyn std::fmt::Display| ApiError::Internal(e.to_string());
-    let file = tempfile::tempfile_in(&scratch).map_err(|e| internal(&e))?;
-    let mut zip = zip::ZipWriter::new(file);
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .large_file(true);
     let desc = serde_json::to_vec_pretty(&descriptor(&base, &ds, &tables, true))
-        .map_err(|e| internal(&e))?;
-    zip.start_file("datapackage.json", options)
-        .map_err(|e| internal(&e))?;
-    zip.write_all(&desc).map_err(|e| internal(&e))?;
-    for t in &tables {
-        let stream = state
-            .tables
-            .records_stream(&t.t, &RecordsQuery::default())
-            .await
-            .map_err(ApiError::from)?;
-        let mut rx = export(stream, ExportFormat::Csv);
-        zip.start_file(format!("data/{}.csv", t.name), options)
-            .map_err(|e| internal(&e))?;
-        while let Some(chunk) = rx.recv().await {
-            let chunk = chunk.map_err(|e| internal(&e))?;
-            // Small synchronous writes into a local file between awaits.
-            zip.write_all(&chunk).map_err(|e| internal(&e))?;
-        }
-    }
-    let mut file = zip.finish().map_err(|e| internal(&e))?;
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let permit = crate::heavy::admit(&state, allmende_work::Lane::Export, &client).await?;
+    let engine = state.tables.engine().clone();
+    let options = ExportOptions {
+        guard_formulas: state.tables.limits().guard_formulas,
+        idle: state.tables.limits().timeout,
+    };
+    let file = state
+        .tables
+        .run(permit, async move {
+            let internal = |e: &dyn std::fmt::Display| ApiError::Internal(e.to_string());
+            let file = tempfile::tempfile_in(&scratch).map_err(|e| internal(&e))?;
+            let mut zip = zip::ZipWriter::new(file);
+            let zopts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .large_file(true);
+            zip.start_file("datapackage.json", zopts)
+                .map_err(|e| internal(&e))?;
+            zip.write_all(&desc).map_err(|e| internal(&e))?;
+            for t in &tables {
+                let stream = engine
+                    .records_stream(&t.t, &RecordsQuery::default())
+                    .await
+                    .map_err(ApiError::from)?;
+                let mut body = export(stream, ExportFormat::Csv, options);
+                zip.start_file(format!("data/{}.csv", t.name), zopts)
+                    .map_err(|e| internal(&e))?;
+                while let Some(chunk) = body.next().await {
+                    let chunk = chunk.map_err(|e| internal(&e))?;
+                    // Small synchronous writes into a local file, on a heavy-work thread.
+                    zip.write_all(&chunk).map_err(|e| internal(&e))?;
+                }
+            }
+            zip.finish().map_err(|e| internal(&e))
+        })
+        .await??;
+    let mut file = file;
+    let internal = |e: &dyn std::fmt::Display| ApiError::Internal(e.to_string());
     use std::io::Seek;
     let len = file
         .seek(std::io::SeekFrom::End(0))

@@ -6,15 +6,12 @@ mod datapackage;
 pub mod dcat;
 pub(crate) mod rdf_http;
 
-use axum::Router;
 use axum::routing::get;
-
-use crate::state::AppState;
 
 pub use rdf_http::dataset_page_or_rdf;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         .merge(ckan::router())
         .route("/catalog", get(rdf_http::catalog_negotiated))
         .route("/catalog.ttl", get(rdf_http::catalog_ttl))

@@ -376,21 +376,49 @@ async fn job_queue_hands_out_each_job_once(backend: Backend) {
             Some("zweiter Versuch")
         )
     );
-    // A job whose worker vanished is put back.
+    // A job whose worker vanished is put back; once it has ended its worker
+    // `max_attempts` times, it is failed for good (and never claimed again).
     let id = s
         .catalog
-        .enqueue_job("verwaist", &json!({}), 3)
+        .enqueue_job("verwaist", &json!({}), 2)
         .await
         .unwrap();
     s.catalog.claim_job("abgestuerzt").await.unwrap().unwrap();
+    let reaped = s
+        .catalog
+        .reap_stale_jobs(chrono::Duration::seconds(-1))
+        .await
+        .unwrap();
+    assert_eq!((reaped.requeued, reaped.failed.len()), (1, 0));
+    let again = s.catalog.claim_job("w").await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (id, 2));
+    let reaped = s
+        .catalog
+        .reap_stale_jobs(chrono::Duration::seconds(-1))
+        .await
+        .unwrap();
+    assert_eq!(reaped.requeued, 0);
     assert_eq!(
-        s.catalog
-            .requeue_stale_jobs(chrono::Duration::seconds(-1))
-            .await
-            .unwrap(),
-        1
+        reaped.failed.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![id]
     );
-    assert_eq!(s.catalog.claim_job("w").await.unwrap().unwrap().id, id);
+    let (st, attempts, _) = s.catalog.job_status(id).await.unwrap().unwrap();
+    assert_eq!((st, attempts), (allmende_catalog::JobStatus::Failed, 2));
+    assert!(s.catalog.claim_job("w").await.unwrap().is_none());
+    // A running job whose worker beats its heartbeat is left alone.
+    let id = s
+        .catalog
+        .enqueue_job("lebendig", &json!({}), 3)
+        .await
+        .unwrap();
+    s.catalog.claim_job("w").await.unwrap().unwrap();
+    s.catalog.renew_job(id).await.unwrap();
+    let reaped = s
+        .catalog
+        .reap_stale_jobs(chrono::Duration::seconds(60))
+        .await
+        .unwrap();
+    assert_eq!((reaped.requeued, reaped.failed.len()), (0, 0));
 }
 
 /// Several writers at once while a follower reads the change log with `seq > last`: the

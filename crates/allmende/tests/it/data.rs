@@ -20,7 +20,7 @@ fn windows_1252(s: &str) -> Vec<u8> {
 }
 
 /// Waits for the resource's latest table version to finish; returns `/table`.
-async fn wait_table(s: &TestServer, rid: &str, version: i64) -> Value {
+pub(crate) async fn wait_table(s: &TestServer, rid: &str, version: i64) -> Value {
     for _ in 0..200 {
         let res = s.get(&format!("/api/v1/resources/{rid}/table")).await;
         if res.status() == StatusCode::OK {
@@ -41,13 +41,13 @@ async fn wait_table(s: &TestServer, rid: &str, version: i64) -> Value {
     panic!("table version {version} of {rid} did not finish");
 }
 
-async fn get_json(s: &TestServer, path: &str) -> Value {
+pub(crate) async fn get_json(s: &TestServer, path: &str) -> Value {
     let res = s.get(path).await;
     assert_eq!(res.status(), StatusCode::OK, "GET {path}");
     body(res).await
 }
 
-fn records_url(rid: &str, params: &[(&str, &str)]) -> String {
+pub(crate) fn records_url(rid: &str, params: &[(&str, &str)]) -> String {
     let q: Vec<String> = params
         .iter()
         .map(|(k, v)| format!("{k}={}", percent_encode(v)))
@@ -55,7 +55,7 @@ fn records_url(rid: &str, params: &[(&str, &str)]) -> String {
     format!("/api/v1/resources/{rid}/records?{}", q.join("&"))
 }
 
-fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() {
@@ -485,8 +485,19 @@ async fn broken_reupload_keeps_previous_version(backend: Backend) {
     let res = body(s.get(&format!("/api/v1/resources/{rid}")).await).await;
     assert_eq!(res["status"], "failed");
     assert!(res["status_message"].as_str().is_some());
-    // The previous version keeps serving; the broken original is still downloadable.
+    // The previous version keeps serving, and the resource still describes the file it was
+    // made from (download, checksum, size): file and table change together or not at all.
     assert_eq!(t["version"], 1);
+    assert_eq!(res["sha256"], r["sha256"], "{res}");
+    assert_eq!(res["byte_size"], 12, "{res}");
+    assert_eq!(res["format"], "CSV", "{res}");
+    let download = s
+        .get(&format!("/api/v1/resources/{rid}/download"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(download.as_ref(), b"a;b\n1;2\n3;4\n");
     let page = get_json(&s, &records_url(&rid, &[])).await;
     assert_eq!(page["records"], json!([{"a": 1, "b": 2}, {"a": 3, "b": 4}]));
     let src = s
@@ -513,6 +524,17 @@ async fn broken_reupload_keeps_previous_version(backend: Backend) {
         get_json(&s, &records_url(&rid, &[])).await["records"],
         json!([{"a": 5, "b": 6}])
     );
+    // Now the resource is the new file.
+    let res = body(s.get(&format!("/api/v1/resources/{rid}")).await).await;
+    assert_eq!(res["byte_size"], 8, "{res}");
+    assert_ne!(res["sha256"], r["sha256"]);
+    let download = s
+        .get(&format!("/api/v1/resources/{rid}/download"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(download.as_ref(), b"a;b\n5;6\n");
     let old = s
         .get(&format!("/api/v1/resources/{rid}/records?version=1"))
         .await;

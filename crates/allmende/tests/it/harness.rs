@@ -118,6 +118,14 @@ pub fn test_config(database_url: String) -> Config {
         max_upload_bytes: 4 * 1024 * 1024,
         db_acquire_timeout_secs: 2,
         log_level: "warn".into(),
+        // The worker reads uploads in a child process: this package's binary (the test
+        // binary itself is not `allmende`).
+        ingest_exe: env!("CARGO_BIN_EXE_allmende").into(),
+        // Tests make hundreds of requests a second from one address; the abuse limits have a
+        // test of their own.
+        rate_limit_per_minute: 0,
+        rate_limit_token_per_minute: 0,
+        rate_limit_sql_per_minute: 0,
         ..Config::default()
     }
 }

@@ -79,7 +79,7 @@ pub async fn current_package_list_with_resources(
         facet_size: 0,
         ..Default::default()
     };
-    let result = state.search.search(req).await?;
+    let result = crate::heavy::search(state, &call.client, req).await?;
     let orgs = organizations(state).await?;
     let list: Vec<dicts::PackageDict<'_>> = result
         .hits
@@ -141,7 +141,7 @@ async fn search_packages(
         facet_size: 0,
         ..Default::default()
     };
-    let result = state.search.search(req).await?;
+    let result = crate::heavy::search(state, &call.client, req).await?;
     let orgs = organizations(state).await?;
     Ok(result
         .hits
@@ -190,7 +190,7 @@ pub async fn tag_list(state: &AppState, call: &Call) -> CkanResult {
         facet_size: 10_000,
         ..Default::default()
     };
-    let result = state.search.search(req).await?;
+    let result = crate::heavy::search(state, &call.client, req).await?;
     let query = call.str("query").map(|q| q.to_lowercase());
     let all_fields = call.bool("all_fields")?.unwrap_or(false);
     let mut tags: Vec<String> = result

@@ -265,9 +265,10 @@ pub async fn search(state: &AppState, call: &Call) -> CkanResult {
         total: include_total,
         limit_cap: Some(MAX_LIMIT as usize),
     };
+    let permit = crate::heavy::admit(state, allmende_work::Lane::Query, &call.client).await?;
     let page = state
         .tables
-        .records(&t, &q)
+        .records(permit, &t, &q)
         .await
         .map_err(|e| CkanError::from(ApiError::from(e)))?;
     let mut result = Map::new();
@@ -277,9 +278,12 @@ pub async fn search(state: &AppState, call: &Call) -> CkanResult {
         "objects" | "lists" => serde_json::from_slice(&records_json(&page, format == "lists"))
             .map_err(|e| CkanError::Internal(e.to_string()))?,
         _ => {
+            // Records inside a JSON answer are data for programs, not a file a spreadsheet
+            // opens: no formula guard.
             let style = CsvStyle {
                 delimiter: if format == "tsv" { b'\t' } else { b',' },
                 german: false,
+                guard_formulas: false,
             };
             let mut out = Vec::new();
             for b in &page.batches {
@@ -297,7 +301,8 @@ pub async fn search(state: &AppState, call: &Call) -> CkanResult {
     if offset > 0 {
         result.insert("offset".into(), json!(offset));
     }
-    for k in ["filters", "q", "sort", "fields", "distinct"] {
+    // `fields` is not echoed: in CKAN's answer it is the list of field dicts above.
+    for k in ["filters", "q", "sort", "distinct"] {
         if let Some(v) = call.params.get(k) {
             result.insert(k.into(), v.clone());
         }
@@ -321,10 +326,15 @@ pub async fn search_sql(state: &AppState, call: &Call) -> CkanResult {
             .await
             .map_err(CkanError::from)?,
     );
-    let page = state.tables.sql(lookup, &sql).await.map_err(|e| match e {
-        allmende_table::query::QueryError::Invalid(m) => CkanError::invalid("sql", &m),
-        other => CkanError::from(ApiError::from(other)),
-    })?;
+    let permit = crate::heavy::admit(state, allmende_work::Lane::Query, &call.client).await?;
+    let page = state
+        .tables
+        .sql(permit, lookup, &sql)
+        .await
+        .map_err(|e| match e {
+            allmende_table::query::QueryError::Invalid(m) => CkanError::invalid("sql", &m),
+            other => CkanError::from(ApiError::from(other)),
+        })?;
     let records: Value = serde_json::from_slice(&records_json(&page, false))
         .map_err(|e| CkanError::Internal(e.to_string()))?;
     let mut result = json!({

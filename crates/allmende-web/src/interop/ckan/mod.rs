@@ -13,9 +13,7 @@ mod search;
 use std::collections::BTreeMap;
 
 use allmende_core::authz::Actor;
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -29,14 +27,26 @@ use crate::state::AppState;
 /// this one follows.
 pub const CKAN_VERSION: &str = "2.11.0";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         .route(
             "/api/3",
             get(|| async { axum::Json(json!({"version": 3})) }),
         )
-        .route("/api/3/action/{name}", get(action).post(action))
-        .route("/api/action/{name}", get(action).post(action))
+        // Uploads (`resource_create` with a file) are bounded by `max_upload_bytes` where
+        // they are read, and other bodies by the reader below, not by axum's 2 MB default.
+        .route(
+            "/api/3/action/{name}",
+            get(action)
+                .post(action)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/action/{name}",
+            get(action)
+                .post(action)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
 }
 
 /// Parameters of one call, whatever transport they came in.
@@ -46,6 +56,8 @@ pub struct Call {
     /// A file sent as multipart field `upload` (resource_create/update), taken once.
     upload: std::sync::Mutex<Option<MultipartForm>>,
     pub base: String,
+    /// Who asks, for the share of heavy work.
+    pub client: crate::heavy::Client,
 }
 
 impl Call {
@@ -133,6 +145,8 @@ pub enum CkanError {
     Bare(String),
     Internal(String),
     Unavailable(String),
+    /// 429 (this client's share is used) or 503 (the server is busy), with `Retry-After`.
+    Throttled(StatusCode, String, u64),
 }
 
 impl CkanError {
@@ -156,6 +170,7 @@ impl CkanError {
             Self::SearchQuery(_) | Self::Bare(_) => StatusCode::BAD_REQUEST,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Throttled(status, _, _) => *status,
         }
     }
 
@@ -184,6 +199,7 @@ impl CkanError {
             Self::SearchQuery(m) => json!({"__type": "Search Query Error", "message": m}),
             Self::Internal(m) => json!({"__type": "Internal Server Error", "message": m}),
             Self::Unavailable(m) => json!({"__type": "Service Unavailable", "message": m}),
+            Self::Throttled(_, m, _) => json!({"__type": "Service Unavailable", "message": m}),
             Self::Bare(m) => json!(m),
         }
     }
@@ -232,6 +248,10 @@ impl From<ApiError> for CkanError {
                 vec![format!("Die Datei ist zu groß (höchstens {limit} Bytes)")],
             )])),
             ApiError::Unavailable(m) => Self::Unavailable(m),
+            e @ (ApiError::Busy(secs) | ApiError::TooManyRequests(secs)) => {
+                let detail = e.problem(lang).detail.unwrap_or_default();
+                Self::Throttled(e.status(), detail, secs)
+            }
             other => Self::Internal(other.to_string()),
         }
     }
@@ -296,7 +316,12 @@ fn envelope(base: &str, name: &str, result: CkanResult<Answer>) -> Response {
                 CkanError::Bare(_) => e.body(),
                 _ => json!({"help": help, "success": false, "error": e.body()}),
             };
-            (e.status(), axum::Json(body)).into_response()
+            let mut resp = (e.status(), axum::Json(body)).into_response();
+            if let CkanError::Throttled(_, _, secs) = &e {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(*secs));
+            }
+            resp
         }
     }
 }
@@ -442,6 +467,7 @@ async fn actor(state: &AppState, parts: &axum::http::request::Parts) -> CkanResu
 async fn read_call(state: &AppState, req: Request, base: &str) -> CkanResult<Call> {
     let (parts, body) = req.into_parts();
     let actor = actor(state, &parts).await?;
+    let client = crate::heavy::Client::of(&parts, state);
     let mut params = Map::new();
     if let Some(q) = parts.uri.query() {
         for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
@@ -471,9 +497,9 @@ async fn read_call(state: &AppState, req: Request, base: &str) -> CkanResult<Cal
             }
             upload = Some(form);
         } else if ctype.starts_with("application/x-www-form-urlencoded") {
-            let bytes = Bytes::from_request(req, state)
+            let bytes = axum::body::to_bytes(req.into_body(), 16 << 20)
                 .await
-                .map_err(|e| CkanError::Bare(format!("Bad request - {}", e.body_text())))?;
+                .map_err(|_| CkanError::Bare("Bad request - request body too large".into()))?;
             for (k, v) in url::form_urlencoded::parse(&bytes) {
                 add_param(&mut params, k.into_owned(), Value::String(v.into_owned()));
             }
@@ -504,6 +530,7 @@ async fn read_call(state: &AppState, req: Request, base: &str) -> CkanResult<Cal
         actor,
         upload: std::sync::Mutex::new(upload),
         base: base.to_string(),
+        client,
     })
 }
 

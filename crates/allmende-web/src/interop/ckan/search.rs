@@ -345,7 +345,7 @@ pub async fn package_search(state: &AppState, call: &Call) -> CkanResult<Answer>
         offset: Some(start as usize),
         modified_since: parsed.modified_since,
     };
-    let result = state.search.search(req).await?;
+    let result = crate::heavy::search(state, &call.client, req).await?;
     let orgs = organizations(state).await?;
     let results = if rows == 0 {
         Vec::new()
@@ -463,5 +463,31 @@ mod tests {
         );
         assert!(parse_sort("bogus asc", false).is_err());
         assert!(parse_sort("id sideways", false).is_err());
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+        /// `q`, `fq` and `sort` come from strangers: any text is an answer or an error,
+        /// never a panic.
+        #[test]
+        fn solr_syntax_from_strangers_never_panics(
+            parts in proptest::collection::vec(proptest::prop_oneof![
+                proptest::sample::select(vec![
+                    "organization:", "tags:", "groups:", "res_format:", "metadata_modified:[",
+                    " TO ", "*]", "]", "\"", "+", "-", " ", "(", ")", " OR ", " AND ",
+                    "2024-01-01T00:00:00Z", "NOW-1DAY", "Öffentlicher Verkehr", ":", "*:*", "\\",
+                ]).prop_map(String::from),
+                "[ -~äöüß]{0,12}",
+            ], 0..40),
+            text_allowed: bool,
+        ) {
+            let text = parts.concat();
+            let _ = parse_clauses(&text, text_allowed, &mut Parsed::default());
+            let _ = parse_sort(&text, text_allowed);
+            let _ = clauses(&text);
+        }
     }
 }

@@ -1,0 +1,158 @@
+//! Reading an uploaded file happens in a process of its own (`allmende ingest-job`, started by
+//! the worker): whatever a file makes a reader do, the server lives on. The process has a hard
+//! memory limit (`ingest_memory_mb`, as `RLIMIT_DATA`) and a lower CPU priority, and talks to
+//! the worker in lines on stdout:
+//!
+//! ```text
+//! progress <phase> <rows>
+//! report <IngestReport as JSON, plus peak_memory_bytes>
+//! error <data|engine|io> <message on one line>
+//! ```
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use allmende_table::{IngestError, IngestOptions, Limits};
+
+/// What the worker tells the child.
+#[derive(Debug, Clone)]
+pub struct JobArgs {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub name: Option<String>,
+    pub options: IngestOptions,
+    pub memory_mb: u64,
+}
+
+impl JobArgs {
+    /// The command line of `allmende ingest-job`.
+    pub fn to_args(&self) -> Vec<std::ffi::OsString> {
+        let mut a: Vec<std::ffi::OsString> = vec![
+            "ingest-job".into(),
+            "--input".into(),
+            self.input.clone().into(),
+            "--output".into(),
+            self.output.clone().into(),
+            "--memory-mb".into(),
+            self.memory_mb.to_string().into(),
+            "--options".into(),
+            serde_json::to_string(&self.options)
+                .unwrap_or_else(|_| "{}".into())
+                .into(),
+        ];
+        if let Some(n) = &self.name {
+            a.push("--name".into());
+            a.push(n.into());
+        }
+        a
+    }
+}
+
+/// Limits of the readers that follow from the process's memory: a single record may take
+/// an eighth of it, unpacked spreadsheet XML half.
+pub fn limits_for(memory_mb: u64) -> Limits {
+    let bytes = memory_mb.saturating_mul(1 << 20);
+    let base = Limits::default();
+    Limits {
+        max_record_bytes: base.max_record_bytes.min((bytes / 8) as usize).max(1 << 20),
+        max_unpacked_bytes: base.max_unpacked_bytes.min(bytes / 2).max(16 << 20),
+        ..base
+    }
+}
+
+/// Runs in the child; returns its exit code.
+pub fn run(args: JobArgs) -> i32 {
+    limit_memory(args.memory_mb);
+    lower_priority();
+    die_with_parent();
+    let out = Mutex::new((std::io::stdout(), Instant::now() - Duration::from_secs(1)));
+    let progress = |phase: &str, rows: u64| {
+        if let Ok(mut g) = out.lock()
+            && g.1.elapsed() >= Duration::from_millis(250)
+        {
+            g.1 = Instant::now();
+            let _ = writeln!(g.0, "progress {phase} {rows}");
+            let _ = g.0.flush();
+        }
+    };
+    let result = allmende_table::ingest(
+        &args.input,
+        args.name.as_deref(),
+        &args.options,
+        limits_for(args.memory_mb),
+        &args.output,
+        &progress,
+    );
+    let mut stdout = std::io::stdout();
+    match result {
+        Ok(report) => {
+            let mut v = serde_json::to_value(&report).unwrap_or_default();
+            v["peak_memory_bytes"] = peak_memory_bytes().into();
+            let _ = writeln!(stdout, "report {v}");
+            let _ = stdout.flush();
+            0
+        }
+        Err(e) => {
+            let kind = match &e {
+                IngestError::Data(_) => "data",
+                IngestError::Engine(_) => "engine",
+                IngestError::Io(_) => "io",
+            };
+            let message = e.to_string().replace(['\n', '\r'], " ");
+            let _ = writeln!(stdout, "error {kind} {message}");
+            let _ = stdout.flush();
+            2
+        }
+    }
+}
+
+/// Peak resident memory of this process so far (Linux: `VmHWM`), 0 when unknown.
+pub fn peak_memory_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// The hard limit: heap and anonymous mappings beyond it fail, and an allocation failure ends
+/// this process, not the server.
+fn limit_memory(mb: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        let bytes = mb.saturating_mul(1 << 20) as libc::rlim_t;
+        let lim = libc::rlimit {
+            rlim_cur: bytes,
+            rlim_max: bytes,
+        };
+        // SAFETY: setrlimit reads the struct we pass; it affects only this process.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_DATA, &lim);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = mb;
+}
+
+/// A server that is killed takes its reader with it (its job is taken up again later).
+fn die_with_parent() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a signal number for this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+    }
+}
+
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its integer arguments; 0 names this process.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}
