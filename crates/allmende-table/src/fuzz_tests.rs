@@ -163,8 +163,16 @@ fn json_like() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
+/// Cases per property: `PROPTEST_CASES`, or a quick default for every test run.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(48), ..ProptestConfig::default() })]
 
     #[test]
     fn damaged_real_files_never_crash_a_reader((name, bytes) in mutated()) {

@@ -491,13 +491,7 @@ async fn broken_reupload_keeps_previous_version(backend: Backend) {
     assert_eq!(res["sha256"], r["sha256"], "{res}");
     assert_eq!(res["byte_size"], 12, "{res}");
     assert_eq!(res["format"], "CSV", "{res}");
-    let download = s
-        .get(&format!("/api/v1/resources/{rid}/download"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(download.as_ref(), b"a;b\n1;2\n3;4\n");
+    assert_eq!(s.download(&rid).await, b"a;b\n1;2\n3;4\n");
     let page = get_json(&s, &records_url(&rid, &[])).await;
     assert_eq!(page["records"], json!([{"a": 1, "b": 2}, {"a": 3, "b": 4}]));
     let src = s
@@ -528,13 +522,7 @@ async fn broken_reupload_keeps_previous_version(backend: Backend) {
     let res = body(s.get(&format!("/api/v1/resources/{rid}")).await).await;
     assert_eq!(res["byte_size"], 8, "{res}");
     assert_ne!(res["sha256"], r["sha256"]);
-    let download = s
-        .get(&format!("/api/v1/resources/{rid}/download"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(download.as_ref(), b"a;b\n5;6\n");
+    assert_eq!(s.download(&rid).await, b"a;b\n5;6\n");
     let old = s
         .get(&format!("/api/v1/resources/{rid}/records?version=1"))
         .await;

@@ -24,11 +24,7 @@ fn rows_csv(n: usize) -> Vec<u8> {
 
 /// An editor's token and a public table `werte` of 400 rows.
 async fn public_table(s: &TestServer) -> (String, String) {
-    s.org("stadt-aalen", "Stadt Aalen").await;
-    let ed = s
-        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
-        .await;
-    s.dataset(&ed, "stadt-aalen", "werte", "public").await;
+    let ed = s.editor_with_dataset("werte", "public").await;
     let r = body(s.upload(&ed, "werte", "werte.csv", rows_csv(400)).await).await;
     let rid = r["id"].as_str().expect("resource id").to_string();
     let t = wait_table(s, &rid, 1).await;
@@ -168,10 +164,18 @@ async fn every_query_path_has_the_deadline(backend: Backend) {
             .contains("Zeitlimit"),
         "{v}"
     );
-    // The server answered all along and still does.
+    // The server answered all along and still does (a busy machine may need a second try
+    // at a query with a two-second limit).
     assert_eq!(s.get("/healthz").await.status(), StatusCode::OK);
-    let page = get_json(&s, &records_url(&rid, &[("limit", "1")])).await;
-    assert_eq!(page["total"], 400);
+    let mut page = Value::Null;
+    for _ in 0..5 {
+        let res = s.get(&records_url(&rid, &[("limit", "1")])).await;
+        if res.status() == StatusCode::OK {
+            page = body(res).await;
+            break;
+        }
+    }
+    assert_eq!(page["total"], 400, "{page}");
 }
 
 /// #4: what string functions build counts: no query can make the server allocate gigabytes.
@@ -374,11 +378,7 @@ async fn wait_long(s: &TestServer, rid: &str) -> Value {
 /// process's limit — a file over it fails with a message, the server lives on.
 async fn files_cannot_take_the_servers_memory(backend: Backend) {
     let s = TestServer::start_with(backend, big_uploads).await;
-    s.org("stadt-aalen", "Stadt Aalen").await;
-    let ed = s
-        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
-        .await;
-    s.dataset(&ed, "stadt-aalen", "dateien", "public").await;
+    let ed = s.editor_with_dataset("dateien", "public").await;
     let limit = 160u64 << 20;
     // Two cells, 17 billion in between (1.6 KB).
     let t = upload_table(
@@ -452,11 +452,7 @@ async fn a_reader_over_the_memory_limit_fails_alone(backend: Backend) {
         c.ingest_memory_mb = 64;
     })
     .await;
-    s.org("stadt-aalen", "Stadt Aalen").await;
-    let ed = s
-        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
-        .await;
-    s.dataset(&ed, "stadt-aalen", "dateien", "public").await;
+    let ed = s.editor_with_dataset("dateien", "public").await;
     // 2,000 columns of long text: the type sample alone needs far more than 64 MB.
     let mut csv = (0..2000)
         .map(|i| format!("Spalte {i}"))
@@ -498,11 +494,7 @@ async fn a_reader_over_the_memory_limit_fails_alone(backend: Backend) {
 async fn csv_exports_neutralise_formulas(backend: Backend) {
     for guard in [true, false] {
         let s = TestServer::start_with(backend, |c| c.csv_formula_guard = guard).await;
-        s.org("stadt-aalen", "Stadt Aalen").await;
-        let ed = s
-            .user("ed", false, Some(("stadt-aalen", Role::Editor)))
-            .await;
-        s.dataset(&ed, "stadt-aalen", "formeln", "public").await;
+        let ed = s.editor_with_dataset("formeln", "public").await;
         let csv = "Name;Telefon;Wert\n\
                    \"=HYPERLINK(\"\"http://boese.example\"\",\"\"klick\"\")\";+49 7361 52-0;-5\n\
                    @SUM(1+1);-2+3;7\n\
@@ -645,11 +637,7 @@ async fn hsts_when_public_url_is_https(backend: Backend) {
 /// `datastore_search` with `fields` answers field dicts.
 async fn ckan_uploads_and_datastore_fields(backend: Backend) {
     let s = TestServer::start_with(backend, |c| c.max_upload_bytes = 16 << 20).await;
-    s.org("stadt-aalen", "Stadt Aalen").await;
-    let ed = s
-        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
-        .await;
-    s.dataset(&ed, "stadt-aalen", "gross", "public").await;
+    let ed = s.editor_with_dataset("gross", "public").await;
     let csv = rows_csv(200_000);
     assert!(csv.len() > 3 << 20);
     let form = reqwest::multipart::Form::new()
@@ -676,7 +664,7 @@ async fn ckan_uploads_and_datastore_fields(backend: Backend) {
     let v = body(res).await;
     assert_eq!(v["result"]["size"], csv.len());
     let rid = v["result"]["id"].as_str().unwrap().to_string();
-    wait_table(&s, &rid, 1).await;
+    wait_long(&s, &rid).await;
     let res = s
         .get(&format!(
             "/api/3/action/datastore_search?resource_id={rid}&fields=Nr,Name&limit=2"
@@ -878,16 +866,18 @@ impl Drop for Process {
     }
 }
 
-/// The catalog of a data directory, for setting up users next to a running process.
-async fn catalog_of(
-    dir: &std::path::Path,
-    database_url: &str,
-) -> (allmende_catalog::Catalog, Config) {
+/// A data directory and database with organization `stadt-aalen` and an editor's token, for a
+/// server process to run on.
+async fn process_fixture(backend: Backend) -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::harness::database_url(backend, dir.path()).await;
     let config = Config {
-        database_url: database_url.to_string(),
+        database_url: url.clone(),
         ..Config::default()
     };
-    (allmende::open_catalog(&config, dir).await.unwrap(), config)
+    let catalog = allmende::open_catalog(&config, dir.path()).await.unwrap();
+    let token = editor_token(&catalog).await;
+    (dir, url, token)
 }
 
 async fn editor_token(catalog: &allmende_catalog::Catalog) -> String {
@@ -1021,10 +1011,7 @@ async fn failed_logins_cannot_forge_log_lines(backend: Backend) {
 /// #11: SIGTERM stops a server whose queries run away, within seconds: running work is
 /// cancelled, open requests get an answer or a closed connection.
 async fn sigterm_stops_runaway_queries(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = crate::harness::database_url(backend, dir.path()).await;
-    let (catalog, _) = catalog_of(dir.path(), &url).await;
-    let token = editor_token(&catalog).await;
+    let (dir, url, token) = process_fixture(backend).await;
     let mut p = Process::start(
         dir.path(),
         &url,
@@ -1069,10 +1056,7 @@ async fn sigterm_stops_runaway_queries(backend: Backend) {
 /// file takes the job up again within a minute of its restart, and until then serves the old
 /// file and table, consistently.
 async fn a_killed_ingestion_is_taken_up_and_never_half_shown(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = crate::harness::database_url(backend, dir.path()).await;
-    let (catalog, _) = catalog_of(dir.path(), &url).await;
-    let token = editor_token(&catalog).await;
+    let (dir, url, token) = process_fixture(backend).await;
     let mut p = Process::start(dir.path(), &url, &[]);
     p.ready().await;
     let v1 = rows_csv(10);
@@ -1156,4 +1140,89 @@ mod process {
         sigterm_stops_runaway_queries,
         a_killed_ingestion_is_taken_up_and_never_half_shown,
     );
+}
+
+/// Multipart bodies from strangers: a valid upload with random damage (broken boundaries,
+/// headers, lengths, cut-off ends). Every answer is a client error or a success, never a
+/// 5xx, and nothing is left half-written. Cases: `PROPTEST_CASES` (default 32).
+async fn damaged_multipart_uploads_are_refused_cleanly(backend: Backend) {
+    use proptest::prelude::*;
+    let s = TestServer::start(backend).await;
+    let ed = s.editor_with_dataset("uploads", "public").await;
+    const BOUNDARY: &str = "----allmendeFuzzGrenze";
+    let valid = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nMesswerte\r\n\
+         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"werte.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\nNr;Wert\r\n1;2,5\r\n2;3,25\r\n\r\n--{BOUNDARY}--\r\n"
+    )
+    .into_bytes();
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(32u32);
+    let strategy = (
+        prop::collection::vec((any::<u16>(), any::<u8>(), 0u8..5), 0..16),
+        prop::option::of(any::<u16>()),
+    );
+    let handle = tokio::runtime::Handle::current();
+    let url = s.url("/api/v1/datasets/uploads/resources");
+    let client = s.client.clone();
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..Default::default()
+    });
+    let result = tokio::task::block_in_place(|| {
+        runner.run(&strategy, |(edits, cut)| {
+            let mut b = valid.clone();
+            for (pos, byte, op) in edits {
+                let p = pos as usize % b.len().max(1);
+                match op {
+                    0 if !b.is_empty() => b[p] = byte,
+                    1 => b.insert(p, byte),
+                    2 if !b.is_empty() => {
+                        b.remove(p);
+                    }
+                    3 => b.splice(p..p, b"\r\n--".iter().copied()).for_each(drop),
+                    _ => b
+                        .splice(p..p, std::iter::repeat_n(b'a', 70_000))
+                        .for_each(drop),
+                }
+            }
+            if let Some(c) = cut {
+                b.truncate(c as usize % (b.len() + 1));
+            }
+            let status = handle.block_on(async {
+                client
+                    .post(&url)
+                    .bearer_auth(&ed)
+                    .header(
+                        "content-type",
+                        format!("multipart/form-data; boundary={BOUNDARY}"),
+                    )
+                    .body(b.clone())
+                    .send()
+                    .await
+                    .map(|r| r.status())
+            });
+            let status = status.map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(
+                status.is_success() || status.is_client_error(),
+                "{status} for {:?}",
+                String::from_utf8_lossy(&b[..b.len().min(300)])
+            );
+            Ok(())
+        })
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    // Nothing half-written: no staging file stays once ingestion is idle.
+    assert_eq!(s.scratch_files_when_idle().await, 0);
+    assert_eq!(s.get("/healthz").await.status(), StatusCode::OK);
+}
+
+mod fuzz {
+    use super::*;
+    crate::both_backends!(damaged_multipart_uploads_are_refused_cleanly);
 }

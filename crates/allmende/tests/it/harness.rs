@@ -243,6 +243,27 @@ impl TestServer {
             .1
     }
 
+    /// Organization `stadt-aalen`, its editor `ed` (the token is returned) and a dataset of
+    /// theirs with the given slug and visibility: the usual start of a test.
+    pub async fn editor_with_dataset(&self, dataset: &str, visibility: &str) -> String {
+        self.org("stadt-aalen", "Stadt Aalen").await;
+        let ed = self
+            .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+            .await;
+        self.dataset(&ed, "stadt-aalen", dataset, visibility).await;
+        ed
+    }
+
+    /// The bytes `/download` serves for a resource.
+    pub async fn download(&self, rid: &str) -> Vec<u8> {
+        self.get(&format!("/api/v1/resources/{rid}/download"))
+            .await
+            .bytes()
+            .await
+            .expect("download")
+            .to_vec()
+    }
+
     pub async fn org(&self, slug: &str, name: &str) {
         let f = OrganizationInput {
             slug: Some(slug.into()),

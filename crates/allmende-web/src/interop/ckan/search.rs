@@ -468,7 +468,10 @@ mod tests {
     use proptest::strategy::Strategy;
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(512),
+            ..Default::default()
+        })]
 
         /// `q`, `fq` and `sort` come from strangers: any text is an answer or an error,
         /// never a panic.
