@@ -10,8 +10,8 @@ use std::sync::Mutex;
 use allmende_core::{Dataset, vocab};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 
-use crate::SearchError;
 use crate::analyzer;
+use crate::error::SearchError;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 
 pub struct Generation {

@@ -3,6 +3,7 @@
 //! when missing, unreadable or of an older schema.
 
 pub mod analyzer;
+mod error;
 mod index;
 mod query;
 mod schema;
@@ -17,28 +18,11 @@ use allmende_catalog::{Catalog, DatasetFilter, DatasetSort};
 use allmende_core::authz::ReadScope;
 use tokio::sync::Notify;
 
+pub use error::SearchError;
 pub use search::{FACETS, FacetValue, Hit, SearchRequest, SearchResult, Sort, SortKey};
 pub use synonyms::Synonyms;
 
 use index::Generation;
-
-#[derive(Debug, thiserror::Error)]
-pub enum SearchError {
-    #[error("search index: {0}")]
-    Index(#[from] tantivy::TantivyError),
-    #[error("search index files: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("catalog: {0}")]
-    Catalog(#[from] allmende_catalog::CatalogError),
-    #[error("search worker stopped")]
-    Worker,
-}
-
-impl From<tantivy::directory::error::OpenDirectoryError> for SearchError {
-    fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
-        Self::Index(e.into())
-    }
-}
 
 /// The search service of one node: the live index generation, and the follower that keeps it
 /// in step with the catalog.

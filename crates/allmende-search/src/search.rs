@@ -17,10 +17,11 @@ use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
+use crate::analyzer;
+use crate::error::SearchError;
 use crate::index::Generation;
 use crate::query;
 use crate::synonyms::Synonyms;
-use crate::{SearchError, analyzer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {

@@ -7,7 +7,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 
-use crate::query::json;
+use crate::scalar::{self as json, float};
 
 /// How CSV cells look: the plain dialect, or the one German Excel opens (decimal comma,
 /// `31.12.2024`, WAHR/FALSCH).
@@ -185,25 +185,6 @@ fn signed_number(s: &str) -> bool {
 
 fn int(out: &mut Vec<u8>, v: i64) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
-}
-
-/// Shortest round-trip digits; whole numbers without `.0` in JSON (as before), the decimal
-/// comma for German CSV. Infinite and NaN values are missing (`null` in JSON).
-pub fn float(out: &mut Vec<u8>, v: f64, decimal_comma: bool, json: bool) {
-    if !v.is_finite() {
-        if json {
-            out.extend_from_slice(b"null");
-        }
-        return;
-    }
-    let mut buf = ryu::Buffer::new();
-    let s = buf.format_finite(v);
-    let s = s.strip_suffix(".0").unwrap_or(s);
-    if decimal_comma {
-        out.extend(s.bytes().map(|b| if b == b'.' { b',' } else { b }));
-    } else {
-        out.extend_from_slice(s.as_bytes());
-    }
 }
 
 /// Days since 1970-01-01 as a civil date (proleptic Gregorian).

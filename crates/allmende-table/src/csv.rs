@@ -53,6 +53,8 @@ pub struct CsvDialect {
     pub encoding: TextEncoding,
     pub delimiter: String,
     pub header_row: usize,
+    /// Stacked header rows merged into the column names (1 for an ordinary header).
+    pub header_rows: usize,
     pub has_header: bool,
 }
 
@@ -61,6 +63,7 @@ pub struct CsvSource {
     encoding: TextEncoding,
     delimiter: u8,
     header_row: usize,
+    header_rows: usize,
     has_header: bool,
     headers: Vec<String>,
     max_record_bytes: usize,
@@ -90,6 +93,7 @@ impl CsvSource {
             encoding,
             delimiter: b',',
             header_row: 0,
+            header_rows: 1,
             has_header: true,
             headers: Vec::new(),
             max_record_bytes,
@@ -108,16 +112,19 @@ impl CsvSource {
         if records.is_empty() {
             return Err(IngestError::Data("Die Datei enthält keine Zeilen.".into()));
         }
-        src.header_row = overrides
-            .header_row
-            .unwrap_or_else(|| find_header_rows(&records));
-        let header = records.get(src.header_row).cloned().unwrap_or_default();
+        let block = crate::header::header_block(&records, overrides.header_row);
+        let header = records
+            .get(block.first + block.rows - 1)
+            .cloned()
+            .unwrap_or_default();
         src.has_header = header.iter().filter(|h| !h.trim().is_empty()).any(|h| {
             !crate::values::number_shape(h.trim()).de
                 && crate::values::parse_date(h.trim()).is_none()
-        });
+        }) || block.rows > 1;
+        src.header_row = block.first;
+        src.header_rows = if src.has_header { block.rows } else { 0 };
         src.headers = if src.has_header {
-            header
+            block.names
         } else {
             let width = records.iter().map(Vec::len).max().unwrap_or(0);
             vec![String::new(); width]
@@ -139,6 +146,7 @@ impl CsvSource {
                 d => (d as char).to_string(),
             },
             header_row: self.header_row,
+            header_rows: self.header_rows,
             has_header: self.has_header,
         }
     }
@@ -177,7 +185,7 @@ impl Source for CsvSource {
         let file = File::open(&self.path)?;
         let mut buf = BufReader::with_capacity(1 << 20, file);
         let mut reader = RecordReader::new(self.delimiter, self.max_record_bytes, self.max_columns);
-        let skip = self.header_row + usize::from(self.has_header);
+        let skip = self.header_row + self.header_rows;
         let mut index = 0usize;
         let mut first = true;
         let encoding = self.encoding;
@@ -495,21 +503,6 @@ fn sniff_delimiter(sample: &[u8]) -> u8 {
     best.0
 }
 
-/// The header is the first row that fills at least half of the widest row; title and
-/// "Stand:" rows above it fill only one or two cells.
-pub(crate) fn find_header_rows(records: &[Vec<String>]) -> usize {
-    let filled: Vec<usize> = records
-        .iter()
-        .map(|r| r.iter().filter(|c| !c.trim().is_empty()).count())
-        .collect();
-    let widest = filled.iter().copied().max().unwrap_or(0);
-    if widest < 2 {
-        return filled.iter().position(|&n| n > 0).unwrap_or(0);
-    }
-    let need = widest.div_ceil(2).max(2);
-    filled.iter().position(|&n| n >= need).unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,21 +513,6 @@ mod tests {
         assert_eq!(sniff_delimiter(b"a,b,c\n1,2,3\n"), b',');
         assert_eq!(sniff_delimiter(b"a\tb\n1\t2\n"), b'\t');
         assert_eq!(sniff_delimiter(b"a|b\n1|2\n"), b'|');
-    }
-
-    #[test]
-    fn header_below_title_rows() {
-        let rows: Vec<Vec<String>> = [
-            vec!["Bevölkerung Aalen", "", ""],
-            vec!["Stand: 31.12.2024", "", ""],
-            vec!["", "", ""],
-            vec!["Stadtteil", "Einwohner", "Fläche"],
-            vec!["Mitte", "1.234", "3,5"],
-        ]
-        .iter()
-        .map(|r| r.iter().map(|s| s.to_string()).collect())
-        .collect();
-        assert_eq!(find_header_rows(&rows), 3);
     }
 
     #[test]

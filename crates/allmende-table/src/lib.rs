@@ -5,15 +5,19 @@ mod cells;
 pub mod column;
 mod convert;
 pub mod csv;
+pub mod detect;
 pub mod export;
 #[cfg(test)]
 mod fuzz_tests;
+mod header;
 mod infer;
 pub mod ingest;
 mod json;
 mod parquet_in;
 pub mod query;
+mod scalar;
 mod sheet;
+mod snapshot;
 mod source;
 mod stats;
 pub mod values;
@@ -28,6 +32,9 @@ pub use ingest::{IngestOptions, IngestReport, InputFormat, Limits, ingest};
 pub enum IngestError {
     #[error("{0}")]
     Data(String),
+    /// The content is a known format that is not a table (GeoJSON, XML, PDF, a ZIP archive).
+    #[error("Die Datei ist keine Tabelle, sondern {0}.")]
+    NotATable(String),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
     #[error("Parquet/Arrow: {0}")]
@@ -47,6 +54,6 @@ impl IngestError {
 
     /// Whether the same file will fail the same way again.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, Self::Data(_))
+        matches!(self, Self::Data(_) | Self::NotATable(_))
     }
 }

@@ -13,7 +13,8 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::IngestError;
 use crate::column::{self, Column, ColumnType};
-use crate::ingest::{IngestReport, InputFormat, Limits, Progress, SnapshotWriter, schema_for};
+use crate::ingest::options::{IngestReport, InputFormat, Limits, Progress};
+use crate::snapshot::{SnapshotWriter, schema_for};
 
 pub fn ingest_parquet(
     input: &Path,

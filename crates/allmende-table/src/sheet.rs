@@ -13,6 +13,8 @@ use crate::source::Source;
 pub struct SheetSource {
     pub sheet: String,
     pub header_row: usize,
+    /// Stacked header rows merged into the column names (1 for an ordinary header).
+    pub header_rows: usize,
     rows: Rows,
     headers: Vec<String>,
 }
@@ -171,17 +173,17 @@ impl SheetSource {
                 preview[r][i] = text;
             }
         }
-        let header_row = header_row.unwrap_or_else(|| crate::csv::find_header_rows(&preview));
-        let headers = preview.get(header_row).cloned().unwrap_or_default();
+        let block = crate::header::header_block(&preview, header_row);
         Ok(Self {
             sheet: name,
-            header_row,
+            header_row: block.first,
+            header_rows: block.rows,
+            headers: block.names,
             rows: Rows::Stream {
                 path: path.to_path_buf(),
                 columns,
                 first_row,
             },
-            headers,
         })
     }
 
@@ -227,13 +229,13 @@ impl SheetSource {
         if preview.is_empty() {
             return Err(empty(&name));
         }
-        let header_row = header_row.unwrap_or_else(|| crate::csv::find_header_rows(&preview));
-        let headers = preview.get(header_row).cloned().unwrap_or_default();
+        let block = crate::header::header_block(&preview, header_row);
         Ok(Self {
             sheet: name,
-            header_row,
+            header_row: block.first,
+            header_rows: block.rows,
+            headers: block.names,
             rows: Rows::Whole(rows),
-            headers,
         })
     }
 }
@@ -303,7 +305,7 @@ impl Source for SheetSource {
         match &self.rows {
             Rows::Whole(rows) => {
                 let mut cells = Vec::new();
-                for row in rows.iter().skip(self.header_row + 1) {
+                for row in rows.iter().skip(self.header_row + self.header_rows) {
                     cells.clear();
                     cells.extend(row.iter().map(cell_of));
                     f(&cells)?;
@@ -320,7 +322,8 @@ impl Source for SheetSource {
                 let mut reader = book
                     .worksheet_cells_reader(&self.sheet)
                     .map_err(|e| bad(e.to_string()))?;
-                let body_from = first_row.saturating_add(self.header_row as u32 + 1);
+                let body_from =
+                    first_row.saturating_add((self.header_row + self.header_rows) as u32);
                 let mut current: Option<u32> = None;
                 let mut values: Vec<Data> = vec![Data::Empty; columns.len()];
                 let mut emit = |values: &mut Vec<Data>| -> Result<(), IngestError> {

@@ -8,10 +8,15 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Date32Type, Float64Type, Int64Type, TimestampMicrosecondType};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+/// A real municipal file: the test fixtures, or the demo's files (both in the repository).
 fn real(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/real")
-        .join(name)
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture = crate_dir.join("tests/fixtures/real").join(name);
+    if fixture.exists() {
+        fixture
+    } else {
+        crate_dir.join("../allmende/demo").join(name)
+    }
 }
 
 struct Loaded {
@@ -259,6 +264,67 @@ fn overrides() {
         ..Default::default()
     };
     assert!(bad.validate().is_err());
+}
+
+/// One detector for every path: content decides, so a GeoJSON, an XML or a ZIP file is never
+/// read as a CSV of garbage columns, whatever its name, and a forced format must fit the content.
+#[test]
+fn what_is_not_a_table_says_so() {
+    use allmende_table::IngestError;
+    let geojson = br#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"art": "Linde"}, "geometry": {"type": "Point", "coordinates": [10.09, 48.83]}}]}"#;
+    let xml = b"<?xml version=\"1.0\"?>\n<baeume>\n<baum art=\"Linde\">1;2</baum>\n</baeume>\n";
+    let zip = {
+        use std::io::Write;
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut z = zip::ZipWriter::new(&mut out);
+        z.start_file("liesmich.txt", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(b"a;b\n1;2\n").unwrap();
+        z.finish().unwrap();
+        out.into_inner()
+    };
+    for (bytes, name, label) in [
+        (&geojson[..], "baeume.geojson", "GeoJSON"),
+        (&geojson[..], "baeume.csv", "GeoJSON"),
+        (&geojson[..], "baeume.json", "GeoJSON"),
+        (&xml[..], "baeume.csv", "XML"),
+        (&zip[..], "baeume.csv", "ZIP"),
+        (b"%PDF-1.7\n", "bericht.csv", "PDF"),
+    ] {
+        match try_bytes(bytes, name, &IngestOptions::default()) {
+            Err(e @ IngestError::NotATable(_)) => {
+                assert!(e.is_permanent());
+                assert_eq!(
+                    e.to_string(),
+                    format!("Die Datei ist keine Tabelle, sondern {label}.")
+                );
+            }
+            Err(e) => panic!("{name}: {e}"),
+            Ok(l) => panic!("{name} read as a table: {:?}", l.names()),
+        }
+    }
+    // Forcing CSV does not turn a spreadsheet or GeoJSON into text.
+    let forced = IngestOptions {
+        format: Some(allmende_table::InputFormat::Csv),
+        ..Default::default()
+    };
+    assert!(matches!(
+        try_bytes(geojson, "baeume.csv", &forced),
+        Err(IngestError::NotATable(_))
+    ));
+    let xlsx = std::fs::read(real("muenster_wetter_taeglich_serialdates.xlsx")).unwrap();
+    match try_bytes(&xlsx, "wetter.csv", &forced) {
+        Err(IngestError::Data(m)) => assert_eq!(m, "Die Datei ist Excel (XLSX), nicht CSV."),
+        other => panic!("{:?}", other.map(|l| l.names())),
+    }
+    // A spreadsheet named .csv is read as what it is.
+    let l = try_bytes(&xlsx, "wetter.csv", &IngestOptions::default()).unwrap();
+    assert_eq!(l.report.format, allmende_table::InputFormat::Xlsx);
+    // NDJSON and JSON are layouts of one format: either may be forced.
+    let lines = b"{\"a\": 1}\n{\"a\": 2}\n";
+    let l = try_bytes(lines, "x.json", &IngestOptions::default()).unwrap();
+    assert_eq!(l.report.format, allmende_table::InputFormat::Ndjson);
+    assert_eq!(l.report.rows, 2);
 }
 
 #[test]

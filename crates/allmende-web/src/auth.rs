@@ -1,9 +1,6 @@
 //! Who is calling: API tokens, session cookies, CSRF protection and login rate limiting.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use allmende_core::authz::Actor;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -139,76 +136,9 @@ pub fn client_ip(
         .unwrap_or(IpAddr::from([127, 0, 0, 1]))
 }
 
-/// Counts failed logins per key in a sliding window.
-pub struct RateLimiter {
-    window: Duration,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-impl RateLimiter {
-    pub fn new(window: Duration) -> Self {
-        Self {
-            window,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn with_map<R>(&self, f: impl FnOnce(&mut HashMap<String, Vec<Instant>>) -> R) -> R {
-        let mut guard = match self.failures.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut guard)
-    }
-
-    pub fn is_blocked(&self, key: &str, max: u32) -> bool {
-        let now = Instant::now();
-        let window = self.window;
-        let max = max as usize;
-        self.with_map(|m| {
-            if let Some(v) = m.get_mut(key) {
-                v.retain(|t| now.duration_since(*t) < window);
-                v.len() >= max
-            } else {
-                false
-            }
-        })
-    }
-
-    pub fn record_failure(&self, key: &str) {
-        let now = Instant::now();
-        let window = self.window;
-        self.with_map(|m| {
-            if m.len() > 100_000 {
-                // Bounded memory under a credential-stuffing flood: drop expired entries.
-                m.retain(|_, v| v.last().is_some_and(|t| now.duration_since(*t) < window));
-            }
-            m.entry(key.to_string()).or_default().push(now);
-        });
-    }
-
-    pub fn clear(&self, key: &str) {
-        self.with_map(|m| {
-            m.remove(key);
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn limiter_blocks_after_max() {
-        let l = RateLimiter::new(Duration::from_secs(60));
-        assert!(!l.is_blocked("k", 2));
-        l.record_failure("k");
-        l.record_failure("k");
-        assert!(l.is_blocked("k", 2));
-        assert!(!l.is_blocked("k", 3));
-        l.clear("k");
-        assert!(!l.is_blocked("k", 2));
-    }
 
     #[test]
     fn cookies() {

@@ -271,4 +271,21 @@ impl From<allmende_core::authz::Decision> for ApiError {
     }
 }
 
+impl From<allmende_app::AppError> for ApiError {
+    fn from(e: allmende_app::AppError) -> Self {
+        use allmende_app::AppError;
+        match e {
+            AppError::NotFound => Self::NotFound,
+            AppError::Unauthorized => Self::Unauthorized,
+            AppError::Forbidden => Self::Forbidden,
+            AppError::Validation(fe) => Self::Validation(fe),
+            AppError::Catalog(e) => e.into(),
+            AppError::Upload(e) => e.into(),
+            AppError::Query(e) => e.into(),
+            AppError::Refused(r) => r.into(),
+            AppError::Internal(m) => Self::Internal(m),
+        }
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -3,7 +3,6 @@
 
 pub mod api;
 pub mod auth;
-pub mod detect;
 pub mod error;
 pub mod heavy;
 pub mod html;
@@ -11,15 +10,19 @@ pub mod i18n;
 pub mod interop;
 pub mod markdown;
 mod middleware;
+pub mod multipart;
+mod negotiate;
 pub mod ratelimit;
 pub mod routes;
+pub mod search;
 pub mod state;
+pub mod templates;
+pub mod throttle;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use allmende_catalog::Catalog;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -29,27 +32,20 @@ use tokio::net::TcpListener;
 pub use state::{AppState, Settings};
 
 pub fn app_state(
-    catalog: Catalog,
-    search: allmende_search::SearchService,
+    app: allmende_app::App,
     settings: Settings,
-    tables: allmende_table::query::QueryLimits,
-    pool: allmende_work::Pool,
-    jobs: Arc<tokio::sync::Notify>,
 ) -> Result<AppState, html::TemplateError> {
-    let templates = html::Templates::new(settings.theme_dir.clone())?;
+    let templates = templates::Templates::new(settings.theme_dir.clone())?;
     let openapi = api::openapi(&settings.public_url);
     Ok(AppState {
-        catalog,
-        search,
-        login_limiter: Arc::new(auth::RateLimiter::new(Duration::from_secs(
+        app,
+        login_limiter: Arc::new(throttle::RateLimiter::new(Duration::from_secs(
             settings.login_window_secs,
         ))),
-        rate_limiter: Arc::new(ratelimit::Limiter::new(settings.rate_limits)),
+        rate_limiter: Arc::new(throttle::Limiter::new(settings.rate_limits)),
         settings: Arc::new(settings),
         templates: Arc::new(templates),
         openapi: Arc::new(openapi),
-        tables: Arc::new(allmende_table::query::Queries::new(tables, pool)),
-        jobs,
         documents: Arc::default(),
         organizations: Arc::default(),
     })
@@ -61,6 +57,7 @@ pub fn routes() -> routes::Routes {
         .nest("/api/v1", api::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/dataset/{slug}", get(negotiate::dataset))
         .merge(html::router())
         .merge(interop::router())
 }

@@ -1,10 +1,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use allmende_catalog::Catalog;
-
-use crate::auth::RateLimiter;
-use crate::html::Templates;
+use crate::templates::Templates;
+use crate::throttle::RateLimiter;
 
 /// Web-facing settings (the binary loads them from `allmende.toml` and `ALLMENDE_*`).
 #[derive(Debug, Clone)]
@@ -28,7 +26,7 @@ pub struct Settings {
     /// GovData contributor id (`dcatde:contributorID`) for direct delivery to GovData.
     pub contributor_id: Option<String>,
     /// Requests per minute per client for the APIs and SQL.
-    pub rate_limits: crate::ratelimit::RateLimits,
+    pub rate_limits: crate::throttle::RateLimits,
 }
 
 impl Settings {
@@ -56,24 +54,28 @@ impl Default for Settings {
     }
 }
 
+/// The web server's state: the application (whose catalog, search, tables and jobs every
+/// handler reaches through `Deref`) and what only the web needs.
 #[derive(Clone)]
 pub struct AppState {
-    pub catalog: Catalog,
-    pub search: allmende_search::SearchService,
+    pub app: allmende_app::App,
     pub settings: Arc<Settings>,
     pub templates: Arc<Templates>,
     pub login_limiter: Arc<RateLimiter>,
     /// Requests per client for the APIs and SQL.
-    pub rate_limiter: Arc<crate::ratelimit::Limiter>,
+    pub rate_limiter: Arc<crate::throttle::Limiter>,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
-    /// Query engine over table snapshots, on the pool for heavy work.
-    pub tables: Arc<allmende_table::query::Queries>,
-    /// Wakes the background worker when a job was queued.
-    pub jobs: Arc<tokio::sync::Notify>,
     /// Generated documents (DCAT pages) by request, valid for one change-log position.
     pub documents: Arc<DocumentCache>,
     /// Behind `public_organizations`.
     pub organizations: Arc<Memo<OrganizationsBySlug>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = allmende_app::App;
+    fn deref(&self) -> &Self::Target {
+        &self.app
+    }
 }
 
 /// Public organizations by slug, as DCAT and CKAN documents embed them.

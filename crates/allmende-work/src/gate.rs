@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::{PoolConfig, Refused};
+use crate::limits::{PoolConfig, Refused};
 
 /// Kinds of heavy work; each has slots of its own, so a flood of one kind does not stop the
 /// others (a search still runs while exports queue).

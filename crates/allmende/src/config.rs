@@ -99,7 +99,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         let web = allmende_web::Settings::default();
-        let limits = allmende_web::ratelimit::RateLimits::default();
+        let limits = allmende_web::throttle::RateLimits::default();
         Self {
             bind: "127.0.0.1:8080".into(),
             public_url: String::new(),
@@ -245,13 +245,13 @@ impl Config {
         Ok(())
     }
 
-    pub fn ingest_settings(&self) -> anyhow::Result<crate::worker::IngestSettings> {
+    pub fn ingest_settings(&self) -> anyhow::Result<allmende_app::ingest::IngestSettings> {
         let exe = if self.ingest_exe.is_empty() {
             std::env::current_exe().context("locating this program for ingestion")?
         } else {
             PathBuf::from(&self.ingest_exe)
         };
-        Ok(crate::worker::IngestSettings {
+        Ok(allmende_app::ingest::IngestSettings {
             exe,
             memory_mb: self.ingest_memory_mb.max(64),
             timeout: std::time::Duration::from_secs(self.ingest_timeout_secs.max(1)),
@@ -276,8 +276,8 @@ impl Config {
         }
     }
 
-    pub fn fetch_limits(&self) -> crate::fetch::FetchLimits {
-        crate::fetch::FetchLimits {
+    pub fn fetch_limits(&self) -> allmende_app::ingest::FetchLimits {
+        allmende_app::ingest::FetchLimits {
             max_bytes: self.fetch_max_mb.saturating_mul(1 << 20),
             timeout: std::time::Duration::from_secs(self.fetch_timeout_secs.max(1)),
             allow_private: self.fetch_allow_private,
@@ -302,16 +302,16 @@ impl Config {
             catalog_description: self.catalog_description.clone(),
             publisher_name: self.publisher_name.clone(),
             contributor_id: Some(self.contributor_id.trim().to_string()).filter(|c| !c.is_empty()),
-            rate_limits: allmende_web::ratelimit::RateLimits {
-                anonymous: allmende_web::ratelimit::Rate {
+            rate_limits: allmende_web::throttle::RateLimits {
+                anonymous: allmende_web::throttle::Rate {
                     per_minute: self.rate_limit_per_minute,
                     burst: self.rate_limit_burst,
                 },
-                token: allmende_web::ratelimit::Rate {
+                token: allmende_web::throttle::Rate {
                     per_minute: self.rate_limit_token_per_minute,
                     burst: self.rate_limit_token_burst,
                 },
-                sql: allmende_web::ratelimit::Rate {
+                sql: allmende_web::throttle::Rate {
                     per_minute: self.rate_limit_sql_per_minute,
                     burst: self.rate_limit_sql_burst,
                 },
@@ -354,5 +354,30 @@ mod tests {
         assert!(Config::load(dir.path(), None).is_err());
         std::fs::write(dir.path().join("allmende.toml"), "bind = \"0.0.0.0:80\"\n").unwrap();
         assert_eq!(Config::load(dir.path(), None).unwrap().bind, "0.0.0.0:80");
+    }
+
+    /// Every key is documented in docs/configuration.md, and every documented key exists.
+    #[test]
+    fn every_key_is_documented() {
+        let doc = include_str!("../../../docs/configuration.md");
+        let documented: std::collections::BTreeSet<&str> = doc
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `")?.split_once('`').map(|(k, _)| k))
+            .collect();
+        let keys: std::collections::BTreeSet<String> = toml::Table::try_from(Config::default())
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let missing: Vec<&String> = keys
+            .iter()
+            .filter(|k| !documented.contains(k.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "not in docs/configuration.md: {missing:?}"
+        );
+        let stale: Vec<&&str> = documented.iter().filter(|k| !keys.contains(**k)).collect();
+        assert!(stale.is_empty(), "documented but not a key: {stale:?}");
     }
 }

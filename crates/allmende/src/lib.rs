@@ -3,10 +3,7 @@
 
 pub mod config;
 pub mod demo;
-pub mod fetch;
-pub mod ingest_job;
 pub mod logging;
-pub mod worker;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -49,6 +46,8 @@ pub async fn connect(url: &str, config: &Config) -> anyhow::Result<Db> {
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,
+    /// The application it serves (tests and the demo seeding use it directly).
+    pub app: allmende_app::App,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -69,13 +68,22 @@ impl Server {
     }
 }
 
-/// Binds and starts serving. `config.bind` may use port 0; the real address is returned.
-pub async fn start(
-    config: &Config,
-    data_dir: &Path,
-    catalog: Catalog,
-    shutdown_signal: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
-) -> anyhow::Result<Server> {
+/// A node ready to serve: bound, its application built and its background work (ingestion
+/// worker, search follower) running, but not answering requests yet.
+pub struct Ready {
+    listener: TcpListener,
+    pub addr: SocketAddr,
+    app: allmende_app::App,
+    state: allmende_web::state::AppState,
+    pool: allmende_work::Pool,
+    worker: tokio::task::JoinHandle<()>,
+    follower: tokio::task::JoinHandle<()>,
+    grace: std::time::Duration,
+}
+
+/// Binds and builds the application. `config.bind` may use port 0; the real address is in
+/// [`Ready::addr`].
+pub async fn prepare(config: &Config, data_dir: &Path, catalog: Catalog) -> anyhow::Result<Ready> {
     let listener = TcpListener::bind(&config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
@@ -93,7 +101,7 @@ pub async fn start(
     let follower = search.spawn_follower();
     config.check_memory_budget()?;
     let jobs = Arc::new(tokio::sync::Notify::new());
-    let worker = worker::spawn(
+    let worker = allmende_app::ingest::spawn_worker(
         catalog.clone(),
         jobs.clone(),
         config.fetch_limits(),
@@ -101,59 +109,99 @@ pub async fn start(
     );
     let pool = allmende_work::Pool::new(config.pool_config())
         .context("starting the heavy-work threads")?;
-    let state = allmende_web::app_state(
-        catalog,
-        search,
-        settings,
-        config.query_limits(),
-        pool.clone(),
-        jobs,
-    )?;
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let signal = async move {
-        match shutdown_signal {
-            Some(s) => {
-                tokio::select! {
-                    _ = s => {}
-                    _ = rx => {}
+    let app = allmende_app::App::new(catalog, search, config.query_limits(), pool.clone(), jobs);
+    let state = allmende_web::app_state(app.clone(), settings)?;
+    Ok(Ready {
+        listener,
+        addr,
+        app,
+        state,
+        pool,
+        worker,
+        follower,
+        grace: std::time::Duration::from_secs(config.shutdown_grace_secs),
+    })
+}
+
+impl Ready {
+    /// The application, e.g. for seeding the demo before the first request.
+    pub fn app(&self) -> &allmende_app::App {
+        &self.app
+    }
+
+    /// Starts answering requests until the signal (or [`Server::stop`]).
+    pub fn serve(
+        self,
+        shutdown_signal: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+    ) -> Server {
+        let Ready {
+            listener,
+            addr,
+            app,
+            state,
+            pool,
+            worker,
+            follower,
+            grace,
+        } = self;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let signal = async move {
+            match shutdown_signal {
+                Some(s) => {
+                    tokio::select! {
+                        _ = s => {}
+                        _ = rx => {}
+                    }
+                }
+                None => {
+                    let _ = rx.await;
                 }
             }
-            None => {
-                let _ = rx.await;
-            }
-        }
-        // Running queries and exports end now (their clients get an error), so that the
-        // server stops within seconds however busy it was.
-        pool.shutdown();
-        let _ = stopping_tx.send(());
-    };
-    let grace = std::time::Duration::from_secs(config.shutdown_grace_secs);
-    let handle = tokio::spawn(async move {
-        let served = allmende_web::serve(listener, state, signal);
-        tokio::pin!(served);
-        let served = tokio::select! {
-            r = &mut served => r,
-            _ = async {
-                let _ = stopping_rx.await;
-                tokio::time::sleep(grace).await;
-            } => {
-                tracing::warn!("requests still open after the shutdown grace period; closing them");
-                Ok(())
-            }
+            // Running queries and exports end now (their clients get an error), so that the
+            // server stops within seconds however busy it was.
+            pool.shutdown();
+            let _ = stopping_tx.send(());
         };
-        worker.abort();
-        let _ = worker.await;
-        // Wait until the follower is gone too: it holds the index writer (and its lock).
-        follower.abort();
-        let _ = follower.await;
-        served
-    });
-    Ok(Server {
-        addr,
-        shutdown: Some(tx),
-        handle,
-    })
+        let handle = tokio::spawn(async move {
+            let served = allmende_web::serve(listener, state, signal);
+            tokio::pin!(served);
+            let served = tokio::select! {
+                r = &mut served => r,
+                _ = async {
+                    let _ = stopping_rx.await;
+                    tokio::time::sleep(grace).await;
+                } => {
+                    tracing::warn!("requests still open after the shutdown grace period; closing them");
+                    Ok(())
+                }
+            };
+            worker.abort();
+            let _ = worker.await;
+            // Wait until the follower is gone too: it holds the index writer (and its lock).
+            follower.abort();
+            let _ = follower.await;
+            served
+        });
+        Server {
+            addr,
+            app,
+            shutdown: Some(tx),
+            handle,
+        }
+    }
+}
+
+/// Binds and starts serving. `config.bind` may use port 0; the real address is returned.
+pub async fn start(
+    config: &Config,
+    data_dir: &Path,
+    catalog: Catalog,
+    shutdown_signal: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+) -> anyhow::Result<Server> {
+    Ok(prepare(config, data_dir, catalog)
+        .await?
+        .serve(shutdown_signal))
 }
 
 /// The search index of a data directory, caught up with the catalog (rebuilt when needed).

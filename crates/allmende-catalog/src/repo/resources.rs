@@ -146,7 +146,8 @@ impl Catalog {
         let mut tx = self.db.pool.begin().await?;
         let n = sqlx::query(
             "UPDATE resources SET title = $2, description = $3, url = $4, format = $5, media_type = $6, \
-             license = $7, position = COALESCE($8, position), updated_at = $9 WHERE id = $1",
+             license = $7, position = COALESCE($8, position), updated_at = $9 \
+             WHERE id = $1 AND dataset_id = $10",
         )
         .bind(id.to_string())
         .bind(&f.title)
@@ -157,6 +158,7 @@ impl Catalog {
         .bind(&f.license)
         .bind(f.position)
         .bind(&now)
+        .bind(dataset_id.to_string())
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -181,8 +183,10 @@ impl Catalog {
         let now = time::to_db(&time::now());
         let _w = self.db.write_guard().await;
         let mut tx = self.db.pool.begin().await?;
-        let n = sqlx::query("DELETE FROM resources WHERE id = $1")
+        // The resource must belong to the dataset whose change is recorded.
+        let n = sqlx::query("DELETE FROM resources WHERE id = $1 AND dataset_id = $2")
             .bind(id.to_string())
+            .bind(dataset_id.to_string())
             .execute(&mut *tx)
             .await?
             .rows_affected();

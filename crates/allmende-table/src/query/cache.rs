@@ -15,7 +15,8 @@ use datafusion::datasource::listing::{
 };
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::{QueryError, TableRef, translate};
+use super::translate;
+use super::types::{QueryError, TableRef};
 
 const LISTING_ENTRIES: usize = 512;
 /// Partitions of a cached table: one per core of the machines we run on.
@@ -162,7 +163,7 @@ impl Providers {
         if estimate.max(0) as usize > self.budget {
             return Ok(None);
         }
-        let schema = crate::ingest::query_schema(&t.columns);
+        let schema = crate::snapshot::query_schema(&t.columns);
         let mut batches = Vec::new();
         let mut bytes = 0usize;
         for b in builder.build().map_err(|e| e.to_string())? {
@@ -188,7 +189,7 @@ impl Providers {
         let table = MemTable::try_new(schema, partitions)
             .map_err(|e| e.to_string())?
             .with_sort_order(vec![vec![
-                translate::column(crate::ingest::ROW_ID).sort(true, false),
+                translate::column(crate::snapshot::ROW_ID).sort(true, false),
             ]]);
         Ok(Some((Arc::new(table), bytes)))
     }
@@ -204,9 +205,9 @@ fn listing(t: &TableRef) -> Result<Arc<dyn TableProvider>, QueryError> {
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
         .with_file_extension("")
         .with_file_sort_order(vec![vec![
-            translate::column(crate::ingest::ROW_ID).sort(true, false),
+            translate::column(crate::snapshot::ROW_ID).sort(true, false),
         ]]);
-    let schema = crate::ingest::query_schema(&t.columns);
+    let schema = crate::snapshot::query_schema(&t.columns);
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(schema);

@@ -11,7 +11,7 @@ use super::expr::{self, Item};
 use super::translate::{Scope, column, is_aggregate, to_expr};
 use super::{Engine, QueryError, TableRef};
 use crate::column::ColumnType;
-use crate::ingest::ROW_ID;
+use crate::snapshot::ROW_ID;
 
 #[derive(Debug, Clone, Default)]
 pub struct RecordsQuery {

@@ -6,8 +6,8 @@ use datafusion::functions::expr_fn as f;
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::logical_expr::{Expr, Operator, binary_expr, lit};
 
-use super::QueryError;
 use super::expr::{Ast, BinOp};
+use super::types::QueryError;
 use crate::column::Column;
 
 /// Where names are looked up: the table's columns, plus (after grouping) output names.
@@ -18,7 +18,7 @@ pub struct Scope<'a> {
 
 impl Scope<'_> {
     pub fn resolve(&self, name: &str) -> Result<String, QueryError> {
-        if name == crate::ingest::ROW_ID || self.outputs.iter().any(|o| o == name) {
+        if name == crate::snapshot::ROW_ID || self.outputs.iter().any(|o| o == name) {
             return Ok(name.to_string());
         }
         if let Some(c) = self

@@ -1,6 +1,6 @@
-use allmende_core::authz::{Action, read_scope};
-use allmende_core::validate::{DatasetFields, DatasetInput};
-use allmende_core::{Change, Dataset, FieldErrors};
+use allmende_core::authz::Action;
+use allmende_core::validate::DatasetInput;
+use allmende_core::{Change, Dataset};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -8,47 +8,11 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{ApiQuery, JsonBody, apply_patch, edit_action, require, visible_dataset};
+use super::extract::{ApiQuery, JsonBody, apply_patch};
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
-
-/// Validates input and resolves the organization, checking the caller may publish there.
-pub async fn prepare(
-    state: &AppState,
-    actor: &allmende_core::authz::Actor,
-    input: DatasetInput,
-) -> ApiResult<(DatasetFields, uuid::Uuid)> {
-    let org_given = input.organization.clone();
-    let fields = input.validate();
-    let org = match org_given
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(slug) => state.catalog.organization(slug, &read_scope(actor)).await?,
-        None => None,
-    };
-    // Who may publish here comes first: a caller without the right learns that, not which
-    // fields are missing.
-    if let Some(org) = &org {
-        require(actor, Action::CreateDataset { org: org.id })?;
-    }
-    let mut errors = match &fields {
-        Ok(_) => FieldErrors::default(),
-        Err(e) => e.clone(),
-    };
-    if org.is_none() && org_given.as_deref().is_some_and(|s| !s.trim().is_empty()) {
-        errors.add_arg("organization", "unknown_organization", org_given.clone());
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let (Ok(fields), Some(org)) = (fields, org) else {
-        return Err(ApiError::Internal("validation state".into()));
-    };
-    Ok((fields, org.id))
-}
+use allmende_app::access::{edit_action, require};
 
 /// Create a dataset.
 #[utoipa::path(post, path = "/datasets", tag = "datasets", request_body = DatasetInput,
@@ -60,11 +24,7 @@ pub async fn create(
     CurrentActor(actor): CurrentActor,
     JsonBody(input): JsonBody<DatasetInput>,
 ) -> ApiResult<impl IntoResponse> {
-    if !actor.is_authenticated() {
-        return Err(ApiError::Unauthorized);
-    }
-    let (fields, org_id) = prepare(&state, &actor, input).await?;
-    let ds = state.catalog.create_dataset(&fields, org_id).await?;
+    let ds = state.create_dataset(&actor, input).await?;
     let location = format!("/api/v1/datasets/{}", ds.id);
     Ok((
         StatusCode::CREATED,
@@ -82,7 +42,7 @@ pub async fn show(
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Dataset>> {
-    Ok(Json(visible_dataset(&state, &actor, &id).await?))
+    Ok(Json(state.visible_dataset(&actor, &id).await?))
 }
 
 async fn store(
@@ -91,11 +51,7 @@ async fn store(
     current: &Dataset,
     input: DatasetInput,
 ) -> ApiResult<Dataset> {
-    let (fields, org_id) = prepare(state, actor, input).await?;
-    Ok(state
-        .catalog
-        .update_dataset(current.id, &fields, org_id)
-        .await?)
+    Ok(state.update_dataset(actor, current, input).await?)
 }
 
 /// Replace a dataset's metadata (omitted optional fields are cleared).
@@ -108,7 +64,7 @@ pub async fn replace(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<DatasetInput>,
 ) -> ApiResult<Json<Dataset>> {
-    let current = visible_dataset(&state, &actor, &id).await?;
+    let current = state.visible_dataset(&actor, &id).await?;
     require(&actor, edit_action(&current))?;
     Ok(Json(store(&state, &actor, &current, input).await?))
 }
@@ -123,7 +79,7 @@ pub async fn patch(
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<serde_json::Value>,
 ) -> ApiResult<Json<Dataset>> {
-    let current = visible_dataset(&state, &actor, &id).await?;
+    let current = state.visible_dataset(&actor, &id).await?;
     require(&actor, edit_action(&current))?;
     let input = apply_patch(&DatasetInput::from(&current), &patch)?;
     Ok(Json(store(&state, &actor, &current, input).await?))
@@ -138,7 +94,7 @@ pub async fn delete(
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let current = visible_dataset(&state, &actor, &id).await?;
+    let current = state.visible_dataset(&actor, &id).await?;
     require(&actor, edit_action(&current))?;
     if current.deleted {
         return Err(ApiError::NotFound);
@@ -156,11 +112,13 @@ pub async fn restore(
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Dataset>> {
-    let current = visible_dataset(&state, &actor, &id).await?;
+    let current = state.visible_dataset(&actor, &id).await?;
     require(&actor, edit_action(&current))?;
     state.catalog.set_dataset_deleted(current.id, false).await?;
     Ok(Json(
-        visible_dataset(&state, &actor, &current.id.to_string()).await?,
+        state
+            .visible_dataset(&actor, &current.id.to_string())
+            .await?,
     ))
 }
 

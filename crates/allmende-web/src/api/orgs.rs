@@ -8,11 +8,12 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::upload::{self, StagedUpload};
-use super::{ApiQuery, JsonBody, apply_patch, paging, require};
+use super::extract::{ApiQuery, JsonBody, apply_patch, paging};
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::multipart::{self as upload, StagedUpload};
 use crate::state::AppState;
+use allmende_app::access::require;
 
 const MAX_LOGO: u64 = 2 * 1024 * 1024;
 
@@ -125,7 +126,7 @@ pub async fn logo(
         return Err(ApiError::NotFound);
     };
     let ext = if media == "image/png" { "png" } else { "jpg" };
-    let mut res = super::serve_blob(
+    let mut res = super::download::serve_blob(
         &state,
         &headers,
         sha,
@@ -190,13 +191,13 @@ pub async fn put_logo(
             "logo must be PNG or JPEG".into(),
         ));
     };
-    let stored = upload::commit_upload(&state, upload).await?;
+    let stored = state.commit_upload(upload).await?;
     if let Err(e) = state
         .catalog
         .set_organization_logo(org.id, Some((&stored.file.sha256, media)))
         .await
     {
-        upload::discard_if_unused(&state, &stored).await;
+        state.discard_if_unused(&stored).await;
         return Err(e.into());
     }
     Ok(StatusCode::NO_CONTENT)

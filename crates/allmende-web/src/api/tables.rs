@@ -1,17 +1,13 @@
 //! The data plane over HTTP: a resource's table (columns, statistics, versions), its records,
 //! exports in every format, the read-only SQL API, re-ingestion and ingestion jobs.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use allmende_catalog::TableVersion;
-use allmende_core::authz::{Actor, ReadScope};
 use allmende_core::{Dataset, Resource};
 use allmende_table::export::{ExportBody, ExportFormat, XLSX_MAX_ROWS};
-use allmende_table::query::{
-    ExportSource, RecordsPage, RecordsQuery, TableLookup, TableRef, fields_of, json,
-};
-use allmende_table::{Column, IngestOptions, InputFormat};
+use allmende_table::query::{ExportSource, RecordsPage, RecordsQuery, TableRef, fields_of, json};
+use allmende_table::{Column, IngestOptions};
 use allmende_work::Lane;
 use axum::Json;
 use axum::body::Body;
@@ -21,97 +17,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::resources::visible_resource;
-use super::{ApiQuery, JsonBody, edit_action, require, upload};
+use super::extract::{ApiQuery, JsonBody};
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult};
 use crate::heavy::{Client, admit};
+use crate::multipart as upload;
 use crate::state::AppState;
-
-/// Whether a resource's file is something the data plane reads.
-pub fn is_tabular(res: &Resource) -> bool {
-    let link_path = res
-        .url
-        .as_deref()
-        .map(|u| u.split(['?', '#']).next().unwrap_or(u));
-    let by_name = res
-        .file_name
-        .as_deref()
-        .or(link_path)
-        .and_then(InputFormat::from_hint)
-        .is_some();
-    let by_format = res.format.as_deref().is_some_and(|f| {
-        matches!(
-            f,
-            "CSV" | "TSV" | "TXT" | "XLSX" | "XLS" | "ODS" | "JSON" | "PARQUET"
-        )
-    });
-    (res.sha256.is_some() || res.url.is_some()) && (by_name || by_format)
-}
-
-/// Queues ingestion of a resource's current file (after an upload), and wakes the worker.
-pub async fn schedule(
-    state: &AppState,
-    res: &Resource,
-    options: &IngestOptions,
-) -> ApiResult<TableVersion> {
-    let opts = serde_json::to_value(options).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let v = match (&res.sha256, &res.url) {
-        (Some(sha), _) => {
-            state
-                .catalog
-                .schedule_ingest(res.id, sha, res.file_name.as_deref(), &opts)
-                .await?
-        }
-        // A link: the worker fetches it (with the SSRF guard) before reading it.
-        (None, Some(url)) => {
-            state
-                .catalog
-                .schedule_fetch_ingest(res.id, url, &opts)
-                .await?
-        }
-        (None, None) => return Err(ApiError::NotFound),
-    };
-    state.jobs.notify_one();
-    Ok(v)
-}
-
-/// The served table of a visible resource.
-pub async fn served(state: &AppState, res: &Resource) -> ApiResult<(TableRef, TableVersion)> {
-    let v = state
-        .catalog
-        .serving_table(res.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let t = table_ref(state, &v, res.table_name.clone().unwrap_or_default())?;
-    Ok((t, v))
-}
-
-fn table_ref(state: &AppState, v: &TableVersion, alias: String) -> ApiResult<TableRef> {
-    let sha = v.parquet_sha256.as_deref().ok_or(ApiError::NotFound)?;
-    let path = state
-        .catalog
-        .files
-        .local_path(sha)
-        .ok_or(ApiError::NotFound)?;
-    let columns: Vec<Column> = v
-        .report
-        .as_ref()
-        .and_then(|r| r.get("columns"))
-        .and_then(|c| serde_json::from_value(c.clone()).ok())
-        .ok_or_else(|| ApiError::Internal("table version without columns".into()))?;
-    Ok(TableRef {
-        alias,
-        key: v.id.to_string(),
-        path,
-        columns,
-        rows: v.row_count.unwrap_or(0) as u64,
-    })
-}
-
-fn public(ds: &Dataset) -> bool {
-    ds.visibility == allmende_core::Visibility::Public && !ds.deleted
-}
+use allmende_app::access::{edit_action, require};
 
 fn api_base(state: &AppState) -> &str {
     state.settings.public_url.trim_end_matches('/')
@@ -140,7 +52,7 @@ pub async fn show(
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let (res, _ds) = visible_resource(&state, &actor, &id).await?;
+    let (res, _ds) = state.visible_resource(&actor, &id).await?;
     let versions = state.catalog.table_versions_of(res.id).await?;
     if versions.is_empty() {
         return Err(ApiError::NotFound);
@@ -294,13 +206,13 @@ async fn version_table(
     version: Option<i64>,
 ) -> ApiResult<TableRef> {
     match version {
-        None => Ok(served(state, res).await?.0),
+        None => Ok(state.served(res).await?.0),
         Some(n) => {
             let v = numbered_version(state, res, n).await?;
             if v.status != "done" {
                 return Err(ApiError::NotFound);
             }
-            table_ref(state, &v, res.table_name.clone().unwrap_or_default())
+            Ok(state.table_ref(&v, res.table_name.clone().unwrap_or_default())?)
         }
     }
 }
@@ -317,7 +229,7 @@ pub async fn records(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<RecordsParams>,
 ) -> ApiResult<Response> {
-    let (res, ds) = visible_resource(&state, &actor, &id).await?;
+    let (res, ds) = state.visible_resource(&actor, &id).await?;
     let t = version_table(&state, &res, params.version).await?;
     if let Some(f) = params.format.as_deref().filter(|f| *f != "json") {
         let format = ExportFormat::parse(f).ok_or_else(|| bad_format(f))?;
@@ -370,7 +282,7 @@ pub async fn records(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if public(&ds) {
+    if allmende_app::access::is_public(&ds) {
         h.insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=60"),
@@ -432,7 +344,7 @@ async fn stream_export(
         body,
         format,
         &format!("{base}{}", format.suffix()),
-        public(ds),
+        allmende_app::access::is_public(ds),
     ))
 }
 
@@ -479,7 +391,7 @@ pub async fn export_table(
     Path((id, format)): Path<(String, String)>,
     ApiQuery(params): ApiQuery<ExportParams>,
 ) -> ApiResult<Response> {
-    let (res, ds) = visible_resource(&state, &actor, &id).await?;
+    let (res, ds) = state.visible_resource(&actor, &id).await?;
     let format = ExportFormat::parse(&format).ok_or_else(|| bad_format(&format))?;
     let t = version_table(&state, &res, params.version).await?;
     let base = file_base(&res, &t);
@@ -505,7 +417,7 @@ pub async fn version_source(
     Path((id, version)): Path<(String, i64)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let (res, ds) = visible_resource(&state, &actor, &id).await?;
+    let (res, ds) = state.visible_resource(&actor, &id).await?;
     let v = numbered_version(&state, &res, version).await?;
     if v.source_sha256.is_empty() {
         // A link whose fetch has not succeeded yet.
@@ -516,14 +428,14 @@ pub async fn version_source(
         .media_type
         .clone()
         .unwrap_or_else(|| "application/octet-stream".into());
-    super::serve_blob(
+    super::download::serve_blob(
         &state,
         &headers,
         &v.source_sha256,
         &media,
         &name,
         v.created_at,
-        public(&ds),
+        allmende_app::access::is_public(&ds),
     )
     .await
 }
@@ -541,7 +453,7 @@ pub async fn ingest(
     Path(id): Path<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (res, ds) = visible_resource(&state, &actor, &id).await?;
+    let (res, ds) = state.visible_resource(&actor, &id).await?;
     require(&actor, edit_action(&ds))?;
     let has_body = req
         .headers()
@@ -556,7 +468,7 @@ pub async fn ingest(
     if let Err(m) = options.validate() {
         return Err(ApiError::BadRequest(m));
     }
-    let v = schedule(&state, &res, &options).await?;
+    let v = state.schedule_ingest(&res, &options).await?;
     Ok(accepted(&state, &v))
 }
 
@@ -588,7 +500,7 @@ pub async fn replace_file(
     Path(id): Path<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (res, ds) = visible_resource(&state, &actor, &id).await?;
+    let (res, ds) = state.visible_resource(&actor, &id).await?;
     require(&actor, edit_action(&ds))?;
     if !upload::is_multipart(req.headers()) {
         return Err(ApiError::UnsupportedMediaType(
@@ -599,77 +511,11 @@ pub async fn replace_file(
     let file = form
         .file
         .ok_or_else(|| ApiError::BadRequest("field `file` is missing".into()))?;
-    let (res, version) = replace_with_upload(&state, &res, &ds, file).await?;
+    let (res, version) = state.replace_file(&res, &ds, file).await?;
     match version {
         Some(v) => Ok(accepted(&state, &v)),
         None => Ok(Json(res).into_response()),
     }
-}
-
-/// Stores a new file for a resource (metadata unchanged). A table's new file is queued as the
-/// next version and becomes the resource's file together with its table (until then the
-/// current file and table stay, and a failed read changes neither); any other file replaces
-/// the current one at once. Shared by `PUT /resources/{id}/file` and the CKAN API's
-/// `resource_update`.
-pub async fn replace_with_upload(
-    state: &AppState,
-    res: &Resource,
-    ds: &Dataset,
-    file: upload::StagedUpload,
-) -> ApiResult<(Resource, Option<TableVersion>)> {
-    let stored = upload::commit_upload(state, file).await?;
-    let incoming = Resource {
-        sha256: Some(stored.file.sha256.clone()),
-        file_name: Some(stored.file.file_name.clone()),
-        format: stored.format.clone().or_else(|| res.format.clone()),
-        url: None,
-        ..res.clone()
-    };
-    if is_tabular(&incoming) {
-        let v = match state
-            .catalog
-            .schedule_replacement(
-                res.id,
-                &stored.file,
-                stored.format.as_deref(),
-                stored.media_type.as_deref(),
-            )
-            .await
-        {
-            Ok(v) => v,
-            Err(e) => {
-                upload::discard_if_unused(state, &stored).await;
-                return Err(e.into());
-            }
-        };
-        state.jobs.notify_one();
-        let res = state
-            .catalog
-            .resource(res.id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        return Ok((res, Some(v)));
-    }
-    if let Err(e) = state
-        .catalog
-        .replace_resource_file(
-            res.id,
-            ds.id,
-            &stored.file,
-            stored.format.as_deref(),
-            stored.media_type.as_deref(),
-        )
-        .await
-    {
-        upload::discard_if_unused(state, &stored).await;
-        return Err(e.into());
-    }
-    let res = state
-        .catalog
-        .resource(res.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok((res, None))
 }
 
 /// An ingestion job: status, attempts, error, rows read so far.
@@ -687,7 +533,9 @@ pub async fn job(
         .table_version_by_job(id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let (res, _) = visible_resource(&state, &actor, &v.resource_id.to_string()).await?;
+    let (res, _) = state
+        .visible_resource(&actor, &v.resource_id.to_string())
+        .await?;
     let (status, attempts, error) = state
         .catalog
         .job_status(id)
@@ -707,43 +555,6 @@ pub async fn job(
         "message": v.message,
         "table": format!("{}/api/v1/resources/{}/table", api_base(&state), res.id),
     })))
-}
-
-/// Public tables under their SQL names; a resource id also names its table (as in CKAN's
-/// `datastore_search_sql`).
-#[derive(Debug)]
-pub struct Lookup {
-    tables: HashMap<String, TableRef>,
-    by_resource: HashMap<String, String>,
-}
-
-impl TableLookup for Lookup {
-    fn names(&self) -> Vec<String> {
-        self.tables.keys().cloned().collect()
-    }
-    fn get(&self, alias: &str) -> Option<TableRef> {
-        self.tables
-            .get(alias)
-            .or_else(|| self.by_resource.get(alias).and_then(|a| self.tables.get(a)))
-            .cloned()
-    }
-}
-
-pub async fn public_tables(state: &AppState) -> ApiResult<Lookup> {
-    let anonymous = allmende_core::authz::read_scope(&Actor::anonymous());
-    debug_assert!(matches!(anonymous, ReadScope::PublicAnd(ref o) if o.is_empty()));
-    let mut tables = HashMap::new();
-    let mut by_resource = HashMap::new();
-    for t in state.catalog.served_tables(&anonymous).await? {
-        if let Ok(r) = table_ref(state, &t.version, t.alias.clone()) {
-            by_resource.insert(t.version.resource_id.to_string(), t.alias.clone());
-            tables.insert(t.alias, r);
-        }
-    }
-    Ok(Lookup {
-        tables,
-        by_resource,
-    })
 }
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
@@ -810,7 +621,7 @@ async fn run_sql(
     sql: &str,
     format: Option<&str>,
 ) -> ApiResult<Response> {
-    let lookup = Arc::new(public_tables(state).await?);
+    let lookup = Arc::new(state.public_tables().await?);
     if let Some(f) = format.filter(|f| *f != "json") {
         let format = ExportFormat::parse(f).ok_or_else(|| bad_format(f))?;
         let permit = admit(state, Lane::Export, client).await?;

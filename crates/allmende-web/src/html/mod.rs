@@ -3,16 +3,17 @@
 
 mod discovery;
 mod forms;
-pub(crate) mod pages;
+mod login;
+mod pages;
 mod publish;
 mod render;
 mod table_view;
 
-use std::path::PathBuf;
-
 use axum::routing::{get, post};
 
-pub use render::{PageCtx, TemplateError, Templates, html_errors};
+pub use crate::templates::{TemplateError, Templates};
+pub use pages::dataset as dataset_page;
+pub use render::{PageCtx, html_errors};
 
 pub fn router() -> crate::routes::Routes {
     crate::routes::Routes::new()
@@ -22,7 +23,6 @@ pub fn router() -> crate::routes::Routes {
             "/datasets/new",
             get(publish::new_dataset).post(publish::create_dataset),
         )
-        .route("/dataset/{slug}", get(crate::interop::dataset_page_or_rdf))
         .route(
             "/dataset/{slug}/edit",
             get(publish::edit_dataset).post(publish::update_dataset),
@@ -47,8 +47,8 @@ pub fn router() -> crate::routes::Routes {
         )
         .route("/organizations", get(pages::organizations))
         .route("/organization/{slug}", get(pages::organization))
-        .route("/login", get(publish::login_form).post(publish::login))
-        .route("/logout", post(publish::logout))
+        .route("/login", get(login::login_form).post(login::login))
+        .route("/logout", post(login::logout))
         .route("/dashboard", get(publish::dashboard))
         .route("/api", get(pages::api_docs))
         .route("/impressum", get(pages::imprint))
@@ -67,14 +67,4 @@ pub fn router() -> crate::routes::Routes {
             get(discovery::organization_feed),
         )
         .fallback(pages::not_found)
-}
-
-/// Where a theme keeps its overrides.
-pub(crate) fn theme_path(theme: &Option<PathBuf>, sub: &str, name: &str) -> Option<PathBuf> {
-    let dir = theme.as_ref()?;
-    // Names come from our own routes, but stay inside the theme folder regardless.
-    if name.contains("..") || name.starts_with('/') || name.contains('\\') {
-        return None;
-    }
-    Some(dir.join(sub).join(name))
 }

@@ -10,9 +10,8 @@ use minijinja::context;
 use minijinja::value::Value;
 use serde::Deserialize;
 
-use super::PageCtx;
 use super::forms::safe_next;
-use crate::api::visible_dataset;
+use super::render::PageCtx;
 use crate::auth::{LANG_COOKIE, set_cookie};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -51,11 +50,11 @@ pub async fn datasets(
     ctx: PageCtx,
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> ApiResult<Response> {
-    let p = crate::api::search::SearchParams::parse(raw.as_deref(), false)?;
+    let p = crate::search::SearchParams::parse(raw.as_deref(), false)?;
     let (result, facets) =
-        crate::api::search::run(&state, &ctx.client, &ctx.actor, &p, ctx.lang).await?;
+        crate::search::run(&state, &ctx.client, &ctx.actor, &p, ctx.lang).await?;
     let pages = (result.total as i64 + p.per_page - 1) / p.per_page;
-    let facet_views: Vec<Value> = crate::api::search::FACETS
+    let facet_views: Vec<Value> = crate::search::FACETS
         .iter()
         .filter_map(|name| {
             let entries = facets.get(*name)?;
@@ -114,11 +113,12 @@ pub async fn dataset(
     ctx: PageCtx,
     Path(slug): Path<String>,
 ) -> ApiResult<Response> {
-    let ds = visible_dataset(&state, &ctx.actor, &slug).await?;
-    let can_edit = allmende_core::authz::decide(&ctx.actor, crate::api::edit_action(&ds)).allowed();
+    let ds = state.visible_dataset(&ctx.actor, &slug).await?;
+    let can_edit =
+        allmende_core::authz::decide(&ctx.actor, allmende_app::access::edit_action(&ds)).allowed();
     let license = vocab::license(&ds.license);
     // Only public datasets describe themselves to search engines.
-    let jsonld = (ds.visibility == allmende_core::Visibility::Public && !ds.deleted)
+    let jsonld = allmende_app::access::is_public(&ds)
         .then(|| {
             super::discovery::script_json(&super::discovery::schema_org(
                 &ds,
@@ -142,7 +142,8 @@ pub async fn resource(
     let (res, ds) = resource_of(&state, &ctx, &slug, &id).await?;
     let license_id = res.license.clone().unwrap_or_else(|| ds.license.clone());
     let license = vocab::license(&license_id);
-    let can_edit = allmende_core::authz::decide(&ctx.actor, crate::api::edit_action(&ds)).allowed();
+    let can_edit =
+        allmende_core::authz::decide(&ctx.actor, allmende_app::access::edit_action(&ds)).allowed();
     // The page stays readable when the preview cannot run right now (server busy, limits).
     let (table, table_busy) =
         match super::table_view::view(&state, &ctx.client, &res, &params, ctx.lang).await {
@@ -194,7 +195,7 @@ pub async fn resource_chart(
     Query(params): Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let (res, _) = resource_of(&state, &ctx, &slug, &id).await?;
-    let (t, _) = crate::api::tables::served(&state, &res).await?;
+    let (t, _) = state.served(&res).await?;
     let chart = super::table_view::chart(&state, &ctx.client, &t, &params, None)
         .await?
         .ok_or_else(|| ApiError::BadRequest("chart_x fehlt oder ist keine Spalte".into()))?;
@@ -223,7 +224,7 @@ async fn resource_of(
     slug: &str,
     id: &str,
 ) -> ApiResult<(allmende_core::Resource, allmende_core::Dataset)> {
-    let (res, ds) = crate::api::visible_resource(state, &ctx.actor, id).await?;
+    let (res, ds) = state.visible_resource(&ctx.actor, id).await?;
     if ds.slug != slug {
         return Err(ApiError::NotFound);
     }
@@ -287,7 +288,7 @@ async fn markdown_page(
     let theme = &state.settings.theme_dir;
     let mut text = None;
     for candidate in [format!("{name}.{}.md", ctx.lang), format!("{name}.md")] {
-        if let Some(p) = super::theme_path(theme, "pages", &candidate)
+        if let Some(p) = crate::templates::theme_path(theme, "pages", &candidate)
             && let Ok(t) = tokio::fs::read_to_string(&p).await
         {
             text = Some(t);
@@ -418,7 +419,7 @@ pub async fn static_file(
         _ => "application/octet-stream",
     };
     let cache = [(header::CACHE_CONTROL, "public, max-age=3600")];
-    if let Some(p) = super::theme_path(&state.settings.theme_dir, "static", &path)
+    if let Some(p) = crate::templates::theme_path(&state.settings.theme_dir, "static", &path)
         && let Ok(bytes) = tokio::fs::read(&p).await
     {
         return Ok(([(header::CONTENT_TYPE, content_type)], cache, bytes).into_response());

@@ -1,4 +1,4 @@
-//! Publisher pages: login, dashboard, dataset and resource forms. Every POST checks the
+//! Publisher pages: dashboard, dataset and resource forms. Every POST checks the
 //! form's CSRF token; every change goes through the same `authz` rules as the API.
 
 use std::collections::BTreeMap;
@@ -7,18 +7,16 @@ use allmende_catalog::{DatasetFilter, DatasetSort};
 use allmende_core::authz::{Action, Actor, read_scope};
 use allmende_core::validate::{DatasetInput, TemporalInput};
 use allmende_core::{Contact, Dataset, Role, Spatial, Visibility};
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
-use serde::Deserialize;
 
-use super::PageCtx;
-use super::forms::{FormData, safe_next};
-use crate::api::{edit_action, require, visible_dataset};
-use crate::auth::{SESSION_COOKIE, client_ip, cookie, set_cookie};
+use super::forms::FormData;
+use super::render::PageCtx;
 use crate::error::{ApiError, ApiResult, field_messages};
 use crate::state::AppState;
+use allmende_app::access::{edit_action, require};
 
 /// Publisher pages need a login; anonymous visitors are sent to the login form.
 fn login_redirect(ctx: &PageCtx) -> Option<Response> {
@@ -28,106 +26,6 @@ fn login_redirect(ctx: &PageCtx) -> Option<Response> {
         let next: String = url::form_urlencoded::byte_serialize(ctx.path.as_bytes()).collect();
         Some(Redirect::to(&format!("/login?next={next}")).into_response())
     }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct NextQuery {
-    next: Option<String>,
-}
-
-pub async fn login_form(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Query(q): Query<NextQuery>,
-) -> ApiResult<Response> {
-    ctx.render(
-        &state,
-        "login.html",
-        context! { next => safe_next(q.next.as_deref()), error => None::<String> },
-    )
-}
-
-pub async fn login(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    connect: ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-    form: FormData,
-) -> ApiResult<Response> {
-    let next = safe_next(form.get("next").as_deref());
-    let name = form.get("username").unwrap_or_default().trim().to_string();
-    let password = form.get("password").unwrap_or_default();
-    let render_error = |status: StatusCode, key: &str| {
-        ctx.render_status(
-            &state,
-            status,
-            "login.html",
-            context! { next => next.clone(), error => ctx.t(key), username => name.clone() },
-        )
-    };
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return render_error(StatusCode::FORBIDDEN, "login.csrf");
-    }
-    let ip = client_ip(&headers, Some(&connect), state.settings.trust_proxy);
-    let key_user = format!("{ip}|{}", name.to_lowercase());
-    let key_ip = format!("{ip}|*");
-    let max = state.settings.login_max_failures;
-    // A looser per-address limit also stops guessing across many user names.
-    if state.login_limiter.is_blocked(&key_user, max)
-        || state.login_limiter.is_blocked(&key_ip, max * 4)
-    {
-        return render_error(StatusCode::TOO_MANY_REQUESTS, "login.rate_limited");
-    }
-    let Some(user) = state.catalog.verify_login(&name, &password).await? else {
-        state.login_limiter.record_failure(&key_user);
-        state.login_limiter.record_failure(&key_ip);
-        // The name is the stranger's: shortened here, escaped by the log formatter.
-        let shown: String = name.chars().take(64).collect();
-        tracing::info!(user = %shown, %ip, "failed login");
-        return render_error(StatusCode::UNAUTHORIZED, "login.failed");
-    };
-    state.login_limiter.clear(&key_user);
-    let ttl = chrono::Duration::hours(state.settings.session_ttl_hours);
-    let secret = state.catalog.create_session(user.id, ttl).await?;
-    let mut res = Redirect::to(&next).into_response();
-    let cookie = set_cookie(
-        SESSION_COOKIE,
-        &secret,
-        Some(ttl.num_seconds()),
-        state.settings.secure_cookies(),
-        true,
-    );
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    tracing::info!(user = %user.name, "login");
-    Ok(res)
-}
-
-pub async fn logout(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    headers: HeaderMap,
-    form: FormData,
-) -> ApiResult<Response> {
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return Err(ApiError::Forbidden);
-    }
-    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
-        state.catalog.delete_session(secret).await?;
-    }
-    let mut res = Redirect::to("/").into_response();
-    let clear = set_cookie(
-        SESSION_COOKIE,
-        "",
-        Some(0),
-        state.settings.secure_cookies(),
-        true,
-    );
-    if let Ok(v) = HeaderValue::from_str(&clear) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(res)
 }
 
 /// Organizations in which the actor may create datasets.
@@ -383,13 +281,13 @@ pub async fn create_dataset(
         return Err(ApiError::Forbidden);
     }
     let input = input_from_form(&form);
-    let result = match crate::api::prepare_dataset(&state, &ctx.actor, input).await {
+    let result = match state.prepare_dataset(&ctx.actor, input).await {
         Ok((fields, org)) => state
             .catalog
             .create_dataset(&fields, org)
             .await
             .map_err(ApiError::from),
-        Err(e) => Err(e),
+        Err(e) => Err(ApiError::from(e)),
     };
     saved_or_form(&state, &ctx, &form, None, result).await
 }
@@ -437,7 +335,7 @@ async fn editable_form(
 }
 
 async fn editable(state: &AppState, ctx: &PageCtx, slug: &str) -> ApiResult<Dataset> {
-    let ds = visible_dataset(state, &ctx.actor, slug).await?;
+    let ds = state.visible_dataset(&ctx.actor, slug).await?;
     require(&ctx.actor, edit_action(&ds))?;
     Ok(ds)
 }
@@ -482,13 +380,13 @@ pub async fn update_dataset(
         bbox: ds.spatial.bbox,
         ..s
     });
-    let result = match crate::api::prepare_dataset(&state, &ctx.actor, input).await {
+    let result = match state.prepare_dataset(&ctx.actor, input).await {
         Ok((fields, org)) => state
             .catalog
             .update_dataset(ds.id, &fields, org)
             .await
             .map_err(ApiError::from),
-        Err(e) => Err(e),
+        Err(e) => Err(ApiError::from(e)),
     };
     saved_or_form(&state, &ctx, &form, Some(&ds), result).await
 }
@@ -564,12 +462,13 @@ pub async fn create_resource(
         return Ok(r);
     }
     let ds = editable(&state, &ctx, &slug).await?;
-    if !crate::api::upload_is_multipart(req.headers()) {
+    if !crate::multipart::is_multipart(req.headers()) {
         return Err(ApiError::UnsupportedMediaType(
             "expected multipart/form-data".into(),
         ));
     }
-    let form = crate::api::read_multipart(&state, req, state.settings.max_upload_bytes).await?;
+    let form =
+        crate::multipart::read_multipart(&state, req, state.settings.max_upload_bytes).await?;
     if !ctx.csrf_ok(form.text("csrf").as_deref()) {
         // The staged file is dropped (and removed) with the form.
         return Err(ApiError::Forbidden);
@@ -580,7 +479,7 @@ pub async fn create_resource(
         .into_iter()
         .filter(|(k, _)| k != "csrf")
         .collect();
-    match crate::api::create_from_form(&state, &ds, form).await {
+    match crate::multipart::create_from_form(&state, &ds, form).await {
         Ok(res) => Ok(Redirect::to(&format!("/dataset/{}/resource/{}", ds.slug, res.id)).into_response()),
         Err(e) => match form_errors(ctx.lang, &e) {
             Some(errors) => ctx.render_status(
@@ -601,7 +500,7 @@ pub async fn delete_resource(
     form: FormData,
 ) -> ApiResult<Response> {
     let ds = editable_form(&state, &ctx, &form, &slug).await?;
-    let (res, owner) = crate::api::visible_resource(&state, &ctx.actor, &id).await?;
+    let (res, owner) = state.visible_resource(&ctx.actor, &id).await?;
     if owner.id != ds.id {
         return Err(ApiError::NotFound);
     }

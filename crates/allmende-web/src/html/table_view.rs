@@ -109,7 +109,7 @@ pub async fn view(
     params: &HashMap<String, String>,
     lang: &str,
 ) -> ApiResult<Option<Value>> {
-    let Ok((t, v)) = crate::api::tables::served(state, res).await else {
+    let Ok((t, v)) = state.served(res).await else {
         return Ok(None);
     };
     let sort = params

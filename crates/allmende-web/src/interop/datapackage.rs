@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use allmende_core::{Dataset, Visibility, vocab};
+use allmende_core::{Dataset, vocab};
 use allmende_table::export::{ExportFormat, ExportOptions, export};
 use allmende_table::query::{RecordsQuery, TableRef};
 use axum::body::Body;
@@ -29,7 +29,7 @@ async fn public_dataset(state: &AppState, slug: &str) -> ApiResult<Dataset> {
         .catalog
         .dataset(slug)
         .await?
-        .filter(|d| d.visibility == Visibility::Public && !d.deleted)
+        .filter(allmende_app::access::is_public)
         .ok_or(ApiError::NotFound)
 }
 
@@ -39,7 +39,7 @@ async fn tables(state: &AppState, ds: &Dataset) -> ApiResult<Vec<Table>> {
         if r.table_version.is_none() {
             continue;
         }
-        let Ok((t, _)) = crate::api::tables::served(state, r).await else {
+        let Ok((t, _)) = state.served(r).await else {
             continue;
         };
         // Frictionless names: lower-case letters, digits, `-`, `_`, `.`.

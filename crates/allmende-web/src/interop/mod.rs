@@ -8,7 +8,7 @@ pub(crate) mod rdf_http;
 
 use axum::routing::get;
 
-pub use rdf_http::dataset_page_or_rdf;
+pub use rdf_http::dataset_rdf;
 
 pub fn router() -> crate::routes::Routes {
     crate::routes::Routes::new()

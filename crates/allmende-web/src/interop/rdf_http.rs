@@ -6,15 +6,14 @@ use std::collections::HashMap;
 
 use allmende_catalog::{DatasetFilter, DatasetSort};
 use allmende_core::authz::ReadScope;
-use allmende_core::{Dataset, Organization, Visibility};
-use axum::extract::{Path, RawQuery, State};
+use allmende_core::{Dataset, Organization};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use oxrdfio::RdfFormat;
 
 use super::dcat::{self, Context, PER_PAGE, Paging};
 use crate::error::{ApiError, ApiResult};
-use crate::html::PageCtx;
 use crate::state::AppState;
 
 fn public() -> ReadScope {
@@ -230,25 +229,24 @@ fn wanted(headers: &HeaderMap) -> Option<(RdfFormat, &'static str)> {
 }
 
 fn public_dataset(ds: &Dataset) -> bool {
-    ds.visibility == Visibility::Public && !ds.deleted
+    allmende_app::access::is_public(ds)
 }
 
-/// `/dataset/{slug}`: the page, or its DCAT-AP.de description for `.ttl`/`.rdf`/`.jsonld`
-/// or an RDF `Accept` header. RDF exists for public datasets only.
-pub async fn dataset_page_or_rdf(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    headers: HeaderMap,
-    Path(slug): Path<String>,
-) -> ApiResult<Response> {
+/// `/dataset/{slug}` as RDF: its DCAT-AP.de description for `.ttl`/`.rdf`/`.jsonld` or an RDF
+/// `Accept` header (`None`: the page is wanted). RDF exists for public datasets only.
+pub async fn dataset_rdf(
+    state: &AppState,
+    headers: &HeaderMap,
+    slug: &str,
+) -> ApiResult<Option<Response>> {
     let by_ext = slug
         .rsplit_once('.')
         .and_then(|(s, ext)| dcat::format_for(ext).map(|f| (s.to_string(), f)));
     let (slug, format, vary) = match by_ext {
         Some((s, f)) => (s, f, false),
-        None => match wanted(&headers) {
-            Some((f, _)) => (slug, f, true),
-            None => return crate::html::pages::dataset(State(state), ctx, Path(slug)).await,
+        None => match wanted(headers) {
+            Some((f, _)) => (slug.to_string(), f, true),
+            None => return Ok(None),
         },
     };
     let ds = state
@@ -260,7 +258,7 @@ pub async fn dataset_page_or_rdf(
     let orgs = state
         .public_organizations(state.catalog.last_change_seq().await?)
         .await?;
-    let ctx = context(&state, &orgs);
+    let ctx = context(state, &orgs);
     let triples = dcat::dataset(&ctx, &ds);
-    rdf_response(&triples, format, vary)
+    rdf_response(&triples, format, vary).map(Some)
 }

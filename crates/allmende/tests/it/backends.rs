@@ -51,6 +51,125 @@ async fn both_migration_trees_give_the_same_schema() {
         pg.schema_version().await.unwrap()
     );
     assert_eq!(lite.supported_version(), pg.supported_version());
+    // Beyond names: column types, NOT NULL and primary keys, and every index and unique
+    // constraint (by table, columns and uniqueness; names differ by backend).
+    let (lite_cols, pg_cols) = (
+        typed_columns(&lite, true).await,
+        typed_columns(&pg, false).await,
+    );
+    assert!(lite_cols.len() > 50, "{lite_cols:?}");
+    let only = |a: &std::collections::BTreeSet<String>, b: &std::collections::BTreeSet<String>| {
+        a.difference(b).cloned().collect::<Vec<_>>()
+    };
+    assert!(
+        lite_cols == pg_cols,
+        "column definitions differ: only SQLite {:?}, only PostgreSQL {:?}",
+        only(&lite_cols, &pg_cols),
+        only(&pg_cols, &lite_cols)
+    );
+    let (lite_idx, pg_idx) = (indexes(&lite, true).await, indexes(&pg, false).await);
+    assert!(
+        lite_idx
+            .iter()
+            .any(|i| i.starts_with("memberships(organization_id)")),
+        "{lite_idx:?}"
+    );
+    assert!(
+        lite_idx.iter().any(|i| i.ends_with(" unique")),
+        "{lite_idx:?}"
+    );
+    assert!(
+        lite_idx == pg_idx,
+        "indexes differ: only SQLite {:?}, only PostgreSQL {:?}",
+        only(&lite_idx, &pg_idx),
+        only(&pg_idx, &lite_idx)
+    );
+}
+
+/// The type family both backends store a declared type as.
+fn type_family(declared: &str) -> &'static str {
+    match declared.trim().to_ascii_uppercase().as_str() {
+        "INTEGER" | "BIGINT" | "INT" | "INT8" | "SMALLINT" | "BIGSERIAL" => "integer",
+        "TEXT" | "VARCHAR" | "CHARACTER VARYING" => "text",
+        "REAL" | "DOUBLE PRECISION" | "FLOAT" => "real",
+        "BLOB" | "BYTEA" => "blob",
+        "BOOLEAN" => "boolean",
+        _ => "other",
+    }
+}
+
+/// `table.column type [not null] [pk]` for every column (a primary key is never null).
+async fn typed_columns(db: &Db, sqlite: bool) -> std::collections::BTreeSet<String> {
+    let sql = if sqlite {
+        "SELECT m.name, p.name, p.type, CAST(p.\"notnull\" AS BIGINT), CAST(p.pk AS BIGINT) \
+         FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'"
+    } else {
+        "SELECT c.table_name::text, c.column_name::text, c.data_type::text, \
+           CASE WHEN c.is_nullable = 'NO' THEN 1 ELSE 0 END::bigint, \
+           CASE WHEN EXISTS (SELECT 1 FROM information_schema.table_constraints t \
+             JOIN information_schema.key_column_usage k ON k.constraint_name = t.constraint_name \
+              AND k.table_schema = t.table_schema \
+             WHERE t.constraint_type = 'PRIMARY KEY' AND t.table_schema = c.table_schema \
+              AND t.table_name = c.table_name AND k.column_name = c.column_name) THEN 1 ELSE 0 END::bigint \
+         FROM information_schema.columns c \
+         WHERE c.table_schema = current_schema() AND c.table_name <> '_sqlx_migrations'"
+    };
+    let rows: Vec<(String, String, String, i64, i64)> =
+        sqlx::query_as(sql).fetch_all(db.pool()).await.unwrap();
+    rows.into_iter()
+        .map(|(t, c, ty, notnull, pk)| {
+            let pk = pk > 0;
+            format!(
+                "{t}.{c} {}{}{}",
+                type_family(&ty),
+                if notnull > 0 || pk { " not null" } else { "" },
+                if pk { " pk" } else { "" }
+            )
+        })
+        .collect()
+}
+
+/// `table(col, …)` plus ` unique` for every index except the primary keys' own.
+async fn indexes(db: &Db, sqlite: bool) -> std::collections::BTreeSet<String> {
+    let sql = if sqlite {
+        "SELECT m.name, il.name, CAST(il.\"unique\" AS BIGINT), ii.name, CAST(ii.seqno AS BIGINT) \
+         FROM sqlite_master m JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii \
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations' \
+           AND il.origin <> 'pk'"
+    } else {
+        "SELECT t.relname::text, i.relname::text, CASE WHEN ix.indisunique THEN 1 ELSE 0 END::bigint, \
+           a.attname::text, (array_position(ix.indkey::int2[], a.attnum) - 1)::bigint \
+         FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid \
+           JOIN pg_class t ON t.oid = ix.indrelid \
+           JOIN pg_namespace n ON n.oid = t.relnamespace \
+           JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(ix.indkey) \
+         WHERE n.nspname = current_schema() AND NOT ix.indisprimary \
+           AND t.relname <> '_sqlx_migrations'"
+    };
+    let rows: Vec<(String, String, i64, String, i64)> =
+        sqlx::query_as(sql).fetch_all(db.pool()).await.unwrap();
+    type Columns = Vec<(i64, String)>;
+    let mut by_index: std::collections::BTreeMap<(String, String), (bool, Columns)> =
+        Default::default();
+    for (table, index, unique, column, pos) in rows {
+        let e = by_index
+            .entry((table, index))
+            .or_insert((unique > 0, Vec::new()));
+        e.1.push((pos, column));
+    }
+    by_index
+        .into_iter()
+        .map(|((table, _), (unique, mut cols))| {
+            cols.sort();
+            let cols: Vec<String> = cols.into_iter().map(|(_, c)| c).collect();
+            format!(
+                "{table}({}){}",
+                cols.join(", "),
+                if unique { " unique" } else { "" }
+            )
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -112,9 +231,7 @@ async fn bad_database_urls_fail_clearly_and_never_fall_back() {
 async fn copy_catalog_moves_an_embedded_portal_to_postgres() {
     // An embedded portal with demo data, a user and a token.
     let s = TestServer::start(Backend::Sqlite).await;
-    allmende::demo::seed(&s.catalog, &s.data_dir())
-        .await
-        .unwrap();
+    allmende::demo::seed(s.app(), &s.data_dir()).await.unwrap();
     let token = s
         .user("redaktion", false, Some(("stadt-aalen", Role::Editor)))
         .await;

@@ -596,7 +596,7 @@ async fn garbage_fails_with_message(backend: Backend) {
         t["versions"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("Binärdaten"),
+            .contains("keine Tabelle, sondern Binärdatei"),
         "{t}"
     );
     problem(

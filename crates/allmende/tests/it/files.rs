@@ -173,10 +173,35 @@ async fn formats_are_detected_from_content(backend: Backend) {
             "text/csv",
         ),
     ];
+    let mut ids = Vec::new();
     for (name, bytes, format, media) in cases {
         let r = json(s.upload(&ed, "formate", name, bytes).await).await;
         assert_eq!(r["format"], format, "{name}");
         assert_eq!(r["media_type"], media, "{name}");
+        ids.push((name, r["id"].as_str().unwrap().to_string()));
+    }
+    // What the detector calls a table is read; a GeoJSON named .json or a PDF named .csv is
+    // never read as garbage columns: its table fails with the detector's answer.
+    for (name, rid) in &ids {
+        let t = crate::data::wait_table(&s, rid, 1).await;
+        let v = &t["versions"][0];
+        match *name {
+            "karte.json" => {
+                assert_eq!(v["status"], "failed", "{t}");
+                assert_eq!(
+                    v["message"], "Die Datei ist keine Tabelle, sondern GeoJSON.",
+                    "{t}"
+                );
+            }
+            "bericht.csv" => {
+                assert_eq!(v["status"], "failed", "{t}");
+                assert_eq!(
+                    v["message"], "Die Datei ist keine Tabelle, sondern PDF.",
+                    "{t}"
+                );
+            }
+            _ => assert_eq!(v["status"], "done", "{name}: {t}"),
+        }
     }
     // The publisher can override the detected format.
     let part = reqwest::multipart::Part::bytes(b"a,b\n1,2\n".to_vec()).file_name("x.txt");

@@ -177,6 +177,11 @@ impl TestServer {
         (self.dir, self.config)
     }
 
+    /// The application the server runs (for seeding the demo as `serve --demo` does).
+    pub fn app(&self) -> &allmende_app::App {
+        &self.server.as_ref().expect("a running server").app
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().to_path_buf()
     }

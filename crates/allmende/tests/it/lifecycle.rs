@@ -212,14 +212,10 @@ async fn cli_works_while_the_server_runs(backend: Backend) {
 
 async fn demo_data_is_idempotent_and_hides_private_and_draft(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let first = allmende::demo::seed(&s.catalog, &s.data_dir())
-        .await
-        .unwrap();
+    let first = allmende::demo::seed(s.app(), &s.data_dir()).await.unwrap();
     assert!(first.datasets >= 25);
     assert_eq!(first.created, first.datasets);
-    let second = allmende::demo::seed(&s.catalog, &s.data_dir())
-        .await
-        .unwrap();
+    let second = allmende::demo::seed(s.app(), &s.data_dir()).await.unwrap();
     assert_eq!(second.created, 0);
     assert_eq!(
         second.admin_password, first.admin_password,

@@ -3,6 +3,7 @@
 mod access;
 mod backends;
 mod bad_input;
+mod contract;
 mod data;
 mod discovery;
 mod files;

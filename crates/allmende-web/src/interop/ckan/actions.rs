@@ -8,12 +8,13 @@ use allmende_core::{Dataset, FieldErrors, vocab};
 use allmende_search::{SearchRequest, Sort, SortKey};
 use serde_json::{Value, json};
 
+use super::call::{Answer, CKAN_VERSION, Call, CkanError, CkanResult, not_found_as};
+use super::dicts;
 use super::search::{organizations, serialized};
-use super::{Answer, CKAN_VERSION, Call, CkanError, CkanResult, dicts, not_found_as};
-use crate::api::upload::MultipartForm;
-use crate::api::{edit_action, require, visible_dataset, visible_resource};
 use crate::error::ApiError;
+use crate::multipart::{MultipartForm, create_from_form};
 use crate::state::AppState;
+use allmende_app::access::{edit_action, require};
 
 fn public() -> ReadScope {
     ReadScope::PublicAnd(Vec::new())
@@ -54,7 +55,8 @@ pub async fn package_list(state: &AppState, call: &Call) -> CkanResult {
 
 pub async fn package_show(state: &AppState, call: &Call) -> CkanResult {
     let id = call.required("id")?;
-    let ds = visible_dataset(state, &call.actor, &id)
+    let ds = state
+        .visible_dataset(&call.actor, &id)
         .await
         .map_err(not_found_as("Datensatz"))?;
     let orgs = organizations(state).await?;
@@ -215,7 +217,8 @@ pub async fn tag_list(state: &AppState, call: &Call) -> CkanResult {
 
 pub async fn resource_show(state: &AppState, call: &Call) -> CkanResult {
     let id = call.required("id")?;
-    let (res, _) = visible_resource(state, &call.actor, &id)
+    let (res, _) = state
+        .visible_resource(&call.actor, &id)
         .await
         .map_err(not_found_as("Ressource"))?;
     Ok(dicts::resource(&call.base, &res))
@@ -223,7 +226,8 @@ pub async fn resource_show(state: &AppState, call: &Call) -> CkanResult {
 
 /// A dataset the caller may edit (its CKAN `Not Found Error` when invisible).
 async fn editable_dataset(state: &AppState, call: &Call, id: &str) -> CkanResult<Dataset> {
-    let ds = visible_dataset(state, &call.actor, id)
+    let ds = state
+        .visible_dataset(&call.actor, id)
         .await
         .map_err(not_found_as("Datensatz"))?;
     require(&call.actor, edit_action(&ds))?;
@@ -236,7 +240,8 @@ async fn editable_resource(
     call: &Call,
     id: &str,
 ) -> CkanResult<(allmende_core::Resource, Dataset)> {
-    let (res, ds) = visible_resource(state, &call.actor, id)
+    let (res, ds) = state
+        .visible_resource(&call.actor, id)
         .await
         .map_err(not_found_as("Ressource"))?;
     require(&call.actor, edit_action(&ds))?;
@@ -254,7 +259,8 @@ fn authenticated(call: &Call) -> CkanResult<()> {
 }
 
 async fn shown(state: &AppState, call: &Call, id: &str) -> CkanResult {
-    let ds = visible_dataset(state, &call.actor, id)
+    let ds = state
+        .visible_dataset(&call.actor, id)
         .await
         .map_err(not_found_as("Datensatz"))?;
     let orgs = organizations(state).await?;
@@ -269,7 +275,7 @@ pub async fn package_create(state: &AppState, call: &Call) -> CkanResult {
     if input.organization.is_none() {
         return Err(CkanError::missing("owner_org"));
     }
-    let (fields, org_id) = crate::api::prepare_dataset(state, &call.actor, input).await?;
+    let (fields, org_id) = state.prepare_dataset(&call.actor, input).await?;
     let ds = state.catalog.create_dataset(&fields, org_id).await?;
     if let Some(Value::Array(resources)) = call.params.get("resources") {
         let full = state
@@ -285,7 +291,7 @@ pub async fn package_create(state: &AppState, call: &Call) -> CkanResult {
                 ));
             };
             let form = resource_form(m);
-            crate::api::create_from_form(state, &full, form).await?;
+            create_from_form(state, &full, form).await?;
         }
     }
     shown(state, call, &ds.id.to_string()).await
@@ -311,7 +317,7 @@ pub async fn package_update(state: &AppState, call: &Call, patch: bool) -> CkanR
         }
     };
     dicts::apply_package(&call.params, &mut input, &orgs)?;
-    let (fields, org_id) = crate::api::prepare_dataset(state, &call.actor, input).await?;
+    let (fields, org_id) = state.prepare_dataset(&call.actor, input).await?;
     state
         .catalog
         .update_dataset(current.id, &fields, org_id)
@@ -399,7 +405,7 @@ pub async fn resource_create(state: &AppState, call: &Call) -> CkanResult {
             .to_string();
         form.fields.insert("title".into(), name);
     }
-    let res = crate::api::create_from_form(state, &ds, form).await?;
+    let res = create_from_form(state, &ds, form).await?;
     let res = state.catalog.resource(res.id).await?.unwrap_or(res);
     Ok(dicts::resource(&call.base, &res))
 }
@@ -410,7 +416,7 @@ pub async fn resource_update(state: &AppState, call: &Call, patch: bool) -> Ckan
     let (res, ds) = editable_resource(state, call, &id).await?;
     let mut res = res;
     if let Some(file) = call.take_upload().and_then(|u| u.file) {
-        let (updated, _) = crate::api::tables::replace_with_upload(state, &res, &ds, file).await?;
+        let (updated, _) = state.replace_file(&res, &ds, file).await?;
         res = updated;
     }
     let given = resource_form(&call.params).fields;
@@ -435,7 +441,7 @@ pub async fn resource_update(state: &AppState, call: &Call, patch: bool) -> Ckan
         position: Some(res.position),
     };
     let fields = input.validate(None).map_err(ApiError::Validation)?;
-    let media_type = crate::api::resources::media_type_after(&res, fields.format.as_deref());
+    let media_type = allmende_app::resources::media_type_after(&res, fields.format.as_deref());
     let updated = state
         .catalog
         .update_resource(res.id, ds.id, &fields, media_type.as_deref())

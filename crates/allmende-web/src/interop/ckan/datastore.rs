@@ -10,8 +10,7 @@ use allmende_table::export::{CsvStyle, write_csv_rows};
 use allmende_table::query::{RecordsPage, RecordsQuery, TableRef, json};
 use serde_json::{Map, Value, json};
 
-use super::{Call, CkanError, CkanResult, not_found_as};
-use crate::api::visible_resource;
+use super::call::{Call, CkanError, CkanResult, not_found_as};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -191,10 +190,11 @@ pub async fn search(state: &AppState, call: &Call) -> CkanResult {
         .str("resource_id")
         .or_else(|| call.str("id"))
         .ok_or_else(|| CkanError::missing("resource_id"))?;
-    let (res, _) = visible_resource(state, &call.actor, &id)
+    let (res, _) = state
+        .visible_resource(&call.actor, &id)
         .await
         .map_err(not_found_as("Ressource"))?;
-    let (t, _) = crate::api::tables::served(state, &res).await.map_err(|_| {
+    let (t, _) = state.served(&res).await.map_err(|_| {
         CkanError::NotFound(format!("Ressource \"{id}\" hat keine Tabelle im DataStore"))
     })?;
     let limit = call.int("limit")?.unwrap_or(100);
@@ -321,11 +321,7 @@ pub async fn search(state: &AppState, call: &Call) -> CkanResult {
 
 pub async fn search_sql(state: &AppState, call: &Call) -> CkanResult {
     let sql = call.required("sql")?;
-    let lookup = Arc::new(
-        crate::api::tables::public_tables(state)
-            .await
-            .map_err(CkanError::from)?,
-    );
+    let lookup = Arc::new(state.public_tables().await.map_err(CkanError::from)?);
     let permit = crate::heavy::admit(state, allmende_work::Lane::Query, &call.client).await?;
     let page = state
         .tables

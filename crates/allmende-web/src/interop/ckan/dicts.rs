@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{CkanError, CkanResult};
+use super::call::{CkanError, CkanResult};
 
 /// CKAN's timestamp style: ISO 8601 without zone (UTC), microseconds.
 pub fn ckan_time(t: &DateTime<Utc>) -> String {

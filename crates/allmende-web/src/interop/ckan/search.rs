@@ -10,7 +10,8 @@ use allmende_core::authz::{ReadScope, read_scope};
 use allmende_search::{SearchRequest, Sort, SortKey};
 use serde_json::{Map, Value, json};
 
-use super::{Answer, Call, CkanError, CkanResult, dicts};
+use super::call::{Answer, Call, CkanError, CkanResult};
+use super::dicts;
 use crate::interop::rdf_http::parse_time;
 use crate::state::{AppState, OrganizationsBySlug};
 

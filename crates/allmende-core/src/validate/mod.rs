@@ -10,6 +10,12 @@ use utoipa::ToSchema;
 use crate::model::{Contact, Dataset, Spatial, Temporal, Visibility};
 use crate::{slug, vocab};
 
+mod organization;
+mod resource;
+
+pub use organization::{OrganizationFields, OrganizationInput};
+pub use resource::{ResourceFields, ResourceInput};
+
 /// One problem with one field: a message code (`required`, `invalid_email`, …) and an optional
 /// argument shown in the message (the offending value, a limit).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -125,11 +131,11 @@ fn parse_date(errors: &mut FieldErrors, field: &str, value: Option<&str>) -> Opt
     }
 }
 
-fn clean(s: Option<String>) -> Option<String> {
+pub(crate) fn clean(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-fn check_len(errors: &mut FieldErrors, field: &str, value: &Option<String>, max: usize) {
+pub(crate) fn check_len(errors: &mut FieldErrors, field: &str, value: &Option<String>, max: usize) {
     if value.as_ref().is_some_and(|v| v.chars().count() > max) {
         errors.add_arg(field, "too_long", Some(max.to_string()));
     }
@@ -453,188 +459,6 @@ impl DatasetInput {
             version,
             visibility,
             extras,
-        })
-    }
-}
-
-/// What a publisher sends to create or change an organization.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OrganizationInput {
-    #[serde(default)]
-    pub slug: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub website: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-    /// Amtlicher Gemeindeschlüssel, 8 digits.
-    #[serde(default)]
-    pub ags: Option<String>,
-    /// Publisher type code (`municipality`, `company`, `university`, …).
-    #[serde(default, rename = "type")]
-    pub org_type: Option<String>,
-}
-
-impl From<&crate::Organization> for OrganizationInput {
-    fn from(o: &crate::Organization) -> Self {
-        Self {
-            slug: Some(o.slug.clone()),
-            name: Some(o.name.clone()),
-            description: Some(o.description.clone()),
-            website: o.website.clone(),
-            email: o.email.clone(),
-            ags: o.ags.clone(),
-            org_type: Some(o.org_type.clone()),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrganizationFields {
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    pub website: Option<String>,
-    pub email: Option<String>,
-    pub ags: Option<String>,
-    pub org_type: String,
-}
-
-impl OrganizationInput {
-    pub fn validate(self) -> Result<OrganizationFields, FieldErrors> {
-        let mut errors = FieldErrors::default();
-        let name = clean(self.name);
-        if name.is_none() {
-            errors.add("name", "required");
-        }
-        check_len(&mut errors, "name", &name, MAX_TITLE);
-        let name = name.unwrap_or_default();
-        let slug = clean(self.slug).unwrap_or_else(|| slug::from_title(&name));
-        if !name.is_empty() && !slug::is_valid(&slug) {
-            errors.add_arg("slug", "invalid_slug", Some(slug.as_str()));
-        }
-        let description = self
-            .description
-            .map(|d| d.trim().to_string())
-            .unwrap_or_default();
-        if description.len() > MAX_DESCRIPTION {
-            errors.add_arg("description", "too_long", Some(MAX_DESCRIPTION.to_string()));
-        }
-        let website = clean(self.website);
-        if let Some(u) = &website
-            && !is_valid_url(u)
-        {
-            errors.add_arg("website", "invalid_url", Some(u.as_str()));
-        }
-        let email = clean(self.email);
-        if let Some(e) = &email
-            && !is_valid_email(e)
-        {
-            errors.add_arg("email", "invalid_email", Some(e.as_str()));
-        }
-        let ags = clean(self.ags);
-        if let Some(a) = &ags
-            && !is_valid_ags(a)
-        {
-            errors.add_arg("ags", "invalid_ags", Some(a.as_str()));
-        }
-        let org_type = clean(self.org_type).unwrap_or_else(|| "municipality".into());
-        if vocab::org_type(&org_type).is_none() {
-            errors.add_arg("type", "unknown_org_type", Some(org_type.as_str()));
-        }
-        errors.into_result(OrganizationFields {
-            slug,
-            name,
-            description,
-            website,
-            email,
-            ags,
-            org_type,
-        })
-    }
-}
-
-/// Metadata of a resource, for creating (with an upload or an external `url`) and changing it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResourceInput {
-    #[serde(default)]
-    pub title: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    /// External URL (for links; not allowed together with an upload).
-    #[serde(default)]
-    pub url: Option<String>,
-    /// EU file-type code; detected when omitted.
-    #[serde(default)]
-    pub format: Option<String>,
-    /// Licence id; omitted means the dataset's licence.
-    #[serde(default)]
-    pub license: Option<String>,
-    #[serde(default)]
-    pub position: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResourceFields {
-    pub title: String,
-    pub description: String,
-    pub url: Option<String>,
-    pub format: Option<String>,
-    pub license: Option<String>,
-    pub position: Option<i64>,
-}
-
-impl ResourceInput {
-    /// `fallback_title` is used when the publisher gave none (the uploaded file's name).
-    pub fn validate(self, fallback_title: Option<&str>) -> Result<ResourceFields, FieldErrors> {
-        let mut errors = FieldErrors::default();
-        let title = clean(self.title).or_else(|| fallback_title.map(str::to_string));
-        if title.is_none() {
-            errors.add("title", "required");
-        }
-        check_len(&mut errors, "title", &title, MAX_TITLE);
-        let description = self
-            .description
-            .map(|d| d.trim().to_string())
-            .unwrap_or_default();
-        if description.len() > MAX_DESCRIPTION {
-            errors.add_arg("description", "too_long", Some(MAX_DESCRIPTION.to_string()));
-        }
-        let url = clean(self.url);
-        if let Some(u) = &url
-            && !is_valid_url(u)
-        {
-            errors.add_arg("url", "invalid_url", Some(u.as_str()));
-        }
-        let format = clean(self.format).map(|f| f.to_ascii_uppercase());
-        if let Some(f) = &format
-            && vocab::file_type(f).is_none()
-        {
-            errors.add_arg("format", "unknown_format", Some(f.as_str()));
-        }
-        let license = clean(self.license);
-        if let Some(l) = &license
-            && vocab::license(l).is_none()
-        {
-            errors.add_arg("license", "unknown_license", Some(l.as_str()));
-        }
-        if let Some(p) = self.position
-            && !(0..=10_000).contains(&p)
-        {
-            errors.add("position", "out_of_range");
-        }
-        errors.into_result(ResourceFields {
-            title: title.unwrap_or_default(),
-            description,
-            url,
-            format,
-            license,
-            position: self.position,
         })
     }
 }

@@ -96,7 +96,7 @@ pub fn run(args: JobArgs) -> i32 {
         }
         Err(e) => {
             let kind = match &e {
-                IngestError::Data(_) => "data",
+                IngestError::Data(_) | IngestError::NotATable(_) => "data",
                 IngestError::Engine(_) => "engine",
                 IngestError::Io(_) => "io",
             };

@@ -1,6 +1,6 @@
 //! The background worker: claims ingestion jobs from the catalog's queue (shared safely by
 //! several nodes), reads the original upload into a Parquet snapshot in a separate process
-//! with a memory limit (`ingest_job.rs`), stores it, and switches the resource to the new
+//! with a memory limit (`job.rs`), stores it, and switches the resource to the new
 //! version only when it is complete. A running job beats its heartbeat; a job whose worker
 //! vanished (a crash, a restart) is taken up again within seconds, and one that ended its
 //! worker `max_attempts` times is failed for good with a message.
@@ -14,8 +14,8 @@ use allmende_catalog::{Catalog, INGEST_JOB, Job, JobStatus};
 use allmende_table::{IngestOptions, IngestReport};
 use tokio::sync::Notify;
 
-use crate::fetch::{FetchError, FetchLimits};
-use crate::ingest_job::JobArgs;
+use super::fetch::{FetchError, FetchLimits};
+use super::job::JobArgs;
 use uuid::Uuid;
 
 /// A running job's worker renews its claim this often …
@@ -192,7 +192,7 @@ async fn ingest(
             .and_then(|v| v.as_str())
             .ok_or_else(|| Failure::Permanent("Die Version hat weder Datei noch URL.".into()))?;
         catalog.start_table_version(id).await?;
-        let fetched = crate::fetch::fetch_into(url, fetch, &catalog.files)
+        let fetched = super::fetch::fetch_into(url, fetch, &catalog.files)
             .await
             .map_err(|e| match e {
                 FetchError::Refused(m) => Failure::Permanent(format!("Abruf von {url}: {m}")),

@@ -1,25 +1,23 @@
-//! Streaming multipart uploads into the file store: bytes go to a staging file as they
+//! Multipart forms, shared by every front door that takes them (API, publisher pages, CKAN):
+//! streaming uploads into the file store: bytes go to a staging file as they
 //! arrive, never into memory, and nothing remains if the request fails half-way.
 
 use std::collections::HashMap;
 
-use allmende_catalog::{NewFile, StagedBlob};
-use allmende_core::FieldErrors;
+use allmende_catalog::StagedBlob;
+use allmende_core::validate::ResourceInput;
+use allmende_core::{Dataset, FieldErrors, Resource};
 use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 
-use crate::detect;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Text fields are metadata; anything longer is not a title or description.
 const MAX_TEXT_FIELD: usize = 200 * 1024;
 
-pub struct StagedUpload {
-    pub staged: StagedBlob,
-    pub file_name: String,
-}
+pub use allmende_app::resources::Upload as StagedUpload;
 
 pub struct MultipartForm {
     pub fields: HashMap<String, String>,
@@ -161,40 +159,25 @@ pub async fn read_multipart_named(
     Ok(form)
 }
 
-/// A committed upload with its detected format.
-pub struct StoredUpload {
-    pub file: NewFile,
-    pub format: Option<String>,
-    pub media_type: Option<String>,
-    /// Whether this content was new to the store (so it may be removed if the row fails).
-    pub new_blob: bool,
-}
-
-pub async fn commit_upload(state: &AppState, upload: StagedUpload) -> ApiResult<StoredUpload> {
-    let head = upload.staged.head(16 * 1024).await?;
-    let detected = detect::detect(&head, &upload.file_name);
-    let (sha256, size, new_blob) = state.catalog.files.commit(upload.staged).await?;
-    Ok(StoredUpload {
-        file: NewFile {
-            sha256,
-            size: size as i64,
-            file_name: upload.file_name,
+/// Creates a resource from a multipart form (`file` plus metadata fields) or from resource
+/// metadata with an external `url`. Shared by the API, the publisher pages and CKAN.
+pub async fn create_from_form(
+    state: &AppState,
+    ds: &Dataset,
+    form: MultipartForm,
+) -> ApiResult<Resource> {
+    let input = ResourceInput {
+        title: form.text("title"),
+        description: form.text("description"),
+        url: form.text("url"),
+        format: form.text("format"),
+        license: form.text("license"),
+        position: match form.text("position") {
+            Some(p) => Some(p.trim().parse().map_err(|_| {
+                ApiError::Validation(FieldErrors::single("position", "out_of_range"))
+            })?),
+            None => None,
         },
-        format: detected.map(|f| f.code.to_string()),
-        media_type: detected.map(|f| f.media_type.to_string()),
-        new_blob,
-    })
-}
-
-/// Removes a just-stored blob when the catalog row that should point at it was not written.
-pub async fn discard_if_unused(state: &AppState, stored: &StoredUpload) {
-    if stored.new_blob
-        && matches!(
-            state.catalog.blob_in_use(&stored.file.sha256).await,
-            Ok(false)
-        )
-        && let Err(e) = state.catalog.files.delete(&stored.file.sha256).await
-    {
-        tracing::warn!(error = %e, sha256 = %stored.file.sha256, "could not remove orphaned upload");
-    }
+    };
+    Ok(state.add_resource(ds, input, form.file).await?)
 }

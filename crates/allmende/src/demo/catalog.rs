@@ -1,40 +1,21 @@
-//! `serve --demo`: a realistic sample catalog for Aalen and Heidenheim an der Brenz.
-//! Seeding is idempotent: what exists (by slug or user name) is left as it is.
-//!
-//! Tables for the two cities are generated deterministically below and marked as sample data
-//! in their descriptions; real files published by other municipalities (in `demo/`, see
-//! `demo/ATTRIBUTION.md`) appear as the university's teaching collection.
+//! What the demo catalog holds: the four publishers and their datasets, with generated
+//! tables for Aalen and Heidenheim and real files of other municipalities (`demo/`).
 
-use std::path::Path;
+use super::generators::*;
 
-use allmende_catalog::{Catalog, NewFile, NewResource};
-use allmende_core::authz::ReadScope;
-use allmende_core::validate::{DatasetInput, OrganizationInput, ResourceInput, TemporalInput};
-use allmende_core::{Contact, ProcessingStatus, Spatial};
-use anyhow::Context;
+pub(super) const SAMPLE_NOTE: &str = "\n\n*Beispieldaten der Allmende-Demo, nicht amtlich.*";
 
-pub const ADMIN_USER: &str = "admin";
-const SAMPLE_NOTE: &str = "\n\n*Beispieldaten der Allmende-Demo, nicht amtlich.*";
-
-pub struct Report {
-    pub organizations: usize,
-    pub datasets: usize,
-    pub created: usize,
-    pub admin_user: String,
-    pub admin_password: String,
+pub(super) struct Org {
+    pub(super) slug: &'static str,
+    pub(super) name: &'static str,
+    pub(super) org_type: &'static str,
+    pub(super) ags: Option<&'static str>,
+    pub(super) website: &'static str,
+    pub(super) email: &'static str,
+    pub(super) description: &'static str,
 }
 
-struct Org {
-    slug: &'static str,
-    name: &'static str,
-    org_type: &'static str,
-    ags: Option<&'static str>,
-    website: &'static str,
-    email: &'static str,
-    description: &'static str,
-}
-
-const ORGS: &[Org] = &[
+pub(super) const ORGS: &[Org] = &[
     Org {
         slug: "stadt-aalen",
         name: "Stadt Aalen",
@@ -73,233 +54,13 @@ const ORGS: &[Org] = &[
     },
 ];
 
-/// A tiny deterministic generator: the demo looks the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % ((hi - lo + 1) as u64)) as i64
-    }
-    fn float(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (self.next() % 1_000_000) as f64 / 1_000_000.0 * (hi - lo)
-    }
+pub(super) struct File {
+    pub(super) title: &'static str,
+    pub(super) name: &'static str,
+    pub(super) content: Vec<u8>,
 }
 
-fn de(v: f64, decimals: usize) -> String {
-    format!("{v:.decimals$}").replace('.', ",")
-}
-
-const AALEN_DISTRICTS: &[&str] = &[
-    "Aalen (Kernstadt)",
-    "Dewangen",
-    "Ebnat",
-    "Fachsenfeld",
-    "Hofen",
-    "Unterkochen",
-    "Waldhausen",
-    "Wasseralfingen",
-];
-const HDH_DISTRICTS: &[&str] = &[
-    "Innenstadt",
-    "Mergelstetten",
-    "Schnaitheim",
-    "Oggenhausen",
-    "Großkuchen",
-    "Zanger Berg",
-    "Reutenen",
-    "Voithsiedlung",
-    "Osterholz",
-    "Staufen",
-];
-
-fn population_csv(seed: u64, districts: &[&str]) -> Vec<u8> {
-    let mut r = Rng(seed);
-    let mut s = String::from(
-        "Stadtteil;Jahr;Einwohner gesamt;davon weiblich;Anteil unter 18 (%);Anteil über 65 (%)\r\n",
-    );
-    for year in 2019..=2024 {
-        for d in districts {
-            let total = r.range(1_800, 30_000);
-            let female = total / 2 + r.range(-400, 400);
-            s.push_str(&format!(
-                "{d};{year};{total};{female};{};{}\r\n",
-                de(r.float(14.0, 21.0), 1),
-                de(r.float(17.0, 27.0), 1)
-            ));
-        }
-    }
-    s.into_bytes()
-}
-
-fn points_geojson(
-    seed: u64,
-    center: (f64, f64),
-    n: usize,
-    name: &str,
-    props: &[(&str, &[&str])],
-) -> Vec<u8> {
-    let mut r = Rng(seed);
-    let mut features = Vec::new();
-    for i in 1..=n {
-        let lon = center.1 + r.float(-0.04, 0.04);
-        let lat = center.0 + r.float(-0.025, 0.025);
-        let mut p = serde_json::Map::new();
-        p.insert("id".into(), serde_json::json!(i));
-        p.insert("name".into(), serde_json::json!(format!("{name} {i}")));
-        for (k, values) in props {
-            let v = values[(r.next() as usize) % values.len()];
-            p.insert((*k).into(), serde_json::json!(v));
-        }
-        features.push(serde_json::json!({
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [ (lon * 1e6).round() / 1e6, (lat * 1e6).round() / 1e6 ]},
-            "properties": p,
-        }));
-    }
-    serde_json::to_vec_pretty(
-        &serde_json::json!({"type": "FeatureCollection", "features": features}),
-    )
-    .unwrap_or_default()
-}
-
-fn trees_csv() -> Vec<u8> {
-    let mut r = Rng(11);
-    let species = [
-        "Spitzahorn",
-        "Winterlinde",
-        "Stieleiche",
-        "Hainbuche",
-        "Rotbuche",
-        "Esche",
-        "Vogelkirsche",
-        "Bergahorn",
-        "Platane",
-        "Robinie",
-    ];
-    let streets = [
-        "Bahnhofstraße",
-        "Friedhofstraße",
-        "Gartenstraße",
-        "Ulmer Straße",
-        "Stuttgarter Straße",
-        "Hopfenstraße",
-        "Wilhelm-Merz-Straße",
-        "Weidenfelder Straße",
-    ];
-    let mut s = String::from(
-        "Baumnummer;Baumart;Straße;Pflanzjahr;Stammumfang (cm);Kronendurchmesser (m);Breitengrad;Längengrad\r\n",
-    );
-    for i in 1..=400 {
-        s.push_str(&format!(
-            "A-{i:05};{};{};{};{};{};{};{}\r\n",
-            species[r.range(0, 9) as usize],
-            streets[r.range(0, 7) as usize],
-            r.range(1950, 2022),
-            r.range(20, 320),
-            de(r.float(2.0, 18.0), 1),
-            de(48.8375 + r.float(-0.02, 0.02), 6),
-            de(10.0933 + r.float(-0.03, 0.03), 6),
-        ));
-    }
-    s.into_bytes()
-}
-
-fn budget_csv() -> Vec<u8> {
-    let mut r = Rng(7);
-    let items = [
-        ("1", "Innere Verwaltung"),
-        ("2", "Sicherheit und Ordnung"),
-        ("3", "Schulträgeraufgaben"),
-        ("4", "Kultur und Wissenschaft"),
-        ("5", "Soziale Leistungen"),
-        ("6", "Kinder-, Jugend- und Familienhilfe"),
-        ("7", "Gesundheit und Sport"),
-        ("8", "Gestaltung der Umwelt"),
-        ("9", "Zentrale Finanzleistungen"),
-    ];
-    let mut s = String::from(
-        "Teilhaushalt;Bezeichnung;Erträge 2025 (EUR);Aufwendungen 2025 (EUR);Ergebnis 2025 (EUR)\r\n",
-    );
-    for (code, name) in items {
-        let income = r.range(1_000_000, 90_000_000);
-        let cost = r.range(5_000_000, 95_000_000);
-        let fmt = |v: i64| {
-            let neg = v < 0;
-            let digits = v.abs().to_string();
-            let mut out = String::new();
-            for (i, c) in digits.chars().enumerate() {
-                if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                    out.push('.');
-                }
-                out.push(c);
-            }
-            format!("{}{out},00", if neg { "-" } else { "" })
-        };
-        s.push_str(&format!(
-            "{code};{name};{};{};{}\r\n",
-            fmt(income),
-            fmt(cost),
-            fmt(income - cost)
-        ));
-    }
-    // City finance exports still arrive as Windows-1252.
-    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&s);
-    bytes.into_owned()
-}
-
-fn monthly_csv(seed: u64, header: &str, lo: f64, hi: f64, decimals: usize) -> Vec<u8> {
-    let mut r = Rng(seed);
-    let mut s = format!("Monat;{header}\r\n");
-    for year in 2022..=2024 {
-        for month in 1..=12 {
-            s.push_str(&format!(
-                "01.{month:02}.{year};{}\r\n",
-                de(r.float(lo, hi), decimals)
-            ));
-        }
-    }
-    s.into_bytes()
-}
-
-fn daily_csv(seed: u64, header: &str, columns: usize, lo: i64, hi: i64) -> Vec<u8> {
-    let mut r = Rng(seed);
-    let mut s = format!("Datum;{header}\r\n");
-    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
-    for d in 0..120 {
-        let day = start + chrono::Duration::days(d);
-        let values: Vec<String> = (0..columns).map(|_| r.range(lo, hi).to_string()).collect();
-        s.push_str(&format!(
-            "{};{}\r\n",
-            day.format("%d.%m.%Y"),
-            values.join(";")
-        ));
-    }
-    s.into_bytes()
-}
-
-fn list_csv(header: &str, rows: &[&str]) -> Vec<u8> {
-    let mut s = format!("{header}\r\n");
-    for row in rows {
-        s.push_str(row);
-        s.push_str("\r\n");
-    }
-    s.into_bytes()
-}
-
-struct File {
-    title: &'static str,
-    name: &'static str,
-    content: Vec<u8>,
-}
-
-enum Res {
+pub(super) enum Res {
     File(File),
     Link {
         title: &'static str,
@@ -308,7 +69,7 @@ enum Res {
     },
 }
 
-fn file(title: &'static str, name: &'static str, content: Vec<u8>) -> Res {
+pub(super) fn file(title: &'static str, name: &'static str, content: Vec<u8>) -> Res {
     Res::File(File {
         title,
         name,
@@ -316,22 +77,22 @@ fn file(title: &'static str, name: &'static str, content: Vec<u8>) -> Res {
     })
 }
 
-struct Ds {
-    slug: &'static str,
-    org: &'static str,
-    title: &'static str,
-    description: String,
-    themes: &'static [&'static str],
-    keywords: &'static [&'static str],
-    license: &'static str,
-    frequency: &'static str,
-    visibility: &'static str,
-    temporal: (Option<&'static str>, Option<&'static str>),
-    resources: Vec<Res>,
+pub(super) struct Ds {
+    pub(super) slug: &'static str,
+    pub(super) org: &'static str,
+    pub(super) title: &'static str,
+    pub(super) description: String,
+    pub(super) themes: &'static [&'static str],
+    pub(super) keywords: &'static [&'static str],
+    pub(super) license: &'static str,
+    pub(super) frequency: &'static str,
+    pub(super) visibility: &'static str,
+    pub(super) temporal: (Option<&'static str>, Option<&'static str>),
+    pub(super) resources: Vec<Res>,
 }
 
 #[allow(clippy::too_many_arguments)]
-fn ds(
+pub(super) fn ds(
     slug: &'static str,
     org: &'static str,
     title: &'static str,
@@ -357,37 +118,37 @@ fn ds(
     }
 }
 
-fn real(name: &'static str) -> Vec<u8> {
+pub(super) fn real(name: &'static str) -> Vec<u8> {
     match name {
         "aalen_parking_occupancy.json" => {
-            include_bytes!("../demo/aalen_parking_occupancy.json").to_vec()
+            include_bytes!("../../demo/aalen_parking_occupancy.json").to_vec()
         }
         "bietigheim_bissingen_parking_latin1_epochms.csv" => {
-            include_bytes!("../demo/bietigheim_bissingen_parking_latin1_epochms.csv").to_vec()
+            include_bytes!("../../demo/bietigheim_bissingen_parking_latin1_epochms.csv").to_vec()
         }
         "koeln_gesamtergebnisplan_thousands_dots.csv" => {
-            include_bytes!("../demo/koeln_gesamtergebnisplan_thousands_dots.csv").to_vec()
+            include_bytes!("../../demo/koeln_gesamtergebnisplan_thousands_dots.csv").to_vec()
         }
         "muenster_owi_ruhender_verkehr_bom_semicolon.csv" => {
-            include_bytes!("../demo/muenster_owi_ruhender_verkehr_bom_semicolon.csv").to_vec()
+            include_bytes!("../../demo/muenster_owi_ruhender_verkehr_bom_semicolon.csv").to_vec()
         }
         "ulm_sensors_realtime_parking_sites.json" => {
-            include_bytes!("../demo/ulm_sensors_realtime_parking_sites.json").to_vec()
+            include_bytes!("../../demo/ulm_sensors_realtime_parking_sites.json").to_vec()
         }
         "muenster_wetter_taeglich_serialdates.xlsx" => {
-            include_bytes!("../demo/muenster_wetter_taeglich_serialdates.xlsx").to_vec()
+            include_bytes!("../../demo/muenster_wetter_taeglich_serialdates.xlsx").to_vec()
         }
         "neckarsulm_parking_ewkb_hex.csv" => {
-            include_bytes!("../demo/neckarsulm_parking_ewkb_hex.csv").to_vec()
+            include_bytes!("../../demo/neckarsulm_parking_ewkb_hex.csv").to_vec()
         }
         _ => Vec::new(),
     }
 }
 
-const AALEN: (f64, f64) = (48.8375, 10.0933);
-const HDH: (f64, f64) = (48.6767, 10.1511);
+pub(super) const AALEN: (f64, f64) = (48.8375, 10.0933);
+pub(super) const HDH: (f64, f64) = (48.6767, 10.1511);
 
-fn datasets() -> Vec<Ds> {
+pub(super) fn datasets() -> Vec<Ds> {
     let n = SAMPLE_NOTE;
     let mut v = vec![
         ds("bevoelkerung-aalen-stadtbezirke", "stadt-aalen", "Bevölkerung nach Stadtbezirken – Aalen",
@@ -583,188 +344,4 @@ fn datasets() -> Vec<Ds> {
     v.push(private);
     v.push(draft);
     v
-}
-
-async fn store_file(catalog: &Catalog, f: &File) -> anyhow::Result<NewResource> {
-    let mut staged = catalog.files.stage(u64::MAX).await?;
-    staged.write(&f.content).await?;
-    let detected =
-        allmende_web::detect::detect(&f.content[..f.content.len().min(16 * 1024)], f.name);
-    let (sha256, size, _) = catalog.files.commit(staged).await?;
-    Ok(NewResource {
-        fields: ResourceInput {
-            title: Some(f.title.to_string()),
-            ..Default::default()
-        }
-        .validate(None)
-        .map_err(|e| anyhow::anyhow!("{e}"))?,
-        file: Some(NewFile {
-            sha256,
-            size: size as i64,
-            file_name: f.name.to_string(),
-        }),
-        format: detected.map(|t| t.code.to_string()),
-        media_type: detected.map(|t| t.media_type.to_string()),
-        status: ProcessingStatus::None,
-    })
-}
-
-/// Reuses the stored demo password, or sets a new one (printed at start).
-async fn ensure_admin(catalog: &Catalog, data_dir: &Path) -> anyhow::Result<String> {
-    let file = data_dir.join("demo-admin-password");
-    let stored = std::fs::read_to_string(&file)
-        .ok()
-        .map(|s| s.trim().to_string());
-    let existing = catalog.user(ADMIN_USER).await?;
-    if let (Some(_), Some(pw)) = (&existing, &stored)
-        && catalog.verify_login(ADMIN_USER, pw).await?.is_some()
-    {
-        return Ok(pw.clone());
-    }
-    let password = allmende_catalog::credentials::new_secret("")[..16].to_string();
-    match existing {
-        Some(_) => catalog.set_password(ADMIN_USER, &password).await?,
-        None => {
-            catalog
-                .create_user(
-                    ADMIN_USER,
-                    "Demo-Administration",
-                    Some("admin@example.org"),
-                    &password,
-                    true,
-                )
-                .await?;
-        }
-    }
-    std::fs::write(&file, &password).context("writing demo-admin-password")?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
-    }
-    Ok(password)
-}
-
-pub async fn seed(catalog: &Catalog, data_dir: &Path) -> anyhow::Result<Report> {
-    for o in ORGS {
-        if catalog
-            .organization(o.slug, &ReadScope::All)
-            .await?
-            .is_some()
-        {
-            continue;
-        }
-        let fields = OrganizationInput {
-            slug: Some(o.slug.into()),
-            name: Some(o.name.into()),
-            description: Some(o.description.into()),
-            website: Some(o.website.into()),
-            email: Some(o.email.into()),
-            ags: o.ags.map(Into::into),
-            org_type: Some(o.org_type.into()),
-        }
-        .validate()
-        .map_err(|e| anyhow::anyhow!("demo organization {}: {e}", o.slug))?;
-        catalog.create_organization(&fields).await?;
-    }
-    let all = datasets();
-    let mut created = 0;
-    for d in &all {
-        if catalog.dataset(d.slug).await?.is_some() {
-            continue;
-        }
-        let org = catalog
-            .organization(d.org, &ReadScope::All)
-            .await?
-            .with_context(|| format!("demo organization {}", d.org))?;
-        let (name, email) = match d.org {
-            "stadt-aalen" => ("Open-Data-Team der Stadt Aalen", "opendata@aalen.de"),
-            "stadt-heidenheim" => (
-                "Open-Data-Team der Stadt Heidenheim",
-                "opendata@heidenheim.de",
-            ),
-            "stadtwerke-aalen" => ("Stadtwerke Aalen, Kommunikation", "daten@sw-aalen.de"),
-            _ => (
-                "Hochschule Aalen, Forschungsdatenmanagement",
-                "opendata@hs-aalen.de",
-            ),
-        };
-        let fields = DatasetInput {
-            slug: Some(d.slug.into()),
-            title: Some(d.title.into()),
-            description: Some(d.description.clone()),
-            keywords: Some(d.keywords.iter().map(|k| k.to_string()).collect()),
-            themes: Some(d.themes.iter().map(|k| k.to_string()).collect()),
-            license: Some(d.license.into()),
-            organization: Some(d.org.into()),
-            contact: Some(Contact {
-                name: Some(name.into()),
-                email: Some(email.into()),
-            }),
-            issued: Some("2025-01-15".into()),
-            temporal: Some(TemporalInput {
-                start: d.temporal.0.map(Into::into),
-                end: d.temporal.1.map(Into::into),
-            }),
-            spatial: Some(Spatial {
-                name: Some(
-                    if d.org == "stadt-heidenheim" {
-                        "Heidenheim an der Brenz"
-                    } else {
-                        "Aalen"
-                    }
-                    .into(),
-                ),
-                ags: org.ags.clone(),
-                bbox: None,
-            }),
-            frequency: Some(d.frequency.into()),
-            visibility: Some(d.visibility.into()),
-            ..Default::default()
-        }
-        .validate()
-        .map_err(|e| anyhow::anyhow!("demo dataset {}: {e}", d.slug))?;
-        let dataset = catalog.create_dataset(&fields, org.id).await?;
-        for r in &d.resources {
-            let new = match r {
-                Res::File(f) => store_file(catalog, f).await?,
-                Res::Link { title, url, format } => {
-                    let fields = ResourceInput {
-                        title: Some((*title).into()),
-                        url: Some((*url).into()),
-                        format: Some((*format).into()),
-                        ..Default::default()
-                    }
-                    .validate(None)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    NewResource {
-                        fields,
-                        file: None,
-                        format: Some((*format).into()),
-                        media_type: allmende_core::vocab::file_type(format)
-                            .map(|t| t.media_type.to_string()),
-                        status: ProcessingStatus::None,
-                    }
-                }
-            };
-            let res = catalog.create_resource(dataset.id, &new).await?;
-            // Tabular files become queryable tables once the worker has read them.
-            if let (Some(sha), Some(name)) = (&res.sha256, &res.file_name)
-                && allmende_table::InputFormat::from_hint(name).is_some()
-            {
-                catalog
-                    .schedule_ingest(res.id, sha, Some(name), &serde_json::json!({}))
-                    .await?;
-            }
-        }
-        created += 1;
-    }
-    let admin_password = ensure_admin(catalog, data_dir).await?;
-    Ok(Report {
-        organizations: ORGS.len(),
-        datasets: all.len(),
-        created,
-        admin_user: ADMIN_USER.into(),
-        admin_password,
-    })
 }

@@ -1,0 +1,49 @@
+//! Allmende's application layer: the use cases every front door shares (the JSON API, the
+//! HTML pages, the CKAN, DCAT and Frictionless mappings, the demo seeding and the command
+//! line). Each takes the acting user where access matters; the one visibility rule lives in
+//! [`access`]. Below it are the stores (catalog, search index, tables); above it, only
+//! protocols. The ingestion worker and the guarded URL fetcher live here too, because
+//! publishing a file is one use case from the upload to the served table.
+
+pub mod access;
+pub mod datasets;
+mod error;
+pub mod ingest;
+pub mod resources;
+pub mod tables;
+
+use std::sync::Arc;
+
+use allmende_catalog::Catalog;
+use allmende_search::SearchService;
+use allmende_table::query::{Queries, QueryLimits};
+
+pub use error::{AppError, AppResult};
+
+/// The application: the stores and the engines, shared by every front door (cheap to clone).
+#[derive(Clone)]
+pub struct App {
+    pub catalog: Catalog,
+    pub search: SearchService,
+    /// Query engine over table snapshots, on the pool for heavy work.
+    pub tables: Arc<Queries>,
+    /// Wakes the ingestion worker when a job was queued.
+    pub jobs: Arc<tokio::sync::Notify>,
+}
+
+impl App {
+    pub fn new(
+        catalog: Catalog,
+        search: SearchService,
+        limits: QueryLimits,
+        pool: allmende_work::Pool,
+        jobs: Arc<tokio::sync::Notify>,
+    ) -> Self {
+        Self {
+            catalog,
+            search,
+            tables: Arc::new(Queries::new(limits, pool)),
+            jobs,
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Tables: the served version of a resource, and every public table under its SQL name.
+
+use std::collections::HashMap;
+
+use allmende_catalog::TableVersion;
+use allmende_core::Resource;
+use allmende_core::authz::{Actor, ReadScope};
+use allmende_table::Column;
+use allmende_table::query::{TableLookup, TableRef};
+
+use crate::{App, AppError, AppResult};
+
+/// Public tables under their SQL names; a resource id also names its table (as in CKAN's
+/// `datastore_search_sql`).
+#[derive(Debug)]
+pub struct Lookup {
+    tables: HashMap<String, TableRef>,
+    by_resource: HashMap<String, String>,
+}
+
+impl TableLookup for Lookup {
+    fn names(&self) -> Vec<String> {
+        self.tables.keys().cloned().collect()
+    }
+    fn get(&self, alias: &str) -> Option<TableRef> {
+        self.tables
+            .get(alias)
+            .or_else(|| self.by_resource.get(alias).and_then(|a| self.tables.get(a)))
+            .cloned()
+    }
+}
+
+impl App {
+    /// The served table of a resource (the caller has checked it may see the resource).
+    pub async fn served(&self, res: &Resource) -> AppResult<(TableRef, TableVersion)> {
+        let v = self
+            .catalog
+            .serving_table(res.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let t = self.table_ref(&v, res.table_name.clone().unwrap_or_default())?;
+        Ok((t, v))
+    }
+
+    /// A table version's snapshot as the query engine opens it.
+    pub fn table_ref(&self, v: &TableVersion, alias: String) -> AppResult<TableRef> {
+        let sha = v.parquet_sha256.as_deref().ok_or(AppError::NotFound)?;
+        let path = self
+            .catalog
+            .files
+            .local_path(sha)
+            .ok_or(AppError::NotFound)?;
+        let columns: Vec<Column> = v
+            .report
+            .as_ref()
+            .and_then(|r| r.get("columns"))
+            .and_then(|c| serde_json::from_value(c.clone()).ok())
+            .ok_or_else(|| AppError::Internal("table version without columns".into()))?;
+        Ok(TableRef {
+            alias,
+            key: v.id.to_string(),
+            path,
+            columns,
+            rows: v.row_count.unwrap_or(0) as u64,
+        })
+    }
+
+    /// Every table an anonymous visitor may query, for SQL across datasets.
+    pub async fn public_tables(&self) -> AppResult<Lookup> {
+        let anonymous = allmende_core::authz::read_scope(&Actor::anonymous());
+        debug_assert!(matches!(anonymous, ReadScope::PublicAnd(ref o) if o.is_empty()));
+        let mut tables = HashMap::new();
+        let mut by_resource = HashMap::new();
+        for t in self.catalog.served_tables(&anonymous).await? {
+            if let Ok(r) = self.table_ref(&t.version, t.alias.clone()) {
+                by_resource.insert(t.version.resource_id.to_string(), t.alias.clone());
+                tables.insert(t.alias, r);
+            }
+        }
+        Ok(Lookup {
+            tables,
+            by_resource,
+        })
+    }
+}

@@ -1,0 +1,171 @@
+//! The analysis of every row: types inferred per column, footer rows held back, and the plan
+//! (kept columns, names, conversions) decided from it.
+
+use super::options::*;
+use crate::IngestError;
+use crate::column::{self, Column};
+use crate::infer::{Cell, Decision, Infer, NumberStyle};
+
+pub(crate) fn nonempty(c: &Cell<'_>) -> bool {
+    match c {
+        Cell::Empty => false,
+        Cell::Text(s) => !crate::values::trim(s).is_empty(),
+        _ => true,
+    }
+}
+
+/// A row that only fills its first cell with text below the data: a "Quelle:" or footnote row.
+pub(crate) fn footer_like(cells: &[Cell<'_>], width: usize) -> bool {
+    width >= 3
+        && cells.iter().filter(|c| nonempty(c)).count() == 1
+        && matches!(cells.first(), Some(Cell::Text(s)) if !s.trim().is_empty() && !crate::values::number_shape(s.trim()).de)
+}
+
+/// What the analysis knows after some or all rows.
+pub(crate) struct Analysis {
+    pub(crate) width: usize,
+    pub(crate) german_file: bool,
+    pub(crate) infers: Vec<Infer>,
+    pub(crate) filled: Vec<bool>,
+    /// Footer-like rows held back until a data row follows them.
+    pub(crate) pending: Vec<Vec<String>>,
+    pub(crate) rows: u64,
+    pub(crate) long_rows: u64,
+    pub(crate) comma_decimals: bool,
+}
+
+impl Analysis {
+    pub(crate) fn new(width: usize, german_file: bool) -> Self {
+        Self {
+            width,
+            german_file,
+            infers: vec![Infer::default(); width],
+            filled: vec![false; width],
+            pending: Vec::new(),
+            rows: 0,
+            long_rows: 0,
+            comma_decimals: false,
+        }
+    }
+
+    pub(crate) fn observe(&mut self, cells: &[Cell<'_>]) {
+        self.rows += 1;
+        for (i, c) in cells.iter().take(self.width).enumerate() {
+            if nonempty(c) {
+                self.filled[i] = true;
+            }
+            self.infers[i].observe(self.rows, *c);
+        }
+        if cells.len() > self.width && cells[self.width..].iter().any(nonempty) {
+            self.long_rows += 1;
+        }
+    }
+
+    /// Takes in one row; returns the rows that now count as data (held-back footer-like rows
+    /// first, then this one), or none while this row itself is held back.
+    pub(crate) fn accept<'c>(
+        &mut self,
+        cells: &'c [Cell<'c>],
+    ) -> Option<(Vec<Vec<String>>, &'c [Cell<'c>])> {
+        if !cells.iter().any(nonempty) {
+            return None;
+        }
+        if !self.comma_decimals && self.german_file {
+            self.comma_decimals = cells.iter().any(|c| matches!(c, Cell::Text(s) if crate::values::number_shape(crate::values::trim(s)).comma_decimal));
+        }
+        if footer_like(cells, self.width) && self.pending.len() < 20 {
+            self.pending.push(
+                cells
+                    .iter()
+                    .map(|c| match c {
+                        Cell::Text(s) => s.to_string(),
+                        _ => String::new(),
+                    })
+                    .collect(),
+            );
+            return None;
+        }
+        let held = std::mem::take(&mut self.pending);
+        for p in &held {
+            let cells: Vec<Cell<'_>> = p.iter().map(|s| Cell::Text(s)).collect();
+            self.observe(&cells);
+        }
+        self.observe(cells);
+        Some((held, cells))
+    }
+}
+
+/// Columns, names and conversions decided from an analysis.
+pub(crate) struct Plan {
+    pub(crate) keep: Vec<usize>,
+    pub(crate) decisions: Vec<Decision>,
+    pub(crate) columns: Vec<Column>,
+}
+
+impl Plan {
+    pub(crate) fn new(
+        headers: &[String],
+        a: &Analysis,
+        options: &IngestOptions,
+    ) -> Result<Self, IngestError> {
+        // Trailing separators (`;;`) make empty, unnamed columns: drop them.
+        let keep: Vec<usize> = (0..a.width)
+            .filter(|&i| a.filled[i] || !headers[i].trim().is_empty())
+            .collect();
+        if keep.is_empty() {
+            return Err(IngestError::Data("Die Tabelle enthält keine Werte.".into()));
+        }
+        let kept_headers: Vec<String> = keep.iter().map(|&i| headers[i].clone()).collect();
+        let names = column::name_columns(&kept_headers);
+        let prefer_german = match options.decimal {
+            Some(style) => style == NumberStyle::German,
+            None => a.german_file || a.comma_decimals,
+        };
+        let mut decisions: Vec<Decision> = keep
+            .iter()
+            .map(|&i| a.infers[i].decide(prefer_german))
+            .collect();
+        if let Some(style) = options.decimal {
+            for d in &mut decisions {
+                d.numbers = style;
+            }
+        }
+        for (d, (name, _)) in decisions.iter_mut().zip(&names) {
+            if let Some(kind) = options.types.get(name) {
+                d.kind = *kind;
+                d.reason = None;
+            }
+        }
+        let columns: Vec<Column> = names
+            .iter()
+            .zip(&decisions)
+            .map(|((name, machine), d)| Column {
+                name: name.clone(),
+                machine_name: machine.clone(),
+                kind: d.kind,
+                reason: d.reason.clone(),
+                stats: None,
+            })
+            .collect();
+        Ok(Self {
+            keep,
+            decisions,
+            columns,
+        })
+    }
+
+    /// Whether converting with `self` gives exactly what converting with `other` gives.
+    pub(crate) fn converts_like(&self, other: &Plan) -> bool {
+        self.keep == other.keep
+            && self.decisions.len() == other.decisions.len()
+            && self
+                .decisions
+                .iter()
+                .zip(&other.decisions)
+                .all(|(a, b)| a.kind == b.kind && a.numbers == b.numbers && a.ticks == b.ticks)
+    }
+
+    pub(crate) fn batch_rows(&self) -> usize {
+        (2_000_000 / self.columns.len()).clamp(256, 65_536)
+    }
+}

@@ -1,0 +1,136 @@
+//! What ingestion takes and gives: input formats, the publisher's options, limits, the report.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::column::{self, Column, ColumnType};
+use crate::csv::TextEncoding;
+use crate::infer::NumberStyle;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputFormat {
+    Csv,
+    Xlsx,
+    Xls,
+    Ods,
+    Json,
+    Ndjson,
+    Parquet,
+}
+
+impl InputFormat {
+    /// From a file name or an EU file-type code; `None` for formats that are not tables.
+    pub fn from_hint(hint: &str) -> Option<Self> {
+        let ext = hint.rsplit('.').next().unwrap_or(hint).to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "csv" | "tsv" | "txt" | "tab" => Self::Csv,
+            "xlsx" | "xlsm" => Self::Xlsx,
+            "xls" => Self::Xls,
+            "ods" => Self::Ods,
+            "json" => Self::Json,
+            "ndjson" | "jsonl" | "jsonlines" => Self::Ndjson,
+            "parquet" => Self::Parquet,
+            _ => return None,
+        })
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Csv => "CSV",
+            Self::Xlsx => "XLSX",
+            Self::Xls => "XLS",
+            Self::Ods => "ODS",
+            Self::Json => "JSON",
+            Self::Ndjson => "NDJSON",
+            Self::Parquet => "Parquet",
+        }
+    }
+}
+
+/// What the publisher may set instead of detection.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IngestOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<InputFormat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    /// Rows above the header (0: header on the first row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_row: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimal: Option<NumberStyle>,
+    /// Column types by published name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub types: BTreeMap<String, ColumnType>,
+}
+
+impl IngestOptions {
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(e) = &self.encoding
+            && TextEncoding::parse(e).is_none()
+        {
+            return Err(format!("unbekannte Zeichenkodierung „{e}“"));
+        }
+        if let Some(d) = &self.delimiter
+            && delimiter_byte(d).is_none()
+        {
+            return Err(format!(
+                "ungültiges Trennzeichen „{d}“ (erlaubt: , ; | \\t)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn delimiter_byte(d: &str) -> Option<u8> {
+    match d {
+        "," => Some(b','),
+        ";" => Some(b';'),
+        "|" => Some(b'|'),
+        "\t" | "\\t" | "tab" => Some(b'\t'),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_columns: usize,
+    pub max_record_bytes: usize,
+    pub max_unpacked_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_columns: 2000,
+            max_record_bytes: 32 * 1024 * 1024,
+            max_unpacked_bytes: 1 << 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IngestReport {
+    pub format: InputFormat,
+    pub rows: u64,
+    pub columns: Vec<Column>,
+    /// What was detected (encoding, delimiter, header row, sheet).
+    pub dialect: serde_json::Value,
+    pub warnings: Vec<String>,
+}
+
+impl IngestReport {
+    pub fn table_schema(&self) -> serde_json::Value {
+        column::table_schema(&self.columns)
+    }
+}
+
+/// Progress: the phase (`analyse`, `convert`) and the rows done so far.
+pub type Progress<'a> = &'a (dyn Fn(&str, u64) + Sync);

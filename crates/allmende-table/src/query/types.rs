@@ -1,0 +1,147 @@
+//! What the query engine's callers and its parts share: errors, limits, table references and
+//! result field descriptions.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use datafusion::error::DataFusionError;
+
+use crate::column::{Column, ColumnType};
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The request is wrong (unknown column, bad expression, refused statement).
+    #[error("{0}")]
+    Invalid(String),
+    /// The query needs more memory than a query may use.
+    #[error(
+        "Die Abfrage braucht zu viel Speicher (Grenze {0} MB); bitte filtern oder aggregieren."
+    )]
+    TooLarge(usize),
+    #[error("Die Abfrage hat das Zeitlimit von {0} s überschritten.")]
+    Timeout(u64),
+    /// The query met a failure inside the engine (a bug this query runs into): the
+    /// requester's problem to rephrase, logged for us.
+    #[error("Die Abfrage konnte nicht ausgeführt werden: {0}")]
+    Failed(String),
+    /// The server is shutting down.
+    #[error("Der Server wird gerade beendet.")]
+    Unavailable,
+    /// The machine's fault (a snapshot file unreadable).
+    #[error("query engine: {0}")]
+    Internal(String),
+}
+
+impl From<allmende_work::Stopped> for QueryError {
+    fn from(s: allmende_work::Stopped) -> Self {
+        match s {
+            allmende_work::Stopped::Deadline(d) => Self::Timeout(d.as_secs().max(1)),
+            allmende_work::Stopped::ShuttingDown => Self::Unavailable,
+            allmende_work::Stopped::Panicked(m) => Self::Failed(m),
+        }
+    }
+}
+
+impl QueryError {
+    pub(crate) fn from_df(e: DataFusionError, limits: &QueryLimits) -> Self {
+        match e.find_root() {
+            DataFusionError::ResourcesExhausted(_) => Self::TooLarge(limits.memory_bytes >> 20),
+            DataFusionError::Plan(m) | DataFusionError::SQL(_, Some(m)) => Self::Invalid(m.clone()),
+            DataFusionError::SchemaError(e, _) => Self::Invalid(e.to_string()),
+            DataFusionError::NotImplemented(m) => Self::Invalid(format!("nicht unterstützt: {m}")),
+            DataFusionError::SQL(e, None) => Self::Invalid(e.to_string()),
+            DataFusionError::ArrowError(e, _)
+                if matches!(**e, datafusion::arrow::error::ArrowError::DivideByZero) =>
+            {
+                Self::Invalid("Division durch null".into())
+            }
+            DataFusionError::ArrowError(e, _)
+                if matches!(**e, datafusion::arrow::error::ArrowError::CastError(_)) =>
+            {
+                Self::Invalid(e.to_string())
+            }
+            DataFusionError::Execution(m) if m.contains("Cast") || m.contains("cast") => {
+                Self::Invalid(m.clone())
+            }
+            DataFusionError::IoError(_) | DataFusionError::ObjectStore(_) => {
+                Self::Internal(e.to_string())
+            }
+            other => {
+                tracing::warn!(error = %other, "query failed inside the engine");
+                Self::Failed(other.message().to_string())
+            }
+        }
+    }
+}
+
+/// A table snapshot a query may read.
+#[derive(Debug, Clone)]
+pub struct TableRef {
+    /// The name SQL sees (stable per resource).
+    pub alias: String,
+    /// Cache key: the snapshot version id.
+    pub key: String,
+    pub path: PathBuf,
+    pub columns: Vec<Column>,
+    pub rows: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct QueryLimits {
+    pub memory_bytes: usize,
+    pub timeout: Duration,
+    /// Rows a JSON answer may carry (exports stream everything).
+    pub max_rows: usize,
+    /// Memory for decoded hot tables, shared by all queries (0: always read the files).
+    pub cache_bytes: usize,
+    /// How long a whole export may take (it must also deliver rows at least every `timeout`).
+    pub export_timeout: Duration,
+    /// Neutralise formula-like text cells in CSV exports.
+    pub guard_formulas: bool,
+}
+
+impl QueryLimits {
+    /// Bytes one function result (a column of one batch) may have.
+    pub fn max_value_bytes(&self) -> usize {
+        (self.memory_bytes / 4).max(1 << 20)
+    }
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 256 << 20,
+            timeout: Duration::from_secs(10),
+            max_rows: 10_000,
+            cache_bytes: 512 << 20,
+            export_timeout: Duration::from_secs(600),
+            guard_formulas: true,
+        }
+    }
+}
+
+/// A result column as the APIs describe it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FieldInfo {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+pub fn fields_of(schema: &datafusion::arrow::datatypes::Schema) -> Vec<FieldInfo> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| FieldInfo {
+            name: f.name().clone(),
+            kind: match ColumnType::from_arrow(f.data_type()) {
+                Some(ColumnType::Integer) => "integer",
+                Some(ColumnType::Decimal) => "number",
+                Some(ColumnType::Boolean) => "boolean",
+                Some(ColumnType::Date) => "date",
+                Some(ColumnType::Timestamp) => "datetime",
+                _ => "string",
+            },
+        })
+        .collect()
+}

@@ -1,0 +1,67 @@
+//! The OpenAPI 3.1 document of the JSON API, generated from the handlers' annotations.
+
+use allmende_core::{Dataset, Page};
+use utoipa::OpenApi;
+
+use super::{datasets, orgs, resources, search, tables, vocab};
+use crate::error::Problem;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Allmende API",
+        description = "Offene Daten der Städte Aalen und Heidenheim an der Brenz. Lists answer `{total, page, per_page, items}`; errors are RFC 9457 problem documents. Write requests need `Authorization: Bearer <token>` (create one with `allmende user token create NAME`).",
+        license(name = "EUPL-1.2")
+    ),
+    paths(
+        search::list, datasets::create, datasets::show, datasets::replace, datasets::patch,
+        datasets::delete, datasets::restore, datasets::changes,
+        resources::list_of_dataset, resources::create, resources::show, resources::patch,
+        resources::delete, resources::download,
+        orgs::list, orgs::create, orgs::show, orgs::patch, orgs::logo, orgs::put_logo,
+        orgs::members, orgs::put_member, orgs::delete_member, orgs::me,
+        vocab::licenses, vocab::themes, vocab::formats, vocab::frequencies, vocab::organization_types,
+        tables::show, tables::records, tables::export_table, tables::version_source, tables::ingest,
+        tables::replace_file, tables::job, tables::sql_get, tables::sql_post,
+    ),
+    components(schemas(Problem, Page<Dataset>)),
+    modifiers(&Security),
+    tags(
+        (name = "datasets", description = "Datensätze (dcat:Dataset)"),
+        (name = "resources", description = "Ressourcen: Dateien und Links (dcat:Distribution)"),
+        (name = "organizations", description = "Bereitsteller und ihre Mitglieder"),
+        (name = "vocabularies", description = "Kontrollierte Vokabulare (DCAT-AP.de)"),
+        (name = "data", description = "Tabellen: Datensätze abfragen (records), SQL, Exporte, Einlese-Aufträge"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn openapi(public_url: &str) -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    doc.servers = Some(vec![utoipa::openapi::Server::new(format!(
+        "{}/api/v1",
+        public_url.trim_end_matches('/')
+    ))]);
+    doc
+}
+
+pub(super) async fn openapi_json(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json((*state.openapi).clone())
+}

@@ -1,0 +1,53 @@
+//! `allmende ingest`: read a file into a Parquet snapshot without a server (what the worker
+//! does for an upload), and print what was detected.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+pub fn ingest(file: PathBuf, out: Option<PathBuf>, options: Option<String>) -> anyhow::Result<()> {
+    let options: allmende_table::IngestOptions = match options {
+        Some(o) => serde_json::from_str(&o).context("--options")?,
+        None => Default::default(),
+    };
+    options.validate().map_err(|e| anyhow::anyhow!(e))?;
+    let out = out.unwrap_or_else(|| file.with_extension("parquet"));
+    let started = std::time::Instant::now();
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string);
+    let report = allmende_table::ingest(
+        &file,
+        name.as_deref(),
+        &options,
+        allmende_table::Limits::default(),
+        &out,
+        &|_, _| {},
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let secs = started.elapsed().as_secs_f64();
+    println!("{} rows in {secs:.2} s -> {}", report.rows, out.display());
+    println!(
+        "peak memory: {} MB",
+        allmende_app::ingest::job::peak_memory_bytes() >> 20
+    );
+    println!("format: {:?}, dialect: {}", report.format, report.dialect);
+    for c in &report.columns {
+        let reason = c
+            .reason
+            .as_deref()
+            .map(|r| format!("  ({r})"))
+            .unwrap_or_default();
+        println!(
+            "  {:<30} {:<10} {}{reason}",
+            c.name,
+            format!("{:?}", c.kind).to_lowercase(),
+            c.machine_name
+        );
+    }
+    for w in &report.warnings {
+        println!("warning: {w}");
+    }
+    Ok(())
+}
