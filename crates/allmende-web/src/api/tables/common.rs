@@ -1,0 +1,191 @@
+//! What the data endpoints share: links, JSON pages, table versions, export responses.
+
+use allmende_catalog::TableVersion;
+use allmende_core::{Dataset, Resource};
+use allmende_table::export::{ExportBody, ExportFormat, XLSX_MAX_ROWS};
+use allmende_table::query::{ExportSource, RecordsPage, RecordsQuery, TableRef, fields_of, json};
+use allmende_work::Lane;
+use axum::Json;
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{ApiError, ApiResult};
+use crate::heavy::{Client, admit};
+use crate::state::AppState;
+
+pub(super) fn api_base(state: &AppState) -> &str {
+    state.settings.public_url.trim_end_matches('/')
+}
+
+/// The export links of a table.
+pub fn export_links(state: &AppState, res: &Resource) -> Vec<serde_json::Value> {
+    ExportFormat::ALL
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "format": f.id(),
+                "media_type": f.media_type(),
+                "url": format!("{}/api/v1/resources/{}/export/{}", api_base(state), res.id, f.id()),
+            })
+        })
+        .collect()
+}
+
+pub(super) fn page_json(
+    page: &RecordsPage,
+    next: Option<String>,
+    extra: &[(&str, serde_json::Value)],
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"total\":");
+    match page.total {
+        Some(t) => out.extend_from_slice(t.to_string().as_bytes()),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"fields\":");
+    out.extend(serde_json::to_vec(&fields_of(&page.schema)).unwrap_or_default());
+    out.extend_from_slice(b",\"records\":[");
+    let keys = json::keys(&page.schema);
+    let mut first = true;
+    for b in &page.batches {
+        json::write_rows(&mut out, b, &keys, false, b",", &mut first);
+    }
+    out.extend_from_slice(b"],\"next\":");
+    out.extend(serde_json::to_vec(&next).unwrap_or_default());
+    for (k, v) in extra {
+        out.push(b',');
+        json::string(&mut out, k);
+        out.push(b':');
+        out.extend(serde_json::to_vec(v).unwrap_or_default());
+    }
+    out.push(b'}');
+    out
+}
+
+pub(super) async fn numbered_version(
+    state: &AppState,
+    res: &Resource,
+    n: i64,
+) -> ApiResult<TableVersion> {
+    state
+        .catalog
+        .table_versions_of(res.id)
+        .await?
+        .into_iter()
+        .find(|v| v.version == n)
+        .ok_or(ApiError::NotFound)
+}
+
+pub(super) async fn version_table(
+    state: &AppState,
+    res: &Resource,
+    version: Option<i64>,
+) -> ApiResult<TableRef> {
+    match version {
+        None => Ok(state.served(res).await?.0),
+        Some(n) => {
+            let v = numbered_version(state, res, n).await?;
+            if v.status != "done" {
+                return Err(ApiError::NotFound);
+            }
+            Ok(state.table_ref(&v, res.table_name.clone().unwrap_or_default())?)
+        }
+    }
+}
+
+pub(super) fn bad_format(f: &str) -> ApiError {
+    ApiError::BadRequest(format!(
+        "unbekanntes Format „{f}“ (möglich: json, {})",
+        ExportFormat::ALL
+            .iter()
+            .map(|f| f.id())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+pub(super) fn file_base(res: &Resource, t: &TableRef) -> String {
+    let stem = res
+        .file_name
+        .as_deref()
+        .and_then(|n| n.rsplit_once('.').map(|(s, _)| s.to_string()))
+        .unwrap_or_else(|| t.alias.clone());
+    if stem.is_empty() {
+        "daten".into()
+    } else {
+        stem
+    }
+}
+
+pub(super) async fn stream_export(
+    state: &AppState,
+    client: &Client,
+    t: &TableRef,
+    q: RecordsQuery,
+    format: ExportFormat,
+    ds: &Dataset,
+    base: &str,
+) -> ApiResult<Response> {
+    let unfiltered = q.filter.is_none() && q.q.is_none() && q.group_by.is_none();
+    if format == ExportFormat::Xlsx && unfiltered && t.rows > XLSX_MAX_ROWS {
+        return Err(ApiError::QueryLimit(format!(
+            "Die Tabelle hat {} Zeilen; Excel fasst höchstens {XLSX_MAX_ROWS}. Bitte CSV oder Parquet wählen oder filtern.",
+            t.rows
+        )));
+    }
+    let permit = admit(state, Lane::Export, client).await?;
+    let body = state
+        .tables
+        .export(
+            permit,
+            ExportSource::Records(t.clone(), Box::new(q)),
+            format,
+        )
+        .await?;
+    Ok(export_response(
+        body,
+        format,
+        &format!("{base}{}", format.suffix()),
+        allmende_app::access::is_public(ds),
+    ))
+}
+
+pub(super) fn export_response(
+    body: ExportBody,
+    format: ExportFormat,
+    file_name: &str,
+    public: bool,
+) -> Response {
+    let mut resp = Response::new(Body::from_stream(body.into_stream()));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&crate::api::download::content_disposition(file_name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if public {
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        );
+    }
+    resp
+}
+
+pub(super) fn accepted(state: &AppState, v: &TableVersion) -> Response {
+    let job = v
+        .job_id
+        .map(|j| format!("{}/api/v1/jobs/{j}", api_base(state)));
+    let mut resp = (
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "version": v.version, "status": v.status, "job": job })),
+    )
+        .into_response();
+    if let Some(j) = job.and_then(|j| HeaderValue::from_str(&j).ok()) {
+        resp.headers_mut().insert(header::LOCATION, j);
+    }
+    resp
+}

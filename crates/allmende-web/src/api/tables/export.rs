@@ -1,0 +1,83 @@
+//! Exports of a table in every format, and the original file of a version.
+
+use allmende_table::export::ExportFormat;
+use allmende_table::query::RecordsQuery;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::common::*;
+use crate::api::extract::ApiQuery;
+use crate::auth::CurrentActor;
+use crate::error::{ApiError, ApiResult};
+use crate::heavy::Client;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportParams {
+    /// A table version (default: the served one).
+    pub version: Option<i64>,
+}
+
+/// The whole table in one format, streamed: `csv`, `csv-de` (Excel in German: `;`, decimal
+/// comma, BOM), `json`, `ndjson`, `xlsx`, `parquet`.
+#[utoipa::path(get, path = "/resources/{id}/export/{format}", tag = "data",
+    params(("id" = Uuid, Path), ("format" = String, Path), ExportParams),
+    responses((status = 200, description = "The table in the format"), (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn export_table(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    client: Client,
+    Path((id, format)): Path<(String, String)>,
+    ApiQuery(params): ApiQuery<ExportParams>,
+) -> ApiResult<Response> {
+    let (res, ds) = state.visible_resource(&actor, &id).await?;
+    let format = ExportFormat::parse(&format).ok_or_else(|| bad_format(&format))?;
+    let t = version_table(&state, &res, params.version).await?;
+    let base = file_base(&res, &t);
+    stream_export(
+        &state,
+        &client,
+        &t,
+        RecordsQuery::default(),
+        format,
+        &ds,
+        &base,
+    )
+    .await
+}
+
+/// The original upload a table version was made from.
+#[utoipa::path(get, path = "/resources/{id}/versions/{version}/source", tag = "data",
+    params(("id" = Uuid, Path), ("version" = i64, Path)),
+    responses((status = 200, description = "The original file"), (status = 404, body = crate::error::Problem)))]
+pub async fn version_source(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, version)): Path<(String, i64)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let (res, ds) = state.visible_resource(&actor, &id).await?;
+    let v = numbered_version(&state, &res, version).await?;
+    if v.source_sha256.is_empty() {
+        // A link whose fetch has not succeeded yet.
+        return Err(ApiError::NotFound);
+    }
+    let name = v.source_name.clone().unwrap_or_else(|| "download".into());
+    let media = res
+        .media_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
+    crate::api::download::serve_blob(
+        &state,
+        &headers,
+        &v.source_sha256,
+        &media,
+        &name,
+        v.created_at,
+        allmende_app::access::is_public(&ds),
+    )
+    .await
+}
