@@ -106,12 +106,35 @@ impl Column {
 
 /// Turns published headers into unique display names and machine names: empty headers become
 /// `Spalte N`, duplicates get ` (2)`, machine names are ASCII snake case.
+/// A header cell on one line: spreadsheet cells break long labels ("Ins-⏎gesamt",
+/// "Stadtteil⏎Teilbereich"); a word hyphenated across the break is joined again ("Nord-⏎Süd"
+/// keeps its hyphen), other breaks become a space.
+fn one_line(h: &str) -> String {
+    let mut out = String::with_capacity(h.len());
+    for part in h.lines().map(str::trim).filter(|p| !p.is_empty()) {
+        let continues_word = out.ends_with('-')
+            && part.chars().next().is_some_and(char::is_lowercase)
+            && out[..out.len() - 1]
+                .chars()
+                .last()
+                .is_some_and(char::is_alphabetic);
+        if continues_word {
+            out.pop();
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    if out.is_empty() { h.to_string() } else { out }
+}
+
 pub fn name_columns(headers: &[String]) -> Vec<(String, String)> {
     let mut names: Vec<String> = Vec::with_capacity(headers.len());
     // `_id` is the row number every table carries.
     let mut seen = std::collections::HashSet::from(["_id".to_string()]);
     for (i, h) in headers.iter().enumerate() {
-        let trimmed = h.trim();
+        let one_line = one_line(h);
+        let trimmed = one_line.trim();
         let base = if trimmed.is_empty() {
             format!("Spalte {}", i + 1)
         } else {
@@ -227,5 +250,28 @@ mod tests {
         assert_eq!(named[3], ("Bezeichnung (2)".into(), "bezeichnung_2".into()));
         assert_eq!(named[4], ("Anteil (%)".into(), "anteil_prozent".into()));
         assert_eq!(named[5].1, "c_2024");
+    }
+
+    #[test]
+    fn line_breaks_in_header_cells() {
+        let headers: Vec<String> = [
+            "Ins-\ngesamt",
+            "Stadtteil\nTeilbereich\r\nStadtbezirk",
+            "Nord-\nSüd",
+            "Wohn-\n  fläche",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let names: Vec<String> = name_columns(&headers).into_iter().map(|n| n.0).collect();
+        assert_eq!(
+            names,
+            [
+                "Insgesamt",
+                "Stadtteil Teilbereich Stadtbezirk",
+                "Nord-Süd",
+                "Wohnfläche"
+            ]
+        );
     }
 }

@@ -432,6 +432,8 @@ fn real_files() {
         "{:?}",
         l.report.columns
     );
+    // Münster's statistics sheet: a stacked header (category, age bands, unit "Anzahl") over
+    // merged cells, cells with line breaks ("Ins-⏎gesamt"), footnotes below.
     let l = load_path(
         &real("muenster_bevoelkerung_arbeitsmarkt_multisheet.xlsx"),
         "m.xlsx",
@@ -439,6 +441,17 @@ fn real_files() {
     )
     .unwrap();
     assert!(l.report.rows > 0);
+    assert_eq!(l.report.dialect["header_rows"], 3, "{}", l.report.dialect);
+    assert_eq!(
+        l.kind("Insgesamt – Anzahl"),
+        ColumnType::Integer,
+        "{:?}",
+        l.names()
+    );
+    assert_eq!(
+        l.kind("davon im Alter von … bis … Jahren – 0 - 9"),
+        ColumnType::Integer
+    );
     // Bietigheim: Latin-1 and epoch milliseconds as integers.
     let l = load_path(
         &real("bietigheim_bissingen_parking_latin1_epochms.csv"),
