@@ -1,7 +1,7 @@
 //! `serve --demo`: a realistic sample catalog for Aalen and Heidenheim an der Brenz.
 //! Seeding is idempotent: what exists (by slug or user name) is left as it is.
 //!
-//! Tables for the two cities are generated deterministically below and marked as sample data
+//! Tables for the two cities are generated deterministically (`generators.rs`) and marked as sample data
 //! in their descriptions; real files published by other municipalities (in `demo/`, see
 //! `demo/ATTRIBUTION.md`) appear as the university's teaching collection.
 
