@@ -66,6 +66,17 @@ impl App {
         Ok((res, ds))
     }
 
+    /// A resource the actor may change, with its dataset (an invisible one is `NotFound`).
+    pub async fn editable_resource(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> AppResult<(Resource, Dataset)> {
+        let (res, ds) = self.visible_resource(actor, id).await?;
+        require(actor, edit_action(&ds))?;
+        Ok((res, ds))
+    }
+
     /// A dataset the actor may change (visible first: an invisible one is `NotFound`).
     pub async fn editable_dataset(&self, actor: &Actor, id_or_slug: &str) -> AppResult<Dataset> {
         let ds = self.visible_dataset(actor, id_or_slug).await?;

@@ -81,8 +81,7 @@ pub async fn patch(
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<serde_json::Value>,
 ) -> ApiResult<Json<Resource>> {
-    let (res, ds) = state.visible_resource(&actor, &id).await?;
-    require(&actor, edit_action(&ds))?;
+    let (res, ds) = state.editable_resource(&actor, &id).await?;
     let current = ResourceInput {
         title: Some(res.title.clone()),
         description: Some(res.description.clone()),
@@ -120,8 +119,7 @@ pub async fn delete(
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let (res, ds) = state.visible_resource(&actor, &id).await?;
-    require(&actor, edit_action(&ds))?;
+    let (res, ds) = state.editable_resource(&actor, &id).await?;
     state.catalog.delete_resource(res.id, ds.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1219,7 +1219,16 @@ async fn damaged_multipart_uploads_are_refused_cleanly(backend: Backend) {
                     .await
                     .map(|r| r.status())
             });
-            let status = status.map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let status = match status {
+                Ok(status) => status,
+                // Refused before the whole body was read: the server answers early and closes,
+                // and a client still writing sees the closed connection. Not a hang (timeout)
+                // and not a server that is gone (connect): checked after the run.
+                Err(e) if e.is_request() && !e.is_connect() && !e.is_timeout() => {
+                    return Ok(());
+                }
+                Err(e) => return Err(TestCaseError::fail(e.to_string())),
+            };
             prop_assert!(
                 status.is_success() || status.is_client_error(),
                 "{status} for {:?}",

@@ -14,7 +14,6 @@ use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult};
 use crate::multipart as upload;
 use crate::state::AppState;
-use allmende_app::access::{edit_action, require};
 
 /// Read the resource's file again, or fetch and read a link's URL (public addresses only,
 /// size and time limited), with optional settings that override the detection (encoding,
@@ -29,8 +28,7 @@ pub async fn ingest(
     Path(id): Path<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (res, ds) = state.visible_resource(&actor, &id).await?;
-    require(&actor, edit_action(&ds))?;
+    let (res, _) = state.editable_resource(&actor, &id).await?;
     let has_body = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -61,8 +59,7 @@ pub async fn replace_file(
     Path(id): Path<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (res, ds) = state.visible_resource(&actor, &id).await?;
-    require(&actor, edit_action(&ds))?;
+    let (res, ds) = state.editable_resource(&actor, &id).await?;
     if !upload::is_multipart(req.headers()) {
         return Err(ApiError::UnsupportedMediaType(
             "multipart/form-data with a `file` field".into(),
