@@ -26,7 +26,7 @@ pub struct NewResource {
 }
 
 #[derive(sqlx::FromRow)]
-struct ResourceRow {
+pub(super) struct ResourceRow {
     id: String,
     dataset_id: String,
     title: String,
@@ -47,12 +47,12 @@ struct ResourceRow {
     updated_at: String,
 }
 
-const RESOURCE_SELECT: &str = "SELECT id, dataset_id, title, description, url, sha256, file_name, format, \
+pub(super) const RESOURCE_SELECT: &str = "SELECT id, dataset_id, title, description, url, sha256, file_name, format, \
      media_type, byte_size, license, position, status, status_message, table_version, table_name, \
      created_at, updated_at FROM resources";
 
 impl Catalog {
-    fn resource_from_row(&self, r: ResourceRow) -> Result<Resource> {
+    pub(super) fn resource_from_row(&self, r: ResourceRow) -> Result<Resource> {
         let download_url = match &r.url {
             Some(u) => u.clone(),
             None => format!("{}/api/v1/resources/{}/download", self.public_url(), r.id),

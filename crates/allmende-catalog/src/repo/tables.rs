@@ -278,6 +278,41 @@ impl Catalog {
         rows.into_iter().map(from_row).collect()
     }
 
+    /// A resource and its table versions (newest first) as of one moment, read in one
+    /// transaction: a switch to a new version is never half seen (the newest version done
+    /// while the resource still serves the one before).
+    pub async fn table_state(
+        &self,
+        resource_id: Uuid,
+    ) -> Result<Option<(allmende_core::Resource, Vec<TableVersion>)>> {
+        let mut tx = self.db.pool.begin().await?;
+        if self.db.backend() == crate::Backend::Postgres {
+            // Read committed would give each statement its own snapshot.
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let row: Option<super::resources::ResourceRow> = sqlx::query_as(&format!(
+            "{} WHERE id = $1",
+            super::resources::RESOURCE_SELECT
+        ))
+        .bind(resource_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "{SELECT} WHERE v.resource_id = $1 ORDER BY v.version DESC"
+        ))
+        .bind(resource_id.to_string())
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let versions = rows.into_iter().map(from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Some((self.resource_from_row(row)?, versions)))
+    }
+
     /// The version a resource serves, if any.
     pub async fn serving_table(&self, resource_id: Uuid) -> Result<Option<TableVersion>> {
         let row: Option<Row> = sqlx::query_as(&format!(

@@ -433,11 +433,14 @@ async fn long_transaction_does_not_block_readers(backend: Backend) {
 }
 
 async fn job_queue_hands_out_each_job_once(backend: Backend) {
-    let s = TestServer::start(backend).await;
+    // The queue alone, without a server: a server's own worker would take jobs too.
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(crate::harness::database_url(backend, dir.path()).await);
+    let queue = allmende::open_catalog(&config, dir.path()).await.unwrap();
     let mut ids = HashSet::new();
     for i in 0..60 {
         ids.insert(
-            s.catalog
+            queue
                 .enqueue_job("test", &json!({"n": i}), 3)
                 .await
                 .unwrap(),
@@ -446,9 +449,7 @@ async fn job_queue_hands_out_each_job_once(backend: Backend) {
     // Four workers with pools of their own, like four server processes.
     let mut workers = Vec::new();
     for w in 0..4 {
-        let catalog = allmende::open_catalog(&s.config, &s.data_dir())
-            .await
-            .unwrap();
+        let catalog = allmende::open_catalog(&config, dir.path()).await.unwrap();
         workers.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             while let Some(job) = catalog.claim_job(&format!("worker-{w}")).await.unwrap() {
@@ -466,25 +467,23 @@ async fn job_queue_hands_out_each_job_once(backend: Backend) {
     assert_eq!(claimed.iter().copied().collect::<HashSet<_>>(), ids);
 
     // Failures retry with backoff until the attempts are used up.
-    let id = s.catalog.enqueue_job("flaky", &json!({}), 2).await.unwrap();
-    let job = s.catalog.claim_job("w").await.unwrap().unwrap();
+    let id = queue.enqueue_job("flaky", &json!({}), 2).await.unwrap();
+    let job = queue.claim_job("w").await.unwrap().unwrap();
     assert_eq!(job.id, id);
-    let status = s
-        .catalog
+    let status = queue
         .fail_job(id, "erster Versuch", chrono::Duration::zero())
         .await
         .unwrap();
     assert_eq!(status, allmende_catalog::JobStatus::Queued);
-    let job = s.catalog.claim_job("w").await.unwrap().unwrap();
+    let job = queue.claim_job("w").await.unwrap().unwrap();
     assert_eq!(job.attempts, 2);
-    let status = s
-        .catalog
+    let status = queue
         .fail_job(id, "zweiter Versuch", chrono::Duration::zero())
         .await
         .unwrap();
     assert_eq!(status, allmende_catalog::JobStatus::Failed);
-    assert!(s.catalog.claim_job("w").await.unwrap().is_none());
-    let (st, attempts, err) = s.catalog.job_status(id).await.unwrap().unwrap();
+    assert!(queue.claim_job("w").await.unwrap().is_none());
+    let (st, attempts, err) = queue.job_status(id).await.unwrap().unwrap();
     assert_eq!(
         (st, attempts, err.as_deref()),
         (
@@ -495,22 +494,16 @@ async fn job_queue_hands_out_each_job_once(backend: Backend) {
     );
     // A job whose worker vanished is put back; once it has ended its worker
     // `max_attempts` times, it is failed for good (and never claimed again).
-    let id = s
-        .catalog
-        .enqueue_job("verwaist", &json!({}), 2)
-        .await
-        .unwrap();
-    s.catalog.claim_job("abgestuerzt").await.unwrap().unwrap();
-    let reaped = s
-        .catalog
+    let id = queue.enqueue_job("verwaist", &json!({}), 2).await.unwrap();
+    queue.claim_job("abgestuerzt").await.unwrap().unwrap();
+    let reaped = queue
         .reap_stale_jobs(chrono::Duration::seconds(-1))
         .await
         .unwrap();
     assert_eq!((reaped.requeued, reaped.failed.len()), (1, 0));
-    let again = s.catalog.claim_job("w").await.unwrap().unwrap();
+    let again = queue.claim_job("w").await.unwrap().unwrap();
     assert_eq!((again.id, again.attempts), (id, 2));
-    let reaped = s
-        .catalog
+    let reaped = queue
         .reap_stale_jobs(chrono::Duration::seconds(-1))
         .await
         .unwrap();
@@ -519,19 +512,14 @@ async fn job_queue_hands_out_each_job_once(backend: Backend) {
         reaped.failed.iter().map(|j| j.id).collect::<Vec<_>>(),
         vec![id]
     );
-    let (st, attempts, _) = s.catalog.job_status(id).await.unwrap().unwrap();
+    let (st, attempts, _) = queue.job_status(id).await.unwrap().unwrap();
     assert_eq!((st, attempts), (allmende_catalog::JobStatus::Failed, 2));
-    assert!(s.catalog.claim_job("w").await.unwrap().is_none());
+    assert!(queue.claim_job("w").await.unwrap().is_none());
     // A running job whose worker beats its heartbeat is left alone.
-    let id = s
-        .catalog
-        .enqueue_job("lebendig", &json!({}), 3)
-        .await
-        .unwrap();
-    s.catalog.claim_job("w").await.unwrap().unwrap();
-    s.catalog.renew_job(id).await.unwrap();
-    let reaped = s
-        .catalog
+    let id = queue.enqueue_job("lebendig", &json!({}), 3).await.unwrap();
+    queue.claim_job("w").await.unwrap().unwrap();
+    queue.renew_job(id).await.unwrap();
+    let reaped = queue
         .reap_stale_jobs(chrono::Duration::seconds(60))
         .await
         .unwrap();

@@ -498,6 +498,11 @@ async fn table_versions(backend: Backend) {
     );
     assert_eq!(c.serving_table(r.id).await.unwrap().unwrap().id, v1.id);
     let versions = c.table_versions_of(r.id).await.unwrap();
+    // The resource and its versions as of one moment.
+    let (res, state) = c.table_state(r.id).await.unwrap().unwrap();
+    assert_eq!(res.table_version, Some(v1.id));
+    assert_eq!(state.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 1]);
+    assert!(c.table_state(Uuid::new_v4()).await.unwrap().is_none());
     assert_eq!(
         versions.iter().map(|v| v.version).collect::<Vec<_>>(),
         [2, 1]

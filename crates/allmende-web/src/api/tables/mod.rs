@@ -32,7 +32,12 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let (res, _ds) = state.visible_resource(&actor, &id).await?;
-    let versions = state.catalog.table_versions_of(res.id).await?;
+    // The resource again, with its versions, as of one moment.
+    let (res, versions) = state
+        .catalog
+        .table_state(res.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if versions.is_empty() {
         return Err(ApiError::NotFound);
     }
