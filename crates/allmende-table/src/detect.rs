@@ -51,10 +51,22 @@ pub fn table_format(code: &str) -> Option<InputFormat> {
 
 /// Detects a file on disk: the head, and for a ZIP container its central directory.
 pub fn detect_file(path: &Path, file_name: &str) -> std::io::Result<Detected> {
+    let head = read_head(path)?;
+    detect_with_head(path, &head, file_name)
+}
+
+/// The first `HEAD_BYTES` of a file: what detection and the readers' sniffing look at.
+pub fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(HEAD_BYTES);
     std::fs::File::open(path)?
         .take(HEAD_BYTES as u64)
         .read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// [`detect_file`] with the head already read (`read_head`), so a caller that needs the head
+/// too reads it once.
+pub fn detect_with_head(path: &Path, head: &[u8], file_name: &str) -> std::io::Result<Detected> {
     if head.starts_with(b"PK\x03\x04") {
         let names = std::fs::File::open(path)
             .ok()
@@ -66,10 +78,10 @@ pub fn detect_file(path: &Path, file_name: &str) -> std::io::Result<Detected> {
                     .collect::<Vec<String>>()
             });
         if let Some(names) = names {
-            return Ok(classify_zip(&head, &names, true, ext_code(file_name)));
+            return Ok(classify_zip(head, &names, true, ext_code(file_name)));
         }
     }
-    Ok(detect(&head, file_name))
+    Ok(detect(head, file_name))
 }
 
 /// Detects from the start of a file (`HEAD_BYTES` are enough) and its name.

@@ -80,10 +80,7 @@ fn filled(row: &[String]) -> usize {
 /// A label: text that is neither a number nor a date.
 fn textual(cell: &str) -> bool {
     let t = cell.trim();
-    !t.is_empty()
-        && !crate::values::number_shape(t).de
-        && !crate::values::number_shape(t).en
-        && crate::values::parse_date(t).is_none()
+    !t.is_empty() && !numeric(t) && crate::values::parse_date(t).is_none()
 }
 
 fn numeric(cell: &str) -> bool {

@@ -10,8 +10,6 @@ mod run;
 pub use crate::snapshot::{COLUMNS_KEY, ROW_ID};
 pub use options::{IngestOptions, IngestReport, InputFormat, Limits, Progress};
 
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 use crate::IngestError;
@@ -29,13 +27,11 @@ pub fn ingest(
     output: &Path,
     progress: Progress<'_>,
 ) -> Result<IngestReport, IngestError> {
-    let mut head = vec![0u8; 4096];
-    let n = File::open(input)?.read(&mut head)?;
-    head.truncate(n);
-    if n == 0 {
+    let head = crate::detect::read_head(input)?;
+    if head.is_empty() {
         return Err(IngestError::Data("Die Datei ist leer.".into()));
     }
-    let detected = crate::detect::detect_file(input, name_hint.unwrap_or(""))?;
+    let detected = crate::detect::detect_with_head(input, &head, name_hint.unwrap_or(""))?;
     let format = resolve_format(&detected, options.format)?;
     let mut warnings = Vec::new();
     match format {

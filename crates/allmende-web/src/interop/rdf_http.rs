@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use allmende_catalog::{DatasetFilter, DatasetSort};
+use allmende_core::Organization;
 use allmende_core::authz::ReadScope;
-use allmende_core::{Dataset, Organization};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -228,10 +228,6 @@ fn wanted(headers: &HeaderMap) -> Option<(RdfFormat, &'static str)> {
     (rdf_q > html_q).then_some(found)
 }
 
-fn public_dataset(ds: &Dataset) -> bool {
-    allmende_app::access::is_public(ds)
-}
-
 /// `/dataset/{slug}` as RDF: its DCAT-AP.de description for `.ttl`/`.rdf`/`.jsonld` or an RDF
 /// `Accept` header (`None`: the page is wanted). RDF exists for public datasets only.
 pub async fn dataset_rdf(
@@ -253,7 +249,7 @@ pub async fn dataset_rdf(
         .catalog
         .dataset(&slug)
         .await?
-        .filter(public_dataset)
+        .filter(allmende_app::access::is_public)
         .ok_or(ApiError::NotFound)?;
     let orgs = state
         .public_organizations(state.catalog.last_change_seq().await?)
