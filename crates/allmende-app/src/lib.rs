@@ -9,6 +9,7 @@ pub mod access;
 pub mod datasets;
 mod error;
 pub mod ingest;
+pub mod privacy;
 pub mod resources;
 pub mod tables;
 

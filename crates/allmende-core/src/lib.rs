@@ -4,6 +4,7 @@
 //! This crate has no I/O. Storage lives in `allmende-catalog`, HTTP in `allmende-web`.
 
 pub mod authz;
+pub mod i18n;
 pub mod model;
 pub mod slug;
 pub mod time;

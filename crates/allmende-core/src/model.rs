@@ -237,6 +237,9 @@ pub struct Resource {
     pub license: Option<String>,
     pub position: i64,
     pub status: ProcessingStatus,
+    /// Why processing failed or what it noticed, as stored (see `i18n::Msg`); written out in
+    /// the reader's language.
+    #[serde(serialize_with = "crate::i18n::serialize_stored")]
     pub status_message: Option<String>,
     /// The table version served by the records, SQL and export APIs.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -2,6 +2,7 @@
 //! and why a column stayed text. Geometry (WKB with GeoParquet metadata) is a further type the
 //! geodata work adds; nothing here assumes the list is closed.
 
+use allmende_core::i18n::Msg;
 use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
 use serde::{Deserialize, Serialize};
 
@@ -93,7 +94,7 @@ pub struct Column {
     pub kind: ColumnType,
     /// Why a column that looked typed stayed text (first value that did not fit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<Msg>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<ColumnStats>,
 }

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use allmende_core::i18n::Msg;
+
 use crate::IngestError;
 use crate::infer::Cell;
 use crate::source::Source;
@@ -101,16 +103,14 @@ impl CsvSource {
             mixed_fields: 0,
         };
         if sample.iter().take(4096).filter(|&&b| b == 0).count() > 8 {
-            return Err(IngestError::Data(
-                "Die Datei ist keine Textdatei (sie enthält Binärdaten).".into(),
-            ));
+            return Err(IngestError::Data(Msg::new("ingest.binary")));
         }
         src.delimiter = overrides
             .delimiter
             .unwrap_or_else(|| sniff_delimiter(&sample));
         let records = src.sample_records(&sample)?;
         if records.is_empty() {
-            return Err(IngestError::Data("Die Datei enthält keine Zeilen.".into()));
+            return Err(IngestError::Data(Msg::new("ingest.no_rows")));
         }
         let block = crate::header::header_block(&records, overrides.header_row);
         let header = records
@@ -130,10 +130,11 @@ impl CsvSource {
             vec![String::new(); width]
         };
         if src.headers.len() > max_columns {
-            return Err(IngestError::Data(format!(
-                "Die Tabelle hat {} Spalten; höchstens {max_columns} werden unterstützt.",
-                src.headers.len()
-            )));
+            return Err(IngestError::Data(
+                Msg::new("ingest.too_many_columns")
+                    .arg("n", src.headers.len())
+                    .arg("max", max_columns),
+            ));
         }
         Ok(src)
     }
@@ -330,22 +331,22 @@ impl RecordReader {
                 }
                 R::OutputFull => {
                     if self.out.len() >= self.max_record_bytes {
-                        return Err(IngestError::Data(format!(
-                            "Zeile {} ist länger als {} MB.",
-                            self.record + 1,
-                            self.max_record_bytes / (1024 * 1024)
-                        )));
+                        return Err(IngestError::Data(
+                            Msg::new("ingest.line_too_long")
+                                .arg("line", self.record + 1)
+                                .arg("mb", self.max_record_bytes / (1024 * 1024)),
+                        ));
                     }
                     let new_len = (self.out.len() * 2).min(self.max_record_bytes);
                     self.out.resize(new_len, 0);
                 }
                 R::OutputEndsFull => {
                     if self.ends.len() > self.max_columns {
-                        return Err(IngestError::Data(format!(
-                            "Zeile {} hat mehr als {} Spalten.",
-                            self.record + 1,
-                            self.max_columns
-                        )));
+                        return Err(IngestError::Data(
+                            Msg::new("ingest.line_too_wide")
+                                .arg("line", self.record + 1)
+                                .arg("max", self.max_columns),
+                        ));
                     }
                     let new_len = self.ends.len() * 2;
                     self.ends.resize(new_len, 0);

@@ -260,7 +260,7 @@ where
         next = tokio::time::timeout(idle, stream.next()) => match next {
             Ok(n) => Ok(n),
             Err(_) => Ok(Some(Err(format!(
-                "Die Abfrage hat {} s lang keine weiteren Zeilen geliefert und wurde abgebrochen.",
+                "the query delivered no further rows for {} s and was stopped",
                 idle.as_secs()
             )))),
         },
@@ -482,7 +482,7 @@ fn write_xlsx(
     for b in batches {
         if row as u64 + b.num_rows() as u64 > XLSX_MAX_ROWS + 1 {
             return Err(std::io::Error::other(format!(
-                "mehr als {XLSX_MAX_ROWS} Zeilen passen nicht in eine Excel-Tabelle; bitte CSV oder Parquet wählen"
+                "more than {XLSX_MAX_ROWS} rows do not fit in an Excel sheet"
             )));
         }
         // Constant-memory sheets must be written row by row.

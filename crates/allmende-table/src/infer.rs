@@ -3,6 +3,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
+use allmende_core::i18n::Msg;
+
 use crate::column::ColumnType;
 use crate::values::{self, NumberShape};
 
@@ -100,7 +102,7 @@ pub struct Decision {
     pub numbers: NumberStyle,
     /// `x`/empty columns: empty means `false`.
     pub ticks: bool,
-    pub reason: Option<String>,
+    pub reason: Option<Msg>,
 }
 
 impl Infer {
@@ -274,17 +276,25 @@ impl Infer {
             return d;
         }
         // Stays text: say which typed reading most values had and where it broke.
-        let (family, label) = [(NUM, "Zahl"), (DATE, "Datum"), (BOOL, "Wahrheitswert")]
-            .into_iter()
-            .max_by_key(|(f, _)| self.fits[*f] * 1000 / self.tested[*f].max(1))
-            .unwrap_or((NUM, "Zahl"));
+        let (family, label) = [
+            (NUM, "ingest.kind_number"),
+            (DATE, "ingest.kind_date"),
+            (BOOL, "ingest.kind_boolean"),
+        ]
+        .into_iter()
+        .max_by_key(|(f, _)| self.fits[*f] * 1000 / self.tested[*f].max(1))
+        .unwrap_or((NUM, "ingest.kind_number"));
         if self.fits[family] * 2 >= self.tested[family]
             && let Some((row, value)) = &self.first_misfit[family]
         {
-            d.reason = Some(format!(
-                "Text: {} von {} Werten sind vom Typ {label}, aber „{value}“ (Zeile {row}) nicht",
-                self.fits[family], self.tested[family]
-            ));
+            d.reason = Some(
+                Msg::new("ingest.stays_text")
+                    .arg("fits", self.fits[family])
+                    .arg("tested", self.tested[family])
+                    .msg("kind", Msg::new(label))
+                    .arg("value", value)
+                    .arg("row", row),
+            );
         }
         d
     }

@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use allmende_core::i18n::Msg;
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -49,9 +50,9 @@ impl JsonSource {
             for key in obj.keys() {
                 if !index.contains_key(key) {
                     if headers.len() >= max_columns {
-                        return Err(IngestError::Data(format!(
-                            "Die Objekte haben mehr als {max_columns} verschiedene Schlüssel."
-                        )));
+                        return Err(IngestError::Data(
+                            Msg::new("ingest.json_too_many_keys").arg("max", max_columns),
+                        ));
                     }
                     index.insert(key.clone(), headers.len());
                     headers.push(key.clone());
@@ -60,9 +61,7 @@ impl JsonSource {
             Ok(())
         })?;
         if headers.is_empty() {
-            return Err(IngestError::Data(
-                "Die JSON-Datei enthält keine Datensätze (Objekte).".into(),
-            ));
+            return Err(IngestError::Data(Msg::new("ingest.json_no_records")));
         }
         src.headers = headers;
         src.index = index;
@@ -73,7 +72,7 @@ impl JsonSource {
         &self,
         f: &mut dyn FnMut(Map<String, Value>) -> Result<(), IngestError>,
     ) -> Result<(), IngestError> {
-        let bad = |e: String| IngestError::Data(format!("Ungültiges JSON: {e}"));
+        let bad = |e: Msg| IngestError::Data(Msg::new("ingest.json_invalid").msg("reason", e));
         let max = self.max_record_bytes;
         match self.layout {
             JsonLayout::Lines => {
@@ -91,21 +90,30 @@ impl JsonSource {
                         break;
                     }
                     if line.len() > max && line.last() != Some(&b'\n') {
-                        return Err(IngestError::Data(format!(
-                            "Zeile {n} ist länger als {} MB; ein Datensatz darf höchstens so groß sein.",
-                            max >> 20
-                        )));
+                        return Err(IngestError::Data(
+                            Msg::new("ingest.json_line_too_long")
+                                .arg("line", n)
+                                .arg("mb", max >> 20),
+                        ));
                     }
                     let text = std::str::from_utf8(&line)
-                        .map_err(|_| bad(format!("Zeile {n} ist kein UTF-8")))?;
+                        .map_err(|_| bad(Msg::new("ingest.json_line_not_utf8").arg("line", n)))?;
                     let text = text.trim().trim_start_matches('\u{feff}');
                     if text.is_empty() {
                         continue;
                     }
                     match serde_json::from_str::<Value>(text) {
                         Ok(Value::Object(m)) => f(m)?,
-                        Ok(_) => return Err(bad(format!("Zeile {n} ist kein Objekt"))),
-                        Err(e) => return Err(bad(format!("Zeile {n}: {e}"))),
+                        Ok(_) => {
+                            return Err(
+                                bad(Msg::new("ingest.json_line_not_object").arg("line", n)),
+                            );
+                        }
+                        Err(e) => {
+                            return Err(bad(Msg::new("ingest.json_line_error")
+                                .arg("line", n)
+                                .arg("detail", e)));
+                        }
                     }
                 }
                 Ok(())
@@ -134,15 +142,14 @@ impl JsonSource {
                 }
                 if let Err(e) = res {
                     if counter.exceeded.get() {
-                        return Err(IngestError::Data(format!(
-                            "Ein Datensatz ist größer als {} MB; so große Objekte werden nicht gelesen.",
-                            max >> 20
-                        )));
+                        return Err(IngestError::Data(
+                            Msg::new("ingest.json_record_too_large").arg("mb", max >> 20),
+                        ));
                     }
-                    return Err(bad(e.to_string()));
+                    return Err(bad(Msg::plain(e)));
                 }
                 if !found {
-                    return Err(bad("kein Array von Objekten gefunden".into()));
+                    return Err(bad(Msg::new("ingest.json_no_array")));
                 }
                 Ok(())
             }
@@ -346,7 +353,7 @@ impl<'de> Visitor<'de> for EachObject<'_, '_> {
                     }
                     return Ok(());
                 }
-                _ => return Err(A::Error::custom("Array-Elemente müssen Objekte sein")),
+                _ => return Err(A::Error::custom("array elements must be objects")),
             }
             first = false;
         }

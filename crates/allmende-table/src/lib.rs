@@ -14,6 +14,7 @@ mod infer;
 pub mod ingest;
 mod json;
 mod parquet_in;
+pub mod privacy;
 pub mod query;
 mod scalar;
 mod sheet;
@@ -21,6 +22,8 @@ mod snapshot;
 mod source;
 mod stats;
 pub mod values;
+
+use allmende_core::i18n::Msg;
 
 pub use column::{Column, ColumnStats, ColumnType};
 pub use infer::NumberStyle;
@@ -31,9 +34,9 @@ pub use ingest::{IngestOptions, IngestReport, InputFormat, Limits, ingest};
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("{0}")]
-    Data(String),
+    Data(Msg),
     /// The content is a known format that is not a table (GeoJSON, XML, PDF, a ZIP archive).
-    #[error("Die Datei ist keine Tabelle, sondern {0}.")]
+    #[error("{}", Msg::new("ingest.not_a_table").arg("format", .0))]
     NotATable(String),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
@@ -55,5 +58,16 @@ impl IngestError {
     /// Whether the same file will fail the same way again.
     pub fn is_permanent(&self) -> bool {
         matches!(self, Self::Data(_) | Self::NotATable(_))
+    }
+
+    /// What to tell the publisher, in any language; the machine's failures as one message
+    /// around their technical detail.
+    pub fn message(&self) -> Msg {
+        match self {
+            Self::Data(m) => m.clone(),
+            Self::NotATable(label) => Msg::new("ingest.not_a_table").arg("format", label),
+            Self::Io(e) => Msg::new("ingest.io").arg("detail", e),
+            Self::Engine(e) => Msg::new("ingest.engine").arg("detail", e),
+        }
     }
 }

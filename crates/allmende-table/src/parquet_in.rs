@@ -11,6 +11,8 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use allmende_core::i18n::Msg;
+
 use crate::IngestError;
 use crate::column::{self, Column, ColumnType};
 use crate::ingest::options::{IngestReport, InputFormat, Limits, Progress};
@@ -22,18 +24,17 @@ pub fn ingest_parquet(
     output: &Path,
     progress: Progress<'_>,
 ) -> Result<IngestReport, IngestError> {
-    let bad =
-        |e: String| IngestError::Data(format!("Die Parquet-Datei kann nicht gelesen werden: {e}"));
+    let bad = |e: String| IngestError::Data(Msg::new("ingest.parquet_unreadable").arg("detail", e));
     let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(input)?)
         .map_err(|e| bad(e.to_string()))?
         .with_batch_size(16 * 1024);
     let fields = builder.schema().fields().clone();
     if fields.len() > limits.max_columns {
-        return Err(IngestError::Data(format!(
-            "Die Tabelle hat {} Spalten; höchstens {} werden unterstützt.",
-            fields.len(),
-            limits.max_columns
-        )));
+        return Err(IngestError::Data(
+            Msg::new("ingest.too_many_columns")
+                .arg("n", fields.len())
+                .arg("max", limits.max_columns),
+        ));
     }
     let headers: Vec<String> = fields.iter().map(|f| f.name().clone()).collect();
     let kinds: Vec<ColumnType> = fields
@@ -56,6 +57,7 @@ pub fn ingest_parquet(
     let mut writer = SnapshotWriter::create(output, schema, top_cap, &columns)?;
     let reader = builder.build().map_err(|e| bad(e.to_string()))?;
     let mut rows = 0u64;
+    let mut privacy = crate::privacy::Scan::new(&headers);
     for batch in reader {
         let batch = batch.map_err(|e| bad(e.to_string()))?;
         let arrays = batch
@@ -64,6 +66,7 @@ pub fn ingest_parquet(
             .zip(&kinds)
             .map(|(a, k)| conform(a, *k))
             .collect::<Result<Vec<_>, _>>()?;
+        scan_batch(&mut privacy, &arrays, &kinds);
         rows += batch.num_rows() as u64;
         writer.write_arrays(arrays)?;
         progress("convert", rows);
@@ -75,7 +78,33 @@ pub fn ingest_parquet(
         columns,
         dialect: serde_json::json!({}),
         warnings: Vec::new(),
+        privacy: Some(privacy.finish()),
     })
+}
+
+/// The privacy check over a batch: text and whole numbers (IDs) are what identifies persons.
+fn scan_batch(scan: &mut crate::privacy::Scan, arrays: &[ArrayRef], kinds: &[ColumnType]) {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::Int64Type;
+    let rows = arrays.first().map_or(0, |a| a.len());
+    for row in 0..rows {
+        scan.observe_row();
+        for (i, (a, kind)) in arrays.iter().zip(kinds).enumerate() {
+            if a.is_null(row) {
+                continue;
+            }
+            let cell = match (kind, a.data_type()) {
+                (ColumnType::Text, DataType::Utf8) => {
+                    crate::infer::Cell::Text(a.as_string::<i32>().value(row))
+                }
+                (ColumnType::Integer, DataType::Int64) => {
+                    crate::infer::Cell::Int(a.as_primitive::<Int64Type>().value(row))
+                }
+                _ => continue,
+            };
+            scan.observe(i, &cell);
+        }
+    }
 }
 
 fn conform(a: &ArrayRef, kind: ColumnType) -> Result<ArrayRef, IngestError> {

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use calamine::{Data, DataType, Reader, Xlsx, open_workbook_auto};
 
+use allmende_core::i18n::Msg;
+
 use crate::IngestError;
 use crate::infer::Cell;
 use crate::source::Source;
@@ -92,15 +94,15 @@ pub fn check_zip(path: &Path, limit: u64) -> Result<(), IngestError> {
     for i in 0..archive.len() {
         let entry = archive
             .by_index_raw(i)
-            .map_err(|e| IngestError::Data(format!("Die Tabellendatei ist beschädigt: {e}")))?;
+            .map_err(|e| IngestError::Data(Msg::new("ingest.sheet_damaged").arg("detail", e)))?;
         total = total.saturating_add(entry.size());
     }
     if total > limit || (total > 50 * 1024 * 1024 && total / compressed > 200) {
-        return Err(IngestError::Data(format!(
-            "Die Tabellendatei würde entpackt {} MB groß (höchstens {} MB).",
-            total / (1024 * 1024),
-            limit / (1024 * 1024)
-        )));
+        return Err(IngestError::Data(
+            Msg::new("ingest.sheet_unpacked_too_large")
+                .arg("mb", total / (1024 * 1024))
+                .arg("max", limit / (1024 * 1024)),
+        ));
     }
     Ok(())
 }
@@ -117,7 +119,7 @@ impl SheetSource {
         let mut magic = [0u8; 8];
         let n = std::fs::File::open(path)?.read(&mut magic)?;
         if n < 4 {
-            return Err(bad("zu kurz".into()));
+            return Err(IngestError::Data(Msg::new("ingest.sheet_too_short")));
         }
         if magic.starts_with(b"PK\x03\x04")
             && let Ok(book) = calamine::open_workbook::<Xlsx<_>, _>(path)
@@ -151,9 +153,7 @@ impl SheetSource {
                         best = Some((name.clone(), s));
                     }
                 }
-                best.ok_or_else(|| {
-                    IngestError::Data("Die Datei enthält kein Tabellenblatt.".into())
-                })?
+                best.ok_or_else(no_sheet)?
             }
         };
         if found.columns.len() > max_columns {
@@ -210,9 +210,7 @@ impl SheetSource {
                         best = Some((name.clone(), range, filled));
                     }
                 }
-                let (name, range, _) = best.ok_or_else(|| {
-                    IngestError::Data("Die Datei enthält kein Tabellenblatt.".into())
-                })?;
+                let (name, range, _) = best.ok_or_else(no_sheet)?;
                 (name, range)
             }
         };
@@ -241,27 +239,34 @@ impl SheetSource {
 }
 
 fn bad(e: String) -> IngestError {
-    IngestError::Data(format!("Die Tabellendatei kann nicht gelesen werden: {e}"))
+    IngestError::Data(Msg::new("ingest.sheet_unreadable").arg("detail", e))
 }
 
 fn too_wide(n: usize, max: usize) -> IngestError {
-    IngestError::Data(format!(
-        "Das Tabellenblatt hat {n} Spalten; höchstens {max} werden unterstützt."
-    ))
+    IngestError::Data(
+        Msg::new("ingest.too_many_columns")
+            .arg("n", n)
+            .arg("max", max),
+    )
 }
 
 fn empty(name: &str) -> IngestError {
-    IngestError::Data(format!("Das Tabellenblatt „{name}“ ist leer."))
+    IngestError::Data(Msg::new("ingest.sheet_empty").arg("sheet", name))
+}
+
+fn no_sheet() -> IngestError {
+    IngestError::Data(Msg::new("ingest.no_sheet"))
 }
 
 fn check_sheet(names: &[String], s: &str) -> Result<(), IngestError> {
     if names.iter().any(|n| n == s) {
         Ok(())
     } else {
-        Err(IngestError::Data(format!(
-            "Das Tabellenblatt „{s}“ gibt es nicht (vorhanden: {}).",
-            names.join(", ")
-        )))
+        Err(IngestError::Data(
+            Msg::new("ingest.sheet_missing")
+                .arg("sheet", s)
+                .arg("sheets", names.join(", ")),
+        ))
     }
 }
 

@@ -201,7 +201,10 @@ fn title_rows_footnotes_late_na_and_codes() {
     );
     assert_eq!(l.int("Einwohner", 5000), None);
     assert!(
-        l.report.warnings.iter().any(|w| w.contains("Fußzeile")),
+        l.report
+            .warnings
+            .iter()
+            .any(|w| w.to_string().contains("Fußzeile")),
         "{:?}",
         l.report.warnings
     );
@@ -212,7 +215,9 @@ fn mismatching_value_keeps_text_with_reason() {
     let l = load_bytes(b"a,b\n1,x1\n2,2\n3,drei\n4,4\n5,5\n", "d.csv");
     assert_eq!(l.kind("b"), ColumnType::Text);
     let reason = l.report.columns[1].reason.clone().unwrap();
-    assert!(reason.contains("x1"), "{reason}");
+    assert!(reason.to_string().contains("x1"), "{reason}");
+    let en = reason.render("en");
+    assert!(en.contains("number") && en.contains("x1"), "{en}");
 }
 
 #[test]
@@ -246,7 +251,12 @@ fn duplicate_empty_headers_ragged_rows_and_trailing_separators() {
     let l = load_bytes(b"a;b;;\n1;2;;\n3;4;;\n", "g.csv");
     assert_eq!(l.names(), ["a", "b"]);
     let l = load_bytes(b"a;b\n1;2\n3;4;5\n", "h.csv");
-    assert!(l.report.warnings.iter().any(|w| w.contains("mehr Felder")));
+    assert!(
+        l.report
+            .warnings
+            .iter()
+            .any(|w| w.to_string().contains("mehr Felder"))
+    );
 }
 
 #[test]
@@ -314,7 +324,10 @@ fn what_is_not_a_table_says_so() {
     ));
     let xlsx = std::fs::read(real("muenster_wetter_taeglich_serialdates.xlsx")).unwrap();
     match try_bytes(&xlsx, "wetter.csv", &forced) {
-        Err(IngestError::Data(m)) => assert_eq!(m, "Die Datei ist Excel (XLSX), nicht CSV."),
+        Err(IngestError::Data(m)) => {
+            assert_eq!(m.to_string(), "Die Datei ist Excel (XLSX), nicht CSV.");
+            assert_eq!(m.render("en"), "The file is Excel (XLSX), not CSV.");
+        }
         other => panic!("{:?}", other.map(|l| l.names())),
     }
     // A spreadsheet named .csv is read as what it is.
@@ -496,7 +509,12 @@ fn bad_input_fails_clearly() {
     mixed.extend_from_slice(b"K\xf6ln;2\n");
     let l = try_bytes(&mixed, "x.csv", &Default::default()).unwrap();
     assert_eq!(l.text("Ort", 1).as_deref(), Some("Köln"));
-    assert!(l.report.warnings.iter().any(|w| w.contains("gemischte")));
+    assert!(
+        l.report
+            .warnings
+            .iter()
+            .any(|w| w.to_string().contains("gemischte"))
+    );
 }
 
 #[test]
@@ -775,7 +793,7 @@ async fn records_reject_bad_input() {
         (Some("sum(sum(\"Einwohner gesamt\"))"), None, None),
     ] {
         match engine.records(&s.t, &q(sel, filter, group, None)).await {
-            Err(QueryError::Invalid(m)) => assert!(!m.is_empty()),
+            Err(QueryError::Invalid(m)) => assert!(!m.to_string().is_empty()),
             Err(other) => panic!("{sel:?} {filter:?}: expected Invalid, got {other}"),
             Ok(_) => panic!("{sel:?} {filter:?}: accepted"),
         }
@@ -1087,7 +1105,12 @@ fn late_values_overrule_the_sample() {
         .as_primitive::<datafusion::arrow::datatypes::Float64Type>();
     assert_eq!(anteil.value(8700), 0.5);
     assert_eq!(anteil.value(0), 1.0);
-    assert!(l.report.warnings.iter().any(|w| w.contains("Fußzeile")));
+    assert!(
+        l.report
+            .warnings
+            .iter()
+            .any(|w| w.to_string().contains("Fußzeile"))
+    );
     // The same file with the sample's guess right all along converts in one pass.
     let fine = csv.replace(";abc;", ";8500;").replace(";0,5;", ";1;");
     let l = load_bytes(fine.as_bytes(), "gut.csv");

@@ -9,12 +9,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::i18n;
+use crate::i18n::{self, Msg};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("bad request: {0}")]
-    BadRequest(String),
+    BadRequest(Msg),
     #[error("authentication required")]
     Unauthorized,
     #[error("forbidden")]
@@ -28,7 +28,7 @@ pub enum ApiError {
     #[error("payload too large")]
     PayloadTooLarge(u64),
     #[error("unsupported media type: {0}")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(Msg),
     #[error("validation failed")]
     Validation(FieldErrors),
     #[error("range not satisfiable")]
@@ -41,7 +41,7 @@ pub enum ApiError {
     Busy(u64),
     /// A query hit its memory or time limit.
     #[error("query limit: {0}")]
-    QueryLimit(String),
+    QueryLimit(Msg),
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -108,7 +108,7 @@ impl ApiError {
         let kind = self.kind();
         let detail = match self {
             Self::BadRequest(d) | Self::UnsupportedMediaType(d) | Self::QueryLimit(d) => {
-                Some(d.clone())
+                Some(d.render(lang))
             }
             Self::Conflict(field) => {
                 Some(i18n::t_arg(lang, "problem.conflict_detail", Some(field)))
@@ -235,7 +235,7 @@ impl From<allmende_table::query::QueryError> for ApiError {
         match e {
             QueryError::Invalid(m) => Self::BadRequest(m),
             QueryError::TooLarge(_) | QueryError::Timeout(_) | QueryError::Failed(_) => {
-                Self::QueryLimit(e.to_string())
+                Self::QueryLimit(e.message())
             }
             QueryError::Unavailable => Self::Unavailable(e.to_string()),
             QueryError::Internal(m) => Self::Internal(m),

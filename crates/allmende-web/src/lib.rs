@@ -63,6 +63,8 @@ pub fn routes() -> routes::Routes {
 }
 
 pub fn router(state: AppState) -> Router {
+    // Stored messages in models are written out in the language of the request.
+    allmende_core::i18n::set_lang_source(i18n::current_lang);
     routes()
         .into_router()
         .layer(axum::middleware::from_fn_with_state(

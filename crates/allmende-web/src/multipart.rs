@@ -12,6 +12,7 @@ use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 
 use crate::error::{ApiError, ApiResult};
+use crate::i18n::Msg;
 use crate::state::AppState;
 
 /// Text fields are metadata; anything longer is not a title or description.
@@ -37,7 +38,7 @@ pub fn multipart_error(e: MultipartError, limit: u64) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge(limit)
     } else {
-        ApiError::BadRequest(format!("multipart: {}", e.body_text()))
+        ApiError::BadRequest(Msg::plain(format!("multipart: {}", e.body_text())))
     }
 }
 
@@ -112,7 +113,7 @@ pub async fn read_multipart_named(
     check_content_length(req.headers(), limit)?;
     let mut multipart = Multipart::from_request(req, state)
         .await
-        .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        .map_err(|e| ApiError::BadRequest(Msg::plain(e.body_text())))?;
     let mut form = MultipartForm {
         fields: HashMap::new(),
         file: None,
@@ -125,10 +126,11 @@ pub async fn read_multipart_named(
         let name = field.name().unwrap_or("").to_string();
         if let Some(file_name) = field.file_name().map(str::to_string) {
             if !file_fields.contains(&name.as_str()) || form.file.is_some() {
-                return Err(ApiError::BadRequest(format!(
-                    "unexpected file field {name:?}: send one file as field \"{}\"",
-                    file_fields.first().unwrap_or(&"file")
-                )));
+                return Err(ApiError::BadRequest(
+                    Msg::new("param.unexpected_file")
+                        .arg("name", &name)
+                        .arg("expected", file_fields.first().unwrap_or(&"file")),
+                ));
             }
             // Browsers send an empty part when no file was chosen.
             if file_name.is_empty() {
@@ -152,7 +154,7 @@ pub async fn read_multipart_named(
                 value.extend_from_slice(&chunk);
             }
             let value = String::from_utf8(value)
-                .map_err(|_| ApiError::BadRequest(format!("field {name:?} is not UTF-8")))?;
+                .map_err(|_| ApiError::BadRequest(Msg::new("param.not_utf8").arg("name", &name)))?;
             form.fields.insert(name, value);
         }
     }

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult};
 use crate::i18n;
+use crate::i18n::Msg;
 use crate::state::AppState;
 
 pub use allmende_search::FACETS;
@@ -44,12 +45,16 @@ impl SearchParams {
                 "sort" => p.sort = Some(v).filter(|s| !s.is_empty()),
                 "page" => {
                     p.page = v.parse().map_err(|_| {
-                        ApiError::BadRequest(format!("page must be a number, got {v:?}"))
+                        ApiError::BadRequest(Msg::new("param.page").arg("value", format!("{v:?}")))
                     })?
                 }
                 "per_page" => {
                     p.per_page = v.parse().map_err(|_| {
-                        ApiError::BadRequest(format!("per_page must be a number, got {v:?}"))
+                        ApiError::BadRequest(
+                            Msg::new("param.per_page")
+                                .arg("max", MAX_PER_PAGE)
+                                .arg("value", format!("{v:?}")),
+                        )
                     })?
                 }
                 "lang" => {}
@@ -60,27 +65,33 @@ impl SearchParams {
                     }
                 }
                 other if strict => {
-                    return Err(ApiError::BadRequest(format!("unknown parameter {other:?}")));
+                    return Err(ApiError::BadRequest(
+                        Msg::new("param.unknown").arg("name", format!("{other:?}")),
+                    ));
                 }
                 _ => {}
             }
         }
         if !(1..=100_000).contains(&p.page) {
             return Err(ApiError::BadRequest(
-                "page must be between 1 and 100000".into(),
+                Msg::new("param.page").arg("value", p.page),
             ));
         }
         if !(1..=MAX_PER_PAGE).contains(&p.per_page) {
-            return Err(ApiError::BadRequest(format!(
-                "per_page must be between 1 and {MAX_PER_PAGE}"
-            )));
+            return Err(ApiError::BadRequest(
+                Msg::new("param.per_page")
+                    .arg("max", MAX_PER_PAGE)
+                    .arg("value", p.per_page),
+            ));
         }
         if let Some(s) = &p.sort
             && Sort::parse(s).is_none()
         {
-            return Err(ApiError::BadRequest(format!(
-                "unknown sort {s:?} (relevance, modified, title, issued)"
-            )));
+            return Err(ApiError::BadRequest(
+                Msg::new("param.sort")
+                    .arg("value", format!("{s:?}"))
+                    .arg("allowed", "relevance, modified, title, issued"),
+            ));
         }
         Ok(p)
     }

@@ -172,6 +172,17 @@ impl Templates {
         env.add_function("format_label", |code: &str| -> String {
             vocab::file_type(code).map_or_else(|| code.to_string(), |t| t.label.to_string())
         });
+        // A message the data plane stored (a key with arguments, or older plain text), or a
+        // list of them, in the page's language.
+        env.add_filter("msg", |state: &minijinja::State, v: Value| -> Value {
+            let lang = lang_of(state);
+            match v.as_str() {
+                Some(s) => Value::from(i18n::render_stored(lang, s)),
+                None => serde_json::to_value(&v)
+                    .map(|j| Value::from_serialize(i18n::render_value(lang, &j)))
+                    .unwrap_or(v),
+            }
+        });
         env.add_filter("markdown", |s: &str| -> Value {
             Value::from_safe_string(crate::markdown::render(s))
         });

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use allmende_catalog::BlobStore;
+use allmende_core::i18n::Msg;
 use futures_util::StreamExt;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
@@ -26,10 +27,10 @@ pub struct FetchLimits {
 pub enum FetchError {
     /// The URL or what it answers is the problem: retrying will not help.
     #[error("{0}")]
-    Refused(String),
+    Refused(Msg),
     /// The network or the other server is the problem: worth another try later.
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(Msg),
 }
 
 /// What was stored: content hash, size, and the file name the server suggested.
@@ -44,14 +45,17 @@ pub async fn fetch_into(
     limits: FetchLimits,
     files: &Arc<dyn BlobStore>,
 ) -> Result<Fetched, FetchError> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| FetchError::Refused(format!("ungültige URL „{url}“: {e}")))?;
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        FetchError::Refused(Msg::new("fetch.bad_url").arg("url", url).arg("detail", e))
+    })?;
     check_url(&parsed, limits.allow_private)?;
     let client = client(limits)?;
     let resp = client.get(parsed).send().await.map_err(describe)?;
     let status = resp.status();
     if !status.is_success() {
-        let msg = format!("Der Server antwortete mit HTTP {status} für {url}.");
+        let msg = Msg::new("fetch.http_status")
+            .arg("status", status)
+            .arg("url", url);
         return Err(if status.is_server_error() || status.as_u16() == 429 {
             FetchError::Unavailable(msg)
         } else {
@@ -67,23 +71,21 @@ pub async fn fetch_into(
     let mut staged = files
         .stage(limits.max_bytes)
         .await
-        .map_err(|e| FetchError::Unavailable(e.to_string()))?;
+        .map_err(|e| FetchError::Unavailable(Msg::plain(e)))?;
     let mut body = resp.bytes_stream();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(describe)?;
         staged.write(&chunk).await.map_err(|e| match e {
             allmende_catalog::UploadError::TooLarge { .. } => too_large(limits.max_bytes),
-            other => FetchError::Unavailable(other.to_string()),
+            other => FetchError::Unavailable(Msg::plain(other)),
         })?;
     }
     let (sha256, size, _) = files
         .commit(staged)
         .await
-        .map_err(|e| FetchError::Unavailable(e.to_string()))?;
+        .map_err(|e| FetchError::Unavailable(Msg::plain(e)))?;
     if size == 0 {
-        return Err(FetchError::Refused(format!(
-            "{url} lieferte eine leere Datei."
-        )));
+        return Err(FetchError::Refused(Msg::new("fetch.empty").arg("url", url)));
     }
     Ok(Fetched {
         sha256,
@@ -93,10 +95,7 @@ pub async fn fetch_into(
 }
 
 fn too_large(max: u64) -> FetchError {
-    FetchError::Refused(format!(
-        "Die Datei ist größer als die erlaubten {} MB.",
-        max >> 20
-    ))
+    FetchError::Refused(Msg::new("fetch.too_large").arg("mb", max >> 20))
 }
 
 fn describe(e: reqwest::Error) -> FetchError {
@@ -109,15 +108,15 @@ fn describe(e: reqwest::Error) -> FetchError {
         source = s.source();
     }
     if e.is_redirect() {
-        return FetchError::Refused(format!("zu viele Weiterleitungen: {e}"));
+        return FetchError::Refused(Msg::new("fetch.redirects").arg("detail", e));
     }
     if e.is_builder() {
-        return FetchError::Refused(e.to_string());
+        return FetchError::Refused(Msg::plain(e));
     }
     let what = if e.is_timeout() {
-        "Zeitüberschreitung"
+        "fetch.timeout"
     } else {
-        "Verbindung fehlgeschlagen"
+        "fetch.connection_failed"
     };
     let mut detail = e.to_string();
     let mut source = std::error::Error::source(&e);
@@ -125,20 +124,20 @@ fn describe(e: reqwest::Error) -> FetchError {
         detail = format!("{detail}: {s}");
         source = s.source();
     }
-    FetchError::Unavailable(format!("{what} ({detail})"))
+    FetchError::Unavailable(Msg::new(what).arg("detail", detail))
 }
 
 fn client(limits: FetchLimits) -> Result<reqwest::Client, FetchError> {
     let allow_private = limits.allow_private;
     let policy = reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() >= MAX_REDIRECTS {
-            return attempt.error(Forbidden(format!(
-                "mehr als {MAX_REDIRECTS} Weiterleitungen"
-            )));
+            return attempt.error(Forbidden(
+                Msg::new("fetch.too_many_redirects").arg("max", MAX_REDIRECTS),
+            ));
         }
         match check_url(attempt.url(), allow_private) {
             Ok(()) => attempt.follow(),
-            Err(e) => attempt.error(Forbidden(e.to_string())),
+            Err(FetchError::Refused(m) | FetchError::Unavailable(m)) => attempt.error(Forbidden(m)),
         }
     });
     reqwest::Client::builder()
@@ -150,15 +149,15 @@ fn client(limits: FetchLimits) -> Result<reqwest::Client, FetchError> {
         .connect_timeout(Duration::from_secs(10))
         .timeout(limits.timeout)
         .build()
-        .map_err(|e| FetchError::Unavailable(e.to_string()))
+        .map_err(|e| FetchError::Unavailable(Msg::plain(e)))
 }
 
 #[derive(Debug)]
-struct Forbidden(String);
+struct Forbidden(Msg);
 
 impl std::fmt::Display for Forbidden {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        self.0.fmt(f)
     }
 }
 
@@ -167,21 +166,18 @@ impl std::error::Error for Forbidden {}
 /// Scheme and address literals; names are checked when they resolve.
 fn check_url(url: &reqwest::Url, allow_private: bool) -> Result<(), FetchError> {
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(FetchError::Refused(format!(
-            "nur http- und https-Adressen können abgerufen werden, nicht „{}“",
-            url.scheme()
-        )));
+        return Err(FetchError::Refused(
+            Msg::new("fetch.scheme").arg("scheme", url.scheme()),
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(FetchError::Refused(
-            "Adressen mit Zugangsdaten werden nicht abgerufen".into(),
-        ));
+        return Err(FetchError::Refused(Msg::new("fetch.credentials")));
     }
     let ip = match url.host() {
         Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
         Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
         Some(url::Host::Domain(_)) => return Ok(()),
-        None => return Err(FetchError::Refused("Adresse ohne Host".into())),
+        None => return Err(FetchError::Refused(Msg::new("fetch.no_host"))),
     };
     if allow_private || is_public(ip) {
         Ok(())
@@ -190,10 +186,8 @@ fn check_url(url: &reqwest::Url, allow_private: bool) -> Result<(), FetchError> 
     }
 }
 
-fn refusal(ip: IpAddr) -> String {
-    format!(
-        "Die Adresse {ip} ist nicht öffentlich (lokales oder privates Netz); solche Ziele werden nicht abgerufen."
-    )
+fn refusal(ip: IpAddr) -> Msg {
+    Msg::new("fetch.not_public").arg("ip", ip)
 }
 
 struct GuardedResolver {
@@ -215,8 +209,10 @@ impl Resolve for GuardedResolver {
             if allowed.is_empty() {
                 let shown = addrs.first().map(|a| a.ip());
                 let msg = match shown {
-                    Some(ip) => format!("{host}: {}", refusal(ip)),
-                    None => format!("{host} hat keine Adresse"),
+                    Some(ip) => Msg::new("fetch.host_refused")
+                        .arg("host", &host)
+                        .msg("reason", refusal(ip)),
+                    None => Msg::new("fetch.no_address").arg("host", &host),
                 };
                 return Err(Box::new(Forbidden(msg)) as Box<dyn std::error::Error + Send + Sync>);
             }

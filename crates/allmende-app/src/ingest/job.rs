@@ -100,7 +100,8 @@ pub fn run(args: JobArgs) -> i32 {
                 IngestError::Engine(_) => "engine",
                 IngestError::Io(_) => "io",
             };
-            let message = e.to_string().replace(['\n', '\r'], " ");
+            // The message as data (one JSON line), so that each reader sees it in their language.
+            let message = e.message().to_stored();
             let _ = writeln!(stdout, "error {kind} {message}");
             let _ = stdout.flush();
             2

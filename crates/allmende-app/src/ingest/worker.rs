@@ -14,6 +14,8 @@ use allmende_catalog::{Catalog, INGEST_JOB, Job, JobStatus};
 use allmende_table::{IngestOptions, IngestReport};
 use tokio::sync::Notify;
 
+use allmende_core::i18n::Msg;
+
 use super::fetch::{FetchError, FetchLimits};
 use super::job::JobArgs;
 use uuid::Uuid;
@@ -91,11 +93,8 @@ async fn reap(catalog: &Catalog) {
             for job in reaped.failed {
                 tracing::warn!(job = %job.id, attempts = job.attempts, "job ended its worker too often; failed for good");
                 if let Some(v) = table_version_of(&job) {
-                    let msg = format!(
-                        "Die Verarbeitung ist {}-mal abgebrochen (der Prozess endete unerwartet); die Datei wird nicht weiter versucht. Bitte prüfen Sie die Datei oder laden Sie sie neu hoch.",
-                        job.attempts
-                    );
-                    let _ = catalog.fail_table_version(v, &msg).await;
+                    let msg = Msg::new("job.crashed_too_often").arg("n", job.attempts);
+                    let _ = catalog.fail_table_version(v, &msg.to_stored()).await;
                 }
             }
         }
@@ -114,7 +113,9 @@ async fn run(catalog: &Catalog, job: Job, fetch: FetchLimits, settings: &IngestS
     let started = std::time::Instant::now();
     let result = match job.kind.as_str() {
         INGEST_JOB => ingest(catalog, &job, fetch, settings).await,
-        other => Err(Failure::Permanent(format!("unknown job kind {other:?}"))),
+        other => Err(Failure::Permanent(
+            Msg::new("job.unknown_kind").arg("kind", other),
+        )),
     };
     let version = table_version_of(&job);
     match result {
@@ -126,22 +127,26 @@ async fn run(catalog: &Catalog, job: Job, fetch: FetchLimits, settings: &IngestS
         }
         Err(Failure::Permanent(msg)) => {
             tracing::info!(job = %job.id, reason = %msg, "job failed (input)");
+            let stored = msg.to_stored();
             if let Some(v) = version {
-                let _ = catalog.fail_table_version(v, &msg).await;
+                let _ = catalog.fail_table_version(v, &stored).await;
             }
             // The same file fails the same way: no retry.
-            let _ = catalog.give_up_job(job.id, &msg).await;
+            let _ = catalog.give_up_job(job.id, &stored).await;
         }
         Err(Failure::Transient(msg)) => {
             tracing::warn!(job = %job.id, error = %msg, attempt = job.attempts, "job failed, will retry");
             match catalog
-                .fail_job(job.id, &msg, chrono::Duration::seconds(5))
+                .fail_job(job.id, &msg.to_stored(), chrono::Duration::seconds(5))
                 .await
             {
                 Ok(JobStatus::Failed) => {
                     if let Some(v) = version {
                         let _ = catalog
-                            .fail_table_version(v, &format!("Verarbeitung fehlgeschlagen: {msg}"))
+                            .fail_table_version(
+                                v,
+                                &Msg::new("job.failed").msg("reason", msg).to_stored(),
+                            )
                             .await;
                     }
                 }
@@ -154,14 +159,20 @@ async fn run(catalog: &Catalog, job: Job, fetch: FetchLimits, settings: &IngestS
 
 enum Failure {
     /// The input is the problem: shown on the resource, not retried.
-    Permanent(String),
+    Permanent(Msg),
     /// The machine is the problem (disk, database): retried with backoff.
-    Transient(String),
+    Transient(Msg),
+}
+
+impl Failure {
+    fn machine(e: impl std::fmt::Display) -> Self {
+        Self::Transient(Msg::new("job.machine").arg("detail", e))
+    }
 }
 
 impl From<allmende_catalog::CatalogError> for Failure {
     fn from(e: allmende_catalog::CatalogError) -> Self {
-        Failure::Transient(e.to_string())
+        Failure::machine(e)
     }
 }
 
@@ -176,7 +187,7 @@ async fn ingest(
         .get("table_version")
         .and_then(|v| v.as_str())
         .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| Failure::Permanent("job without table_version".into()))?;
+        .ok_or_else(|| Failure::Permanent(Msg::new("job.no_version")))?;
     let Some(version) = catalog.table_version(id).await? else {
         return Ok(()); // the resource was deleted meanwhile
     };
@@ -190,13 +201,17 @@ async fn ingest(
             .payload
             .get("url")
             .and_then(|v| v.as_str())
-            .ok_or_else(|| Failure::Permanent("Die Version hat weder Datei noch URL.".into()))?;
+            .ok_or_else(|| Failure::Permanent(Msg::new("job.no_source")))?;
         catalog.start_table_version(id).await?;
         let fetched = super::fetch::fetch_into(url, fetch, &catalog.files)
             .await
             .map_err(|e| match e {
-                FetchError::Refused(m) => Failure::Permanent(format!("Abruf von {url}: {m}")),
-                FetchError::Unavailable(m) => Failure::Transient(format!("Abruf von {url}: {m}")),
+                FetchError::Refused(m) => {
+                    Failure::Permanent(Msg::new("job.fetch").arg("url", url).msg("reason", m))
+                }
+                FetchError::Unavailable(m) => {
+                    Failure::Transient(Msg::new("job.fetch").arg("url", url).msg("reason", m))
+                }
             })?;
         source_name = fetched.file_name.clone().or(source_name);
         catalog
@@ -209,16 +224,16 @@ async fn ingest(
         .files
         .local_path(&source_sha)
         .filter(|p| p.exists())
-        .ok_or_else(|| Failure::Permanent("Die Originaldatei fehlt im Dateispeicher.".into()))?;
+        .ok_or_else(|| Failure::Permanent(Msg::new("job.source_missing")))?;
     let options: IngestOptions = serde_json::from_value(version.options.clone())
-        .map_err(|e| Failure::Permanent(format!("ungültige Einstellungen: {e}")))?;
+        .map_err(|e| Failure::Permanent(Msg::new("job.bad_options").arg("detail", e)))?;
     catalog.start_table_version(id).await?;
     let scratch = catalog.files.scratch_dir();
     let out = tempfile::Builder::new()
         .prefix("ingest-")
         .suffix(".parquet")
         .tempfile_in(&scratch)
-        .map_err(|e| Failure::Transient(e.to_string()))?
+        .map_err(Failure::machine)?
         .into_temp_path();
     let rows = Arc::new(AtomicU64::new(0));
     let progress = {
@@ -250,20 +265,18 @@ async fn ingest(
         .files
         .stage(u64::MAX)
         .await
-        .map_err(|e| Failure::Transient(e.to_string()))?;
+        .map_err(Failure::machine)?;
     let file = tokio::fs::File::open(&out)
         .await
-        .map_err(|e| Failure::Transient(e.to_string()))?;
-    staged
-        .write_from(file)
-        .await
-        .map_err(|e| Failure::Transient(e.to_string()))?;
+        .map_err(Failure::machine)?;
+    staged.write_from(file).await.map_err(Failure::machine)?;
     let (sha, size, _) = catalog
         .files
         .commit(staged)
         .await
-        .map_err(|e| Failure::Transient(e.to_string()))?;
-    let summary = (!report.warnings.is_empty()).then(|| report.warnings.join(" "));
+        .map_err(Failure::machine)?;
+    let summary = (!report.warnings.is_empty())
+        .then(|| serde_json::to_string(&report.warnings).unwrap_or_default());
     catalog
         .finish_table_version(
             id,
@@ -312,8 +325,8 @@ async fn read_in_child(
         .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| {
-            Failure::Transient(format!(
-                "Einleseprozess {} nicht gestartet: {e}",
+            Failure::machine(format!(
+                "ingestion process {} not started: {e}",
                 settings.exe.display()
             ))
         })?;
@@ -362,18 +375,19 @@ async fn read_in_child(
     .await;
     let status = match waited {
         Ok(Ok(status)) => status,
-        Ok(Err(e)) => return Err(Failure::Transient(format!("Einleseprozess: {e}"))),
+        Ok(Err(e)) => return Err(Failure::machine(format!("ingestion process: {e}"))),
         Err(_) => {
             drop(reader);
-            return Err(Failure::Permanent(format!(
-                "Das Einlesen hat länger als {} s gedauert und wurde abgebrochen.",
-                settings.timeout.as_secs()
-            )));
+            return Err(Failure::Permanent(
+                Msg::new("job.timeout").arg("seconds", settings.timeout.as_secs()),
+            ));
         }
     };
     let Said { report, error } = said.await.unwrap_or_default();
     let stderr = stderr_task.await.unwrap_or_default();
     if let Some((kind, message)) = error {
+        // A JSON message from this version's reader, or plain text.
+        let message = serde_json::from_str::<Msg>(&message).unwrap_or_else(|_| Msg::plain(message));
         return Err(if kind == "data" {
             Failure::Permanent(message)
         } else {
@@ -389,14 +403,11 @@ async fn read_in_child(
         (true, Some(r)) => Ok(r),
         _ if stderr.contains("panicked at") => {
             tracing::error!(stderr = %stderr, "ingestion process panicked");
-            Err(Failure::Permanent(
-                "Interner Fehler beim Einlesen dieser Datei (gemeldet); bitte wenden Sie sich an den Betrieb.".into(),
-            ))
+            Err(Failure::Permanent(Msg::new("job.reader_panicked")))
         }
-        _ if stderr.contains("memory allocation of") => Err(Failure::Permanent(format!(
-            "Die Datei braucht beim Einlesen mehr als {} MB Arbeitsspeicher (Grenze ingest_memory_mb) und wurde nicht gelesen.",
-            settings.memory_mb
-        ))),
+        _ if stderr.contains("memory allocation of") => Err(Failure::Permanent(
+            Msg::new("job.out_of_memory").arg("mb", settings.memory_mb),
+        )),
         _ => {
             let last = stderr
                 .lines()
@@ -404,9 +415,9 @@ async fn read_in_child(
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("");
             tracing::warn!(status = %status, stderr = %last, "ingestion process ended abnormally");
-            Err(Failure::Transient(format!(
-                "Der Einleseprozess endete unerwartet ({status})."
-            )))
+            Err(Failure::Transient(
+                Msg::new("job.reader_ended").arg("status", status),
+            ))
         }
     }
 }

@@ -2,6 +2,8 @@
 //! (kept columns, names, conversions) decided from it.
 
 use super::options::*;
+use allmende_core::i18n::Msg;
+
 use crate::IngestError;
 use crate::column::{self, Column};
 use crate::infer::{Cell, Decision, Infer, NumberStyle};
@@ -32,10 +34,12 @@ pub(crate) struct Analysis {
     pub(crate) rows: u64,
     pub(crate) long_rows: u64,
     pub(crate) comma_decimals: bool,
+    /// The privacy check, over the same rows as the type inference.
+    pub(crate) privacy: crate::privacy::Scan,
 }
 
 impl Analysis {
-    pub(crate) fn new(width: usize, german_file: bool) -> Self {
+    pub(crate) fn new(width: usize, german_file: bool, headers: &[String]) -> Self {
         Self {
             width,
             german_file,
@@ -45,15 +49,18 @@ impl Analysis {
             rows: 0,
             long_rows: 0,
             comma_decimals: false,
+            privacy: crate::privacy::Scan::new(headers),
         }
     }
 
     pub(crate) fn observe(&mut self, cells: &[Cell<'_>]) {
         self.rows += 1;
+        self.privacy.observe_row();
         for (i, c) in cells.iter().take(self.width).enumerate() {
             if nonempty(c) {
                 self.filled[i] = true;
             }
+            self.privacy.observe(i, c);
             self.infers[i].observe(self.rows, *c);
         }
         if cells.len() > self.width && cells[self.width..].iter().any(nonempty) {
@@ -113,7 +120,7 @@ impl Plan {
             .filter(|&i| a.filled[i] || !headers[i].trim().is_empty())
             .collect();
         if keep.is_empty() {
-            return Err(IngestError::Data("Die Tabelle enthält keine Werte.".into()));
+            return Err(IngestError::Data(Msg::new("ingest.no_values")));
         }
         let kept_headers: Vec<String> = keep.iter().map(|&i| headers[i].clone()).collect();
         let names = column::name_columns(&kept_headers);

@@ -12,6 +12,8 @@ pub use options::{IngestOptions, IngestReport, InputFormat, Limits, Progress};
 
 use std::path::Path;
 
+use allmende_core::i18n::Msg;
+
 use crate::IngestError;
 use crate::csv::{CsvOverrides, CsvSource, TextEncoding};
 use crate::json::{JsonLayout, JsonSource};
@@ -29,7 +31,7 @@ pub fn ingest(
 ) -> Result<IngestReport, IngestError> {
     let head = crate::detect::read_head(input)?;
     if head.is_empty() {
-        return Err(IngestError::Data("Die Datei ist leer.".into()));
+        return Err(IngestError::Data(Msg::new("ingest.empty_file")));
     }
     let detected = crate::detect::detect_with_head(input, &head, name_hint.unwrap_or(""))?;
     let format = resolve_format(&detected, options.format)?;
@@ -135,10 +137,9 @@ pub fn ingest(
             )?;
             let mut report = report;
             if src.mixed_fields > 0 {
-                report.warnings.push(format!(
-                    "{} Felder waren nicht gültiges UTF-8 und wurden als Windows-1252 gelesen (gemischte Kodierung).",
-                    src.mixed_fields
-                ));
+                report
+                    .warnings
+                    .push(Msg::new("ingest.mixed_encoding").arg("n", src.mixed_fields));
             }
             Ok(report)
         }
@@ -161,9 +162,10 @@ fn resolve_format(
         None => Ok(found),
         Some(f) if f == found => Ok(f),
         Some(f @ (Json | Ndjson)) if matches!(found, Json | Ndjson) => Ok(f),
-        Some(f) => Err(IngestError::Data(format!(
-            "Die Datei ist {label}, nicht {}.",
-            f.label()
-        ))),
+        Some(f) => Err(IngestError::Data(
+            Msg::new("ingest.format_mismatch")
+                .arg("found", label)
+                .arg("chosen", f.label()),
+        )),
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use allmende_core::i18n::Msg;
 use serde::{Deserialize, Serialize};
 
 use crate::column::{self, Column, ColumnType};
@@ -72,18 +73,16 @@ pub struct IngestOptions {
 }
 
 impl IngestOptions {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Msg> {
         if let Some(e) = &self.encoding
             && TextEncoding::parse(e).is_none()
         {
-            return Err(format!("unbekannte Zeichenkodierung „{e}“"));
+            return Err(Msg::new("ingest.unknown_encoding").arg("encoding", e));
         }
         if let Some(d) = &self.delimiter
             && delimiter_byte(d).is_none()
         {
-            return Err(format!(
-                "ungültiges Trennzeichen „{d}“ (erlaubt: , ; | \\t)"
-            ));
+            return Err(Msg::new("ingest.bad_delimiter").arg("delimiter", d));
         }
         Ok(())
     }
@@ -123,7 +122,10 @@ pub struct IngestReport {
     pub columns: Vec<Column>,
     /// What was detected (encoding, delimiter, header row, sheet).
     pub dialect: serde_json::Value,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Msg>,
+    /// The privacy check over every row (absent in reports of versions before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<crate::privacy::PrivacyReport>,
 }
 
 impl IngestReport {

@@ -8,6 +8,8 @@ use datafusion::arrow::array::ArrayRef;
 use super::analysis::*;
 use super::options::*;
 use super::rows::*;
+use allmende_core::i18n::Msg;
+
 use crate::IngestError;
 use crate::infer::Cell;
 use crate::snapshot::*;
@@ -39,12 +41,12 @@ pub(crate) fn run(
     german_file: bool,
     output: &Path,
     progress: Progress<'_>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Msg>,
 ) -> Result<IngestReport, IngestError> {
     let headers = src.headers();
     let width = headers.len();
     if width == 0 {
-        return Err(IngestError::Data("Keine Spalten gefunden.".into()));
+        return Err(IngestError::Data(Msg::new("ingest.no_columns")));
     }
     // One pass that analyses every row and, after a sample, already converts with the types
     // the sample suggests. When the whole file agrees with the sample (the usual case), that
@@ -55,7 +57,7 @@ pub(crate) fn run(
     let headers_ref = &headers;
     let (scanned, consumed) = std::thread::scope(|scope| {
         let analyser = scope.spawn(move || -> Consumed {
-            let mut a = Analysis::new(width, german_file);
+            let mut a = Analysis::new(width, german_file, headers_ref);
             let mut sample: Vec<Vec<OwnedCell>> = Vec::new();
             let mut sample_bytes = 0usize;
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrayRef>>(2);
@@ -170,7 +172,7 @@ pub(crate) fn run(
         let consumed = analyser.join().unwrap_or_else(|_| Consumed {
             analysed: Err(IngestError::Engine("analyser panicked".into())),
             encoded: None,
-            analysis: Analysis::new(width, german_file),
+            analysis: Analysis::new(width, german_file, &[]),
             sample: Vec::new(),
             speculation: None,
         });
@@ -179,7 +181,7 @@ pub(crate) fn run(
     let Consumed {
         analysed,
         encoded,
-        analysis: a,
+        analysis: mut a,
         sample,
         speculation,
     } = consumed;
@@ -189,21 +191,22 @@ pub(crate) fn run(
     analysed?;
     scanned?;
     if !a.pending.is_empty() {
-        warnings.push(format!(
-            "{} Fußzeile(n) unter den Daten wurden nicht übernommen (z. B. „{}“).",
-            a.pending.len(),
-            a.pending[0]
-                .first()
-                .map(|s| s.chars().take(60).collect::<String>())
-                .unwrap_or_default()
-        ));
+        warnings.push(
+            Msg::new("ingest.footer_rows")
+                .arg("n", a.pending.len())
+                .arg(
+                    "example",
+                    a.pending[0]
+                        .first()
+                        .map(|s| s.chars().take(60).collect::<String>())
+                        .unwrap_or_default(),
+                ),
+        );
     }
     if a.long_rows > 0 {
-        warnings.push(format!(
-            "{} Zeile(n) haben mehr Felder als die Kopfzeile; die überzähligen Werte wurden nicht übernommen.",
-            a.long_rows
-        ));
+        warnings.push(Msg::new("ingest.long_rows").arg("n", a.long_rows));
     }
+    let privacy = std::mem::replace(&mut a.privacy, crate::privacy::Scan::new(&[])).finish();
     let plan = Plan::new(&headers, &a, options)?;
     let data_rows = a.rows;
     let (writer, written, lost) = match (speculation, encoded) {
@@ -228,11 +231,12 @@ pub(crate) fn run(
     };
     for (c, n) in plan.columns.iter().zip(&lost) {
         if *n > 0 {
-            warnings.push(format!(
-                "Spalte „{}“: {n} Werte passten nicht zum Typ {} und wurden leer übernommen.",
-                c.name,
-                c.kind.frictionless()
-            ));
+            warnings.push(
+                Msg::new("ingest.lost_values")
+                    .arg("column", &c.name)
+                    .arg("n", n)
+                    .arg("type", c.kind.frictionless()),
+            );
         }
     }
     let columns = writer.finish(plan.columns)?;
@@ -242,6 +246,7 @@ pub(crate) fn run(
         columns,
         dialect,
         warnings: std::mem::take(warnings),
+        privacy: Some(privacy),
     })
 }
 

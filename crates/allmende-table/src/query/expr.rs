@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use allmende_core::i18n::Msg;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ast {
     Column(String),
@@ -42,12 +44,20 @@ pub enum BinOp {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ParseError(pub String);
+pub struct ParseError(pub Msg);
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        self.0.fmt(f)
     }
+}
+
+fn err(key: &str) -> ParseError {
+    ParseError(Msg::new(key))
+}
+
+fn unexpected_token(t: &Tok) -> ParseError {
+    ParseError(Msg::new("expr.unexpected").arg("token", show(t)))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -71,9 +81,7 @@ type Lexed = (Vec<Tok>, Vec<(usize, usize)>);
 
 fn lex(input: &str) -> Result<Lexed, ParseError> {
     if input.len() > MAX_LEN {
-        return Err(ParseError(format!(
-            "Ausdruck zu lang (höchstens {MAX_LEN} Zeichen)"
-        )));
+        return Err(ParseError(Msg::new("expr.too_long").arg("max", MAX_LEN)));
     }
     let chars: Vec<char> = input.chars().collect();
     let mut i = 0;
@@ -147,7 +155,9 @@ fn lex(input: &str) -> Result<Lexed, ParseError> {
                 i += 1;
                 loop {
                     match chars.get(i) {
-                        None => return Err(ParseError(format!("nicht geschlossenes {quote}"))),
+                        None => {
+                            return Err(ParseError(Msg::new("expr.unclosed").arg("quote", quote)));
+                        }
                         Some(&q) if q == quote => {
                             if chars.get(i + 1) == Some(&quote) {
                                 s.push(quote);
@@ -189,7 +199,11 @@ fn lex(input: &str) -> Result<Lexed, ParseError> {
                 }
                 out.push(Tok::Ident(chars[start..i].iter().collect()));
             }
-            other => return Err(ParseError(format!("unerwartetes Zeichen „{other}“"))),
+            other => {
+                return Err(ParseError(
+                    Msg::new("expr.unexpected_char").arg("char", other),
+                ));
+            }
         }
         if out.len() > before {
             spans.push((start, i));
@@ -238,14 +252,14 @@ impl Parser {
     }
     fn unexpected(&self) -> ParseError {
         match self.peek() {
-            None => ParseError("Ausdruck endet unerwartet".into()),
-            Some(t) => ParseError(format!("unerwartet: {}", show(t))),
+            None => err("expr.ends_early"),
+            Some(t) => unexpected_token(t),
         }
     }
     fn enter(&mut self) -> Result<(), ParseError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(ParseError("Ausdruck zu tief verschachtelt".into()));
+            return Err(err("expr.too_deep"));
         }
         Ok(())
     }
@@ -391,7 +405,7 @@ impl Parser {
                 } else {
                     n.parse::<f64>()
                         .map(Ast::Number)
-                        .map_err(|_| ParseError(format!("ungültige Zahl „{n}“")))
+                        .map_err(|_| ParseError(Msg::new("expr.bad_number").arg("number", &n)))
                 }
             }
             Some(Tok::Str(s)) => Ok(Ast::Str(s)),
@@ -428,8 +442,8 @@ impl Parser {
                 }
                 Ok(Ast::Column(id))
             }
-            Some(t) => Err(ParseError(format!("unerwartet: {}", show(&t)))),
-            None => Err(ParseError("Ausdruck endet unerwartet".into())),
+            Some(t) => Err(unexpected_token(&t)),
+            None => Err(err("expr.ends_early")),
         }
     }
 }
@@ -506,14 +520,14 @@ pub fn parse_list(input: &str, ordered: bool) -> Result<Vec<Item>, ParseError> {
         } else if p.eat_kw("as") {
             match p.bump() {
                 Some(Tok::Ident(a) | Tok::Quoted(a)) => item.alias = Some(a),
-                _ => return Err(ParseError("nach „as“ fehlt ein Name".into())),
+                _ => return Err(err("expr.as_without_name")),
             }
         }
         items.push(item);
         match p.bump() {
             None => return Ok(items),
             Some(Tok::Comma) => {}
-            Some(t) => return Err(ParseError(format!("unerwartet: {}", show(&t)))),
+            Some(t) => return Err(unexpected_token(&t)),
         }
     }
 }

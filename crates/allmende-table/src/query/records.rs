@@ -1,6 +1,7 @@
 //! The records API: select / where / q / group_by / order_by / limit / offset / cursor over one
 //! snapshot, planned with DataFusion's DataFrame API from the parsed expressions.
 
+use allmende_core::i18n::Msg;
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Int64Type, SchemaRef};
 use datafusion::dataframe::DataFrame;
@@ -54,9 +55,13 @@ struct Plan {
 fn parse_list(s: &Option<String>, ordered: bool, what: &str) -> Result<Vec<Item>, QueryError> {
     match s.as_deref().map(str::trim) {
         None | Some("") => Ok(Vec::new()),
-        Some(text) => {
-            expr::parse_list(text, ordered).map_err(|e| QueryError::Invalid(format!("{what}: {e}")))
-        }
+        Some(text) => expr::parse_list(text, ordered).map_err(|e| {
+            QueryError::Invalid(
+                Msg::new("query.parameter")
+                    .arg("name", what)
+                    .msg("reason", e.0),
+            )
+        }),
     }
 }
 
@@ -117,10 +122,18 @@ impl Engine {
         };
         let mut filtered = false;
         if let Some(w) = q.filter.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
-            let ast = expr::parse(w).map_err(|e| QueryError::Invalid(format!("where: {e}")))?;
+            let ast = expr::parse(w).map_err(|e| {
+                QueryError::Invalid(
+                    Msg::new("query.parameter")
+                        .arg("name", "where")
+                        .msg("reason", e.0),
+                )
+            })?;
             if is_aggregate(&ast) {
                 return Err(QueryError::Invalid(
-                    "where: Aggregate sind hier nicht erlaubt".into(),
+                    Msg::new("query.parameter")
+                        .arg("name", "where")
+                        .msg("reason", Msg::new("query.no_aggregate_here")),
                 ));
             }
             df = df
@@ -152,7 +165,9 @@ impl Engine {
             for g in &group {
                 if is_aggregate(&g.expr) {
                     return Err(QueryError::Invalid(
-                        "group_by: Aggregate sind hier nicht erlaubt".into(),
+                        Msg::new("query.parameter")
+                            .arg("name", "group_by")
+                            .msg("reason", Msg::new("query.no_aggregate_here")),
                     ));
                 }
                 let plain = match &g.expr {
@@ -200,10 +215,9 @@ impl Engine {
                         .zip(&names)
                         .position(|(g, n)| g.text == item.text || *n == key)
                     else {
-                        return Err(QueryError::Invalid(format!(
-                            "select: „{}“ muss in group_by stehen oder ein Aggregat sein",
-                            item.text
-                        )));
+                        return Err(QueryError::Invalid(
+                            Msg::new("query.select_not_grouped").arg("item", &item.text),
+                        ));
                     };
                     let out = item.alias.clone().unwrap_or_else(|| names[pos].clone());
                     renames.push((out.clone(), names[pos].clone()));
@@ -428,5 +442,5 @@ fn page_schema(df: &DataFrame) -> datafusion::arrow::datatypes::Schema {
 }
 
 fn bad_cursor() -> QueryError {
-    QueryError::Invalid("ungültiger cursor".into())
+    QueryError::Invalid(Msg::new("query.bad_cursor"))
 }

@@ -5,6 +5,7 @@
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use allmende_core::i18n::Msg;
 use async_trait::async_trait;
 use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::error::DataFusionError;
@@ -192,12 +193,12 @@ impl Engine {
         sql: &str,
     ) -> Result<datafusion::dataframe::DataFrame, QueryError> {
         if sql.len() > MAX_SQL {
-            return Err(QueryError::Invalid(format!(
-                "SQL zu lang (höchstens {MAX_SQL} Zeichen)"
-            )));
+            return Err(QueryError::Invalid(
+                Msg::new("query.sql_too_long").arg("max", MAX_SQL),
+            ));
         }
         if sql.trim().is_empty() {
-            return Err(QueryError::Invalid("leere Abfrage".into()));
+            return Err(QueryError::Invalid(Msg::new("query.sql_empty")));
         }
         let ctx = self.session()?;
         prune_functions(&ctx);
@@ -219,9 +220,9 @@ impl Engine {
             .sql_with_options(sql, options)
             .await
             .map_err(|e| match e.find_root() {
-                DataFusionError::Plan(m) if m.contains("not found") => QueryError::Invalid(
-                    format!("{m} (Tabellen heißen wie ihr Alias, siehe Ressource)"),
-                ),
+                DataFusionError::Plan(m) if m.contains("not found") => {
+                    QueryError::Invalid(Msg::new("query.table_not_found").arg("detail", m))
+                }
                 _ => QueryError::from_df(e, &self.limits),
             })?;
         // A plan shows where the snapshot files lie, and EXPLAIN ANALYZE runs the query
@@ -230,9 +231,7 @@ impl Engine {
             df.logical_plan(),
             LogicalPlan::Explain(_) | LogicalPlan::Analyze(_)
         ) {
-            return Err(QueryError::Invalid(
-                "EXPLAIN wird nicht unterstützt; nur SELECT-Abfragen".into(),
-            ));
+            return Err(QueryError::Invalid(Msg::new("query.no_explain")));
         }
         Ok(df)
     }

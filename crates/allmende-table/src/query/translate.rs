@@ -1,6 +1,7 @@
 //! Parse tree → DataFusion expressions, with every column resolved against the table's own
 //! columns and every function taken from a fixed list.
 
+use allmende_core::i18n::Msg;
 use datafusion::common::{Column as DfColumn, ScalarValue};
 use datafusion::functions::expr_fn as f;
 use datafusion::functions_aggregate::expr_fn as agg;
@@ -41,11 +42,16 @@ impl Scope<'_> {
             .take(20)
             .map(|c| format!("\"{}\"", c.name))
             .collect();
-        Err(QueryError::Invalid(format!(
-            "Unbekannte Spalte „{name}“ (vorhanden: {}{})",
-            known.join(", "),
-            if self.columns.len() > 20 { ", …" } else { "" }
-        )))
+        Err(QueryError::Invalid(
+            Msg::new("query.unknown_column").arg("column", name).arg(
+                "columns",
+                format!(
+                    "{}{}",
+                    known.join(", "),
+                    if self.columns.len() > 20 { ", …" } else { "" }
+                ),
+            ),
+        ))
     }
 }
 
@@ -89,9 +95,7 @@ pub fn to_expr(ast: &Ast, scope: &Scope<'_>) -> Result<Expr, QueryError> {
         Ast::Bool(b) => lit(*b),
         Ast::Null => Expr::Literal(ScalarValue::Null, None),
         Ast::Star => {
-            return Err(QueryError::Invalid(
-                "„*“ ist nur in count(*) erlaubt".into(),
-            ));
+            return Err(QueryError::Invalid(Msg::new("query.star_only_in_count")));
         }
         Ast::Neg(a) => Expr::Negative(Box::new(to_expr(a, scope)?)),
         Ast::Not(a) => Expr::Not(Box::new(to_expr(a, scope)?)),
@@ -124,7 +128,7 @@ pub fn to_expr(ast: &Ast, scope: &Scope<'_>) -> Result<Expr, QueryError> {
         Ast::InList(a, items, negated) => {
             if items.len() > 1000 {
                 return Err(QueryError::Invalid(
-                    "höchstens 1000 Werte in „in (…)“".into(),
+                    Msg::new("query.in_list_too_long").arg("max", 1000),
                 ));
             }
             let list = items
@@ -154,9 +158,11 @@ fn call(name: &str, args: &[Ast], distinct: bool, scope: &Scope<'_>) -> Result<E
         if args.len() == n {
             Ok(())
         } else {
-            Err(QueryError::Invalid(format!(
-                "{name}() erwartet {n} Argument(e)"
-            )))
+            Err(QueryError::Invalid(
+                Msg::new("query.argument_count")
+                    .arg("function", name)
+                    .arg("n", n),
+            ))
         }
     };
     if name == "count" {
@@ -172,16 +178,14 @@ fn call(name: &str, args: &[Ast], distinct: bool, scope: &Scope<'_>) -> Result<E
         });
     }
     if distinct {
-        return Err(QueryError::Invalid(
-            "„distinct“ ist nur in count() erlaubt".into(),
-        ));
+        return Err(QueryError::Invalid(Msg::new(
+            "query.distinct_only_in_count",
+        )));
     }
     let mut a = Vec::with_capacity(args.len());
     for x in args {
         if is_aggregate(x) && matches!(name, "sum" | "avg" | "min" | "max" | "median") {
-            return Err(QueryError::Invalid(
-                "Aggregate lassen sich nicht verschachteln".into(),
-            ));
+            return Err(QueryError::Invalid(Msg::new("query.nested_aggregate")));
         }
         a.push(to_expr(x, scope)?);
     }
@@ -206,14 +210,20 @@ fn call(name: &str, args: &[Ast], distinct: bool, scope: &Scope<'_>) -> Result<E
         "round" => {
             if a.is_empty() || a.len() > 2 {
                 return Err(QueryError::Invalid(
-                    "round() erwartet 1 oder 2 Argumente".into(),
+                    Msg::new("query.argument_count")
+                        .arg("function", "round")
+                        .arg("n", "1–2"),
                 ));
             }
             f::round(a)
         }
         "coalesce" => {
             if a.is_empty() {
-                return Err(QueryError::Invalid("coalesce() braucht Argumente".into()));
+                return Err(QueryError::Invalid(
+                    Msg::new("query.argument_count")
+                        .arg("function", "coalesce")
+                        .arg("n", "1+"),
+                ));
             }
             f::coalesce(a)
         }
@@ -244,9 +254,9 @@ fn call(name: &str, args: &[Ast], distinct: bool, scope: &Scope<'_>) -> Result<E
                     s.clone()
                 }
                 _ => {
-                    return Err(QueryError::Invalid(format!(
-                        "{name}(): erste Angabe muss eine Einheit sein wie 'year', 'month', 'day'"
-                    )));
+                    return Err(QueryError::Invalid(
+                        Msg::new("query.date_unit").arg("function", name),
+                    ));
                 }
             };
             let e = a.remove(1);
@@ -257,9 +267,12 @@ fn call(name: &str, args: &[Ast], distinct: bool, scope: &Scope<'_>) -> Result<E
             }
         }
         other => {
-            return Err(QueryError::Invalid(format!(
-                "Unbekannte Funktion „{other}“ (erlaubt: count, sum, avg, min, max, median, lower, upper, trim, length, abs, round, floor, ceil, coalesce, year, quarter, month, day, hour, weekday, date_part, date_trunc)"
-            )));
+            return Err(QueryError::Invalid(
+                Msg::new("query.unknown_function").arg("function", other).arg(
+                    "functions",
+                    "count, sum, avg, min, max, median, lower, upper, trim, length, abs, round, floor, ceil, coalesce, year, quarter, month, day, hour, weekday, date_part, date_trunc",
+                ),
+            ));
         }
     })
 }

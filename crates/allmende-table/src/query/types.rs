@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use allmende_core::i18n::Msg;
 use datafusion::error::DataFusionError;
 
 use crate::column::{Column, ColumnType};
@@ -12,20 +13,18 @@ use crate::column::{Column, ColumnType};
 pub enum QueryError {
     /// The request is wrong (unknown column, bad expression, refused statement).
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Msg),
     /// The query needs more memory than a query may use.
-    #[error(
-        "Die Abfrage braucht zu viel Speicher (Grenze {0} MB); bitte filtern oder aggregieren."
-    )]
+    #[error("{}", self.message())]
     TooLarge(usize),
-    #[error("Die Abfrage hat das Zeitlimit von {0} s überschritten.")]
+    #[error("{}", self.message())]
     Timeout(u64),
     /// The query met a failure inside the engine (a bug this query runs into): the
     /// requester's problem to rephrase, logged for us.
-    #[error("Die Abfrage konnte nicht ausgeführt werden: {0}")]
+    #[error("{}", self.message())]
     Failed(String),
     /// The server is shutting down.
-    #[error("Der Server wird gerade beendet.")]
+    #[error("{}", self.message())]
     Unavailable,
     /// The machine's fault (a snapshot file unreadable).
     #[error("query engine: {0}")]
@@ -43,25 +42,43 @@ impl From<allmende_work::Stopped> for QueryError {
 }
 
 impl QueryError {
+    /// What to tell whoever asked, in any language.
+    pub fn message(&self) -> Msg {
+        match self {
+            Self::Invalid(m) => m.clone(),
+            Self::TooLarge(mb) => Msg::new("query.too_large").arg("mb", mb),
+            Self::Timeout(s) => Msg::new("query.timeout").arg("seconds", s),
+            Self::Failed(d) => Msg::new("query.failed").arg("detail", d),
+            Self::Unavailable => Msg::new("query.shutting_down"),
+            Self::Internal(d) => Msg::new("query.internal").arg("detail", d),
+        }
+    }
+
+    pub(crate) fn invalid(text: impl std::fmt::Display) -> Self {
+        Self::Invalid(Msg::plain(text))
+    }
+
     pub(crate) fn from_df(e: DataFusionError, limits: &QueryLimits) -> Self {
         match e.find_root() {
             DataFusionError::ResourcesExhausted(_) => Self::TooLarge(limits.memory_bytes >> 20),
-            DataFusionError::Plan(m) | DataFusionError::SQL(_, Some(m)) => Self::Invalid(m.clone()),
-            DataFusionError::SchemaError(e, _) => Self::Invalid(e.to_string()),
-            DataFusionError::NotImplemented(m) => Self::Invalid(format!("nicht unterstützt: {m}")),
-            DataFusionError::SQL(e, None) => Self::Invalid(e.to_string()),
+            DataFusionError::Plan(m) | DataFusionError::SQL(_, Some(m)) => Self::invalid(m),
+            DataFusionError::SchemaError(e, _) => Self::invalid(e),
+            DataFusionError::NotImplemented(m) => {
+                Self::Invalid(Msg::new("query.not_supported").arg("detail", m))
+            }
+            DataFusionError::SQL(e, None) => Self::invalid(e),
             DataFusionError::ArrowError(e, _)
                 if matches!(**e, datafusion::arrow::error::ArrowError::DivideByZero) =>
             {
-                Self::Invalid("Division durch null".into())
+                Self::Invalid(Msg::new("query.division_by_zero"))
             }
             DataFusionError::ArrowError(e, _)
                 if matches!(**e, datafusion::arrow::error::ArrowError::CastError(_)) =>
             {
-                Self::Invalid(e.to_string())
+                Self::invalid(e)
             }
             DataFusionError::Execution(m) if m.contains("Cast") || m.contains("cast") => {
-                Self::Invalid(m.clone())
+                Self::invalid(m)
             }
             DataFusionError::IoError(_) | DataFusionError::ObjectStore(_) => {
                 Self::Internal(e.to_string())

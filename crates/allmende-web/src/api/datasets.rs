@@ -11,6 +11,7 @@ use utoipa::IntoParams;
 use super::extract::{ApiQuery, JsonBody, apply_patch};
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::i18n::Msg;
 use crate::state::AppState;
 use allmende_app::access::{edit_action, require};
 
@@ -142,7 +143,7 @@ pub async fn changes(
     let limit = p.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::BadRequest(
-            "limit must be between 1 and 1000".into(),
+            Msg::new("param.limit").arg("max", 1000),
         ));
     }
     Ok(Json(

@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ApiResult};
+use crate::i18n::Msg;
 use crate::search::MAX_PER_PAGE;
 
 /// `Json` whose rejections are problem documents: 415 without a JSON content type, 400 for
@@ -29,7 +30,7 @@ pub fn json_rejection(rej: JsonRejection) -> ApiError {
     let text = rej.body_text();
     match rej {
         JsonRejection::MissingJsonContentType(_) => {
-            ApiError::UnsupportedMediaType("expected Content-Type: application/json".into())
+            ApiError::UnsupportedMediaType(Msg::new("media.json"))
         }
         JsonRejection::JsonDataError(_) => {
             let mut fe = allmende_core::FieldErrors::default();
@@ -39,7 +40,7 @@ pub fn json_rejection(rej: JsonRejection) -> ApiError {
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::PayloadTooLarge(2 * 1024 * 1024)
         }
-        _ => ApiError::BadRequest(text),
+        _ => ApiError::BadRequest(Msg::plain(text)),
     }
 }
 
@@ -53,7 +54,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Self(q.0))
-            .map_err(|e: QueryRejection| ApiError::BadRequest(e.body_text()))
+            .map_err(|e: QueryRejection| ApiError::BadRequest(Msg::plain(e.body_text())))
     }
 }
 
@@ -63,13 +64,15 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> ApiResult<(i64, i64)>
     let per_page = per_page.unwrap_or(20);
     if !(1..=1_000_000).contains(&page) {
         return Err(ApiError::BadRequest(
-            "page must be between 1 and 1000000".into(),
+            Msg::new("param.page").arg("value", page),
         ));
     }
     if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        return Err(ApiError::BadRequest(format!(
-            "per_page must be between 1 and {MAX_PER_PAGE}"
-        )));
+        return Err(ApiError::BadRequest(
+            Msg::new("param.per_page")
+                .arg("max", MAX_PER_PAGE)
+                .arg("value", per_page),
+        ));
     }
     Ok((page, per_page))
 }
@@ -97,9 +100,7 @@ pub fn apply_patch<T: serde::Serialize + DeserializeOwned>(
     patch: &serde_json::Value,
 ) -> ApiResult<T> {
     if !patch.is_object() {
-        return Err(ApiError::BadRequest(
-            "a merge patch must be a JSON object".into(),
-        ));
+        return Err(ApiError::BadRequest(Msg::new("param.merge_patch")));
     }
     let mut value = serde_json::to_value(current).map_err(|e| ApiError::Internal(e.to_string()))?;
     merge_patch(&mut value, patch);

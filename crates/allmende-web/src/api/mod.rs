@@ -46,6 +46,7 @@ pub fn router() -> crate::routes::Routes {
         )
         .route("/resources/{id}/download", get(resources::download))
         .route("/resources/{id}/table", get(tables::show))
+        .route("/resources/{id}/privacy", get(tables::privacy))
         .route("/resources/{id}/records", get(tables::records))
         .route("/resources/{id}/export/{format}", get(tables::export_table))
         .route(

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{ApiQuery, JsonBody, apply_patch, paging};
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::i18n::Msg;
 use crate::multipart::{self as upload, StagedUpload};
 use crate::state::AppState;
 use allmende_app::access::require;
@@ -171,7 +172,7 @@ pub async fn put_logo(
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::PayloadTooLarge(MAX_LOGO)
                 } else {
-                    ApiError::BadRequest(e.body_text())
+                    ApiError::BadRequest(Msg::plain(e.body_text()))
                 }
             })?;
         let mut staged = state.catalog.files.stage(MAX_LOGO).await?;
@@ -187,9 +188,7 @@ pub async fn put_logo(
     } else if head.starts_with(b"\xff\xd8\xff") {
         "image/jpeg"
     } else {
-        return Err(ApiError::UnsupportedMediaType(
-            "logo must be PNG or JPEG".into(),
-        ));
+        return Err(ApiError::UnsupportedMediaType(Msg::new("media.logo")));
     };
     let stored = state.commit_upload(upload).await?;
     if let Err(e) = state

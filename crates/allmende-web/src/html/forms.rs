@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 
 use crate::error::ApiError;
+use crate::i18n::Msg;
 
 #[derive(Debug, Default)]
 pub struct FormData(pub Vec<(String, String)>);
@@ -40,13 +41,11 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         if !is_form {
-            return Err(ApiError::UnsupportedMediaType(
-                "expected application/x-www-form-urlencoded".into(),
-            ));
+            return Err(ApiError::UnsupportedMediaType(Msg::new("media.form")));
         }
         let body = Bytes::from_request(req, state)
             .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+            .map_err(|e| ApiError::BadRequest(Msg::plain(e.body_text())))?;
         Ok(Self(
             url::form_urlencoded::parse(&body)
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))

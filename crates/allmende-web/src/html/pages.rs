@@ -14,6 +14,7 @@ use super::forms::safe_next;
 use super::render::PageCtx;
 use crate::auth::{LANG_COOKIE, set_cookie};
 use crate::error::{ApiError, ApiResult};
+use crate::i18n::Msg;
 use crate::state::AppState;
 
 pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Response> {
@@ -180,10 +181,20 @@ pub async fn resource(
         })
         .collect::<Vec<_>>()
         .join("&");
+    // The privacy check's findings, for the organization's members only.
+    let privacy = if can_edit {
+        state
+            .resource_privacy(&ctx.actor, &res.id.to_string())
+            .await?
+            .1
+            .and_then(|v| v.report)
+    } else {
+        None
+    };
     ctx.render(
         &state,
         "resource.html",
-        context! { res, ds, license, can_edit, table, table_busy, params, chart_query, progress },
+        context! { res, ds, license, can_edit, table, table_busy, params, chart_query, progress, privacy },
     )
 }
 
@@ -198,7 +209,7 @@ pub async fn resource_chart(
     let (t, _) = state.served(&res).await?;
     let chart = super::table_view::chart(&state, &ctx.client, &t, &params, None)
         .await?
-        .ok_or_else(|| ApiError::BadRequest("chart_x fehlt oder ist keine Spalte".into()))?;
+        .ok_or_else(|| ApiError::BadRequest(Msg::new("param.chart_x")))?;
     let svg: String = chart
         .get_attr("svg")
         .ok()

@@ -15,6 +15,7 @@ use minijinja::context;
 use super::forms::FormData;
 use super::render::PageCtx;
 use crate::error::{ApiError, ApiResult, field_messages};
+use crate::i18n::Msg;
 use crate::state::AppState;
 use allmende_app::access::{edit_action, require};
 
@@ -402,7 +403,7 @@ pub async fn set_visibility(
         .get("visibility")
         .as_deref()
         .and_then(Visibility::parse)
-        .ok_or_else(|| ApiError::BadRequest("visibility".into()))?;
+        .ok_or_else(|| ApiError::BadRequest(Msg::new("param.visibility")))?;
     let mut input = DatasetInput::from(&ds);
     input.visibility = Some(visibility.as_str().to_string());
     let fields = input.validate().map_err(ApiError::Validation)?;
@@ -463,9 +464,7 @@ pub async fn create_resource(
     }
     let ds = editable(&state, &ctx, &slug).await?;
     if !crate::multipart::is_multipart(req.headers()) {
-        return Err(ApiError::UnsupportedMediaType(
-            "expected multipart/form-data".into(),
-        ));
+        return Err(ApiError::UnsupportedMediaType(Msg::new("media.multipart")));
     }
     let form =
         crate::multipart::read_multipart(&state, req, state.settings.max_upload_bytes).await?;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use allmende_core::Resource;
+use allmende_core::i18n::Msg;
 use allmende_table::ColumnType;
 use allmende_table::query::{RecordsQuery, TableRef, json};
 use minijinja::context;
@@ -27,7 +28,7 @@ fn quote_ident(s: &str) -> String {
 }
 
 /// Turns the filter form into a condition: text contains (case-insensitive), other types equal.
-fn condition(t: &TableRef, filters: &HashMap<String, String>) -> Result<Option<String>, String> {
+fn condition(t: &TableRef, filters: &HashMap<String, String>) -> Result<Option<String>, Msg> {
     let mut parts = Vec::new();
     for c in &t.columns {
         let Some(v) = filters
@@ -46,18 +47,26 @@ fn condition(t: &TableRef, filters: &HashMap<String, String>) -> Result<Option<S
             ColumnType::Integer | ColumnType::Decimal => {
                 let n = v.replace('.', "").replace(',', ".");
                 if n.parse::<f64>().is_err() {
-                    return Err(format!("„{v}“ ist keine Zahl ({})", c.name));
+                    return Err(Msg::new("filter.not_a_number")
+                        .arg("value", v)
+                        .arg("column", &c.name));
                 }
                 format!("{col} = {n}")
             }
             ColumnType::Boolean => match v.to_lowercase().as_str() {
                 "ja" | "true" | "wahr" | "yes" => format!("{col} = true"),
                 "nein" | "false" | "falsch" | "no" => format!("{col} = false"),
-                _ => return Err(format!("„{v}“: bitte ja oder nein ({})", c.name)),
+                _ => {
+                    return Err(Msg::new("filter.not_a_boolean")
+                        .arg("value", v)
+                        .arg("column", &c.name));
+                }
             },
             ColumnType::Date | ColumnType::Timestamp => {
                 let Some(d) = allmende_table::values::parse_date(v) else {
-                    return Err(format!("„{v}“ ist kein Datum wie 31.12.2024 ({})", c.name));
+                    return Err(Msg::new("filter.not_a_date")
+                        .arg("value", v)
+                        .arg("column", &c.name));
                 };
                 if c.kind == ColumnType::Date {
                     format!("{col} = '{d}'")

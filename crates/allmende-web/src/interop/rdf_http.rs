@@ -14,6 +14,7 @@ use oxrdfio::RdfFormat;
 
 use super::dcat::{self, Context, PER_PAGE, Paging};
 use crate::error::{ApiError, ApiResult};
+use crate::i18n::Msg;
 use crate::state::AppState;
 
 fn public() -> ReadScope {
@@ -40,14 +41,14 @@ fn parse_query(raw: Option<&str>) -> ApiResult<CatalogQuery> {
                     .ok()
                     .filter(|p| (1..=1_000_000).contains(p))
                     .ok_or_else(|| {
-                        ApiError::BadRequest(format!("page muss eine Zahl ab 1 sein, nicht {v:?}"))
+                        ApiError::BadRequest(Msg::new("param.page").arg("value", format!("{v:?}")))
                     })?;
             }
             "modified_since" => {
                 let t = parse_time(&v).ok_or_else(|| {
-                    ApiError::BadRequest(format!(
-                        "modified_since muss ein Datum (2024-12-31) oder ein Zeitpunkt nach ISO 8601 sein, nicht {v:?}"
-                    ))
+                    ApiError::BadRequest(
+                        Msg::new("param.modified_since").arg("value", format!("{v:?}")),
+                    )
                 })?;
                 q.modified_since = Some(t);
                 q.raw_since = Some(v.into_owned());

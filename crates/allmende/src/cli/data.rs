@@ -10,7 +10,7 @@ pub fn ingest(file: PathBuf, out: Option<PathBuf>, options: Option<String>) -> a
         Some(o) => serde_json::from_str(&o).context("--options")?,
         None => Default::default(),
     };
-    options.validate().map_err(|e| anyhow::anyhow!(e))?;
+    options.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
     let out = out.unwrap_or_else(|| file.with_extension("parquet"));
     let started = std::time::Instant::now();
     let name = file
@@ -36,7 +36,7 @@ pub fn ingest(file: PathBuf, out: Option<PathBuf>, options: Option<String>) -> a
     for c in &report.columns {
         let reason = c
             .reason
-            .as_deref()
+            .as_ref()
             .map(|r| format!("  ({r})"))
             .unwrap_or_default();
         println!(

@@ -484,7 +484,42 @@ async fn broken_reupload_keeps_previous_version(backend: Backend) {
     );
     let res = body(s.get(&format!("/api/v1/resources/{rid}")).await).await;
     assert_eq!(res["status"], "failed");
-    assert!(res["status_message"].as_str().is_some());
+    let german = res["status_message"].as_str().unwrap().to_string();
+    assert!(german.contains("Tabellendatei"), "{res}");
+    // The data plane's messages are stored as keys and shown in the reader's language.
+    let english = |path: String| {
+        let s = &s;
+        async move {
+            let r = s
+                .client
+                .get(s.url(&path))
+                .header("accept-language", "en")
+                .send()
+                .await
+                .unwrap();
+            body(r).await
+        }
+    };
+    let t_en = english(format!("/api/v1/resources/{rid}/table")).await;
+    let m = t_en["versions"][0]["message"].as_str().unwrap();
+    assert!(m.contains("spreadsheet file"), "{t_en}");
+    assert!(!m.contains('{'), "a stored message leaks as JSON: {m}");
+    let res_en = english(format!("/api/v1/resources/{rid}")).await;
+    assert!(
+        res_en["status_message"]
+            .as_str()
+            .unwrap()
+            .contains("spreadsheet file"),
+        "{res_en}"
+    );
+    let bad_where = english(records_url(&rid, &[("where", "b >")])).await;
+    assert!(
+        bad_where["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("where: the expression ends"),
+        "{bad_where}"
+    );
     // The previous version keeps serving, and the resource still describes the file it was
     // made from (download, checksum, size): file and table change together or not at all.
     assert_eq!(t["version"], 1);

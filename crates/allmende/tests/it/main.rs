@@ -12,6 +12,7 @@ mod harness;
 mod interop;
 mod lifecycle;
 mod matrix;
+mod privacy;
 mod publish;
 mod search;
 mod web;

@@ -235,6 +235,8 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
             | "/api/v1/jobs/{id}",
         ) => e(ReadTable),
         ("POST", "/api/v1/resources/{id}/ingest") => e(WriteDataset),
+        // The privacy check's findings: for those who may change the resource.
+        ("GET", "/api/v1/resources/{id}/privacy") => e(WriteDataset),
         ("PUT", "/api/v1/resources/{id}/file") => destructive(WriteDataset),
         // Public tables only, for everyone (a private table is simply not there).
         ("GET" | "POST", "/api/v1/sql") => e(Open),

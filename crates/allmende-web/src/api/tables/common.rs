@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, ApiResult};
 use crate::heavy::{Client, admit};
+use crate::i18n::Msg;
 use crate::state::AppState;
 
 pub(super) fn api_base(state: &AppState) -> &str {
@@ -95,13 +96,16 @@ pub(super) async fn version_table(
 }
 
 pub(super) fn bad_format(f: &str) -> ApiError {
-    ApiError::BadRequest(format!(
-        "unbekanntes Format „{f}“ (möglich: json, {})",
-        ExportFormat::ALL
-            .iter()
-            .map(|f| f.id())
-            .collect::<Vec<_>>()
-            .join(", ")
+    ApiError::BadRequest(Msg::new("param.format").arg("value", f).arg(
+        "allowed",
+        format!(
+            "json, {}",
+            ExportFormat::ALL
+                .iter()
+                .map(|f| f.id())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     ))
 }
 
@@ -129,10 +133,11 @@ pub(super) async fn stream_export(
 ) -> ApiResult<Response> {
     let unfiltered = q.filter.is_none() && q.q.is_none() && q.group_by.is_none();
     if format == ExportFormat::Xlsx && unfiltered && t.rows > XLSX_MAX_ROWS {
-        return Err(ApiError::QueryLimit(format!(
-            "Die Tabelle hat {} Zeilen; Excel fasst höchstens {XLSX_MAX_ROWS}. Bitte CSV oder Parquet wählen oder filtern.",
-            t.rows
-        )));
+        return Err(ApiError::QueryLimit(
+            Msg::new("export.xlsx_too_many_rows")
+                .arg("rows", t.rows)
+                .arg("max", XLSX_MAX_ROWS),
+        ));
     }
     let permit = admit(state, Lane::Export, client).await?;
     let body = state

@@ -12,6 +12,7 @@ use super::common::*;
 use crate::api::extract::JsonBody;
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult};
+use crate::i18n::{Msg, render_stored};
 use crate::multipart as upload;
 use crate::state::AppState;
 
@@ -61,14 +62,14 @@ pub async fn replace_file(
 ) -> ApiResult<Response> {
     let (res, ds) = state.editable_resource(&actor, &id).await?;
     if !upload::is_multipart(req.headers()) {
-        return Err(ApiError::UnsupportedMediaType(
-            "multipart/form-data with a `file` field".into(),
-        ));
+        return Err(ApiError::UnsupportedMediaType(Msg::new(
+            "media.multipart_file",
+        )));
     }
     let form = upload::read_multipart(&state, req, state.settings.max_upload_bytes).await?;
     let file = form
         .file
-        .ok_or_else(|| ApiError::BadRequest("field `file` is missing".into()))?;
+        .ok_or_else(|| ApiError::BadRequest(Msg::new("param.file_missing")))?;
     let (res, version) = state.replace_file(&res, &ds, file).await?;
     match version {
         Some(v) => Ok(accepted(&state, &v)),
@@ -99,18 +100,19 @@ pub async fn job(
         .job_status(id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    let lang = crate::i18n::current_lang();
     Ok(Json(serde_json::json!({
         "id": id,
         "kind": "ingest",
         "status": status,
         "attempts": attempts,
-        "error": error,
+        "error": error.map(|e| render_stored(lang, &e)),
         "resource": res.id,
         "version": v.version,
         "version_status": v.status,
         "progress_rows": v.progress_rows,
         "rows": v.row_count,
-        "message": v.message,
+        "message": v.message.map(|m| render_stored(lang, &m)),
         "table": format!("{}/api/v1/resources/{}/table", api_base(&state), res.id),
     })))
 }

@@ -4,12 +4,14 @@
 mod common;
 mod export;
 mod jobs;
+mod privacy;
 mod records;
 mod sql;
 
 pub use common::export_links;
 pub use export::*;
 pub use jobs::*;
+pub use privacy::*;
 pub use records::*;
 pub use sql::*;
 
@@ -19,6 +21,7 @@ use axum::extract::{Path, State};
 
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult};
+use crate::i18n::{render_stored, render_value};
 use crate::state::AppState;
 use common::*;
 
@@ -43,6 +46,8 @@ pub async fn show(
     }
     let serving = versions.iter().find(|v| Some(v.id) == res.table_version);
     let base = api_base(&state);
+    let lang = crate::i18n::current_lang();
+    let stored = |m: &Option<String>| m.as_deref().map(|m| render_stored(lang, m));
     let version_list: Vec<serde_json::Value> = versions
         .iter()
         .map(|v| {
@@ -51,7 +56,7 @@ pub async fn show(
                 "status": v.status,
                 "rows": v.row_count,
                 "progress_rows": v.progress_rows,
-                "message": v.message,
+                "message": stored(&v.message),
                 "job": v.job_id.map(|j| format!("{base}/api/v1/jobs/{j}")),
                 "source": format!("{base}/api/v1/resources/{}/versions/{}/source", res.id, v.version),
                 "parquet": (v.status == "done").then(|| format!("{base}/api/v1/resources/{}/export/parquet?version={}", res.id, v.version)),
@@ -63,7 +68,7 @@ pub async fn show(
     let mut body = serde_json::json!({
         "resource": res.id,
         "status": res.status,
-        "status_message": res.status_message,
+        "status_message": stored(&res.status_message),
         "table_name": res.table_name,
         "versions": version_list,
     });
@@ -75,11 +80,11 @@ pub async fn show(
             .unwrap_or_default();
         body["version"] = v.version.into();
         body["rows"] = v.row_count.into();
-        body["columns"] = serde_json::to_value(&columns).unwrap_or_default();
+        body["columns"] = render_value(lang, &serde_json::to_value(&columns).unwrap_or_default());
         body["schema"] = allmende_table::column::table_schema(&columns);
         body["format"] = report.get("format").cloned().unwrap_or_default();
         body["dialect"] = report.get("dialect").cloned().unwrap_or_default();
-        body["warnings"] = report.get("warnings").cloned().unwrap_or_default();
+        body["warnings"] = render_value(lang, &report.get("warnings").cloned().unwrap_or_default());
         // What reading the file cost (the ingestion process's peak memory).
         body["peak_memory_bytes"] = report.get("peak_memory_bytes").cloned().unwrap_or_default();
         body["records"] = format!("{base}/api/v1/resources/{}/records", res.id).into();

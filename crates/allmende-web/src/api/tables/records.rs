@@ -13,6 +13,7 @@ use crate::api::extract::ApiQuery;
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult};
 use crate::heavy::{Client, admit};
+use crate::i18n::Msg;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
@@ -47,9 +48,9 @@ impl RecordsParams {
             && l > max
             && !export
         {
-            return Err(ApiError::BadRequest(format!(
-                "limit darf höchstens {max} sein"
-            )));
+            return Err(ApiError::BadRequest(
+                Msg::new("param.limit").arg("max", max),
+            ));
         }
         Ok(RecordsQuery {
             select: self.select.clone(),

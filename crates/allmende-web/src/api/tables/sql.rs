@@ -14,6 +14,7 @@ use super::common::*;
 use crate::api::extract::{ApiQuery, JsonBody};
 use crate::error::{ApiError, ApiResult};
 use crate::heavy::{Client, admit};
+use crate::i18n::Msg;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
@@ -43,7 +44,7 @@ pub async fn sql_get(
 ) -> ApiResult<Response> {
     let sql = params
         .sql
-        .ok_or_else(|| ApiError::BadRequest("Parameter `sql` fehlt".into()))?;
+        .ok_or_else(|| ApiError::BadRequest(Msg::new("param.sql_missing")))?;
     run_sql(&state, &client, &sql, params.format.as_deref()).await
 }
 
@@ -65,7 +66,7 @@ pub async fn sql_post(
             .await
             .map_err(|_| ApiError::PayloadTooLarge(64 * 1024))?;
         let sql = String::from_utf8(bytes.to_vec())
-            .map_err(|_| ApiError::BadRequest("SQL ist nicht UTF-8".into()))?;
+            .map_err(|_| ApiError::BadRequest(Msg::new("param.sql_not_utf8")))?;
         (sql, params.format)
     } else {
         let JsonBody(body) = JsonBody::<SqlBody>::from_request(req, &state).await?;

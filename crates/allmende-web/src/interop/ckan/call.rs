@@ -203,14 +203,18 @@ impl From<ApiError> for CkanError {
                 Self::Authorization("Keine Berechtigung für diese Aktion".into())
             }
             ApiError::BadRequest(m) | ApiError::UnsupportedMediaType(m) => {
-                Self::Validation(BTreeMap::from([("message".into(), vec![m])]))
+                Self::Validation(BTreeMap::from([("message".into(), vec![m.render(lang)])]))
             }
             ApiError::QueryLimit(m) => {
-                Self::Validation(BTreeMap::from([("query".into(), vec![m])]))
+                Self::Validation(BTreeMap::from([("query".into(), vec![m.render(lang)])]))
             }
             ApiError::PayloadTooLarge(limit) => Self::Validation(BTreeMap::from([(
                 "upload".into(),
-                vec![format!("Die Datei ist zu groß (höchstens {limit} Bytes)")],
+                vec![crate::i18n::t_arg(
+                    lang,
+                    "problem.too_large_detail",
+                    Some(&limit.to_string()),
+                )],
             )])),
             ApiError::Unavailable(m) => Self::Unavailable(m),
             e @ (ApiError::Busy(secs) | ApiError::TooManyRequests(secs)) => {

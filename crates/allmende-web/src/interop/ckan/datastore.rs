@@ -328,7 +328,9 @@ pub async fn search_sql(state: &AppState, call: &Call) -> CkanResult {
         .sql(permit, lookup, &sql)
         .await
         .map_err(|e| match e {
-            allmende_table::query::QueryError::Invalid(m) => CkanError::invalid("sql", &m),
+            allmende_table::query::QueryError::Invalid(m) => {
+                CkanError::invalid("sql", &m.render(crate::i18n::current_lang()))
+            }
             other => CkanError::from(ApiError::from(other)),
         })?;
     let records: Value = serde_json::from_slice(&records_json(&page, false))

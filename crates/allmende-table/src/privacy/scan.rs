@@ -1,0 +1,664 @@
+//! The scan's state over all rows: per column, how many values matched which rule, a few masked
+//! examples, and what the header announced; at the end, findings decided per column and then
+//! across the table (an address is personal beside a name, not beside a car park).
+
+use std::collections::HashMap;
+
+use chrono::Datelike;
+
+use super::{Basis, Finding, PrivacyReport, Rule, SCANNER_VERSION, Severity, mask, names, values};
+use crate::infer::Cell;
+
+/// Distinct values remembered per column: most columns repeat a few values (districts, types),
+/// and those are classified once.
+const MEMO: usize = 2048;
+const EXAMPLES: usize = 3;
+
+pub struct Scan {
+    columns: Vec<ColumnScan>,
+    rows: u64,
+    buf: Vec<Rule>,
+}
+
+struct ColumnScan {
+    header: String,
+    announced: Option<Rule>,
+    generic: bool,
+    filled: u64,
+    counts: HashMap<Rule, u64>,
+    examples: HashMap<Rule, Vec<String>>,
+    memo: HashMap<Box<str>, Vec<Rule>>,
+    /// Values a name column would hold: given names or surnames alone, titles and hyphens.
+    name_parts: u64,
+    name_shaped: u64,
+    /// Birth dates or years a person could have.
+    birth_like: u64,
+    /// Role e-mail addresses (poststelle@, info@): an office, not a person.
+    role_emails: u64,
+    /// Decimal degrees with at least four decimals (about 10 m), in a coordinate column.
+    precise_degrees: u64,
+    coordinate: bool,
+}
+
+impl Scan {
+    pub fn new(headers: &[String]) -> Self {
+        Self {
+            columns: headers
+                .iter()
+                .map(|h| ColumnScan {
+                    header: h.clone(),
+                    announced: names::header_rule(h),
+                    generic: names::generic_header(h),
+                    filled: 0,
+                    counts: HashMap::new(),
+                    examples: HashMap::new(),
+                    memo: HashMap::new(),
+                    name_parts: 0,
+                    name_shaped: 0,
+                    birth_like: 0,
+                    role_emails: 0,
+                    precise_degrees: 0,
+                    coordinate: coordinate_header(h),
+                })
+                .collect(),
+            rows: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn observe_row(&mut self) {
+        self.rows += 1;
+    }
+
+    pub fn observe(&mut self, column: usize, cell: &Cell<'_>) {
+        let Some(c) = self.columns.get_mut(column) else {
+            return;
+        };
+        match cell {
+            Cell::Empty => {}
+            Cell::Text(s) => {
+                let s = s.trim();
+                if s.is_empty() {
+                    return;
+                }
+                c.filled += 1;
+                c.text(s, &mut self.buf);
+            }
+            Cell::Int(v) => {
+                c.filled += 1;
+                if matches!(c.announced, Some(Rule::BirthDate)) && plausible_year(*v) {
+                    c.birth_like += 1;
+                }
+                if (10_000_000_000..100_000_000_000).contains(v) && values::tax_id(&v.to_string()) {
+                    c.hit(Rule::TaxId, &v.to_string());
+                }
+            }
+            Cell::Float(f) => {
+                c.filled += 1;
+                if c.coordinate && (f * 1_000.0).fract() != 0.0 && f.abs() <= 180.0 {
+                    c.precise_degrees += 1;
+                }
+            }
+            Cell::Date(d) => {
+                c.filled += 1;
+                if plausible_year(d.year() as i64) {
+                    c.birth_like += 1;
+                }
+            }
+            Cell::DateTime(_) | Cell::Bool(_) => c.filled += 1,
+        }
+    }
+
+    /// Findings per column, then the table's context.
+    pub fn finish(self) -> PrivacyReport {
+        let mut findings = Vec::new();
+        for (i, c) in self.columns.iter().enumerate() {
+            c.findings(i, &mut findings);
+        }
+        let person_table = findings.iter().any(|f: &Finding| {
+            f.severity == Severity::High && matches!(f.rule, Rule::PersonName | Rule::BirthDate)
+        });
+        let office_table = self
+            .columns
+            .iter()
+            .any(|c| c.role_emails > 0 && c.role_emails * 2 >= c.count(Rule::Email));
+        for (i, c) in self.columns.iter().enumerate() {
+            c.context_findings(i, person_table, office_table, &mut findings);
+        }
+        if office_table {
+            // Contacts of an office: names and numbers of a public desk are lawful to publish.
+            for f in &mut findings {
+                if matches!(f.rule, Rule::Phone | Rule::Email) && f.severity == Severity::High {
+                    f.rule = Rule::BusinessContact;
+                    f.severity = Severity::Low;
+                }
+            }
+        }
+        findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.position.cmp(&b.position))
+        });
+        PrivacyReport {
+            scanner: SCANNER_VERSION,
+            rows: self.rows,
+            findings,
+        }
+    }
+}
+
+fn coordinate_header(h: &str) -> bool {
+    matches!(
+        names::normalise(h).as_str(),
+        "lat"
+            | "lon"
+            | "lng"
+            | "latitude"
+            | "longitude"
+            | "breite"
+            | "laenge"
+            | "breitengrad"
+            | "laengengrad"
+            | "geobreite"
+            | "geolaenge"
+    )
+}
+
+fn plausible_year(y: i64) -> bool {
+    let now = chrono::Utc::now().year() as i64;
+    (now - 110..=now).contains(&y)
+}
+
+impl ColumnScan {
+    fn count(&self, r: Rule) -> u64 {
+        self.counts.get(&r).copied().unwrap_or(0)
+    }
+
+    fn hit(&mut self, r: Rule, v: &str) {
+        *self.counts.entry(r).or_default() += 1;
+        let ex = self.examples.entry(r).or_default();
+        if ex.len() < EXAMPLES {
+            let m = mask(v);
+            if !ex.contains(&m) {
+                ex.push(m);
+            }
+        }
+    }
+
+    fn text(&mut self, s: &str, buf: &mut Vec<Rule>) {
+        if let Some(rules) = self.memo.get(s) {
+            for r in rules.clone() {
+                self.hit(r, s);
+            }
+        } else {
+            buf.clear();
+            values::classify(s, buf);
+            for &r in buf.iter() {
+                self.hit(r, s);
+            }
+            if self.memo.len() < MEMO {
+                self.memo.insert(s.into(), buf.clone());
+            }
+        }
+        match self.announced {
+            Some(Rule::PersonName) => {
+                let words: Vec<&str> = s
+                    .split([' ', ','])
+                    .map(|w| w.trim_matches('.'))
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                let shaped = !words.is_empty()
+                    && words.len() <= 5
+                    && !s.bytes().any(|b| b.is_ascii_digit())
+                    && words
+                        .iter()
+                        .all(|w| w.chars().next().is_some_and(char::is_uppercase));
+                if shaped {
+                    self.name_shaped += 1;
+                }
+                if words.iter().any(|w| names::name_part(w)) {
+                    self.name_parts += 1;
+                    if !buf.contains(&Rule::PersonName) {
+                        let ex = self.examples.entry(Rule::PersonName).or_default();
+                        if ex.len() < EXAMPLES {
+                            ex.push(mask(s));
+                        }
+                    }
+                }
+            }
+            Some(Rule::BirthDate) => {
+                if let Ok(y) = s.parse::<i64>() {
+                    if plausible_year(y) {
+                        self.birth_like += 1;
+                    }
+                } else if crate::values::parse_date(s)
+                    .is_some_and(|d| plausible_year(d.year() as i64))
+                {
+                    self.birth_like += 1;
+                }
+            }
+            _ => {}
+        }
+        if buf.contains(&Rule::Email) {
+            let local = s.split('@').next().unwrap_or("").to_lowercase();
+            if ROLE_MAILBOXES.iter().any(|r| local.starts_with(r)) {
+                self.role_emails += 1;
+            }
+        }
+        if self.coordinate
+            && let Some((whole, decimals)) = s.split_once([',', '.'])
+            && decimals.len() >= 4
+            && decimals.bytes().all(|b| b.is_ascii_digit())
+            && whole
+                .trim_start_matches('-')
+                .parse::<u16>()
+                .is_ok_and(|d| d <= 180)
+        {
+            self.precise_degrees += 1;
+        }
+    }
+
+    fn share(&self, n: u64) -> f64 {
+        if self.filled == 0 {
+            0.0
+        } else {
+            ((n as f64 / self.filled as f64) * 1000.0).round() / 1000.0
+        }
+    }
+
+    fn finding(
+        &self,
+        position: usize,
+        rule: Rule,
+        severity: Severity,
+        basis: Basis,
+        matched: u64,
+    ) -> Finding {
+        Finding {
+            column: self.header.clone(),
+            position,
+            rule,
+            severity,
+            basis,
+            matched,
+            share: self.share(matched),
+            examples: self.examples.get(&rule).cloned().unwrap_or_default(),
+        }
+    }
+
+    fn findings(&self, i: usize, out: &mut Vec<Finding>) {
+        if self.filled == 0 {
+            return;
+        }
+        let mut covered = Vec::new();
+        for (&rule, &n) in &self.counts {
+            if matches!(rule, Rule::StreetAddress) {
+                continue; // decided with the table's context
+            }
+            let share = n as f64 / self.filled as f64;
+            let announced = self.announced == Some(rule);
+            let basis = if announced {
+                Basis::HeaderAndValues
+            } else {
+                Basis::Values
+            };
+            let severity = match rule {
+                r if r.checksummed() => (n >= 3 || share >= 0.02).then_some(Severity::High),
+                Rule::FreeText => Some(if share >= 0.05 {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                }),
+                Rule::IpAddress => (share >= 0.3).then_some(if announced {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                }),
+                Rule::PersonName if self.generic || self.announced.is_none() => {
+                    (share >= 0.3).then_some(Severity::High)
+                }
+                _ if announced => (share >= 0.1).then_some(Severity::High),
+                _ => (share >= 0.3).then_some(Severity::High),
+            };
+            if let Some(s) = severity {
+                covered.push(rule);
+                out.push(self.finding(i, rule, s, basis, n));
+            }
+        }
+        let Some(rule) = self.announced else { return };
+        if covered.contains(&rule) || rule == Rule::StreetAddress {
+            return;
+        }
+        let share = |n: u64| n as f64 / self.filled as f64;
+        match rule {
+            Rule::PersonName => {
+                // A specific header ("Vorname", "Familienname") with values shaped like names,
+                // or a generic one ("Name") whose values are known names.
+                let confirmed = share(self.name_parts) >= 0.3
+                    || (!self.generic && share(self.name_shaped) >= 0.8);
+                let n = if self.name_parts > 0 {
+                    self.name_parts
+                } else {
+                    self.name_shaped
+                };
+                if confirmed {
+                    let mut f = self.finding(i, rule, Severity::High, Basis::HeaderAndValues, n);
+                    if f.examples.is_empty() {
+                        f.examples = self
+                            .examples
+                            .values()
+                            .flatten()
+                            .take(EXAMPLES)
+                            .cloned()
+                            .collect();
+                    }
+                    out.push(f);
+                } else if !self.generic {
+                    out.push(self.finding(i, rule, Severity::Medium, Basis::Header, 0));
+                }
+            }
+            Rule::BirthDate => {
+                let severity = if share(self.birth_like) >= 0.5 {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                };
+                out.push(self.finding(i, rule, severity, Basis::HeaderAndValues, self.birth_like));
+            }
+            _ => out.push(self.finding(i, rule, Severity::Medium, Basis::Header, 0)),
+        }
+    }
+
+    fn context_findings(
+        &self,
+        i: usize,
+        person_table: bool,
+        office_table: bool,
+        out: &mut Vec<Finding>,
+    ) {
+        if self.filled == 0 {
+            return;
+        }
+        let addresses = self.count(Rule::StreetAddress);
+        let announced = self.announced == Some(Rule::StreetAddress);
+        if (addresses as f64 / self.filled as f64 >= 0.3 || (announced && !self.generic))
+            && person_table
+        {
+            // Home addresses beside names; an office's address is its business contact.
+            let (rule, severity) = if office_table {
+                (Rule::BusinessContact, Severity::Low)
+            } else {
+                (Rule::StreetAddress, Severity::High)
+            };
+            let basis = if announced {
+                Basis::HeaderAndValues
+            } else {
+                Basis::Context
+            };
+            let mut f = self.finding(i, rule, severity, basis, addresses);
+            f.examples = self
+                .examples
+                .get(&Rule::StreetAddress)
+                .cloned()
+                .unwrap_or_default();
+            out.push(f);
+        }
+        if self.coordinate && person_table && self.precise_degrees * 2 >= self.filled {
+            out.push(self.finding(
+                i,
+                Rule::Coordinates,
+                Severity::Medium,
+                Basis::Context,
+                self.precise_degrees,
+            ));
+        }
+    }
+}
+
+const ROLE_MAILBOXES: &[&str] = &[
+    "info",
+    "poststelle",
+    "kontakt",
+    "service",
+    "buergerbuero",
+    "bürgerbüro",
+    "buergerservice",
+    "rathaus",
+    "presse",
+    "stadtverwaltung",
+    "verwaltung",
+    "office",
+    "post",
+    "zentrale",
+    "team",
+    "support",
+    "anfrage",
+    "amt",
+    "stadt",
+    "gemeinde",
+    "landratsamt",
+    "mail",
+    "hallo",
+    "hello",
+    "webmaster",
+    "redaktion",
+    "sekretariat",
+    "bibliothek",
+    "museum",
+    "touristinfo",
+    "tourismus",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(rows: &[&[&str]]) -> PrivacyReport {
+        let headers: Vec<String> = rows[0].iter().map(|s| s.to_string()).collect();
+        let mut s = Scan::new(&headers);
+        for r in &rows[1..] {
+            s.observe_row();
+            for (i, v) in r.iter().enumerate() {
+                s.observe(i, &Cell::Text(v));
+            }
+        }
+        s.finish()
+    }
+
+    fn rules(r: &PrivacyReport, severity: Severity) -> Vec<(&str, Rule)> {
+        r.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .map(|f| (f.column.as_str(), f.rule))
+            .collect()
+    }
+
+    #[test]
+    fn a_table_of_persons_is_flagged() {
+        let r = scan(&[
+            &[
+                "Name",
+                "Vorname",
+                "Geburtsdatum",
+                "E-Mail",
+                "Telefon",
+                "IBAN",
+                "Anschrift",
+            ],
+            &[
+                "Mustermann",
+                "Max",
+                "01.02.1980",
+                "max.mustermann@example.org",
+                "07361 12345",
+                "DE89 3704 0044 0532 0130 00",
+                "Marktplatz 3",
+            ],
+            &[
+                "Schmidt",
+                "Anna",
+                "15.07.1992",
+                "anna.schmidt@example.org",
+                "+49 7321 98765",
+                "DE89370400440532013000",
+                "Bahnhofstr. 12a",
+            ],
+            &[
+                "Yilmaz",
+                "Mehmet",
+                "30.11.1975",
+                "m.yilmaz@example.org",
+                "0151 2345678",
+                "GB82WEST12345698765432",
+                "Am Stadtgraben 3/1",
+            ],
+        ]);
+        let high = rules(&r, Severity::High);
+        for (col, rule) in [
+            ("Name", Rule::PersonName),
+            ("Vorname", Rule::PersonName),
+            ("Geburtsdatum", Rule::BirthDate),
+            ("E-Mail", Rule::Email),
+            ("Telefon", Rule::Phone),
+            ("IBAN", Rule::Iban),
+            ("Anschrift", Rule::StreetAddress),
+        ] {
+            assert!(high.contains(&(col, rule)), "{col} {rule:?} in {high:?}");
+        }
+        assert!(!r.is_clean());
+        for f in &r.findings {
+            for e in &f.examples {
+                assert!(e.contains('•'), "unmasked example {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn facilities_are_not_persons() {
+        let r = scan(&[
+            &["Name", "Adresse", "Telefon", "E-Mail", "Stellplätze"],
+            &[
+                "Parkhaus Stadtmitte",
+                "Marktplatz 3",
+                "07361 52-0",
+                "info@stadtwerke-aalen.de",
+                "420",
+            ],
+            &[
+                "Tiefgarage Rathaus",
+                "Marktplatz 30",
+                "07361 52-1100",
+                "poststelle@aalen.de",
+                "210",
+            ],
+            &[
+                "Parkplatz Bahnhof",
+                "Bahnhofstr. 1",
+                "07361 52-1200",
+                "info@aalen.de",
+                "95",
+            ],
+        ]);
+        assert!(r.is_clean(), "{:?}", r.findings);
+    }
+
+    #[test]
+    fn election_candidates_are_personal() {
+        let r = scan(&[
+            &[
+                "WBZ",
+                "Partei",
+                "Familienname",
+                "Vornamen",
+                "Beruf",
+                "Geb. Jahr",
+                "Geburtsort",
+                "PLZ",
+                "Straße und Hausnummer",
+            ],
+            &[
+                "1",
+                "CDU",
+                "Dr. Erber",
+                "Dietmar",
+                "Dipl.-Chemiker",
+                "1967",
+                "Sögel",
+                "48143",
+                "Klosterstr. 10",
+            ],
+            &[
+                "2",
+                "CDU",
+                "Dreßen",
+                "Olaf",
+                "Rechtsanwalt",
+                "1967",
+                "Münster",
+                "48143",
+                "Ludgeristr. 57",
+            ],
+            &[
+                "3",
+                "SPD",
+                "Kowalski",
+                "Petra",
+                "Lehrerin",
+                "1971",
+                "Dortmund",
+                "48145",
+                "Warendorfer Str. 8",
+            ],
+        ]);
+        let high = rules(&r, Severity::High);
+        assert!(
+            high.contains(&("Familienname", Rule::PersonName)),
+            "{high:?}"
+        );
+        assert!(high.contains(&("Vornamen", Rule::PersonName)), "{high:?}");
+        assert!(high.contains(&("Geb. Jahr", Rule::BirthDate)), "{high:?}");
+        assert!(
+            high.contains(&("Straße und Hausnummer", Rule::StreetAddress)),
+            "{high:?}"
+        );
+    }
+
+    #[test]
+    fn measurements_are_clean() {
+        let r = scan(&[
+            &[
+                "messstelle",
+                "stadtteil",
+                "zeitpunkt",
+                "belegt",
+                "auslastung_prozent",
+                "bemerkung",
+            ],
+            &[
+                "Parkhaus Stadtmitte",
+                "Innenstadt",
+                "01.01.2024 00:00",
+                "12",
+                "45,6",
+                "",
+            ],
+            &[
+                "Parkplatz Bahnhof",
+                "Innenstadt",
+                "01.01.2024 00:15",
+                "80",
+                "33,1",
+                "Wartung",
+            ],
+            &[
+                "P+R Wasseralfingen",
+                "Wasseralfingen",
+                "01.01.2024 00:30",
+                "7",
+                "2,0",
+                "Störung Zählschleife",
+            ],
+        ]);
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+    }
+}
