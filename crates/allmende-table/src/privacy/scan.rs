@@ -33,6 +33,8 @@ struct ColumnScan {
     name_shaped: u64,
     /// Birth dates or years a person could have.
     birth_like: u64,
+    /// Numbers ("Schüler" holding counts is not a name column).
+    numbers: u64,
     /// Role e-mail addresses (poststelle@, info@): an office, not a person.
     role_emails: u64,
     /// Decimal degrees with at least four decimals (about 10 m), in a coordinate column.
@@ -56,6 +58,7 @@ impl Scan {
                     name_parts: 0,
                     name_shaped: 0,
                     birth_like: 0,
+                    numbers: 0,
                     role_emails: 0,
                     precise_degrees: 0,
                     coordinate: coordinate_header(h),
@@ -86,6 +89,7 @@ impl Scan {
             }
             Cell::Int(v) => {
                 c.filled += 1;
+                c.numbers += 1;
                 if matches!(c.announced, Some(Rule::BirthDate)) && plausible_year(*v) {
                     c.birth_like += 1;
                 }
@@ -95,6 +99,7 @@ impl Scan {
             }
             Cell::Float(f) => {
                 c.filled += 1;
+                c.numbers += 1;
                 if c.coordinate && (f * 1_000.0).fract() != 0.0 && f.abs() <= 180.0 {
                     c.precise_degrees += 1;
                 }
@@ -186,6 +191,12 @@ impl ColumnScan {
     }
 
     fn text(&mut self, s: &str, buf: &mut Vec<Rule>) {
+        if s.bytes().any(|b| b.is_ascii_digit())
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || b".,- ".contains(&b))
+        {
+            self.numbers += 1;
+        }
         if let Some(rules) = self.memo.get(s) {
             for r in rules.clone() {
                 self.hit(r, s);
@@ -227,14 +238,20 @@ impl ColumnScan {
                 }
             }
             Some(Rule::BirthDate) => {
-                if let Ok(y) = s.parse::<i64>() {
-                    if plausible_year(y) {
-                        self.birth_like += 1;
-                    }
-                } else if crate::values::parse_date(s)
-                    .is_some_and(|d| plausible_year(d.year() as i64))
-                {
+                let birth_like = match s.parse::<i64>() {
+                    Ok(y) => plausible_year(y),
+                    Err(_) => crate::values::parse_date(s)
+                        .is_some_and(|d| plausible_year(d.year() as i64)),
+                };
+                if birth_like {
                     self.birth_like += 1;
+                    let ex = self.examples.entry(Rule::BirthDate).or_default();
+                    if ex.len() < EXAMPLES {
+                        let m = mask(s);
+                        if !ex.contains(&m) {
+                            ex.push(m);
+                        }
+                    }
                 }
             }
             _ => {}
@@ -336,7 +353,7 @@ impl ColumnScan {
                 // or a generic one ("Name") whose values are known names.
                 let confirmed = share(self.name_parts) >= 0.3
                     || (!self.generic && share(self.name_shaped) >= 0.8);
-                let n = if self.name_parts > 0 {
+                let n = if share(self.name_parts) >= 0.3 {
                     self.name_parts
                 } else {
                     self.name_shaped
@@ -353,7 +370,7 @@ impl ColumnScan {
                             .collect();
                     }
                     out.push(f);
-                } else if !self.generic {
+                } else if !self.generic && self.numbers * 5 < self.filled * 4 {
                     out.push(self.finding(i, rule, Severity::Medium, Basis::Header, 0));
                 }
             }
@@ -621,6 +638,16 @@ mod tests {
             high.contains(&("Straße und Hausnummer", Rule::StreetAddress)),
             "{high:?}"
         );
+    }
+
+    #[test]
+    fn counts_below_a_person_header_are_no_names() {
+        let r = scan(&[
+            &["Schule", "Schüler 2024/25", "Mitarbeiter"],
+            &["Schillerschule", "412", "38"],
+            &["Grundschule Hofherrnweiler", "198", "17"],
+        ]);
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
     }
 
     #[test]

@@ -73,12 +73,22 @@ fn free_text(v: &str, out: &mut Vec<Rule>) {
     let contains = words.iter().any(|w| {
         let w = w.trim_matches(|c: char| matches!(c, '.' | ':' | '(' | ')'));
         (w.contains('@') && email(w)) || iban(w)
-    }) || words.windows(3).any(|w| phone(&w.join(" ")))
-        || words.windows(2).any(|w| phone(&w.join(" ")))
+    }) || phone_in(&words)
         || compact_iban_in(&words);
     if contains {
         out.push(Rule::FreeText);
     }
+}
+
+/// A phone number spread over two or three words: it starts with an area or country code
+/// ("07361 52-0", "+49 7361 …"), so that ranges such as opening hours ("Mo-Fr 0-7 9-12") do not
+/// count.
+fn phone_in(words: &[&str]) -> bool {
+    let code = |w: &str| {
+        (w.starts_with('0') || w.starts_with('+') || w.starts_with("(0"))
+            && w.bytes().filter(u8::is_ascii_digit).count() >= 3
+    };
+    (2..=3).any(|n| words.windows(n).any(|w| code(w[0]) && phone(&w.join(" "))))
 }
 
 /// An IBAN written in groups of four ("DE89 3704 0044 0532 0130 00").
@@ -517,6 +527,10 @@ mod tests {
             vec![Rule::FreeText]
         );
         assert_eq!(rules("Parkhaus Stadtmitte"), Vec::<Rule>::new());
+        assert_eq!(
+            rules("Geschäftszeiten: Mo-Fr 0-7 9-12 14-24 Sa-So 0-24; Parkdauer: Mo-Fr 2 Stunden"),
+            Vec::<Rule>::new()
+        );
         assert_eq!(rules("01.01.2024 00:15"), Vec::<Rule>::new());
         assert_eq!(rules("45,6"), Vec::<Rule>::new());
     }

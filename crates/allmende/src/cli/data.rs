@@ -49,5 +49,18 @@ pub fn ingest(file: PathBuf, out: Option<PathBuf>, options: Option<String>) -> a
     for w in &report.warnings {
         println!("warning: {w}");
     }
+    if let Some(p) = &report.privacy {
+        for f in &p.findings {
+            println!(
+                "privacy: {:<30} {:<16} {:?} ({} values, {:.1} %) {}",
+                f.column,
+                f.rule.code(),
+                f.severity,
+                f.matched,
+                f.share * 100.0,
+                f.examples.join(", ")
+            );
+        }
+    }
     Ok(())
 }
