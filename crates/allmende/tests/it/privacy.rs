@@ -73,6 +73,16 @@ async fn personal_data_is_found_and_shown_to_members_only(backend: Backend) {
     assert_eq!(email["share"], 1.0);
     assert_eq!(email["label"], "E-Mail-Adresse");
 
+    // The resource page shows them to members, masked, and to nobody else.
+    let page_path = format!("/dataset/antraege/resource/{rid}");
+    let page = s.get_as(&page_path, &ed).await.text().await.unwrap();
+    assert!(page.contains("id=\"privacy-h\""), "{page}");
+    // (The table preview above it still shows the data: this dataset is public, and holding
+    // such a file back is the publication gate's work.)
+    assert!(page.contains("<td>M•••••••••"), "{page}");
+    let public = s.get(&page_path).await.text().await.unwrap();
+    assert!(!public.contains("privacy-h"), "{public}");
+
     // Nobody outside the organization sees the findings.
     problem(s.get(&path).await, StatusCode::UNAUTHORIZED).await;
     problem(s.get_as(&path, &other).await, StatusCode::FORBIDDEN).await;
