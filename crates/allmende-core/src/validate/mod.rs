@@ -135,6 +135,30 @@ pub(crate) fn clean(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+/// A description, trimmed (empty when absent) and checked against `MAX_DESCRIPTION`.
+pub(crate) fn description(errors: &mut FieldErrors, value: Option<String>) -> String {
+    let d = value.map(|d| d.trim().to_string()).unwrap_or_default();
+    if d.len() > MAX_DESCRIPTION {
+        errors.add_arg("description", "too_long", Some(MAX_DESCRIPTION.to_string()));
+    }
+    d
+}
+
+/// An optional address that must be a web URL when given.
+pub(crate) fn optional_url(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<String>,
+) -> Option<String> {
+    let url = clean(value);
+    if let Some(u) = &url
+        && !is_valid_url(u)
+    {
+        errors.add_arg(field, "invalid_url", Some(u.as_str()));
+    }
+    url
+}
+
 pub(crate) fn check_len(errors: &mut FieldErrors, field: &str, value: &Option<String>, max: usize) {
     if value.as_ref().is_some_and(|v| v.chars().count() > max) {
         errors.add_arg(field, "too_long", Some(max.to_string()));
@@ -294,15 +318,9 @@ impl DatasetInput {
             errors.add_arg("slug", "invalid_slug", Some(slug.as_str()));
         }
 
-        let description = self
-            .description
-            .map(|d| d.trim().to_string())
-            .unwrap_or_default();
+        let description = description(&mut errors, self.description);
         if description.is_empty() {
             errors.add("description", "required");
-        }
-        if description.len() > MAX_DESCRIPTION {
-            errors.add_arg("description", "too_long", Some(MAX_DESCRIPTION.to_string()));
         }
 
         let mut keywords: Vec<String> = Vec::new();
@@ -408,12 +426,7 @@ impl DatasetInput {
             }
         }
 
-        let landing_page = clean(self.landing_page);
-        if let Some(u) = &landing_page
-            && !is_valid_url(u)
-        {
-            errors.add_arg("landing_page", "invalid_url", Some(u.as_str()));
-        }
+        let landing_page = optional_url(&mut errors, "landing_page", self.landing_page);
         let version = clean(self.version);
         check_len(&mut errors, "version", &version, 100);
 

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    FieldErrors, MAX_DESCRIPTION, MAX_TITLE, check_len, clean, is_valid_ags, is_valid_email,
-    is_valid_url,
+    FieldErrors, MAX_TITLE, check_len, clean, description, is_valid_ags, is_valid_email,
+    optional_url,
 };
 use crate::{slug, vocab};
 
@@ -69,19 +69,8 @@ impl OrganizationInput {
         if !name.is_empty() && !slug::is_valid(&slug) {
             errors.add_arg("slug", "invalid_slug", Some(slug.as_str()));
         }
-        let description = self
-            .description
-            .map(|d| d.trim().to_string())
-            .unwrap_or_default();
-        if description.len() > MAX_DESCRIPTION {
-            errors.add_arg("description", "too_long", Some(MAX_DESCRIPTION.to_string()));
-        }
-        let website = clean(self.website);
-        if let Some(u) = &website
-            && !is_valid_url(u)
-        {
-            errors.add_arg("website", "invalid_url", Some(u.as_str()));
-        }
+        let description = description(&mut errors, self.description);
+        let website = optional_url(&mut errors, "website", self.website);
         let email = clean(self.email);
         if let Some(e) = &email
             && !is_valid_email(e)

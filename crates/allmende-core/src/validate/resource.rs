@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{FieldErrors, MAX_DESCRIPTION, MAX_TITLE, check_len, clean, is_valid_url};
+use super::{FieldErrors, MAX_TITLE, check_len, clean, description, optional_url};
 use crate::vocab;
 
 /// Metadata of a resource, for creating (with an upload or an external `url`) and changing it.
@@ -46,19 +46,8 @@ impl ResourceInput {
             errors.add("title", "required");
         }
         check_len(&mut errors, "title", &title, MAX_TITLE);
-        let description = self
-            .description
-            .map(|d| d.trim().to_string())
-            .unwrap_or_default();
-        if description.len() > MAX_DESCRIPTION {
-            errors.add_arg("description", "too_long", Some(MAX_DESCRIPTION.to_string()));
-        }
-        let url = clean(self.url);
-        if let Some(u) = &url
-            && !is_valid_url(u)
-        {
-            errors.add_arg("url", "invalid_url", Some(u.as_str()));
-        }
+        let description = description(&mut errors, self.description);
+        let url = optional_url(&mut errors, "url", self.url);
         let format = clean(self.format).map(|f| f.to_ascii_uppercase());
         if let Some(f) = &format
             && vocab::file_type(f).is_none()

@@ -177,20 +177,10 @@ pub fn header_rule(header: &str) -> Option<Rule> {
     None
 }
 
-/// Lower case, umlauts and ß spelled out, only letters and digits.
+/// A header as one word: the column's machine name (lower case, umlauts and ß spelled out)
+/// without its separators.
 pub fn normalise(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().flat_map(char::to_lowercase) {
-        match c {
-            'ä' => out.push_str("ae"),
-            'ö' => out.push_str("oe"),
-            'ü' => out.push_str("ue"),
-            'ß' => out.push_str("ss"),
-            c if c.is_alphanumeric() => out.push(c),
-            _ => {}
-        }
-    }
-    out
+    crate::column::machine_name(s).replace('_', "")
 }
 
 /// "Max Mustermann", "Mustermann, Max", "Dr. Erika Musterfrau", "Anna-Lena Schmidt": a known
