@@ -10,8 +10,10 @@ use super::{Basis, Finding, PrivacyReport, Rule, SCANNER_VERSION, Severity, mask
 use crate::infer::Cell;
 
 /// Distinct values remembered per column: most columns repeat a few values (districts, types),
-/// and those are classified once.
+/// and those are classified once. Only short values are kept, so that the memory stays small
+/// (at most `MEMO` × `MEMO_VALUE_BYTES` per column) whatever the file holds.
 const MEMO: usize = 2048;
+const MEMO_VALUE_BYTES: usize = 128;
 const EXAMPLES: usize = 3;
 
 pub struct Scan {
@@ -93,8 +95,11 @@ impl Scan {
                 if matches!(c.announced, Some(Rule::BirthDate)) && plausible_year(*v) {
                     c.birth_like += 1;
                 }
-                if (10_000_000_000..100_000_000_000).contains(v) && values::tax_id(&v.to_string()) {
-                    c.hit(Rule::TaxId, &v.to_string());
+                if (10_000_000_000..100_000_000_000).contains(v) {
+                    let digits = v.to_string();
+                    if values::tax_id(&digits) {
+                        c.hit(Rule::TaxId, &digits);
+                    }
                 }
             }
             Cell::Float(f) => {
@@ -207,7 +212,7 @@ impl ColumnScan {
             for &r in buf.iter() {
                 self.hit(r, s);
             }
-            if self.memo.len() < MEMO {
+            if self.memo.len() < MEMO && s.len() <= MEMO_VALUE_BYTES {
                 self.memo.insert(s.into(), buf.clone());
             }
         }
@@ -638,6 +643,21 @@ mod tests {
             high.contains(&("Straße und Hausnummer", Rule::StreetAddress)),
             "{high:?}"
         );
+    }
+
+    #[test]
+    fn long_values_are_not_remembered() {
+        let mut s = Scan::new(&["Bemerkung".to_string()]);
+        let long: Vec<String> = (0..3000)
+            .map(|i| format!("{i} {}", "x".repeat(1000)))
+            .collect();
+        for v in &long {
+            s.observe_row();
+            s.observe(0, &Cell::Text(v));
+        }
+        assert!(s.columns[0].memo.is_empty());
+        s.observe(0, &Cell::Text("Innenstadt"));
+        assert_eq!(s.columns[0].memo.len(), 1);
     }
 
     #[test]

@@ -63,10 +63,18 @@ pub fn classify(raw: &str, out: &mut Vec<Rule>) {
     }
 }
 
+/// How much of one free-text value is looked at: a record may be megabytes long, and what
+/// identifies a person in a note stands near its start as often as anywhere.
+pub const FREE_TEXT_BYTES: usize = 16 * 1024;
+
 /// Free text that contains an identifier somewhere: an e-mail address, a phone number or an
-/// IBAN among its words.
+/// IBAN among its words (within the first `FREE_TEXT_BYTES`).
 fn free_text(v: &str, out: &mut Vec<Rule>) {
-    let words: Vec<&str> = v
+    let mut end = v.len().min(FREE_TEXT_BYTES);
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    let words: Vec<&str> = v[..end]
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '"'))
         .filter(|w| !w.is_empty())
         .collect();
@@ -527,6 +535,11 @@ mod tests {
             vec![Rule::FreeText]
         );
         assert_eq!(rules("Parkhaus Stadtmitte"), Vec::<Rule>::new());
+        // A long note is read up to its bound, not to its end.
+        let near = format!("Kontakt maier@example.org {}", "Text ".repeat(100_000));
+        assert_eq!(rules(&near), vec![Rule::FreeText]);
+        let far = format!("{}Kontakt maier@example.org", "Text ".repeat(100_000));
+        assert_eq!(rules(&far), Vec::<Rule>::new());
         assert_eq!(
             rules("Geschäftszeiten: Mo-Fr 0-7 9-12 14-24 Sa-So 0-24; Parkdauer: Mo-Fr 2 Stunden"),
             Vec::<Rule>::new()
