@@ -21,6 +21,7 @@ use crate::snapshot::{SnapshotWriter, schema_for};
 pub fn ingest_parquet(
     input: &Path,
     limits: Limits,
+    privacy_check: bool,
     output: &Path,
     progress: Progress<'_>,
 ) -> Result<IngestReport, IngestError> {
@@ -57,7 +58,7 @@ pub fn ingest_parquet(
     let mut writer = SnapshotWriter::create(output, schema, top_cap, &columns)?;
     let reader = builder.build().map_err(|e| bad(e.to_string()))?;
     let mut rows = 0u64;
-    let mut privacy = crate::privacy::Scan::new(&headers);
+    let mut privacy = privacy_check.then(|| crate::privacy::Scan::new(&headers));
     for batch in reader {
         let batch = batch.map_err(|e| bad(e.to_string()))?;
         let arrays = batch
@@ -66,7 +67,9 @@ pub fn ingest_parquet(
             .zip(&kinds)
             .map(|(a, k)| conform(a, *k))
             .collect::<Result<Vec<_>, _>>()?;
-        scan_batch(&mut privacy, &arrays, &kinds);
+        if let Some(p) = &mut privacy {
+            scan_batch(p, &arrays, &kinds);
+        }
         rows += batch.num_rows() as u64;
         writer.write_arrays(arrays)?;
         progress("convert", rows);
@@ -78,7 +81,7 @@ pub fn ingest_parquet(
         columns,
         dialect: serde_json::json!({}),
         warnings: Vec::new(),
-        privacy: Some(privacy.finish()),
+        privacy: privacy.map(crate::privacy::Scan::finish),
     })
 }
 

@@ -43,7 +43,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User { command, common } => cli::users::run(command, common).await,
         Command::Org { command, common } => cli::orgs::run(command, common).await,
         Command::IngestJob { .. } => unreachable!("handled before the runtime starts"),
-        Command::Ingest { file, out, options } => cli::data::ingest(file, out, options),
+        Command::Ingest {
+            file,
+            out,
+            options,
+            without_privacy_check,
+        } => cli::data::ingest(file, out, options, without_privacy_check),
         Command::Reindex { common } => cli::maintenance::reindex(common).await,
         Command::Migrate { common } => cli::maintenance::migrate(common).await,
         Command::CopyCatalog { from, to, common } => {

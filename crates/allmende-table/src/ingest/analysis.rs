@@ -35,11 +35,15 @@ pub(crate) struct Analysis {
     pub(crate) long_rows: u64,
     pub(crate) comma_decimals: bool,
     /// The privacy check, over the same rows as the type inference.
-    pub(crate) privacy: crate::privacy::Scan,
+    pub(crate) privacy: Option<crate::privacy::Scan>,
 }
 
 impl Analysis {
-    pub(crate) fn new(width: usize, german_file: bool, headers: &[String]) -> Self {
+    pub(crate) fn new(
+        width: usize,
+        german_file: bool,
+        privacy: Option<crate::privacy::Scan>,
+    ) -> Self {
         Self {
             width,
             german_file,
@@ -49,18 +53,22 @@ impl Analysis {
             rows: 0,
             long_rows: 0,
             comma_decimals: false,
-            privacy: crate::privacy::Scan::new(headers),
+            privacy,
         }
     }
 
     pub(crate) fn observe(&mut self, cells: &[Cell<'_>]) {
         self.rows += 1;
-        self.privacy.observe_row();
+        if let Some(p) = &mut self.privacy {
+            p.observe_row();
+        }
         for (i, c) in cells.iter().take(self.width).enumerate() {
             if nonempty(c) {
                 self.filled[i] = true;
             }
-            self.privacy.observe(i, c);
+            if let Some(p) = &mut self.privacy {
+                p.observe(i, c);
+            }
             self.infers[i].observe(self.rows, *c);
         }
         if cells.len() > self.width && cells[self.width..].iter().any(nonempty) {

@@ -37,7 +37,13 @@ pub fn ingest(
     let format = resolve_format(&detected, options.format)?;
     let mut warnings = Vec::new();
     match format {
-        InputFormat::Parquet => crate::parquet_in::ingest_parquet(input, limits, output, progress),
+        InputFormat::Parquet => crate::parquet_in::ingest_parquet(
+            input,
+            limits,
+            !options.without_privacy_check,
+            output,
+            progress,
+        ),
         InputFormat::Xlsx | InputFormat::Xls | InputFormat::Ods => {
             let mut src = SheetSource::open(
                 input,

@@ -70,6 +70,10 @@ pub struct IngestOptions {
     /// Column types by published name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub types: BTreeMap<String, ColumnType>,
+    /// Skip the privacy check. Only for measuring what it costs (`allmende ingest
+    /// --without-privacy-check`); never read from a request or a stored version.
+    #[serde(skip)]
+    pub without_privacy_check: bool,
 }
 
 impl IngestOptions {

@@ -57,7 +57,9 @@ pub(crate) fn run(
     let headers_ref = &headers;
     let (scanned, consumed) = std::thread::scope(|scope| {
         let analyser = scope.spawn(move || -> Consumed {
-            let mut a = Analysis::new(width, german_file, headers_ref);
+            let privacy =
+                (!options.without_privacy_check).then(|| crate::privacy::Scan::new(headers_ref));
+            let mut a = Analysis::new(width, german_file, privacy);
             let mut sample: Vec<Vec<OwnedCell>> = Vec::new();
             let mut sample_bytes = 0usize;
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrayRef>>(2);
@@ -172,7 +174,7 @@ pub(crate) fn run(
         let consumed = analyser.join().unwrap_or_else(|_| Consumed {
             analysed: Err(IngestError::Engine("analyser panicked".into())),
             encoded: None,
-            analysis: Analysis::new(width, german_file, &[]),
+            analysis: Analysis::new(width, german_file, None),
             sample: Vec::new(),
             speculation: None,
         });
@@ -206,7 +208,7 @@ pub(crate) fn run(
     if a.long_rows > 0 {
         warnings.push(Msg::new("ingest.long_rows").arg("n", a.long_rows));
     }
-    let privacy = std::mem::replace(&mut a.privacy, crate::privacy::Scan::new(&[])).finish();
+    let privacy = a.privacy.take().map(crate::privacy::Scan::finish);
     let plan = Plan::new(&headers, &a, options)?;
     let data_rows = a.rows;
     let (writer, written, lost) = match (speculation, encoded) {
@@ -246,7 +248,7 @@ pub(crate) fn run(
         columns,
         dialect,
         warnings: std::mem::take(warnings),
-        privacy: Some(privacy),
+        privacy,
     })
 }
 

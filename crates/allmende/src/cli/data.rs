@@ -5,11 +5,17 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-pub fn ingest(file: PathBuf, out: Option<PathBuf>, options: Option<String>) -> anyhow::Result<()> {
-    let options: allmende_table::IngestOptions = match options {
+pub fn ingest(
+    file: PathBuf,
+    out: Option<PathBuf>,
+    options: Option<String>,
+    without_privacy_check: bool,
+) -> anyhow::Result<()> {
+    let mut options: allmende_table::IngestOptions = match options {
         Some(o) => serde_json::from_str(&o).context("--options")?,
         None => Default::default(),
     };
+    options.without_privacy_check = without_privacy_check;
     options.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
     let out = out.unwrap_or_else(|| file.with_extension("parquet"));
     let started = std::time::Instant::now();

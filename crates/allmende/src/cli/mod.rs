@@ -76,6 +76,9 @@ pub(crate) enum Command {
         /// Overrides as JSON, e.g. '{"delimiter": ";", "encoding": "windows-1252"}'.
         #[arg(long)]
         options: Option<String>,
+        /// Skip the privacy check, to measure what it costs (the server always runs it).
+        #[arg(long)]
+        without_privacy_check: bool,
     },
     /// Read one uploaded file for the server's worker (internal: it runs this in a process
     /// of its own with a memory limit and reads its output).
