@@ -2,7 +2,6 @@
 //! list (the most frequent given names in Germany, plus common international ones) and a
 //! capitalised surname beside it. Both lists can be extended by configuration.
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use super::Rule;
@@ -192,7 +191,7 @@ pub fn person_name(v: &str) -> bool {
     let words: Vec<&str> = v
         .split([' ', ','])
         .map(|w| w.trim_matches('.'))
-        .filter(|w| !w.is_empty() && !TITLES.contains(&w.to_lowercase().as_str()))
+        .filter(|w| !w.is_empty() && !is_title(w))
         .collect();
     if !(2..=4).contains(&words.len()) || !words.iter().all(|w| capitalised(w)) {
         return false;
@@ -203,12 +202,41 @@ pub fn person_name(v: &str) -> bool {
     } else {
         (words[..words.len() - 1].to_vec(), words[words.len() - 1])
     };
-    given.iter().any(|g| first_name(g))
-        && !first_name(family)
-        && !NOT_SURNAMES.contains(&family.to_lowercase().as_str())
-        || (first_name(words[0])
-            && words.len() == 2
-            && !NOT_SURNAMES.contains(&words[1].to_lowercase().as_str()))
+    given.iter().any(|g| first_name(g)) && !first_name(family) && !thing(family)
+        || (first_name(words[0]) && words.len() == 2 && !thing(words[1]))
+}
+
+fn is_title(w: &str) -> bool {
+    TITLES.iter().any(|t| t.eq_ignore_ascii_case(w))
+}
+
+/// A word that makes a place or a thing of the name before it.
+fn thing(w: &str) -> bool {
+    in_list(names_not_surnames(), w)
+}
+
+/// Whether `w` is in a list of lower-case words, without allocating for the usual spellings
+/// ("Max", "max"): the lists hold both; other spellings ("MAX") are lowered first.
+fn in_list(set: &ahash::AHashSet<String>, w: &str) -> bool {
+    set.contains(w)
+        || (w.chars().skip(1).any(char::is_uppercase) && set.contains(&w.to_lowercase()))
+}
+
+/// A list of lower-case words with each also capitalised.
+fn word_set(words: &str) -> ahash::AHashSet<String> {
+    words
+        .split_whitespace()
+        .flat_map(|w| {
+            let mut cs = w.chars();
+            let capital: String = cs
+                .next()
+                .into_iter()
+                .flat_map(char::to_uppercase)
+                .chain(cs)
+                .collect();
+            [w.to_string(), capital]
+        })
+        .collect()
 }
 
 fn capitalised(w: &str) -> bool {
@@ -219,16 +247,14 @@ fn capitalised(w: &str) -> bool {
 
 /// A given name from the list (also the parts of "Anna-Lena").
 pub fn first_name(w: &str) -> bool {
-    let lower = w.to_lowercase();
     let set = first_names();
-    set.contains(lower.as_str())
-        || (lower.contains('-') && lower.split('-').all(|p| set.contains(p)))
+    in_list(set, w) || (w.contains('-') && w.split('-').all(|p| in_list(set, p)))
 }
 
 /// A given name or a frequent surname alone ("Vorname" and "Familienname" columns).
 pub fn name_part(w: &str) -> bool {
     let w = w.trim();
-    capitalised(w) && (first_name(w) || surnames().contains(w.to_lowercase().as_str()))
+    capitalised(w) && (first_name(w) || in_list(surnames(), w))
 }
 
 const TITLES: &[&str] = &[
@@ -268,14 +294,19 @@ const NOT_SURNAMES: &[&str] = &[
     "center",
 ];
 
-fn first_names() -> &'static HashSet<&'static str> {
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| FIRST_NAMES.split_whitespace().collect())
+fn first_names() -> &'static ahash::AHashSet<String> {
+    static SET: OnceLock<ahash::AHashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| word_set(FIRST_NAMES))
 }
 
-fn surnames() -> &'static HashSet<&'static str> {
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| SURNAMES.split_whitespace().collect())
+fn surnames() -> &'static ahash::AHashSet<String> {
+    static SET: OnceLock<ahash::AHashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| word_set(SURNAMES))
+}
+
+fn names_not_surnames() -> &'static ahash::AHashSet<String> {
+    static SET: OnceLock<ahash::AHashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| word_set(&NOT_SURNAMES.join(" ")))
 }
 
 const FIRST_NAMES: &str = "

@@ -10,16 +10,20 @@ use super::{Basis, Finding, PrivacyReport, Rule, SCANNER_VERSION, Severity, mask
 use crate::infer::Cell;
 
 /// Distinct values remembered per column: most columns repeat a few values (districts, types),
-/// and those are classified once. Only short values are kept, so that the memory stays small
-/// (at most `MEMO` × `MEMO_VALUE_BYTES` per column) whatever the file holds.
+/// and those are classified once. Only short values are kept, and all columns together keep at
+/// most `MEMO_BUDGET` bytes of them, so that the memory stays small whatever the file holds
+/// (2,000 columns of distinct values included).
 const MEMO: usize = 2048;
 const MEMO_VALUE_BYTES: usize = 128;
+const MEMO_BUDGET: usize = 8 << 20;
 const EXAMPLES: usize = 3;
 
 pub struct Scan {
     columns: Vec<ColumnScan>,
     rows: u64,
     buf: Vec<Rule>,
+    /// Bytes the columns' memos may still take.
+    memo_left: usize,
 }
 
 struct ColumnScan {
@@ -29,7 +33,7 @@ struct ColumnScan {
     filled: u64,
     counts: HashMap<Rule, u64>,
     examples: HashMap<Rule, Vec<String>>,
-    memo: HashMap<Box<str>, Vec<Rule>>,
+    memo: ahash::AHashMap<Box<str>, Vec<Rule>>,
     /// Values a name column would hold: given names or surnames alone, titles and hyphens.
     name_parts: u64,
     name_shaped: u64,
@@ -56,7 +60,7 @@ impl Scan {
                     filled: 0,
                     counts: HashMap::new(),
                     examples: HashMap::new(),
-                    memo: HashMap::new(),
+                    memo: ahash::AHashMap::new(),
                     name_parts: 0,
                     name_shaped: 0,
                     birth_like: 0,
@@ -68,6 +72,7 @@ impl Scan {
                 .collect(),
             rows: 0,
             buf: Vec::new(),
+            memo_left: MEMO_BUDGET,
         }
     }
 
@@ -87,7 +92,7 @@ impl Scan {
                     return;
                 }
                 c.filled += 1;
-                c.text(s, &mut self.buf);
+                c.text(s, &mut self.buf, &mut self.memo_left);
             }
             Cell::Int(v) => {
                 c.filled += 1;
@@ -195,12 +200,18 @@ impl ColumnScan {
         }
     }
 
-    fn text(&mut self, s: &str, buf: &mut Vec<Rule>) {
-        if s.bytes().any(|b| b.is_ascii_digit())
+    fn text(&mut self, s: &str, buf: &mut Vec<Rule>, memo_left: &mut usize) {
+        let has_digit = s.bytes().any(|b| b.is_ascii_digit());
+        if has_digit
             && s.bytes()
                 .all(|b| b.is_ascii_digit() || b".,- ".contains(&b))
         {
             self.numbers += 1;
+            // A short number (a count, a measurement) is no identifier: phone numbers need
+            // seven digits, the check-digit numbers ten or more. Only a birth year matters.
+            if s.len() < 7 && self.announced != Some(Rule::BirthDate) && !self.coordinate {
+                return;
+            }
         }
         if let Some(rules) = self.memo.get(s) {
             for r in rules.clone() {
@@ -212,27 +223,27 @@ impl ColumnScan {
             for &r in buf.iter() {
                 self.hit(r, s);
             }
-            if self.memo.len() < MEMO && s.len() <= MEMO_VALUE_BYTES {
+            // A value's bytes and the map's own share per entry.
+            let cost = s.len() + 64;
+            if self.memo.len() < MEMO && s.len() <= MEMO_VALUE_BYTES && cost <= *memo_left {
+                *memo_left -= cost;
                 self.memo.insert(s.into(), buf.clone());
             }
         }
         match self.announced {
-            Some(Rule::PersonName) => {
-                let words: Vec<&str> = s
-                    .split([' ', ','])
-                    .map(|w| w.trim_matches('.'))
-                    .filter(|w| !w.is_empty())
-                    .collect();
-                let shaped = !words.is_empty()
-                    && words.len() <= 5
-                    && !s.bytes().any(|b| b.is_ascii_digit())
-                    && words
-                        .iter()
-                        .all(|w| w.chars().next().is_some_and(char::is_uppercase));
+            // Names have no digits.
+            Some(Rule::PersonName) if !has_digit => {
+                let words = || {
+                    s.split([' ', ','])
+                        .map(|w| w.trim_matches('.'))
+                        .filter(|w| !w.is_empty())
+                };
+                let shaped = (1..=5).contains(&words().count())
+                    && words().all(|w| w.chars().next().is_some_and(char::is_uppercase));
                 if shaped {
                     self.name_shaped += 1;
                 }
-                if words.iter().any(|w| names::name_part(w)) {
+                if words().any(names::name_part) {
                     self.name_parts += 1;
                     if !buf.contains(&Rule::PersonName) {
                         let ex = self.examples.entry(Rule::PersonName).or_default();
@@ -472,240 +483,5 @@ const ROLE_MAILBOXES: &[&str] = &[
 ];
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn scan(rows: &[&[&str]]) -> PrivacyReport {
-        let headers: Vec<String> = rows[0].iter().map(|s| s.to_string()).collect();
-        let mut s = Scan::new(&headers);
-        for r in &rows[1..] {
-            s.observe_row();
-            for (i, v) in r.iter().enumerate() {
-                s.observe(i, &Cell::Text(v));
-            }
-        }
-        s.finish()
-    }
-
-    fn rules(r: &PrivacyReport, severity: Severity) -> Vec<(&str, Rule)> {
-        r.findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .map(|f| (f.column.as_str(), f.rule))
-            .collect()
-    }
-
-    #[test]
-    fn a_table_of_persons_is_flagged() {
-        let r = scan(&[
-            &[
-                "Name",
-                "Vorname",
-                "Geburtsdatum",
-                "E-Mail",
-                "Telefon",
-                "IBAN",
-                "Anschrift",
-            ],
-            &[
-                "Mustermann",
-                "Max",
-                "01.02.1980",
-                "max.mustermann@example.org",
-                "07361 12345",
-                "DE89 3704 0044 0532 0130 00",
-                "Marktplatz 3",
-            ],
-            &[
-                "Schmidt",
-                "Anna",
-                "15.07.1992",
-                "anna.schmidt@example.org",
-                "+49 7321 98765",
-                "DE89370400440532013000",
-                "Bahnhofstr. 12a",
-            ],
-            &[
-                "Yilmaz",
-                "Mehmet",
-                "30.11.1975",
-                "m.yilmaz@example.org",
-                "0151 2345678",
-                "GB82WEST12345698765432",
-                "Am Stadtgraben 3/1",
-            ],
-        ]);
-        let high = rules(&r, Severity::High);
-        for (col, rule) in [
-            ("Name", Rule::PersonName),
-            ("Vorname", Rule::PersonName),
-            ("Geburtsdatum", Rule::BirthDate),
-            ("E-Mail", Rule::Email),
-            ("Telefon", Rule::Phone),
-            ("IBAN", Rule::Iban),
-            ("Anschrift", Rule::StreetAddress),
-        ] {
-            assert!(high.contains(&(col, rule)), "{col} {rule:?} in {high:?}");
-        }
-        assert!(!r.is_clean());
-        for f in &r.findings {
-            for e in &f.examples {
-                assert!(e.contains('•'), "unmasked example {e}");
-            }
-        }
-    }
-
-    #[test]
-    fn facilities_are_not_persons() {
-        let r = scan(&[
-            &["Name", "Adresse", "Telefon", "E-Mail", "Stellplätze"],
-            &[
-                "Parkhaus Stadtmitte",
-                "Marktplatz 3",
-                "07361 52-0",
-                "info@stadtwerke-aalen.de",
-                "420",
-            ],
-            &[
-                "Tiefgarage Rathaus",
-                "Marktplatz 30",
-                "07361 52-1100",
-                "poststelle@aalen.de",
-                "210",
-            ],
-            &[
-                "Parkplatz Bahnhof",
-                "Bahnhofstr. 1",
-                "07361 52-1200",
-                "info@aalen.de",
-                "95",
-            ],
-        ]);
-        assert!(r.is_clean(), "{:?}", r.findings);
-    }
-
-    #[test]
-    fn election_candidates_are_personal() {
-        let r = scan(&[
-            &[
-                "WBZ",
-                "Partei",
-                "Familienname",
-                "Vornamen",
-                "Beruf",
-                "Geb. Jahr",
-                "Geburtsort",
-                "PLZ",
-                "Straße und Hausnummer",
-            ],
-            &[
-                "1",
-                "CDU",
-                "Dr. Erber",
-                "Dietmar",
-                "Dipl.-Chemiker",
-                "1967",
-                "Sögel",
-                "48143",
-                "Klosterstr. 10",
-            ],
-            &[
-                "2",
-                "CDU",
-                "Dreßen",
-                "Olaf",
-                "Rechtsanwalt",
-                "1967",
-                "Münster",
-                "48143",
-                "Ludgeristr. 57",
-            ],
-            &[
-                "3",
-                "SPD",
-                "Kowalski",
-                "Petra",
-                "Lehrerin",
-                "1971",
-                "Dortmund",
-                "48145",
-                "Warendorfer Str. 8",
-            ],
-        ]);
-        let high = rules(&r, Severity::High);
-        assert!(
-            high.contains(&("Familienname", Rule::PersonName)),
-            "{high:?}"
-        );
-        assert!(high.contains(&("Vornamen", Rule::PersonName)), "{high:?}");
-        assert!(high.contains(&("Geb. Jahr", Rule::BirthDate)), "{high:?}");
-        assert!(
-            high.contains(&("Straße und Hausnummer", Rule::StreetAddress)),
-            "{high:?}"
-        );
-    }
-
-    #[test]
-    fn long_values_are_not_remembered() {
-        let mut s = Scan::new(&["Bemerkung".to_string()]);
-        let long: Vec<String> = (0..3000)
-            .map(|i| format!("{i} {}", "x".repeat(1000)))
-            .collect();
-        for v in &long {
-            s.observe_row();
-            s.observe(0, &Cell::Text(v));
-        }
-        assert!(s.columns[0].memo.is_empty());
-        s.observe(0, &Cell::Text("Innenstadt"));
-        assert_eq!(s.columns[0].memo.len(), 1);
-    }
-
-    #[test]
-    fn counts_below_a_person_header_are_no_names() {
-        let r = scan(&[
-            &["Schule", "Schüler 2024/25", "Mitarbeiter"],
-            &["Schillerschule", "412", "38"],
-            &["Grundschule Hofherrnweiler", "198", "17"],
-        ]);
-        assert!(r.findings.is_empty(), "{:?}", r.findings);
-    }
-
-    #[test]
-    fn measurements_are_clean() {
-        let r = scan(&[
-            &[
-                "messstelle",
-                "stadtteil",
-                "zeitpunkt",
-                "belegt",
-                "auslastung_prozent",
-                "bemerkung",
-            ],
-            &[
-                "Parkhaus Stadtmitte",
-                "Innenstadt",
-                "01.01.2024 00:00",
-                "12",
-                "45,6",
-                "",
-            ],
-            &[
-                "Parkplatz Bahnhof",
-                "Innenstadt",
-                "01.01.2024 00:15",
-                "80",
-                "33,1",
-                "Wartung",
-            ],
-            &[
-                "P+R Wasseralfingen",
-                "Wasseralfingen",
-                "01.01.2024 00:30",
-                "7",
-                "2,0",
-                "Störung Zählschleife",
-            ],
-        ]);
-        assert!(r.findings.is_empty(), "{:?}", r.findings);
-    }
-}
+#[path = "scan_tests.rs"]
+mod tests;

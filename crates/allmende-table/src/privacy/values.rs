@@ -243,7 +243,7 @@ pub fn tax_id(v: &str) -> bool {
 /// Rentenversicherungsnummer (Sozialversicherungsnummer): area (2 digits), birth date ddmmyy,
 /// the initial of the birth name, serial (2 digits), check digit.
 pub fn pension_number(v: &str) -> bool {
-    if !(12..=16).contains(&v.len()) {
+    if !(12..=15).contains(&v.len()) {
         return false;
     }
     let s: Vec<u8> = v.bytes().filter(|c| *c != b' ').collect();
@@ -363,6 +363,9 @@ pub fn licence_plate(v: &str) -> bool {
 }
 
 pub fn ip(v: &str) -> bool {
+    if v.len() > 45 || v.contains(' ') {
+        return false;
+    }
     if v.contains(':') {
         return v.parse::<Ipv6Addr>().is_ok() && v.matches(':').count() >= 2;
     }
@@ -391,7 +394,6 @@ pub fn street_address(v: &str) -> bool {
     if !suffix_ok {
         return false;
     }
-    let lower = street.to_lowercase();
     const ENDINGS: &[&str] = &[
         "straße",
         "strasse",
@@ -439,12 +441,24 @@ pub fn street_address(v: &str) -> bool {
         "vor dem ",
     ];
     let first_upper = street.chars().next().is_some_and(char::is_uppercase);
+    // Case-insensitive without lowering the whole value: suffixes and prefixes are compared
+    // byte-wise on their own length.
+    let ends_with = |w: &str, e: &str| {
+        w.len() >= e.len()
+            && w.is_char_boundary(w.len() - e.len())
+            && w[w.len() - e.len()..].eq_ignore_ascii_case(e)
+    };
+    let starts_with = |s: &str| {
+        street
+            .get(..s.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(s))
+    };
     first_upper
         && street.chars().count() >= 4
-        && (lower
+        && (street
             .split([' ', '-'])
-            .any(|w| ENDINGS.iter().any(|e| w.ends_with(e)))
-            || STARTS.iter().any(|s| lower.starts_with(s)))
+            .any(|w| ENDINGS.iter().any(|e| ends_with(w, e)))
+            || STARTS.iter().any(|s| starts_with(s)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,260 @@
+//! Whole tables through the scan: persons, facilities, candidates, measurements, bounds.
+
+use super::*;
+
+fn scan(rows: &[&[&str]]) -> PrivacyReport {
+    let headers: Vec<String> = rows[0].iter().map(|s| s.to_string()).collect();
+    let mut s = Scan::new(&headers);
+    for r in &rows[1..] {
+        s.observe_row();
+        for (i, v) in r.iter().enumerate() {
+            s.observe(i, &Cell::Text(v));
+        }
+    }
+    s.finish()
+}
+
+fn rules(r: &PrivacyReport, severity: Severity) -> Vec<(&str, Rule)> {
+    r.findings
+        .iter()
+        .filter(|f| f.severity == severity)
+        .map(|f| (f.column.as_str(), f.rule))
+        .collect()
+}
+
+#[test]
+fn a_table_of_persons_is_flagged() {
+    let r = scan(&[
+        &[
+            "Name",
+            "Vorname",
+            "Geburtsdatum",
+            "E-Mail",
+            "Telefon",
+            "IBAN",
+            "Anschrift",
+        ],
+        &[
+            "Mustermann",
+            "Max",
+            "01.02.1980",
+            "max.mustermann@example.org",
+            "07361 12345",
+            "DE89 3704 0044 0532 0130 00",
+            "Marktplatz 3",
+        ],
+        &[
+            "Schmidt",
+            "Anna",
+            "15.07.1992",
+            "anna.schmidt@example.org",
+            "+49 7321 98765",
+            "DE89370400440532013000",
+            "Bahnhofstr. 12a",
+        ],
+        &[
+            "Yilmaz",
+            "Mehmet",
+            "30.11.1975",
+            "m.yilmaz@example.org",
+            "0151 2345678",
+            "GB82WEST12345698765432",
+            "Am Stadtgraben 3/1",
+        ],
+    ]);
+    let high = rules(&r, Severity::High);
+    for (col, rule) in [
+        ("Name", Rule::PersonName),
+        ("Vorname", Rule::PersonName),
+        ("Geburtsdatum", Rule::BirthDate),
+        ("E-Mail", Rule::Email),
+        ("Telefon", Rule::Phone),
+        ("IBAN", Rule::Iban),
+        ("Anschrift", Rule::StreetAddress),
+    ] {
+        assert!(high.contains(&(col, rule)), "{col} {rule:?} in {high:?}");
+    }
+    assert!(!r.is_clean());
+    for f in &r.findings {
+        for e in &f.examples {
+            assert!(e.contains('•'), "unmasked example {e}");
+        }
+    }
+}
+
+#[test]
+fn facilities_are_not_persons() {
+    let r = scan(&[
+        &["Name", "Adresse", "Telefon", "E-Mail", "Stellplätze"],
+        &[
+            "Parkhaus Stadtmitte",
+            "Marktplatz 3",
+            "07361 52-0",
+            "info@stadtwerke-aalen.de",
+            "420",
+        ],
+        &[
+            "Tiefgarage Rathaus",
+            "Marktplatz 30",
+            "07361 52-1100",
+            "poststelle@aalen.de",
+            "210",
+        ],
+        &[
+            "Parkplatz Bahnhof",
+            "Bahnhofstr. 1",
+            "07361 52-1200",
+            "info@aalen.de",
+            "95",
+        ],
+    ]);
+    assert!(r.is_clean(), "{:?}", r.findings);
+}
+
+#[test]
+fn election_candidates_are_personal() {
+    let r = scan(&[
+        &[
+            "WBZ",
+            "Partei",
+            "Familienname",
+            "Vornamen",
+            "Beruf",
+            "Geb. Jahr",
+            "Geburtsort",
+            "PLZ",
+            "Straße und Hausnummer",
+        ],
+        &[
+            "1",
+            "CDU",
+            "Dr. Erber",
+            "Dietmar",
+            "Dipl.-Chemiker",
+            "1967",
+            "Sögel",
+            "48143",
+            "Klosterstr. 10",
+        ],
+        &[
+            "2",
+            "CDU",
+            "Dreßen",
+            "Olaf",
+            "Rechtsanwalt",
+            "1967",
+            "Münster",
+            "48143",
+            "Ludgeristr. 57",
+        ],
+        &[
+            "3",
+            "SPD",
+            "Kowalski",
+            "Petra",
+            "Lehrerin",
+            "1971",
+            "Dortmund",
+            "48145",
+            "Warendorfer Str. 8",
+        ],
+    ]);
+    let high = rules(&r, Severity::High);
+    assert!(
+        high.contains(&("Familienname", Rule::PersonName)),
+        "{high:?}"
+    );
+    assert!(high.contains(&("Vornamen", Rule::PersonName)), "{high:?}");
+    assert!(high.contains(&("Geb. Jahr", Rule::BirthDate)), "{high:?}");
+    assert!(
+        high.contains(&("Straße und Hausnummer", Rule::StreetAddress)),
+        "{high:?}"
+    );
+}
+
+#[test]
+fn long_values_are_not_remembered() {
+    let mut s = Scan::new(&["Bemerkung".to_string()]);
+    let long: Vec<String> = (0..3000)
+        .map(|i| format!("{i} {}", "x".repeat(1000)))
+        .collect();
+    for v in &long {
+        s.observe_row();
+        s.observe(0, &Cell::Text(v));
+    }
+    assert!(s.columns[0].memo.is_empty());
+    s.observe(0, &Cell::Text("Innenstadt"));
+    assert_eq!(s.columns[0].memo.len(), 1);
+}
+
+#[test]
+fn the_memo_of_all_columns_stays_within_its_budget() {
+    let headers: Vec<String> = (0..500).map(|i| format!("s{i}")).collect();
+    let mut s = Scan::new(&headers);
+    for row in 0..120 {
+        s.observe_row();
+        for c in 0..500 {
+            s.observe(
+                c,
+                &Cell::Text(&format!("Wert {row} in Spalte {c} {}", "y".repeat(80))),
+            );
+        }
+    }
+    let kept: usize = s
+        .columns
+        .iter()
+        .flat_map(|c| c.memo.keys())
+        .map(|k| k.len() + 64)
+        .sum();
+    assert!(kept <= MEMO_BUDGET, "{kept}");
+    assert!(s.columns.iter().all(|c| c.memo.len() <= MEMO));
+}
+
+#[test]
+fn counts_below_a_person_header_are_no_names() {
+    let r = scan(&[
+        &["Schule", "Schüler 2024/25", "Mitarbeiter"],
+        &["Schillerschule", "412", "38"],
+        &["Grundschule Hofherrnweiler", "198", "17"],
+    ]);
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+}
+
+#[test]
+fn measurements_are_clean() {
+    let r = scan(&[
+        &[
+            "messstelle",
+            "stadtteil",
+            "zeitpunkt",
+            "belegt",
+            "auslastung_prozent",
+            "bemerkung",
+        ],
+        &[
+            "Parkhaus Stadtmitte",
+            "Innenstadt",
+            "01.01.2024 00:00",
+            "12",
+            "45,6",
+            "",
+        ],
+        &[
+            "Parkplatz Bahnhof",
+            "Innenstadt",
+            "01.01.2024 00:15",
+            "80",
+            "33,1",
+            "Wartung",
+        ],
+        &[
+            "P+R Wasseralfingen",
+            "Wasseralfingen",
+            "01.01.2024 00:30",
+            "7",
+            "2,0",
+            "Störung Zählschleife",
+        ],
+    ]);
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+}
