@@ -23,6 +23,10 @@ pub enum AppError {
     Query(#[from] allmende_table::query::QueryError),
     #[error(transparent)]
     Refused(#[from] allmende_work::Refused),
+    /// The dataset would become public while files in it hold personal data (high findings of
+    /// the privacy check).
+    #[error("privacy findings block publication")]
+    PrivacyBlocked(Vec<crate::privacy::Blocker>),
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -44,6 +44,9 @@ pub enum ApiError {
     QueryLimit(Msg),
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// High findings of the privacy check keep the dataset from becoming public.
+    #[error("privacy findings block publication")]
+    PrivacyBlocked(Vec<allmende_app::privacy::Blocker>),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -61,6 +64,9 @@ pub struct Problem {
     /// Messages per field, for validation problems.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<BTreeMap<String, Vec<String>>>,
+    /// What blocks publication: per file and column the rule of the privacy check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<serde_json::Value>>,
 }
 
 impl ApiError {
@@ -71,7 +77,7 @@ impl ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::PrivacyBlocked(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -92,6 +98,7 @@ impl ApiError {
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::Conflict(_) => "conflict",
+            Self::PrivacyBlocked(_) => "privacy-findings",
             Self::PayloadTooLarge(_) => "payload-too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::Validation(_) => "validation-error",
@@ -112,6 +119,9 @@ impl ApiError {
             }
             Self::Conflict(field) => {
                 Some(i18n::t_arg(lang, "problem.conflict_detail", Some(field)))
+            }
+            Self::PrivacyBlocked(_) => {
+                Some(i18n::t(lang, "problem.privacy-findings_detail").to_string())
             }
             Self::PayloadTooLarge(limit) => Some(i18n::t_arg(
                 lang,
@@ -139,12 +149,30 @@ impl ApiError {
             )])),
             _ => None,
         };
+        let findings = match self {
+            Self::PrivacyBlocked(blockers) => Some(
+                blockers
+                    .iter()
+                    .map(|b| {
+                        serde_json::json!({
+                            "resource": b.resource,
+                            "resource_title": b.resource_title,
+                            "column": b.column,
+                            "rule": b.rule,
+                            "label": i18n::t(lang, &format!("privacy.rule.{}", b.rule.code())),
+                        })
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
         Problem {
             kind: format!("/problems/{kind}"),
             title: i18n::t(lang, &format!("problem.{kind}")).to_string(),
             status: self.status().as_u16(),
             detail,
             errors,
+            findings,
         }
     }
 }
@@ -283,6 +311,7 @@ impl From<allmende_app::AppError> for ApiError {
             AppError::Upload(e) => e.into(),
             AppError::Query(e) => e.into(),
             AppError::Refused(r) => r.into(),
+            AppError::PrivacyBlocked(b) => Self::PrivacyBlocked(b),
             AppError::Internal(m) => Self::Internal(m),
         }
     }

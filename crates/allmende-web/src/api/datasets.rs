@@ -58,7 +58,9 @@ async fn store(
 /// Replace a dataset's metadata (omitted optional fields are cleared).
 #[utoipa::path(put, path = "/datasets/{id}", tag = "datasets", request_body = DatasetInput,
     params(("id" = String, Path, description = "UUID or slug")), security(("token" = [])),
-    responses((status = 200, body = Dataset), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Dataset), (status = 404, body = Problem),
+        (status = 409, description = "Personal data found by the privacy check blocks making the dataset public (`/problems/privacy-findings`, with `findings`)", body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn replace(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
@@ -73,7 +75,9 @@ pub async fn replace(
 /// Change some fields (JSON merge patch, RFC 7396).
 #[utoipa::path(patch, path = "/datasets/{id}", tag = "datasets", request_body = DatasetInput,
     params(("id" = String, Path, description = "UUID or slug")), security(("token" = [])),
-    responses((status = 200, body = Dataset), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Dataset), (status = 404, body = Problem),
+        (status = 409, description = "Personal data found by the privacy check blocks making the dataset public (`/problems/privacy-findings`, with `findings`)", body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn patch(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,

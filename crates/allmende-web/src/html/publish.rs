@@ -261,6 +261,12 @@ fn form_errors(lang: &str, e: &ApiError) -> Option<BTreeMap<String, Vec<String>>
             field.clone(),
             vec![crate::i18n::t(lang, "error.taken").to_string()],
         )]),
+        ApiError::PrivacyBlocked(blockers) => BTreeMap::from([(
+            "visibility".to_string(),
+            std::iter::once(crate::i18n::t(lang, "problem.privacy-findings_detail").to_string())
+                .chain(blockers.iter().map(|b| b.message().render(lang)))
+                .collect(),
+        )]),
         _ => return None,
     };
     Some(
@@ -282,14 +288,10 @@ pub async fn create_dataset(
         return Err(ApiError::Forbidden);
     }
     let input = input_from_form(&form);
-    let result = match state.prepare_dataset(&ctx.actor, input).await {
-        Ok((fields, org)) => state
-            .catalog
-            .create_dataset(&fields, org)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(ApiError::from(e)),
-    };
+    let result = state
+        .create_dataset(&ctx.actor, input)
+        .await
+        .map_err(ApiError::from);
     saved_or_form(&state, &ctx, &form, None, result).await
 }
 
@@ -381,14 +383,10 @@ pub async fn update_dataset(
         bbox: ds.spatial.bbox,
         ..s
     });
-    let result = match state.prepare_dataset(&ctx.actor, input).await {
-        Ok((fields, org)) => state
-            .catalog
-            .update_dataset(ds.id, &fields, org)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(ApiError::from(e)),
-    };
+    let result = state
+        .update_dataset(&ctx.actor, &ds, input)
+        .await
+        .map_err(ApiError::from);
     saved_or_form(&state, &ctx, &form, Some(&ds), result).await
 }
 
@@ -406,11 +404,24 @@ pub async fn set_visibility(
         .ok_or_else(|| ApiError::BadRequest(Msg::new("param.visibility")))?;
     let mut input = DatasetInput::from(&ds);
     input.visibility = Some(visibility.as_str().to_string());
-    let fields = input.validate().map_err(ApiError::Validation)?;
-    state
-        .catalog
-        .update_dataset(ds.id, &fields, ds.organization_id)
-        .await?;
+    match state.update_dataset(&ctx.actor, &ds, input).await {
+        Ok(_) => {}
+        // Back to the dataset's form, the findings beside its visibility.
+        Err(e @ allmende_app::AppError::PrivacyBlocked(_)) => {
+            let e = ApiError::from(e);
+            return render_dataset_form(
+                &state,
+                &ctx,
+                e.status(),
+                Some(&ds),
+                form_values(Some(&ds)),
+                ds.themes.clone(),
+                form_errors(ctx.lang, &e).unwrap_or_default(),
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(Redirect::to(&format!("/dataset/{}", ds.slug)).into_response())
 }
 

@@ -275,8 +275,7 @@ pub async fn package_create(state: &AppState, call: &Call) -> CkanResult {
     if input.organization.is_none() {
         return Err(CkanError::missing("owner_org"));
     }
-    let (fields, org_id) = state.prepare_dataset(&call.actor, input).await?;
-    let ds = state.catalog.create_dataset(&fields, org_id).await?;
+    let ds = state.create_dataset(&call.actor, input).await?;
     if let Some(Value::Array(resources)) = call.params.get("resources") {
         let full = state
             .catalog
@@ -317,11 +316,7 @@ pub async fn package_update(state: &AppState, call: &Call, patch: bool) -> CkanR
         }
     };
     dicts::apply_package(&call.params, &mut input, &orgs)?;
-    let (fields, org_id) = state.prepare_dataset(&call.actor, input).await?;
-    state
-        .catalog
-        .update_dataset(current.id, &fields, org_id)
-        .await?;
+    state.update_dataset(&call.actor, &current, input).await?;
     shown(state, call, &current.id.to_string()).await
 }
 

@@ -217,6 +217,11 @@ impl From<ApiError> for CkanError {
                 )],
             )])),
             ApiError::Unavailable(m) => Self::Unavailable(m),
+            // CKAN's ValidationError: the field is `private`, one message per finding.
+            ApiError::PrivacyBlocked(blockers) => Self::Validation(BTreeMap::from([(
+                "private".into(),
+                blockers.iter().map(|b| b.message().render(lang)).collect(),
+            )])),
             e @ (ApiError::Busy(secs) | ApiError::TooManyRequests(secs)) => {
                 let detail = e.problem(lang).detail.unwrap_or_default();
                 Self::Throttled(e.status(), detail, secs)
