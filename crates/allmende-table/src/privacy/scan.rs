@@ -201,11 +201,15 @@ impl ColumnScan {
     }
 
     fn text(&mut self, s: &str, buf: &mut Vec<Rule>, memo_left: &mut usize) {
-        let has_digit = s.bytes().any(|b| b.is_ascii_digit());
-        if has_digit
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || b".,- ".contains(&b))
-        {
+        let (mut has_digit, mut numeric) = (false, true);
+        for b in s.bytes() {
+            if b.is_ascii_digit() {
+                has_digit = true;
+            } else if !matches!(b, b'.' | b',' | b'-' | b' ') {
+                numeric = false;
+            }
+        }
+        if has_digit && numeric {
             self.numbers += 1;
             // A short number (a count, a measurement) is no identifier: phone numbers need
             // seven digits, the check-digit numbers ten or more. Only a birth year matters.
@@ -213,22 +217,21 @@ impl ColumnScan {
                 return;
             }
         }
+        // `buf` holds this value's rules for the checks below, remembered or classified now.
+        buf.clear();
         if let Some(rules) = self.memo.get(s) {
-            for r in rules.clone() {
-                self.hit(r, s);
-            }
+            buf.extend_from_slice(rules);
         } else {
-            buf.clear();
             values::classify(s, buf);
-            for &r in buf.iter() {
-                self.hit(r, s);
-            }
             // A value's bytes and the map's own share per entry.
             let cost = s.len() + 64;
             if self.memo.len() < MEMO && s.len() <= MEMO_VALUE_BYTES && cost <= *memo_left {
                 *memo_left -= cost;
                 self.memo.insert(s.into(), buf.clone());
             }
+        }
+        for &r in buf.iter() {
+            self.hit(r, s);
         }
         match self.announced {
             // Names have no digits.

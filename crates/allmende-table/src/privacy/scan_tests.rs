@@ -173,6 +173,24 @@ fn election_candidates_are_personal() {
 }
 
 #[test]
+fn remembered_values_count_like_new_ones() {
+    // The same role mailbox on every row: after the first, each is a memo hit.
+    let r = scan(&[
+        &["Einrichtung", "E-Mail", "Telefon"],
+        &["Bürgerbüro", "info@aalen.de", "07361 52-0"],
+        &["Bürgerbüro Wasseralfingen", "info@aalen.de", "07361 52-1"],
+        &["Stadtbibliothek", "info@aalen.de", "07361 52-2"],
+        &["Rathaus", "info@aalen.de", "07361 52-3"],
+    ]);
+    assert!(r.is_clean(), "{:?}", r.findings);
+    assert!(
+        r.findings.iter().any(|f| f.rule == Rule::BusinessContact),
+        "{:?}",
+        r.findings
+    );
+}
+
+#[test]
 fn long_values_are_not_remembered() {
     let mut s = Scan::new(&["Bemerkung".to_string()]);
     let long: Vec<String> = (0..3000)
