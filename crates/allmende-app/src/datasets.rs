@@ -62,8 +62,7 @@ impl App {
         input: DatasetInput,
     ) -> AppResult<Dataset> {
         let (fields, org_id) = self.prepare_dataset(actor, input).await?;
-        self.check_publication(Some(current), fields.visibility)
-            .await?;
+        self.check_publication(current, fields.visibility).await?;
         Ok(self
             .catalog
             .update_dataset(current.id, &fields, org_id)

@@ -64,23 +64,18 @@ fn newest_checked(
 
 impl App {
     /// The gate: a dataset that is not public yet may become public only when no file in it
-    /// has high findings. Every way of saving a dataset passes here.
+    /// has high findings. Every change of a dataset passes here (a new one has no files yet).
     pub(crate) async fn check_publication(
         &self,
-        current: Option<&Dataset>,
+        ds: &Dataset,
         target: Visibility,
     ) -> AppResult<()> {
-        let Some(ds) = current else {
-            return Ok(()); // a new dataset has no files yet
-        };
         if target != Visibility::Public || ds.visibility == Visibility::Public {
             return Ok(());
         }
         let mut blockers = Vec::new();
         for res in self.catalog.resources_of(ds.id).await? {
-            let Some((res, versions)) = self.catalog.table_state(res.id).await? else {
-                continue;
-            };
+            let versions = self.catalog.table_versions_of(res.id).await?;
             let Some(report) = newest_checked(&res, &versions).and_then(|v| v.report) else {
                 continue;
             };

@@ -42,6 +42,24 @@ pub enum Rule {
 }
 
 impl Rule {
+    pub const ALL: [Rule; 15] = [
+        Self::PersonName,
+        Self::BirthDate,
+        Self::Email,
+        Self::Phone,
+        Self::StreetAddress,
+        Self::Iban,
+        Self::TaxId,
+        Self::PensionNumber,
+        Self::HealthInsuranceNumber,
+        Self::IdDocument,
+        Self::LicencePlate,
+        Self::IpAddress,
+        Self::FreeText,
+        Self::Coordinates,
+        Self::BusinessContact,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Self::PersonName => "person_name",
@@ -153,6 +171,17 @@ pub fn mask(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every rule has a label in both languages (pages, problems and CKAN messages show it).
+    #[test]
+    fn every_rule_has_a_label() {
+        for r in Rule::ALL {
+            let key = format!("privacy.rule.{}", r.code());
+            assert!(allmende_core::i18n::has_key(&key), "{key}");
+            // The serialised name is the code.
+            assert_eq!(serde_json::to_value(r).unwrap(), r.code());
+        }
+    }
 
     #[test]
     fn masking_never_shows_a_whole_value() {
