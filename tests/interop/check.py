@@ -29,6 +29,8 @@ BIN = os.path.dirname(sys.executable)
 WORK = tempfile.mkdtemp(prefix="interop-")
 # ckanapi's parallel dump starts more `ckanapi` processes by name.
 os.environ["PATH"] = BIN + os.pathsep + os.environ.get("PATH", "")
+# Allmende asks for the release checklist at a dataset's first publication (CKAN's public default).
+RELEASE = {"no_personal_data": True, "no_secrets": True, "rights_cleared": True, "licence_applicable": True}
 SECRETS = ("verkehrszaehlung-2025-rohdaten", "mietspiegel-heidenheim-2026")  # the demo's private and draft datasets
 
 
@@ -96,7 +98,7 @@ def check_ckanapi(names):
     out = ckanapi(
         "action", "package_create", "name=ckanapi-test", "title=Über ckanapi angelegt",
         "notes=Ein Test mit *Markdown* und Umlauten: äöüß.", "owner_org=stadt-aalen",
-        "license_id=dl-by-de/2.0", 'tags:[{"name": "Test"}]',
+        "license_id=dl-by-de/2.0", 'tags:[{"name": "Test"}]', f"release_checklist:{json.dumps(RELEASE)}",
     )
     assert json.loads(out)["name"] == "ckanapi-test"
     csv_path = os.path.join(WORK, "messwerte.csv")
@@ -144,7 +146,7 @@ def check_harvester_paging():
     for i in range(max(0, 260 - have)):
         action("package_create", name=f"harvest-{i:03d}", title=f"Harvest {i}",
                notes="Für den Harvester-Test.", owner_org="stadt-heidenheim",
-               license_id="dl-zero-de/2.0")
+               license_id="dl-zero-de/2.0", release_checklist=RELEASE)
     total = json.loads(get("/api/3/action/package_search?rows=0"))["result"]["count"]
     assert total >= 260, total
     seen, start, pages = [], 0, []
@@ -197,9 +199,9 @@ def check_dcat(total):
     action("package_create", name="randfall-unicode", title="Ünïcödé – „Zitat“ & <b>Fett</b> 🌳",
            notes="# Titel\n\n* Liste mit `Code` und [Link](https://example.org)\n\nZeile\\mit\\Backslash \"quotes\"",
            owner_org="stadt-aalen", license_id="cc-by/4.0",
-           tags=[{"name": "Straßenbäume"}, {"name": "Grün & Blau"}])
+           tags=[{"name": "Straßenbäume"}, {"name": "Grün & Blau"}], release_checklist=RELEASE)
     action("package_create", name="randfall-minimal", title="Minimal", notes="Nur Pflichtfelder.",
-           owner_org="stadt-heidenheim", license_id="dl-zero-de/2.0")
+           owner_org="stadt-heidenheim", license_id="dl-zero-de/2.0", release_checklist=RELEASE)
     # Everything fetched after the last change, so that all files describe the same catalog.
     pages = catalog_pages("ttl")
     assert len(pages) == (total + 2 + 99) // 100, (len(pages), total)

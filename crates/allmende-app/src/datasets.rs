@@ -2,7 +2,7 @@
 
 use allmende_core::authz::{Action, Actor, read_scope};
 use allmende_core::validate::{DatasetFields, DatasetInput};
-use allmende_core::{Dataset, FieldErrors};
+use allmende_core::{Dataset, FieldErrors, ReleaseChecklist, Visibility};
 
 use crate::access::require;
 use crate::{App, AppError, AppResult};
@@ -50,22 +50,115 @@ impl App {
         if !actor.is_authenticated() {
             return Err(AppError::Unauthorized);
         }
+        let checklist = input.release_checklist.clone();
         let (fields, org_id) = self.prepare_dataset(actor, input).await?;
-        Ok(self.catalog.create_dataset(&fields, org_id).await?)
+        let first_release = fields.visibility == Visibility::Public;
+        if first_release {
+            require_checklist(checklist.as_ref())?;
+        }
+        let created = self.catalog.create_dataset(&fields, org_id).await?;
+        if first_release {
+            self.record_publication(actor, &created, None, checklist.as_ref())
+                .await;
+        }
+        Ok(self
+            .catalog
+            .dataset(&created.id.to_string())
+            .await?
+            .unwrap_or(created))
     }
 
-    /// Replaces a dataset's metadata (the caller has checked it may edit `current`).
+    /// Replaces a dataset's metadata (the caller has checked it may edit `current`). The first
+    /// publication needs the release checklist and passes the privacy gate.
     pub async fn update_dataset(
         &self,
         actor: &Actor,
         current: &Dataset,
         input: DatasetInput,
     ) -> AppResult<Dataset> {
+        let checklist = input.release_checklist.clone();
         let (fields, org_id) = self.prepare_dataset(actor, input).await?;
+        let publishing =
+            fields.visibility == Visibility::Public && current.visibility != Visibility::Public;
+        if publishing && current.released_at.is_none() {
+            require_checklist(checklist.as_ref())?;
+        }
         self.check_publication(current, fields.visibility).await?;
-        Ok(self
+        let updated = self
             .catalog
             .update_dataset(current.id, &fields, org_id)
-            .await?)
+            .await?;
+        let was = current.visibility;
+        if was != updated.visibility
+            && (was == Visibility::Public || updated.visibility == Visibility::Public)
+        {
+            let checklist = checklist.filter(|_| current.released_at.is_none());
+            self.record_publication(actor, &updated, Some(was), checklist.as_ref())
+                .await;
+        }
+        Ok(self
+            .catalog
+            .dataset(&updated.id.to_string())
+            .await?
+            .unwrap_or(updated))
+    }
+
+    /// Publications and withdrawals go to the audit log; a first publication also records its
+    /// checklist on the dataset.
+    async fn record_publication(
+        &self,
+        actor: &Actor,
+        ds: &Dataset,
+        was: Option<Visibility>,
+        checklist: Option<&ReleaseChecklist>,
+    ) {
+        let who = allmende_catalog::AuditActor {
+            id: actor.user_id,
+            name: actor.user_name.as_deref(),
+        };
+        let detail = serde_json::json!({
+            "slug": ds.slug, "from": was.map(Visibility::as_str), "to": ds.visibility.as_str(),
+        });
+        let written = match (ds.visibility, checklist) {
+            (Visibility::Public, Some(c)) => self
+                .catalog
+                .record_release(ds.id, &who, c, &detail)
+                .await
+                .map(|_| ()),
+            (Visibility::Public, None) => {
+                self.catalog
+                    .audit(&who, "dataset.publish", "dataset", ds.id, &detail)
+                    .await
+            }
+            _ => {
+                self.catalog
+                    .audit(&who, "dataset.unpublish", "dataset", ds.id, &detail)
+                    .await
+            }
+        };
+        if let Err(e) = written {
+            tracing::error!(error = %e, dataset = %ds.id, "could not write the audit log");
+        }
+    }
+}
+
+/// The first publication needs every item of the release checklist confirmed.
+fn require_checklist(checklist: Option<&ReleaseChecklist>) -> AppResult<()> {
+    let c = checklist.cloned().unwrap_or_default();
+    let mut errors = FieldErrors::default();
+    for (confirmed, code) in [
+        (c.no_personal_data, "release_no_personal_data"),
+        (c.no_secrets, "release_no_secrets"),
+        (c.rights_cleared, "release_rights_cleared"),
+        (c.licence_applicable, "release_licence_applicable"),
+    ] {
+        if !confirmed {
+            errors.add("release_checklist", code);
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
     }
 }

@@ -27,6 +27,10 @@ pub enum AppError {
     /// the privacy check).
     #[error("privacy findings block publication")]
     PrivacyBlocked(Vec<crate::privacy::Blocker>),
+    /// The dataset would become public while the privacy check of these files (their titles)
+    /// is still running.
+    #[error("privacy check still running")]
+    PrivacyPending(Vec<String>),
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -9,7 +9,10 @@ pub mod access;
 pub mod datasets;
 mod error;
 pub mod ingest;
+pub mod links;
 pub mod privacy;
+pub mod quality;
+mod rescan;
 pub mod resources;
 pub mod tables;
 
@@ -30,7 +33,11 @@ pub struct App {
     pub tables: Arc<Queries>,
     /// Wakes the ingestion worker when a job was queued.
     pub jobs: Arc<tokio::sync::Notify>,
+    /// The catalog-wide average quality score, with when it was computed.
+    quality_cache: Arc<std::sync::Mutex<Option<QualityAverage>>>,
 }
+
+type QualityAverage = (std::time::Instant, Option<(u32, usize)>);
 
 impl App {
     pub fn new(
@@ -45,6 +52,7 @@ impl App {
             search,
             tables: Arc::new(Queries::new(limits, pool)),
             jobs,
+            quality_cache: Arc::default(),
         }
     }
 }

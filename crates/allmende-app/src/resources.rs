@@ -33,18 +33,21 @@ pub fn is_tabular(res: &Resource) -> bool {
         .url
         .as_deref()
         .map(|u| u.split(['?', '#']).next().unwrap_or(u));
-    let by_format = res
-        .format
-        .as_deref()
+    (res.sha256.is_some() || res.url.is_some())
+        && reads_as_table(
+            res.format.as_deref(),
+            res.file_name.as_deref().or(link_path),
+        )
+}
+
+/// Whether a file of this format (or, failing that, this name) is read as a table.
+fn reads_as_table(format: Option<&str>, name: Option<&str>) -> bool {
+    format
         .and_then(allmende_table::detect::table_format)
-        .is_some();
-    let by_name = res
-        .file_name
-        .as_deref()
-        .or(link_path)
-        .and_then(allmende_table::InputFormat::from_hint)
-        .is_some();
-    (res.sha256.is_some() || res.url.is_some()) && (by_format || by_name)
+        .is_some()
+        || name
+            .and_then(allmende_table::InputFormat::from_hint)
+            .is_some()
 }
 
 /// A resource's media type once its format is set to `format`: kept while the format stays
@@ -119,12 +122,17 @@ impl App {
             Some(f) => vocab::file_type(f).map(|t| t.media_type.to_string()),
             None => stored.media_type.clone(),
         };
+        // Scan before serve: on a public dataset a table's file is withheld (its metadata shows,
+        // the file does not) until its privacy check lets it out.
+        let withheld = crate::access::is_public(ds)
+            && reads_as_table(format.as_deref(), Some(&stored.file.file_name));
         let new = NewResource {
             fields,
             file: Some(stored.file.clone()),
             format,
             media_type,
             status: ProcessingStatus::None,
+            withheld,
         };
         match self.catalog.create_resource(ds.id, &new).await {
             Ok(r) if is_tabular(&r) => {
@@ -166,6 +174,7 @@ impl App {
             format,
             media_type,
             status: ProcessingStatus::None,
+            withheld: false,
         };
         Ok(self.catalog.create_resource(ds.id, &new).await?)
     }

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use allmende_catalog::TableVersion;
-use allmende_core::Resource;
-use allmende_core::authz::{Actor, ReadScope};
+use allmende_core::authz::{Actor, ReadScope, decide};
+use allmende_core::{Dataset, Resource};
 use allmende_table::Column;
 use allmende_table::query::{TableLookup, TableRef};
 
@@ -40,6 +40,49 @@ impl App {
             .ok_or(AppError::NotFound)?;
         let t = self.table_ref(&v, res.table_name.clone().unwrap_or_default())?;
         Ok((t, v))
+    }
+
+    /// Version `n` of a resource's table, as far as the actor may have it: those who may change
+    /// the dataset get every version; everyone else only versions that were served and whose
+    /// file has no unacknowledged high privacy findings (never a held, pending or failed one,
+    /// whose file was never released).
+    pub async fn table_version_for(
+        &self,
+        actor: &Actor,
+        res: &Resource,
+        ds: &Dataset,
+        n: i64,
+    ) -> AppResult<TableVersion> {
+        let v = self
+            .catalog
+            .table_versions_of(res.id)
+            .await?
+            .into_iter()
+            .find(|v| v.version == n)
+            .ok_or(AppError::NotFound)?;
+        if decide(actor, crate::access::edit_action(ds)).allowed() {
+            return Ok(v);
+        }
+        if v.status != "done" {
+            return Err(AppError::NotFound);
+        }
+        let report: Option<allmende_table::privacy::PrivacyReport> = v
+            .report
+            .as_ref()
+            .and_then(|r| r.get("privacy"))
+            .and_then(|p| serde_json::from_value(p.clone()).ok());
+        if let Some(report) = report
+            && !report.is_clean()
+        {
+            let acks = self.catalog.acknowledgements(res.id).await?;
+            if crate::privacy::unacknowledged(&report, &acks, &v.source_sha256)
+                .next()
+                .is_some()
+            {
+                return Err(AppError::NotFound);
+            }
+        }
+        Ok(v)
     }
 
     /// A table version's snapshot as the query engine opens it.

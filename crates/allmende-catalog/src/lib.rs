@@ -15,8 +15,9 @@ pub use db::{Backend, Db, DbOptions};
 pub use error::CatalogError;
 pub use files::{BlobMeta, BlobStore, LocalStore, StagedBlob, UploadError};
 pub use repo::{
-    Catalog, DatasetFilter, DatasetSort, INGEST_JOB, Job, JobStatus, NewFile, NewResource,
-    PublicTable, Reaped, TableVersion, Totals,
+    Acknowledgement, AuditActor, AuditEntry, Catalog, DatasetFilter, DatasetSort, Finished,
+    INGEST_JOB, Job, JobStatus, NewAcknowledgement, NewFile, NewResource, PublicTable, Reaped,
+    TableVersion, Totals,
 };
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;

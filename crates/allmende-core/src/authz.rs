@@ -63,6 +63,12 @@ pub enum Action {
     },
     CreateOrganization,
     ManageUsers,
+    /// Let a file with privacy findings out, with a reason (organization admins).
+    AcknowledgeFindings {
+        org: Uuid,
+    },
+    /// Read the audit log (sysadmins).
+    ReadAudit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +121,10 @@ pub fn decide(actor: &Actor, action: Action) -> Decision {
         Action::CreateDataset { org } => allow_if(actor.has_role(org, Role::Editor)),
         Action::ManageOrganization { org } => allow_if(actor.has_role(org, Role::Admin)),
         Action::ReadMembers { org } => allow_if(actor.has_role(org, Role::Member)),
-        Action::CreateOrganization | Action::ManageUsers => allow_if(actor.sysadmin),
+        Action::AcknowledgeFindings { org } => allow_if(actor.has_role(org, Role::Admin)),
+        Action::CreateOrganization | Action::ManageUsers | Action::ReadAudit => {
+            allow_if(actor.sysadmin)
+        }
     }
 }
 

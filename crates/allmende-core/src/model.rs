@@ -176,9 +176,54 @@ pub struct Dataset {
     pub extras: BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the dataset was first published (with the release checklist confirmed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub resources: Option<Vec<Resource>>,
+}
+
+/// What a publisher confirms before a dataset is published for the first time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReleaseChecklist {
+    /// The data holds no personal data (or only what a law allows to publish).
+    #[serde(default)]
+    pub no_personal_data: bool,
+    /// No trade or business secrets.
+    #[serde(default)]
+    pub no_secrets: bool,
+    /// Rights of third parties are cleared.
+    #[serde(default)]
+    pub rights_cleared: bool,
+    /// The licence applies to all of the data.
+    #[serde(default)]
+    pub licence_applicable: bool,
+}
+
+impl ReleaseChecklist {
+    /// The items by their field names, in the order forms show them.
+    pub const ITEMS: [&'static str; 4] = [
+        "no_personal_data",
+        "no_secrets",
+        "rights_cleared",
+        "licence_applicable",
+    ];
+
+    pub fn complete(&self) -> bool {
+        self.no_personal_data && self.no_secrets && self.rights_cleared && self.licence_applicable
+    }
+
+    /// Sets an item by its field name (forms send them one by one).
+    pub fn set(&mut self, item: &str, value: bool) {
+        match item {
+            "no_personal_data" => self.no_personal_data = value,
+            "no_secrets" => self.no_secrets = value,
+            "rights_cleared" => self.rights_cleared = value,
+            "licence_applicable" => self.licence_applicable = value,
+            _ => {}
+        }
+    }
 }
 
 /// Ingestion state of a resource; later issues move resources through it.
@@ -191,6 +236,9 @@ pub enum ProcessingStatus {
     Running,
     Done,
     Failed,
+    /// Read, but held back: a new file on a public dataset with high privacy findings waits
+    /// until an organization admin acknowledges them (or replaces the file).
+    Held,
 }
 
 impl ProcessingStatus {
@@ -201,6 +249,7 @@ impl ProcessingStatus {
             Self::Running => "running",
             Self::Done => "done",
             Self::Failed => "failed",
+            Self::Held => "held",
         }
     }
 
@@ -210,6 +259,7 @@ impl ProcessingStatus {
             "running" => Self::Running,
             "done" => Self::Done,
             "failed" => Self::Failed,
+            "held" => Self::Held,
             _ => Self::None,
         }
     }
@@ -249,6 +299,15 @@ pub struct Resource {
     pub table_name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A new file of a table on a public dataset whose privacy check has not let it out yet:
+    /// its metadata shows, the file itself is not served.
+    #[serde(default)]
+    pub withheld: bool,
+    /// For a link: the HTTP status the link checker last got (0: no answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_status: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_checked_at: Option<DateTime<Utc>>,
 }
 
 impl Resource {

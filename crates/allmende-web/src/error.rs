@@ -47,6 +47,9 @@ pub enum ApiError {
     /// High findings of the privacy check keep the dataset from becoming public.
     #[error("privacy findings block publication")]
     PrivacyBlocked(Vec<allmende_app::privacy::Blocker>),
+    /// The privacy check of these files (titles) has not finished: publication must wait.
+    #[error("privacy check still running")]
+    PrivacyPending(Vec<String>),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -77,7 +80,9 @@ impl ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) | Self::PrivacyBlocked(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::PrivacyBlocked(_) | Self::PrivacyPending(_) => {
+                StatusCode::CONFLICT
+            }
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -99,6 +104,7 @@ impl ApiError {
             Self::MethodNotAllowed => "method-not-allowed",
             Self::Conflict(_) => "conflict",
             Self::PrivacyBlocked(_) => "privacy-findings",
+            Self::PrivacyPending(_) => "privacy-check-pending",
             Self::PayloadTooLarge(_) => "payload-too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::Validation(_) => "validation-error",
@@ -123,6 +129,11 @@ impl ApiError {
             Self::PrivacyBlocked(_) => {
                 Some(i18n::t(lang, "problem.privacy-findings_detail").to_string())
             }
+            Self::PrivacyPending(files) => Some(i18n::t_arg(
+                lang,
+                "problem.privacy-check-pending_detail",
+                Some(&files.join(", ")),
+            )),
             Self::PayloadTooLarge(limit) => Some(i18n::t_arg(
                 lang,
                 "problem.too_large_detail",
@@ -312,6 +323,7 @@ impl From<allmende_app::AppError> for ApiError {
             AppError::Query(e) => e.into(),
             AppError::Refused(r) => r.into(),
             AppError::PrivacyBlocked(b) => Self::PrivacyBlocked(b),
+            AppError::PrivacyPending(f) => Self::PrivacyPending(f),
             AppError::Internal(m) => Self::Internal(m),
         }
     }

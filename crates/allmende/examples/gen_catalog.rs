@@ -141,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
             format: Some(format.into()),
             media_type: allmende_core::vocab::file_type(format).map(|t| t.media_type.to_string()),
             status: ProcessingStatus::None,
+            withheld: false,
         };
         catalog.create_resource(ds.id, &r).await?;
         if (i + 1) % 10_000 == 0 {

@@ -84,6 +84,8 @@ pub struct Config {
     pub fetch_timeout_secs: u64,
     /// Allow fetching from loopback and private networks (refused by default: SSRF).
     pub fetch_allow_private: bool,
+    /// Hours after which the link checker asks a link of a public dataset again (0: no checks).
+    pub link_check_hours: u64,
     /// `dct:description` of the DCAT-AP.de catalog.
     pub catalog_description: String,
     /// Who runs the portal (publisher of the DCAT catalog and of the data API).
@@ -141,6 +143,7 @@ impl Default for Config {
             rate_limit_sql_burst: limits.sql.burst,
             fetch_max_mb: 1024,
             fetch_timeout_secs: 300,
+            link_check_hours: 24,
             fetch_allow_private: false,
             catalog_description: web.catalog_description.clone(),
             publisher_name: web.publisher_name.clone(),
@@ -282,6 +285,20 @@ impl Config {
             timeout: std::time::Duration::from_secs(self.fetch_timeout_secs.max(1)),
             allow_private: self.fetch_allow_private,
         }
+    }
+
+    /// The link checker: one request at a time, a second apart, 100 links a round, each link
+    /// once per `link_check_hours`, 15 s per request, through the fetcher's guard.
+    pub fn link_check(&self) -> Option<allmende_app::links::LinkCheck> {
+        (self.link_check_hours > 0).then(|| allmende_app::links::LinkCheck {
+            limits: allmende_app::ingest::FetchLimits {
+                timeout: std::time::Duration::from_secs(15),
+                ..self.fetch_limits()
+            },
+            interval: std::time::Duration::from_secs(self.link_check_hours * 3600),
+            per_round: 100,
+            pause: std::time::Duration::from_secs(1),
+        })
     }
 
     pub fn web_settings(&self) -> allmende_web::Settings {

@@ -111,6 +111,18 @@ pub async fn prepare(config: &Config, data_dir: &Path, catalog: Catalog) -> anyh
         .context("starting the heavy-work threads")?;
     let app = allmende_app::App::new(catalog, search, config.query_limits(), pool.clone(), jobs);
     let state = allmende_web::app_state(app.clone(), settings)?;
+    if let Some(check) = config.link_check() {
+        app.spawn_link_checker(check, std::time::Duration::from_secs(600));
+    }
+    // Tables checked by an older privacy scanner (or none) are read again in the background.
+    let rescan = app.clone();
+    tokio::spawn(async move {
+        match rescan.rescan_outdated().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(tables = n, "queued a new privacy check of older tables"),
+            Err(e) => tracing::warn!(error = %e, "could not queue the privacy re-check"),
+        }
+    });
     Ok(Ready {
         listener,
         addr,

@@ -48,7 +48,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             out,
             options,
             without_privacy_check,
-        } => cli::data::ingest(file, out, options, without_privacy_check),
+            json,
+        } => cli::data::ingest(file, out, options, without_privacy_check, json),
         Command::Reindex { common } => cli::maintenance::reindex(common).await,
         Command::Migrate { common } => cli::maintenance::migrate(common).await,
         Command::CopyCatalog { from, to, common } => {

@@ -94,6 +94,29 @@ pub async fn fetch_into(
     })
 }
 
+/// Whether a link answers: the HTTP status of a `HEAD` (or, for servers that refuse `HEAD`, of a
+/// `GET` whose body is not read), with the same guard as a fetch. Redirects are followed.
+pub async fn probe(url: &str, limits: FetchLimits) -> Result<u16, FetchError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        FetchError::Refused(Msg::new("fetch.bad_url").arg("url", url).arg("detail", e))
+    })?;
+    check_url(&parsed, limits.allow_private)?;
+    let client = client(limits)?;
+    let head = client.head(parsed.clone()).send().await.map_err(describe)?;
+    let status = head.status().as_u16();
+    if !matches!(status, 403 | 405 | 501) {
+        return Ok(status);
+    }
+    let get = client
+        .get(parsed)
+        .header(reqwest::header::RANGE, "bytes=0-0")
+        .send()
+        .await
+        .map_err(describe)?;
+    // Dropping the response closes the connection without reading the body.
+    Ok(get.status().as_u16())
+}
+
 fn too_large(max: u64) -> FetchError {
     FetchError::Refused(Msg::new("fetch.too_large").arg("mb", max >> 20))
 }

@@ -191,7 +191,7 @@ async fn ingest(
     let Some(version) = catalog.table_version(id).await? else {
         return Ok(()); // the resource was deleted meanwhile
     };
-    if version.status == "done" {
+    if version.status == "done" || version.status == "held" {
         return Ok(());
     }
     let mut source_sha = version.source_sha256.clone();
@@ -277,7 +277,15 @@ async fn ingest(
         .map_err(Failure::machine)?;
     let summary = (!report.warnings.is_empty())
         .then(|| serde_json::to_string(&report.warnings).unwrap_or_default());
-    catalog
+    // Scan before serve: a file with high findings nobody acknowledged is held back when its
+    // dataset is public (the publication gate covers the others).
+    let acks = catalog.acknowledgements(version.resource_id).await?;
+    let blocked = report.privacy.as_ref().is_some_and(|p| {
+        crate::privacy::unacknowledged(p, &acks, &source_sha)
+            .next()
+            .is_some()
+    });
+    let finished = catalog
         .finish_table_version(
             id,
             &sha,
@@ -285,8 +293,12 @@ async fn ingest(
             report.rows as i64,
             &report_json,
             summary.as_deref(),
+            blocked,
         )
         .await?;
+    if finished == allmende_catalog::Finished::Held {
+        tracing::warn!(version = %id, "held back a file with privacy findings on a public dataset");
+    }
     Ok(())
 }
 

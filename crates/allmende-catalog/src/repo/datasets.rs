@@ -98,13 +98,14 @@ struct DatasetRow {
     extras: String,
     created_at: String,
     updated_at: String,
+    released_at: Option<String>,
 }
 
 const DATASET_SELECT: &str = "SELECT d.id, d.slug, d.organization_id, o.slug AS org_slug, o.name AS org_name, \
      d.title, d.description, d.keywords, d.themes, d.license, d.contact_name, d.contact_email, \
      d.maintainer_name, d.maintainer_email, d.issued, d.modified, d.temporal_start, d.temporal_end, \
      d.spatial_name, d.spatial_ags, d.spatial_bbox, d.frequency, d.languages, d.landing_page, \
-     d.version, d.visibility, d.deleted, d.extras, d.created_at, d.updated_at \
+     d.version, d.visibility, d.deleted, d.extras, d.created_at, d.updated_at, d.released_at \
      FROM datasets d JOIN organizations o ON o.id = d.organization_id";
 
 impl TryFrom<DatasetRow> for Dataset {
@@ -151,6 +152,7 @@ impl TryFrom<DatasetRow> for Dataset {
             extras: parse_json(&r.extras)?,
             created_at: parse_time(&r.created_at)?,
             updated_at: parse_time(&r.updated_at)?,
+            released_at: r.released_at.as_deref().map(parse_time).transpose()?,
             resources: None,
         })
     }

@@ -1,9 +1,11 @@
 //! The repository: every catalog read and write as a method on [`Catalog`]. SQL here is
 //! portable between SQLite and PostgreSQL (`$n` placeholders, TEXT timestamps and JSON).
 
+mod audit;
 mod datasets;
 mod jobs;
 mod orgs;
+mod privacy;
 mod resources;
 mod tables;
 mod users;
@@ -17,10 +19,12 @@ use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyConnection};
 use uuid::Uuid;
 
+pub use audit::{Actor as AuditActor, AuditEntry};
 pub use datasets::{DatasetFilter, DatasetSort, Totals};
 pub use jobs::{Job, JobStatus, Reaped};
+pub use privacy::{Acknowledgement, NewAcknowledgement};
 pub use resources::{NewFile, NewResource};
-pub use tables::{INGEST_JOB, PublicTable, TableVersion};
+pub use tables::{Finished, INGEST_JOB, PublicTable, TableVersion};
 
 use crate::{BlobStore, CatalogError, Db, Result};
 

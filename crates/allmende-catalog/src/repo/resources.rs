@@ -2,6 +2,7 @@ use std::collections::HashMap;
 
 use allmende_core::validate::ResourceFields;
 use allmende_core::{ProcessingStatus, Resource, time};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Catalog, Sql, parse_time, parse_uuid, record_change};
@@ -23,6 +24,8 @@ pub struct NewResource {
     pub format: Option<String>,
     pub media_type: Option<String>,
     pub status: ProcessingStatus,
+    /// A table's file on a public dataset: not served until its privacy check lets it out.
+    pub withheld: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -45,11 +48,14 @@ pub(super) struct ResourceRow {
     table_name: Option<String>,
     created_at: String,
     updated_at: String,
+    withheld: i64,
+    link_status: Option<i64>,
+    link_checked_at: Option<String>,
 }
 
 pub(super) const RESOURCE_SELECT: &str = "SELECT id, dataset_id, title, description, url, sha256, file_name, format, \
      media_type, byte_size, license, position, status, status_message, table_version, table_name, \
-     created_at, updated_at FROM resources";
+     created_at, updated_at, withheld, link_status, link_checked_at FROM resources";
 
 impl Catalog {
     pub(super) fn resource_from_row(&self, r: ResourceRow) -> Result<Resource> {
@@ -77,6 +83,9 @@ impl Catalog {
             table_name: r.table_name,
             created_at: parse_time(&r.created_at)?,
             updated_at: parse_time(&r.updated_at)?,
+            withheld: r.withheld != 0,
+            link_status: r.link_status,
+            link_checked_at: r.link_checked_at.as_deref().map(parse_time).transpose()?,
         })
     }
 
@@ -107,8 +116,8 @@ impl Catalog {
         };
         sqlx::query(
             "INSERT INTO resources (id, dataset_id, title, description, url, sha256, file_name, format, \
-             media_type, byte_size, license, position, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+             media_type, byte_size, license, position, status, created_at, updated_at, withheld) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)",
         )
         .bind(id.to_string())
         .bind(dataset_id.to_string())
@@ -124,6 +133,7 @@ impl Catalog {
         .bind(position)
         .bind(r.status.as_str())
         .bind(&now)
+        .bind(i64::from(r.withheld))
         .execute(&mut *tx)
         .await?;
         record_change(&mut tx, "resource", id, "create").await?;
@@ -259,5 +269,41 @@ impl Catalog {
         .fetch_one(&self.db.pool)
         .await?;
         Ok(n > 0)
+    }
+}
+
+impl Catalog {
+    /// Links of public datasets whose last check is older than `before` (never checked first).
+    pub async fn links_due(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<(Uuid, String)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT r.id, r.url FROM resources r JOIN datasets d ON d.id = r.dataset_id \
+             WHERE r.url IS NOT NULL AND d.visibility = 'public' AND d.deleted = 0 \
+             AND (r.link_checked_at IS NULL OR r.link_checked_at < $1) \
+             ORDER BY COALESCE(r.link_checked_at, ''), r.id LIMIT $2",
+        )
+        .bind(time::to_db(&before))
+        .bind(limit)
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, url)| Ok((parse_uuid(&id)?, url)))
+            .collect()
+    }
+
+    /// Records what a link answered. Not a change of the resource: neither its modification
+    /// time nor the change log move.
+    pub async fn set_link_status(&self, id: Uuid, status: i64) -> Result<()> {
+        let _w = self.db.write_guard().await;
+        sqlx::query("UPDATE resources SET link_status = $2, link_checked_at = $3 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(status)
+            .bind(time::to_db(&time::now()))
+            .execute(&self.db.pool)
+            .await?;
+        Ok(())
     }
 }

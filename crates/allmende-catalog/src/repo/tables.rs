@@ -21,7 +21,8 @@ pub struct TableVersion {
     pub source_name: Option<String>,
     /// Publisher overrides of the detection (JSON object).
     pub options: serde_json::Value,
-    /// `queued`, `running`, `done` or `failed`.
+    /// `queued`, `running`, `done`, `held` (complete, kept back for privacy findings) or
+    /// `failed`.
     pub status: String,
     pub job_id: Option<Uuid>,
     pub progress_rows: i64,
@@ -353,7 +354,10 @@ impl Catalog {
     }
 
     /// Marks a version complete and makes it the one the resource serves (atomically), with
-    /// a stable SQL alias assigned on the first success.
+    /// a stable SQL alias assigned on the first success. With `hold_if_public` (the file has
+    /// unacknowledged high privacy findings) a version of a public dataset is held instead:
+    /// complete, but not served until [`Catalog::release_held_version`].
+    #[allow(clippy::too_many_arguments)]
     pub async fn finish_table_version(
         &self,
         id: Uuid,
@@ -362,49 +366,21 @@ impl Catalog {
         rows: i64,
         report: &serde_json::Value,
         summary: Option<&str>,
-    ) -> Result<()> {
+        hold_if_public: bool,
+    ) -> Result<Finished> {
         let now = time::to_db(&time::now());
         let _w = self.db.write_guard().await;
         let mut tx = self.db.pool.begin().await?;
-        let (resource_id, dataset_id, slug, position, alias): (String, String, String, i64, Option<String>) =
-            sqlx::query_as(
-                "SELECT r.id, r.dataset_id, d.slug, r.position, r.table_name FROM table_versions v \
-                 JOIN resources r ON r.id = v.resource_id JOIN datasets d ON d.id = r.dataset_id WHERE v.id = $1",
-            )
-            .bind(id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
-        // A version that completes after a newer one (several workers) does not take over.
-        let newer_served: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM table_versions v JOIN resources r ON r.table_version = v.id \
-             WHERE r.id = $1 AND v.version > (SELECT version FROM table_versions WHERE id = $2)",
+        let (resource_id, visibility, deleted): (String, String, i64) = sqlx::query_as(
+            "SELECT r.id, d.visibility, d.deleted FROM table_versions v \
+             JOIN resources r ON r.id = v.resource_id JOIN datasets d ON d.id = r.dataset_id WHERE v.id = $1",
         )
-        .bind(&resource_id)
         .bind(id.to_string())
         .fetch_one(&mut *tx)
         .await?;
-        let alias = match alias {
-            Some(a) => a,
-            None => {
-                let base = alias_base(&slug, position);
-                let mut candidate = base.clone();
-                let mut n = 2;
-                loop {
-                    let taken: i64 =
-                        sqlx::query_scalar("SELECT COUNT(*) FROM resources WHERE table_name = $1")
-                            .bind(&candidate)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    if taken == 0 {
-                        break candidate;
-                    }
-                    candidate = format!("{base}_v{n}");
-                    n += 1;
-                }
-            }
-        };
+        let hold = hold_if_public && visibility == "public" && deleted == 0;
         sqlx::query(
-            "UPDATE table_versions SET status = 'done', parquet_sha256 = $2, parquet_size = $3, row_count = $4, \
+            "UPDATE table_versions SET status = $8, parquet_sha256 = $2, parquet_size = $3, row_count = $4, \
              progress_rows = $4, report = $5, message = $6, updated_at = $7 WHERE id = $1",
         )
         .bind(id.to_string())
@@ -414,42 +390,64 @@ impl Catalog {
         .bind(report.to_string())
         .bind(summary)
         .bind(&now)
+        .bind(if hold { "held" } else { "done" })
         .execute(&mut *tx)
         .await?;
-        if newer_served > 0 {
-            tx.commit().await?;
-            return Ok(());
-        }
-        sqlx::query(
-            "UPDATE resources SET table_version = $2, table_name = $3, status = 'done', status_message = $4, updated_at = $5 WHERE id = $1",
-        )
-        .bind(&resource_id)
-        .bind(id.to_string())
-        .bind(&alias)
-        .bind(summary)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        // A replacement file becomes the resource's file in the same transaction as its table.
-        sqlx::query(
-            "UPDATE resources SET sha256 = v.source_sha256, file_name = COALESCE(v.source_name, resources.file_name), \
-             byte_size = v.source_size, format = COALESCE(v.source_format, resources.format), \
-             media_type = COALESCE(v.source_media_type, resources.media_type), url = NULL \
-             FROM table_versions v WHERE v.id = $2 AND v.replaces_file = 1 AND resources.id = $1",
-        )
-        .bind(&resource_id)
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE datasets SET updated_at = $2 WHERE id = $1")
-            .bind(&dataset_id)
+        let finished = if hold {
+            sqlx::query(
+                "UPDATE resources SET status = 'held', status_message = NULL, updated_at = $2 WHERE id = $1",
+            )
+            .bind(&resource_id)
             .bind(&now)
             .execute(&mut *tx)
             .await?;
-        record_change(&mut tx, "resource", parse_uuid(&resource_id)?, "update").await?;
-        record_change(&mut tx, "dataset", parse_uuid(&dataset_id)?, "update").await?;
+            record_change(&mut tx, "resource", parse_uuid(&resource_id)?, "update").await?;
+            Finished::Held
+        } else if serve_version(&mut tx, id, summary, &now).await? {
+            Finished::Served
+        } else {
+            Finished::Superseded
+        };
         tx.commit().await?;
-        Ok(())
+        Ok(finished)
+    }
+
+    /// Serves a held version (its findings were acknowledged), unless a newer one is served by
+    /// now; writes the release to the audit log. `false` when the version was not held.
+    pub async fn release_held_version(
+        &self,
+        id: Uuid,
+        actor: &super::audit::Actor<'_>,
+    ) -> Result<bool> {
+        let now = time::to_db(&time::now());
+        let _w = self.db.write_guard().await;
+        let mut tx = self.db.pool.begin().await?;
+        let row: Option<(String, Option<String>, String)> = sqlx::query_as(
+            "SELECT resource_id, message, source_sha256 FROM table_versions WHERE id = $1 AND status = 'held'",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((resource_id, summary, sha)) = row else {
+            return Ok(false);
+        };
+        sqlx::query("UPDATE table_versions SET status = 'done', updated_at = $2 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        serve_version(&mut tx, id, summary.as_deref(), &now).await?;
+        super::audit::record_audit(
+            &mut tx,
+            actor,
+            "resource.release",
+            "resource",
+            parse_uuid(&resource_id)?,
+            &serde_json::json!({ "table_version": id, "source_sha256": sha }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Records a failed version; the resource keeps serving its previous version, if any.
@@ -469,7 +467,9 @@ impl Catalog {
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some(r) = resource {
-            sqlx::query("UPDATE resources SET status = 'failed', status_message = $2, updated_at = $3 WHERE id = $1")
+            // A file that cannot be read as a table cannot be checked either: it is served as
+            // a plain file, like a PDF (the publisher sees why its table failed).
+            sqlx::query("UPDATE resources SET status = 'failed', status_message = $2, updated_at = $3, withheld = 0 WHERE id = $1")
                 .bind(&r)
                 .bind(message)
                 .bind(&now)
@@ -550,4 +550,95 @@ impl Catalog {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// How a completed version ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// The resource serves it now.
+    Served,
+    /// Complete, but held back for its privacy findings.
+    Held,
+    /// A newer version was served first (several workers); it stays as history.
+    Superseded,
+}
+
+/// Makes a complete version the one its resource serves, in the caller's transaction: the SQL
+/// alias (stable from the first success), the file of a replacement, the change log. `false`
+/// when a newer version is already served.
+async fn serve_version(
+    tx: &mut sqlx::AnyConnection,
+    id: Uuid,
+    summary: Option<&str>,
+    now: &str,
+) -> Result<bool> {
+    let (resource_id, dataset_id, slug, position, alias): (String, String, String, i64, Option<String>) =
+        sqlx::query_as(
+            "SELECT r.id, r.dataset_id, d.slug, r.position, r.table_name FROM table_versions v \
+             JOIN resources r ON r.id = v.resource_id JOIN datasets d ON d.id = r.dataset_id WHERE v.id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+    // A version that completes after a newer one (several workers) does not take over.
+    let newer_served: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM table_versions v JOIN resources r ON r.table_version = v.id \
+         WHERE r.id = $1 AND v.version > (SELECT version FROM table_versions WHERE id = $2)",
+    )
+    .bind(&resource_id)
+    .bind(id.to_string())
+    .fetch_one(&mut *tx)
+    .await?;
+    if newer_served > 0 {
+        return Ok(false);
+    }
+    let alias = match alias {
+        Some(a) => a,
+        None => {
+            let base = alias_base(&slug, position);
+            let mut candidate = base.clone();
+            let mut n = 2;
+            loop {
+                let taken: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM resources WHERE table_name = $1")
+                        .bind(&candidate)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if taken == 0 {
+                    break candidate;
+                }
+                candidate = format!("{base}_v{n}");
+                n += 1;
+            }
+        }
+    };
+    sqlx::query(
+        "UPDATE resources SET table_version = $2, table_name = $3, status = 'done', status_message = $4, updated_at = $5, withheld = 0 WHERE id = $1",
+    )
+    .bind(&resource_id)
+    .bind(id.to_string())
+    .bind(&alias)
+    .bind(summary)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    // A replacement file becomes the resource's file in the same transaction as its table.
+    sqlx::query(
+        "UPDATE resources SET sha256 = v.source_sha256, file_name = COALESCE(v.source_name, resources.file_name), \
+         byte_size = v.source_size, format = COALESCE(v.source_format, resources.format), \
+         media_type = COALESCE(v.source_media_type, resources.media_type), url = NULL \
+         FROM table_versions v WHERE v.id = $2 AND v.replaces_file = 1 AND resources.id = $1",
+    )
+    .bind(&resource_id)
+    .bind(id.to_string())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE datasets SET updated_at = $2 WHERE id = $1")
+        .bind(&dataset_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    record_change(&mut *tx, "resource", parse_uuid(&resource_id)?, "update").await?;
+    record_change(&mut *tx, "dataset", parse_uuid(&dataset_id)?, "update").await?;
+    Ok(true)
 }

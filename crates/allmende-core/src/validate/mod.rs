@@ -228,6 +228,9 @@ pub struct DatasetInput {
     pub visibility: Option<String>,
     #[serde(default)]
     pub extras: Option<BTreeMap<String, String>>,
+    /// Confirmed by the publisher at the first publication (required then, ignored after).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_checklist: Option<crate::model::ReleaseChecklist>,
 }
 
 impl From<&Dataset> for DatasetInput {
@@ -256,6 +259,7 @@ impl From<&Dataset> for DatasetInput {
             version: d.version.clone(),
             visibility: Some(d.visibility.as_str().to_string()),
             extras: Some(d.extras.clone()),
+            release_checklist: None,
         }
     }
 }

@@ -16,7 +16,7 @@ pub use scan::Scan;
 
 /// Raised whenever rules or lists change, so that stored results of an older scanner are
 /// recognised and everything is scanned again.
-pub const SCANNER_VERSION: u32 = 1;
+pub const SCANNER_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -78,6 +78,25 @@ impl Rule {
             Self::Coordinates => "coordinates",
             Self::BusinessContact => "business_contact",
         }
+    }
+
+    /// Whether a high finding of this rule identifies someone, which makes the table one about
+    /// persons (their addresses, IP addresses and coordinates then count as theirs).
+    pub fn identifies(self) -> bool {
+        matches!(
+            self,
+            Self::PersonName
+                | Self::BirthDate
+                | Self::Email
+                | Self::Phone
+                | Self::Iban
+                | Self::TaxId
+                | Self::PensionNumber
+                | Self::HealthInsuranceNumber
+                | Self::IdDocument
+                | Self::LicencePlate
+                | Self::FreeText
+        )
     }
 
     /// Identifiers with a check digit: a handful of valid ones is already a finding.

@@ -82,7 +82,14 @@ pub fn header_rule(header: &str) -> Option<Rule> {
     {
         return Some(Rule::LicencePlate);
     }
-    if has(&["ipadresse", "ipaddress"]) || is(&["ip", "clientip", "remoteaddr"]) {
+    if has(&[
+        "ipadresse",
+        "ipaddress",
+        "remoteaddress",
+        "remoteaddr",
+        "clientip",
+    ]) || is(&["ip"])
+    {
         return Some(Rule::IpAddress);
     }
     if has(&[
@@ -96,7 +103,7 @@ pub fn header_rule(header: &str) -> Option<Rule> {
         "gebjahr",
         "geboren",
         "yearofbirth",
-    ]) || is(&["dob", "gebdat", "geb"])
+    ]) || is(&["dob", "gebdat", "geb", "gebj", "jahrgang"])
     {
         return Some(Rule::BirthDate);
     }
@@ -115,7 +122,7 @@ pub fn header_rule(header: &str) -> Option<Rule> {
         return Some(Rule::Phone);
     }
     if has(&[
-        "anschrift",
+        "anschr",
         "wohnort",
         "wohnadresse",
         "wohnhaft",
@@ -131,6 +138,7 @@ pub fn header_rule(header: &str) -> Option<Rule> {
         "strasseundhausnummer",
         "street",
         "addr",
+        "strnr",
     ]) {
         return Some(Rule::StreetAddress);
     }
@@ -158,7 +166,14 @@ pub fn header_rule(header: &str) -> Option<Rule> {
         "mitarbeiter",
         "vollername",
         "rufname",
+        "zuname",
+        "teilnehmer",
     ]) || is(&[
+        "vn",
+        "vorn",
+        "nn",
+        "nachn",
+        "antragst",
         "name",
         "namen",
         "person",

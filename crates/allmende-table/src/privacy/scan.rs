@@ -46,6 +46,9 @@ struct ColumnScan {
     /// Decimal degrees with at least four decimals (about 10 m), in a coordinate column.
     precise_degrees: u64,
     coordinate: bool,
+    /// Dates at least 14 years back, and the range of their years.
+    old_dates: u64,
+    years: Option<(i32, i32)>,
 }
 
 impl Scan {
@@ -68,6 +71,8 @@ impl Scan {
                     role_emails: 0,
                     precise_degrees: 0,
                     coordinate: coordinate_header(h),
+                    old_dates: 0,
+                    years: None,
                 })
                 .collect(),
             rows: 0,
@@ -119,6 +124,7 @@ impl Scan {
                 if plausible_year(d.year() as i64) {
                     c.birth_like += 1;
                 }
+                c.date(*d);
             }
             Cell::DateTime(_) | Cell::Bool(_) => c.filled += 1,
         }
@@ -130,15 +136,29 @@ impl Scan {
         for (i, c) in self.columns.iter().enumerate() {
             c.findings(i, &mut findings);
         }
-        let person_table = findings.iter().any(|f: &Finding| {
-            f.severity == Severity::High && matches!(f.rule, Rule::PersonName | Rule::BirthDate)
-        });
         let office_table = self
             .columns
             .iter()
             .any(|c| c.role_emails > 0 && c.role_emails * 2 >= c.count(Rule::Email));
+        // A table about persons: a direct identifier of someone in it (an office's own
+        // e-mail addresses and phone numbers are not).
+        let person_table = findings.iter().any(|f: &Finding| {
+            f.severity == Severity::High
+                && match f.rule {
+                    Rule::Email | Rule::Phone => !office_table,
+                    r => r.identifies(),
+                }
+        });
         for (i, c) in self.columns.iter().enumerate() {
             c.context_findings(i, person_table, office_table, &mut findings);
+        }
+        if person_table {
+            // Beside a person's name or number, an IP address is theirs too.
+            for f in &mut findings {
+                if f.rule == Rule::IpAddress {
+                    f.severity = Severity::High;
+                }
+            }
         }
         if office_table {
             // Contacts of an office: names and numbers of a public desk are lawful to publish.
@@ -200,6 +220,25 @@ impl ColumnScan {
         }
     }
 
+    /// Dates a person of 14 or older could be born on: birth dates, when the table is about
+    /// persons and they spread over decades.
+    fn date(&mut self, d: chrono::NaiveDate) {
+        let year = d.year();
+        if plausible_year(year as i64) && year <= chrono::Utc::now().year() - 14 {
+            self.old_dates += 1;
+            self.years = Some(match self.years {
+                Some((lo, hi)) => (lo.min(year), hi.max(year)),
+                None => (year, year),
+            });
+            if self.announced.is_none() {
+                let ex = self.examples.entry(Rule::BirthDate).or_default();
+                if ex.len() < EXAMPLES {
+                    ex.push(mask(&d.to_string()));
+                }
+            }
+        }
+    }
+
     fn text(&mut self, s: &str, buf: &mut Vec<Rule>, memo_left: &mut usize) {
         let (mut has_digit, mut numeric) = (false, true);
         for b in s.bytes() {
@@ -211,6 +250,14 @@ impl ColumnScan {
         }
         if has_digit && numeric {
             self.numbers += 1;
+            // Dates written in several ways stay text: "12.03.1980", "1980-03-12".
+            if self.announced.is_none()
+                && (8..=10).contains(&s.len())
+                && let Some(d) = crate::values::parse_date(s)
+            {
+                self.date(d);
+                return;
+            }
             // A short number (a count, a measurement) is no identifier: phone numbers need
             // seven digits, the check-digit numbers ten or more. Only a birth year matters.
             if s.len() < 7 && self.announced != Some(Rule::BirthDate) && !self.coordinate {
@@ -256,6 +303,27 @@ impl ColumnScan {
                     }
                 }
             }
+            // No header says so: values shaped like names ("Erika Musterfrau", "Musterfrau,
+            // Erika"), enough of them with a known given name.
+            None if !has_digit && s.len() <= 60 && s.contains([' ', ',']) => {
+                let words = || {
+                    s.split([' ', ','])
+                        .map(|w| w.trim_matches('.'))
+                        .filter(|w| !w.is_empty())
+                };
+                let shaped = (2..=5).contains(&words().count())
+                    && words().all(|w| w.chars().next().is_some_and(char::is_uppercase));
+                if shaped {
+                    self.name_shaped += 1;
+                    if words().any(names::first_name) {
+                        self.name_parts += 1;
+                        let ex = self.examples.entry(Rule::PersonName).or_default();
+                        if ex.len() < EXAMPLES {
+                            ex.push(mask(s));
+                        }
+                    }
+                }
+            }
             Some(Rule::BirthDate) => {
                 let birth_like = match s.parse::<i64>() {
                     Ok(y) => plausible_year(y),
@@ -275,11 +343,8 @@ impl ColumnScan {
             }
             _ => {}
         }
-        if buf.contains(&Rule::Email) {
-            let local = s.split('@').next().unwrap_or("").to_lowercase();
-            if ROLE_MAILBOXES.iter().any(|r| local.starts_with(r)) {
-                self.role_emails += 1;
-            }
+        if buf.contains(&Rule::Email) && role_mailbox(s.split('@').next().unwrap_or("")) {
+            self.role_emails += 1;
         }
         if self.coordinate
             && let Some((whole, decimals)) = s.split_once([',', '.'])
@@ -361,7 +426,25 @@ impl ColumnScan {
                 out.push(self.finding(i, rule, s, basis, n));
             }
         }
-        let Some(rule) = self.announced else { return };
+        let Some(rule) = self.announced else {
+            // Names without a name header: most values shaped like names, a good part of them
+            // with a known given name (the list cannot know every name).
+            let share = |n: u64| n as f64 / self.filled as f64;
+            if !covered.contains(&Rule::PersonName)
+                && self.filled >= 5
+                && share(self.name_shaped) >= 0.8
+                && share(self.name_parts) >= 0.15
+            {
+                out.push(self.finding(
+                    i,
+                    Rule::PersonName,
+                    Severity::High,
+                    Basis::Values,
+                    self.name_shaped,
+                ));
+            }
+            return;
+        };
         if covered.contains(&rule) || rule == Rule::StreetAddress {
             return;
         }
@@ -439,6 +522,22 @@ impl ColumnScan {
                 .unwrap_or_default();
             out.push(f);
         }
+        // Dates under no header that look like birth dates: in a table about persons, most of
+        // them old enough and spread over at least twenty years.
+        if self.announced.is_none()
+            && person_table
+            && self.filled >= 5
+            && self.old_dates * 5 >= self.filled * 4
+            && self.years.is_some_and(|(lo, hi)| hi - lo >= 20)
+        {
+            out.push(self.finding(
+                i,
+                Rule::BirthDate,
+                Severity::High,
+                Basis::Context,
+                self.old_dates,
+            ));
+        }
         if self.coordinate && person_table && self.precise_degrees * 2 >= self.filled {
             out.push(self.finding(
                 i,
@@ -450,6 +549,48 @@ impl ColumnScan {
         }
     }
 }
+
+/// The local part of an office's mailbox: no given name in it, and a role or an office's word
+/// ("poststelle", "standesamt", "amt-umwelt", "stadtkasse").
+fn role_mailbox(local: &str) -> bool {
+    let local = local.to_lowercase();
+    if local
+        .split(['.', '-', '_', '+'])
+        .any(|part| !part.is_empty() && names::first_name(part))
+    {
+        return false;
+    }
+    ROLE_MAILBOXES.iter().any(|r| local.starts_with(r))
+        || OFFICE_WORDS.iter().any(|w| local.contains(w))
+}
+
+/// Words in the mailboxes of offices and public institutions.
+const OFFICE_WORDS: &[&str] = &[
+    "amt",
+    "buero",
+    "büro",
+    "stelle",
+    "verwaltung",
+    "kasse",
+    "bibliothek",
+    "museum",
+    "schule",
+    "rathaus",
+    "referat",
+    "fachbereich",
+    "abteilung",
+    "bauhof",
+    "feuerwehr",
+    "service",
+    "zentrale",
+    "sekretariat",
+    "tourist",
+    "presse",
+    "kita",
+    "stadtwerke",
+    "betrieb",
+    "archiv",
+];
 
 const ROLE_MAILBOXES: &[&str] = &[
     "info",

@@ -1,9 +1,11 @@
 //! JSON API v1 (`/api/v1`). Handlers are thin: parse, ask `authz::decide`, call the catalog,
 //! answer with domain types or a problem document.
 
+mod audit;
 pub(crate) mod datasets;
 mod download;
 pub(crate) mod orgs;
+pub mod quality;
 pub(crate) mod resources;
 pub mod search;
 pub mod tables;
@@ -32,6 +34,7 @@ pub fn router() -> crate::routes::Routes {
                 .delete(datasets::delete),
         )
         .route("/datasets/{id}/restore", post(datasets::restore))
+        .route("/datasets/{id}/quality", get(quality::quality))
         .route(
             "/datasets/{id}/resources",
             get(resources::list_of_dataset)
@@ -47,6 +50,10 @@ pub fn router() -> crate::routes::Routes {
         .route("/resources/{id}/download", get(resources::download))
         .route("/resources/{id}/table", get(tables::show))
         .route("/resources/{id}/privacy", get(tables::privacy))
+        .route(
+            "/resources/{id}/privacy/acknowledgements",
+            post(tables::acknowledge),
+        )
         .route("/resources/{id}/records", get(tables::records))
         .route("/resources/{id}/export/{format}", get(tables::export_table))
         .route(
@@ -80,6 +87,7 @@ pub fn router() -> crate::routes::Routes {
         .route("/organization-types", get(vocab::organization_types))
         .route("/me", get(orgs::me))
         .route("/changes", get(datasets::changes))
+        .route("/audit", get(audit::audit))
         .route("/openapi.json", get(openapi::openapi_json))
         .fallback(|| async { ApiError::NotFound })
 }

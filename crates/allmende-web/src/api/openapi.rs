@@ -3,7 +3,7 @@
 use allmende_core::{Dataset, Page};
 use utoipa::OpenApi;
 
-use super::{datasets, orgs, resources, search, tables, vocab};
+use super::{audit, datasets, orgs, quality, resources, search, tables, vocab};
 use crate::error::Problem;
 use crate::state::AppState;
 
@@ -16,13 +16,13 @@ use crate::state::AppState;
     ),
     paths(
         search::list, datasets::create, datasets::show, datasets::replace, datasets::patch,
-        datasets::delete, datasets::restore, datasets::changes,
+        datasets::delete, datasets::restore, datasets::changes, audit::audit, quality::quality,
         resources::list_of_dataset, resources::create, resources::show, resources::patch,
         resources::delete, resources::download,
         orgs::list, orgs::create, orgs::show, orgs::patch, orgs::logo, orgs::put_logo,
         orgs::members, orgs::put_member, orgs::delete_member, orgs::me,
         vocab::licenses, vocab::themes, vocab::formats, vocab::frequencies, vocab::organization_types,
-        tables::show, tables::privacy, tables::records, tables::export_table, tables::version_source, tables::ingest,
+        tables::show, tables::privacy, tables::acknowledge, tables::records, tables::export_table, tables::version_source, tables::ingest,
         tables::replace_file, tables::job, tables::sql_get, tables::sql_post,
     ),
     components(schemas(Problem, Page<Dataset>)),

@@ -141,7 +141,13 @@ pub async fn download(
         return Ok(Redirect::to(url).into_response());
     }
     let sha = res.sha256.as_deref().ok_or(ApiError::NotFound)?;
-    let public = allmende_app::access::is_public(&ds);
+    // Scan before serve: a withheld file is for its organization only, until it is cleared.
+    if res.withheld
+        && !allmende_core::authz::decide(&actor, allmende_app::access::edit_action(&ds)).allowed()
+    {
+        return Err(ApiError::NotFound);
+    }
+    let public = allmende_app::access::is_public(&ds) && !res.withheld;
     super::download::serve_blob(
         &state,
         &headers,

@@ -47,6 +47,8 @@ pub fn schema_org(ds: &Dataset, base: &str) -> Value {
         .resources
         .iter()
         .flatten()
+        // A file still in its privacy check is not served yet.
+        .filter(|r| !r.withheld)
         .map(|r| {
             json!({
                 "@type": "DataDownload",

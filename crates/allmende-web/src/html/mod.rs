@@ -5,6 +5,7 @@ mod discovery;
 mod forms;
 mod login;
 mod pages;
+mod privacy;
 mod publish;
 mod render;
 mod table_view;
@@ -44,6 +45,10 @@ pub fn router() -> crate::routes::Routes {
         .route(
             "/dataset/{slug}/resource/{id}/delete",
             post(publish::delete_resource),
+        )
+        .route(
+            "/dataset/{slug}/resource/{id}/acknowledge",
+            post(privacy::acknowledge),
         )
         .route("/organizations", get(pages::organizations))
         .route("/organization/{slug}", get(pages::organization))

@@ -4,7 +4,7 @@ use allmende_catalog::{DatasetFilter, DatasetSort};
 use allmende_core::authz::read_scope;
 use allmende_core::vocab;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use minijinja::value::Value;
@@ -127,10 +127,19 @@ pub async fn dataset(
             ))
         })
         .map(Value::from_safe_string);
+    // The metadata quality score with what to do to gain points, for its publishers.
+    let quality = if can_edit {
+        let mut q = state.assess(&ds).await?;
+        q.indicators
+            .sort_by(|a, b| (b.points as f64 - b.earned).total_cmp(&(a.points as f64 - a.earned)));
+        Some(q)
+    } else {
+        None
+    };
     ctx.render(
         &state,
         "dataset.html",
-        context! { ds, license, can_edit, jsonld },
+        context! { ds, license, can_edit, jsonld, quality },
     )
 }
 
@@ -140,7 +149,22 @@ pub async fn resource(
     Path((slug, id)): Path<(String, String)>,
     Query(params): Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let (res, ds) = resource_of(&state, &ctx, &slug, &id).await?;
+    render_resource(&state, &ctx, &slug, &id, &params, StatusCode::OK, None).await
+}
+
+/// The resource page; `ack_errors` are the messages of a refused acknowledgement, keyed by
+/// column and rule of the finding.
+pub(super) async fn render_resource(
+    state: &AppState,
+    ctx: &PageCtx,
+    slug: &str,
+    id: &str,
+    params: &std::collections::HashMap<String, String>,
+    status: StatusCode,
+    ack_errors: Option<(String, Vec<String>)>,
+) -> ApiResult<Response> {
+    let (state, ctx, params) = (state.clone(), ctx, params.clone());
+    let (res, ds) = resource_of(&state, ctx, slug, id).await?;
     let license_id = res.license.clone().unwrap_or_else(|| ds.license.clone());
     let license = vocab::license(&license_id);
     let can_edit =
@@ -187,12 +211,13 @@ pub async fn resource(
             .resource_privacy(&ctx.actor, &res.id.to_string())
             .await?
             .1
-            .and_then(|v| v.report)
+            .and_then(|v| privacy_view(&ctx.actor, &ds, &v, ack_errors))
     } else {
         None
     };
-    ctx.render(
+    ctx.render_status(
         &state,
+        status,
         "resource.html",
         context! { res, ds, license, can_edit, table, table_busy, params, chart_query, progress, privacy },
     )
@@ -295,6 +320,7 @@ async fn markdown_page(
     ctx: &PageCtx,
     name: &str,
     title_key: &str,
+    extra: Option<String>,
 ) -> ApiResult<Response> {
     let theme = &state.settings.theme_dir;
     let mut text = None;
@@ -310,20 +336,30 @@ async fn markdown_page(
     ctx.render(
         state,
         "page.html",
-        context! { title => ctx.t(title_key), body => text },
+        context! { title => ctx.t(title_key), body => text, extra },
     )
 }
 
 pub async fn imprint(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Response> {
-    markdown_page(&state, &ctx, "imprint", "nav.imprint").await
+    markdown_page(&state, &ctx, "imprint", "nav.imprint", None).await
 }
 
 pub async fn privacy(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Response> {
-    markdown_page(&state, &ctx, "privacy", "nav.privacy").await
+    markdown_page(&state, &ctx, "privacy", "nav.privacy", None).await
 }
 
 pub async fn about(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Response> {
-    markdown_page(&state, &ctx, "about", "nav.about").await
+    // The catalog-wide metadata quality, when there is something to average.
+    let extra = state.average_quality().await?.map(|(score, _)| {
+        let rating = ctx.t(&format!(
+            "quality.rating.{}",
+            allmende_app::quality::rating(score)
+        ));
+        ctx.t("quality.average")
+            .replace("{score}", &score.to_string())
+            .replace("{rating}", &rating)
+    });
+    markdown_page(&state, &ctx, "about", "nav.about", extra).await
 }
 
 /// The API reference, rendered from the same OpenAPI document clients download.
@@ -444,4 +480,57 @@ pub async fn static_file(
 
 pub async fn not_found() -> ApiError {
     ApiError::NotFound
+}
+
+/// What the template shows: per finding whether it is acknowledged (and why), and whether
+/// this reader may acknowledge it.
+fn privacy_view(
+    actor: &allmende_core::authz::Actor,
+    ds: &allmende_core::Dataset,
+    checked: &allmende_app::privacy::VersionPrivacy,
+    errors: Option<(String, Vec<String>)>,
+) -> Option<serde_json::Value> {
+    let report = checked.report.as_ref()?;
+    let may_acknowledge = allmende_core::authz::decide(
+        actor,
+        allmende_core::authz::Action::AcknowledgeFindings {
+            org: ds.organization_id,
+        },
+    )
+    .allowed();
+    let findings: Vec<serde_json::Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let ack = checked
+                .acknowledgements
+                .iter()
+                .find(|a| a.column == f.column && a.rule == f.rule.code());
+            let key = format!("{}\u{1f}{}", f.column, f.rule.code());
+            let errs = errors
+                .as_ref()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, e)| e.clone());
+            serde_json::json!({
+                "column": f.column,
+                "rule": f.rule,
+                "severity": f.severity,
+                "share": f.share,
+                "examples": f.examples,
+                "acknowledged": ack.map(|a| serde_json::json!({"reason": a.reason, "at": a.created_at.format("%d.%m.%Y").to_string()})),
+                "errors": errs,
+            })
+        })
+        .collect();
+    let high = report
+        .findings
+        .iter()
+        .any(|f| f.severity == allmende_table::privacy::Severity::High);
+    Some(serde_json::json!({
+        "findings": findings,
+        "high": high,
+        "held": checked.held,
+        "blocking": !checked.blocking.is_empty(),
+        "may_acknowledge": may_acknowledge,
+    }))
 }

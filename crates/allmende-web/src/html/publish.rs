@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use allmende_catalog::{DatasetFilter, DatasetSort};
 use allmende_core::authz::{Action, Actor, read_scope};
 use allmende_core::validate::{DatasetInput, TemporalInput};
-use allmende_core::{Contact, Dataset, Role, Spatial, Visibility};
+use allmende_core::{Contact, Dataset, ReleaseChecklist, Role, Spatial, Visibility};
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -96,10 +96,25 @@ pub async fn dashboard(State(state): State<AppState>, ctx: PageCtx) -> ApiResult
             100,
         )
         .await?;
+    // Each dataset's metadata quality score; the lowest first in their own list.
+    let mut scores = std::collections::HashMap::new();
+    for ds in &datasets {
+        scores.insert(ds.id.to_string(), state.assess(ds).await?.score);
+    }
+    let mut lowest: Vec<&Dataset> = datasets.iter().collect();
+    lowest.sort_by_key(|d| scores.get(&d.id.to_string()).copied().unwrap_or(0));
+    lowest.truncate(5);
+    let lowest: Vec<_> = lowest
+        .into_iter()
+        .map(|d| {
+            let score = scores.get(&d.id.to_string()).copied().unwrap_or(0);
+            context! { ds => d, score, rating => allmende_app::quality::rating(score) }
+        })
+        .collect();
     ctx.render(
         &state,
         "dashboard.html",
-        context! { datasets, trash => trash.items, orgs },
+        context! { datasets, trash => trash.items, orgs, scores, lowest },
     )
 }
 
@@ -184,7 +199,17 @@ fn input_from_form(form: &FormData) -> DatasetInput {
         version: opt("version"),
         visibility: opt("visibility"),
         extras: None,
+        release_checklist: Some(checklist_from_form(form)),
     }
+}
+
+/// The release checklist's checkboxes (`release_no_personal_data`, …).
+fn checklist_from_form(form: &FormData) -> ReleaseChecklist {
+    let mut c = ReleaseChecklist::default();
+    for item in ReleaseChecklist::ITEMS {
+        c.set(item, form.nonempty(&format!("release_{item}")).is_some());
+    }
+    c
 }
 
 async fn render_dataset_form(
@@ -266,6 +291,10 @@ fn form_errors(lang: &str, e: &ApiError) -> Option<BTreeMap<String, Vec<String>>
             std::iter::once(crate::i18n::t(lang, "problem.privacy-findings_detail").to_string())
                 .chain(blockers.iter().map(|b| b.message().render(lang)))
                 .collect(),
+        )]),
+        e @ ApiError::PrivacyPending(_) => BTreeMap::from([(
+            "visibility".to_string(),
+            vec![e.problem(lang).detail.unwrap_or_default()],
         )]),
         _ => return None,
     };
@@ -404,10 +433,15 @@ pub async fn set_visibility(
         .ok_or_else(|| ApiError::BadRequest(Msg::new("param.visibility")))?;
     let mut input = DatasetInput::from(&ds);
     input.visibility = Some(visibility.as_str().to_string());
+    input.release_checklist = Some(checklist_from_form(&form));
     match state.update_dataset(&ctx.actor, &ds, input).await {
         Ok(_) => {}
         // Back to the dataset's form, the findings beside its visibility.
-        Err(e @ allmende_app::AppError::PrivacyBlocked(_)) => {
+        Err(
+            e @ (allmende_app::AppError::PrivacyBlocked(_)
+            | allmende_app::AppError::PrivacyPending(_)
+            | allmende_app::AppError::Validation(_)),
+        ) => {
             let e = ApiError::from(e);
             return render_dataset_form(
                 &state,

@@ -10,6 +10,7 @@ pub fn ingest(
     out: Option<PathBuf>,
     options: Option<String>,
     without_privacy_check: bool,
+    json: bool,
 ) -> anyhow::Result<()> {
     let mut options: allmende_table::IngestOptions = match options {
         Some(o) => serde_json::from_str(&o).context("--options")?,
@@ -33,6 +34,13 @@ pub fn ingest(
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let secs = started.elapsed().as_secs_f64();
+    if json {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer(&mut out, &report).context("writing the report")?;
+        use std::io::Write;
+        writeln!(out).context("writing the report")?;
+        return Ok(());
+    }
     println!("{} rows in {secs:.2} s -> {}", report.rows, out.display());
     println!(
         "peak memory: {} MB",

@@ -79,6 +79,10 @@ pub(crate) enum Command {
         /// Skip the privacy check, to measure what it costs (the server always runs it).
         #[arg(long)]
         without_privacy_check: bool,
+        /// Print the whole report (columns, warnings, privacy findings) as one JSON object
+        /// instead of the summary.
+        #[arg(long)]
+        json: bool,
     },
     /// Read one uploaded file for the server's worker (internal: it runs this in a process
     /// of its own with a memory limit and reads its output).

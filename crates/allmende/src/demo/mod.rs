@@ -154,6 +154,13 @@ pub async fn seed(app: &App, data_dir: &Path) -> anyhow::Result<Report> {
             }),
             frequency: Some(d.frequency.into()),
             visibility: Some(d.visibility.into()),
+            // The demo's data is open data of the cities (see ATTRIBUTION.md) or made up.
+            release_checklist: Some(allmende_core::ReleaseChecklist {
+                no_personal_data: true,
+                no_secrets: true,
+                rights_cleared: true,
+                licence_applicable: true,
+            }),
             ..Default::default()
         };
         let dataset = app

@@ -178,7 +178,7 @@ async fn editors_cannot_touch_other_organizations(backend: Backend) {
     let rid = r["id"].as_str().unwrap();
 
     problem(
-        s.post_json("/api/v1/datasets", &aalen, &json!({"title": "Fremd", "description": "x", "organization": "stadt-heidenheim", "license": "cc-zero"})).await,
+        s.post_json("/api/v1/datasets", &aalen, &json!({"title": "Fremd", "description": "x", "organization": "stadt-heidenheim", "license": "cc-zero", "release_checklist": crate::harness::release()})).await,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -195,7 +195,7 @@ async fn editors_cannot_touch_other_organizations(backend: Backend) {
     .await;
     problem(
         s.send_json(Method::PUT, "/api/v1/datasets/brenz-pegel", Some(&aalen),
-            &json!({"title": "x", "description": "x", "organization": "stadt-aalen", "license": "cc-zero"})).await,
+            &json!({"title": "x", "description": "x", "organization": "stadt-aalen", "license": "cc-zero", "release_checklist": crate::harness::release()})).await,
         StatusCode::FORBIDDEN,
     )
     .await;

@@ -374,7 +374,7 @@ async fn database_outage_gives_503_and_recovers() {
         let p = problem(res, StatusCode::SERVICE_UNAVAILABLE).await;
         assert_eq!(p["type"], "/problems/service-unavailable");
     }
-    let res = s.post_json("/api/v1/datasets", &ed, &json!({"title": "Während des Ausfalls", "description": "x", "organization": "stadt-aalen", "license": "cc-zero"})).await;
+    let res = s.post_json("/api/v1/datasets", &ed, &json!({"title": "Während des Ausfalls", "description": "x", "organization": "stadt-aalen", "license": "cc-zero", "release_checklist": crate::harness::release()})).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         s.get("/readyz").await.status(),

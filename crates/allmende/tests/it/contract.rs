@@ -78,6 +78,7 @@ async fn file_resource(c: &Catalog, ds: Uuid, name: &str, bytes: &[u8]) -> allme
             format: Some("CSV".into()),
             media_type: Some("text/csv".into()),
             status: ProcessingStatus::None,
+            withheld: false,
         },
     )
     .await
@@ -465,7 +466,7 @@ async fn table_versions(backend: Backend) {
     staged.write(b"PAR1 not really").await.unwrap();
     let (parquet, size, _) = c.files.commit(staged).await.unwrap();
     let report = json!({"columns": []});
-    c.finish_table_version(v1.id, &parquet, size as i64, 1, &report, None)
+    c.finish_table_version(v1.id, &parquet, size as i64, 1, &report, None, false)
         .await
         .unwrap();
     let serving = c.serving_table(r.id).await.unwrap().unwrap();
@@ -525,7 +526,7 @@ async fn table_versions(backend: Backend) {
         c.resource(r.id).await.unwrap().unwrap().sha256.as_deref(),
         Some(sha.as_str())
     );
-    c.finish_table_version(v3.id, &parquet, size as i64, 1, &report, None)
+    c.finish_table_version(v3.id, &parquet, size as i64, 1, &report, None, false)
         .await
         .unwrap();
     assert_eq!(
@@ -549,6 +550,7 @@ async fn table_versions(backend: Backend) {
                 format: Some("CSV".into()),
                 media_type: None,
                 status: ProcessingStatus::None,
+                withheld: false,
             },
         )
         .await
@@ -581,6 +583,108 @@ async fn table_versions(backend: Backend) {
             .as_deref(),
         Some("neu.csv")
     );
+}
+
+async fn held_versions_and_acknowledgements(backend: Backend) {
+    use allmende_catalog::{AuditActor, Finished, NewAcknowledgement};
+    let (_d, c) = catalog(backend).await;
+    let aalen = org(&c, "stadt-aalen").await;
+    let public = dataset(&c, &aalen, "bewerber", "public").await;
+    let draft = dataset(&c, &aalen, "entwurf", "draft").await;
+    let mut staged = c.files.stage(u64::MAX).await.unwrap();
+    staged.write(b"PAR1 not really").await.unwrap();
+    let (parquet, size, _) = c.files.commit(staged).await.unwrap();
+    let report = json!({"columns": []});
+
+    // On a draft, findings do not hold a version back (the gate checks at publication).
+    let r = file_resource(&c, draft.id, "a.csv", b"name\nMax\n").await;
+    let v = c
+        .schedule_ingest(r.id, r.sha256.as_deref().unwrap(), None, &json!({}))
+        .await
+        .unwrap();
+    let done = c
+        .finish_table_version(v.id, &parquet, size as i64, 1, &report, None, true)
+        .await
+        .unwrap();
+    assert_eq!(done, Finished::Served);
+
+    // On a public dataset they do: complete, not served, the resource says so.
+    let r = file_resource(&c, public.id, "b.csv", b"name\nErika\n").await;
+    let sha = r.sha256.clone().unwrap();
+    let v = c
+        .schedule_ingest(r.id, &sha, None, &json!({}))
+        .await
+        .unwrap();
+    let held = c
+        .finish_table_version(v.id, &parquet, size as i64, 1, &report, None, true)
+        .await
+        .unwrap();
+    assert_eq!(held, Finished::Held);
+    assert!(c.serving_table(r.id).await.unwrap().is_none());
+    let res = c.resource(r.id).await.unwrap().unwrap();
+    assert_eq!(res.status, ProcessingStatus::Held);
+    assert_eq!(c.table_version(v.id).await.unwrap().unwrap().status, "held");
+
+    // An acknowledgement is per file, column and rule; given again, its reason is replaced.
+    let who = AuditActor {
+        id: None,
+        name: Some("admin"),
+    };
+    let ack = NewAcknowledgement {
+        resource_id: r.id,
+        source_sha256: &sha,
+        column: "name",
+        rule: "person_name",
+        reason: "Wahlbewerber, § 19 KomWG",
+    };
+    c.acknowledge_finding(&ack, &who).await.unwrap();
+    let again = c
+        .acknowledge_finding(
+            &NewAcknowledgement {
+                reason: "Wahlbewerber nach Kommunalwahlgesetz",
+                ..ack.clone()
+            },
+            &who,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.reason, "Wahlbewerber nach Kommunalwahlgesetz");
+    assert_eq!(c.acknowledgements(r.id).await.unwrap().len(), 1);
+
+    assert!(c.release_held_version(v.id, &who).await.unwrap());
+    assert!(
+        !c.release_held_version(v.id, &who).await.unwrap(),
+        "only a held version is released"
+    );
+    assert_eq!(c.serving_table(r.id).await.unwrap().unwrap().id, v.id);
+    assert_eq!(
+        c.resource(r.id).await.unwrap().unwrap().status,
+        ProcessingStatus::Done
+    );
+
+    // Both acknowledgements and the release are in the audit log, newest first.
+    let log = c.audit_log(Some(r.id), 10, 0).await.unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        [
+            "resource.release",
+            "privacy.acknowledge",
+            "privacy.acknowledge"
+        ]
+    );
+    assert_eq!(
+        log[1].detail["reason"],
+        "Wahlbewerber nach Kommunalwahlgesetz"
+    );
+    assert_eq!(log[1].actor_name.as_deref(), Some("admin"));
+    assert!(
+        c.audit_log(Some(Uuid::new_v4()), 10, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(c.audit_log(None, 10, 0).await.unwrap().len(), 3);
+    assert_eq!(c.audit_log(None, 10, 2).await.unwrap().len(), 1);
 }
 
 async fn job_queue(backend: Backend) {
@@ -663,5 +767,6 @@ crate::both_backends!(
     datasets_lists_and_the_change_log,
     resources_and_blobs,
     table_versions,
+    held_versions_and_acknowledgements,
     job_queue,
 );

@@ -529,12 +529,10 @@ async fn broken_reupload_keeps_previous_version(backend: Backend) {
     assert_eq!(s.download(&rid).await, b"a;b\n1;2\n3;4\n");
     let page = get_json(&s, &records_url(&rid, &[])).await;
     assert_eq!(page["records"], json!([{"a": 1, "b": 2}, {"a": 3, "b": 4}]));
-    let src = s
-        .get(&format!("/api/v1/resources/{rid}/versions/2/source"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    // The failed file was never checked nor served: its organization reads it, nobody else.
+    let src_path = format!("/api/v1/resources/{rid}/versions/2/source");
+    assert_eq!(s.get(&src_path).await.status(), StatusCode::NOT_FOUND);
+    let src = s.get_as(&src_path, &ed).await.bytes().await.unwrap();
     assert_eq!(src.len(), xlsx.len() / 2);
 
     // Version 3: a good file switches over; version 1 stays readable.
@@ -661,7 +659,7 @@ async fn garbage_fails_with_message(backend: Backend) {
 
 /// A tiny web server for links: `/daten.csv`, `/weiter` (302 to it), `/fehlt.csv` (404) and
 /// `/gross.csv` (2 MiB).
-async fn file_server() -> String {
+pub(crate) async fn file_server() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

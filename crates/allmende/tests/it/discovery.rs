@@ -25,7 +25,7 @@ async fn discovery_shows_public_data_only(backend: Backend) {
             &ed,
             &json!({"slug": "baeume", "title": "Bäume & Sträucher <Aalen>", "description": "Alle </script> Bäume",
                 "organization": "stadt-aalen", "license": "cc-by/4.0", "keywords": ["Bäume"],
-                "spatial": {"name": "Aalen", "bbox": [10.0, 48.8, 10.2, 48.9]}, "temporal": {"start": "2024-01-01", "end": "2024-12-31"}}),
+                "spatial": {"name": "Aalen", "bbox": [10.0, 48.8, 10.2, 48.9]}, "temporal": {"start": "2024-01-01", "end": "2024-12-31"}, "release_checklist": crate::harness::release()}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);

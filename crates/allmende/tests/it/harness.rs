@@ -126,6 +126,8 @@ pub fn test_config(database_url: String) -> Config {
         rate_limit_per_minute: 0,
         rate_limit_token_per_minute: 0,
         rate_limit_sql_per_minute: 0,
+        // The link checker runs where a test asks for it (quality.rs).
+        link_check_hours: 0,
         ..Config::default()
     }
 }
@@ -289,7 +291,8 @@ impl TestServer {
                 "/api/v1/datasets",
                 token,
                 &json!({"slug": slug, "title": format!("Titel {slug}"), "description": "Beschreibung", "organization": org,
-                    "license": "dl-by-de/2.0", "visibility": visibility, "keywords": ["Test"], "themes": ["ENVI"]}),
+                    "license": "dl-by-de/2.0", "visibility": visibility, "keywords": ["Test"], "themes": ["ENVI"],
+                    "release_checklist": release()}),
             )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED, "create dataset {slug}");
@@ -366,6 +369,11 @@ impl TestServer {
             .expect("totals")
             .resources
     }
+}
+
+/// The release checklist, all confirmed (a first publication needs it).
+pub fn release() -> Value {
+    json!({"no_personal_data": true, "no_secrets": true, "rights_cleared": true, "licence_applicable": true})
 }
 
 pub async fn json(res: Response) -> Value {

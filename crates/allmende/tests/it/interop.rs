@@ -67,7 +67,7 @@ async fn setup(s: &TestServer) -> (String, String) {
                 "themes": ["ENVI", "REGI"], "contact": {"name": "Grünflächenamt", "email": "gruen@aalen.de"},
                 "issued": "2024-01-15", "temporal": {"start": "2024-01-01", "end": "2024-12-31"},
                 "spatial": {"name": "Aalen", "ags": "08136088", "bbox": [10.0, 48.7, 10.2, 48.9]},
-                "frequency": "ANNUAL", "version": "2.1"}),
+                "frequency": "ANNUAL", "version": "2.1", "release_checklist": crate::harness::release()}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -77,7 +77,7 @@ async fn setup(s: &TestServer) -> (String, String) {
             "/api/v1/datasets",
             &ed,
             &json!({"slug": "minimal", "title": "Minimal", "description": "Nur Pflichtfelder.",
-                "organization": "stadt-aalen", "license": "cc-zero"}),
+                "organization": "stadt-aalen", "license": "cc-zero", "release_checklist": crate::harness::release()}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED, "{:?}", res.text().await);
@@ -525,7 +525,8 @@ async fn ckan_actions(backend: Backend) {
         Some(&ed),
         &json!({"name": "neu-per-ckan", "title": "Neu per CKAN", "notes": "Angelegt über die Action API.",
             "owner_org": "stadt-aalen", "license_id": "cc-by/4.0", "tags": [{"name": "Neu"}], "groups": [{"name": "tran"}],
-            "extras": [{"key": "issued", "value": "2024-05-01"}, {"key": "Quelle", "value": "Test"}]}),
+            "extras": [{"key": "issued", "value": "2024-05-01"}, {"key": "Quelle", "value": "Test"}],
+            "release_checklist": crate::harness::release()}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{created}");
@@ -623,7 +624,7 @@ async fn ckan_actions(backend: Backend) {
         "package_create",
         Some(&ed),
         &json!({"name": "baeume-aalen", "title": "Doppelt", "notes": "x",
-        "owner_org": "stadt-aalen", "license_id": "cc-zero"}),
+        "owner_org": "stadt-aalen", "license_id": "cc-zero", "release_checklist": crate::harness::release()}),
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT);

@@ -14,5 +14,6 @@ mod lifecycle;
 mod matrix;
 mod privacy;
 mod publish;
+mod quality;
 mod search;
 mod web;

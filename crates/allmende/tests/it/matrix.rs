@@ -117,6 +117,8 @@ enum Rule {
     WriteDataset,
     /// Reading a dataset's table: like `ReadDataset`.
     ReadTable,
+    /// Acknowledging a privacy finding: the organization's admins and sysadmins.
+    AcknowledgeFindings,
     /// Creating in an organization (API).
     CreateInOrg,
     /// Any signed-in caller (API).
@@ -153,6 +155,17 @@ fn want(rule: Rule, a: Actor, v: Vis) -> Want {
             if !may_read(a, v) {
                 Want::NotFound
             } else if may_edit(a) {
+                Want::Allowed
+            } else if a == Anonymous {
+                Want::Unauthorized
+            } else {
+                Want::Forbidden
+            }
+        }
+        Rule::AcknowledgeFindings => {
+            if !may_read(a, v) {
+                Want::NotFound
+            } else if matches!(a, Admin | Sysadmin) {
                 Want::Allowed
             } else if a == Anonymous {
                 Want::Unauthorized
@@ -217,7 +230,7 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
         // The native API.
         ("GET", "/api/v1/datasets") => e(Open),
         ("POST", "/api/v1/datasets") => e(CreateInOrg),
-        ("GET", "/api/v1/datasets/{id}") => e(ReadDataset),
+        ("GET", "/api/v1/datasets/{id}" | "/api/v1/datasets/{id}/quality") => e(ReadDataset),
         ("PUT" | "PATCH", "/api/v1/datasets/{id}") => e(WriteDataset),
         ("DELETE", "/api/v1/datasets/{id}") => destructive(DeleteDataset),
         ("POST", "/api/v1/datasets/{id}/restore") => destructive(WriteDataset),
@@ -237,6 +250,9 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
         ("POST", "/api/v1/resources/{id}/ingest") => e(WriteDataset),
         // The privacy check's findings: for those who may change the resource.
         ("GET", "/api/v1/resources/{id}/privacy") => e(WriteDataset),
+        // Letting a finding out: organization admins (an empty body is refused after that).
+        ("POST", "/api/v1/resources/{id}/privacy/acknowledgements") => e(AcknowledgeFindings),
+        ("POST", "/dataset/{slug}/resource/{id}/acknowledge") => e(AcknowledgeFindings),
         ("PUT", "/api/v1/resources/{id}/file") => destructive(WriteDataset),
         // Public tables only, for everyone (a private table is simply not there).
         ("GET" | "POST", "/api/v1/sql") => e(Open),
@@ -257,7 +273,7 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
             | "/api/v1/openapi.json",
         ) => e(Open),
         ("GET", "/api/v1/me") => e(SignedIn),
-        ("GET", "/api/v1/changes") => e(Sysadmin),
+        ("GET", "/api/v1/changes" | "/api/v1/audit") => e(Sysadmin),
         // Pages.
         (
             "GET",

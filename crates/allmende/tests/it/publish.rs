@@ -30,7 +30,7 @@ async fn publish_flow_with_token(backend: Backend) {
             &editor,
             &json!({"slug": "baumkataster", "title": "Baumkataster", "description": "Alle **Bäume**",
                 "organization": "stadt-aalen", "license": "dl-by-de/2.0", "visibility": "public",
-                "keywords": ["Bäume"], "themes": ["ENVI"],
+                "keywords": ["Bäume"], "themes": ["ENVI"], "release_checklist": crate::harness::release(),
                 "contact": {"name": "Grünflächenamt", "email": "gruen@aalen.de"},
                 "temporal": {"start": "2024-01-01", "end": "31.12.2024"},
                 "spatial": {"name": "Aalen", "ags": "08136088", "bbox": [10.0, 48.8, 10.2, 48.9]},
@@ -119,7 +119,7 @@ async fn publish_flow_with_token(backend: Backend) {
     assert_eq!(patched["version"], "2");
     let res = s
         .send_json(Method::PUT, "/api/v1/datasets/baumkataster", Some(&editor),
-            &json!({"title": "Bäume", "description": "neu", "organization": "stadt-aalen", "license": "cc-by/4.0"}))
+            &json!({"title": "Bäume", "description": "neu", "organization": "stadt-aalen", "license": "cc-by/4.0", "release_checklist": crate::harness::release()}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let replaced = json(res).await;

@@ -24,7 +24,7 @@ async fn add(
             "/api/v1/datasets",
             token,
             &json!({"slug": slug, "title": title, "description": description, "organization": org,
-                "license": "dl-by-de/2.0", "visibility": visibility, "themes": themes, "keywords": keywords}),
+                "license": "dl-by-de/2.0", "visibility": visibility, "themes": themes, "keywords": keywords, "release_checklist": crate::harness::release()}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED, "{slug}");

@@ -393,7 +393,14 @@ async fn forms_need_login_and_csrf(backend: Backend) {
     assert_eq!(
         b.post(
             "/dataset/spielplaetze/visibility",
-            &[("csrf", csrf.as_str()), ("visibility", "public")]
+            &[
+                ("csrf", csrf.as_str()),
+                ("visibility", "public"),
+                ("release_no_personal_data", "1"),
+                ("release_no_secrets", "1"),
+                ("release_rights_cleared", "1"),
+                ("release_licence_applicable", "1"),
+            ]
         )
         .await
         .status(),

@@ -1,6 +1,7 @@
 //! What the data endpoints share: links, JSON pages, table versions, export responses.
 
 use allmende_catalog::TableVersion;
+use allmende_core::authz::Actor;
 use allmende_core::{Dataset, Resource};
 use allmende_table::export::{ExportBody, ExportFormat, XLSX_MAX_ROWS};
 use allmende_table::query::{ExportSource, RecordsPage, RecordsQuery, TableRef, fields_of, json};
@@ -64,30 +65,19 @@ pub(super) fn page_json(
     out
 }
 
-pub(super) async fn numbered_version(
-    state: &AppState,
-    res: &Resource,
-    n: i64,
-) -> ApiResult<TableVersion> {
-    state
-        .catalog
-        .table_versions_of(res.id)
-        .await?
-        .into_iter()
-        .find(|v| v.version == n)
-        .ok_or(ApiError::NotFound)
-}
-
+/// A resource's table: the served one, or version `n` as far as the actor may have it.
 pub(super) async fn version_table(
     state: &AppState,
+    actor: &Actor,
     res: &Resource,
+    ds: &Dataset,
     version: Option<i64>,
 ) -> ApiResult<TableRef> {
     match version {
         None => Ok(state.served(res).await?.0),
         Some(n) => {
-            let v = numbered_version(state, res, n).await?;
-            if v.status != "done" {
+            let v = state.table_version_for(actor, res, ds, n).await?;
+            if v.status != "done" && v.status != "held" {
                 return Err(ApiError::NotFound);
             }
             Ok(state.table_ref(&v, res.table_name.clone().unwrap_or_default())?)

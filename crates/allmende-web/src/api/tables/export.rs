@@ -35,7 +35,7 @@ pub async fn export_table(
 ) -> ApiResult<Response> {
     let (res, ds) = state.visible_resource(&actor, &id).await?;
     let format = ExportFormat::parse(&format).ok_or_else(|| bad_format(&format))?;
-    let t = version_table(&state, &res, params.version).await?;
+    let t = version_table(&state, &actor, &res, &ds, params.version).await?;
     let base = file_base(&res, &t);
     stream_export(
         &state,
@@ -60,7 +60,7 @@ pub async fn version_source(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let (res, ds) = state.visible_resource(&actor, &id).await?;
-    let v = numbered_version(&state, &res, version).await?;
+    let v = state.table_version_for(&actor, &res, &ds, version).await?;
     if v.source_sha256.is_empty() {
         // A link whose fetch has not succeeded yet.
         return Err(ApiError::NotFound);

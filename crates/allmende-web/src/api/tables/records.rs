@@ -84,7 +84,7 @@ pub async fn records(
     ApiQuery(params): ApiQuery<RecordsParams>,
 ) -> ApiResult<Response> {
     let (res, ds) = state.visible_resource(&actor, &id).await?;
-    let t = version_table(&state, &res, params.version).await?;
+    let t = version_table(&state, &actor, &res, &ds, params.version).await?;
     if let Some(f) = params.format.as_deref().filter(|f| *f != "json") {
         let format = ExportFormat::parse(f).ok_or_else(|| bad_format(f))?;
         let q = params.query(state.tables.limits().max_rows, true)?;

@@ -222,6 +222,10 @@ impl From<ApiError> for CkanError {
                 "private".into(),
                 blockers.iter().map(|b| b.message().render(lang)).collect(),
             )])),
+            e @ ApiError::PrivacyPending(_) => Self::Validation(BTreeMap::from([(
+                "private".into(),
+                vec![e.problem(lang).detail.unwrap_or_default()],
+            )])),
             e @ (ApiError::Busy(secs) | ApiError::TooManyRequests(secs)) => {
                 let detail = e.problem(lang).detail.unwrap_or_default();
                 Self::Throttled(e.status(), detail, secs)

@@ -199,7 +199,12 @@ impl<'a> ResourceDict<'a> {
             package_id: r.dataset_id.to_string(),
             name: &r.title,
             description: &r.description,
-            url: absolute(base, &r.download_url),
+            // A file still in its privacy check is not served yet.
+            url: if r.withheld {
+                String::new()
+            } else {
+                absolute(base, &r.download_url)
+            },
             url_type: r.sha256.is_some().then_some("upload"),
             format: r.format.as_deref().unwrap_or(""),
             mimetype: r.media_type.as_deref(),
@@ -524,6 +529,23 @@ pub fn apply_package(
             _ => false,
         };
         input.visibility = Some(if private { "private" } else { "public" }.into());
+    }
+    // Allmende's release checklist (first publication): an object of four booleans, or its
+    // JSON text (ckanapi's `key:value` arguments send strings).
+    if let Some(c) = params.get("release_checklist") {
+        let value = match c {
+            Value::String(text) => serde_json::from_str(text).ok(),
+            other => Some(other.clone()),
+        };
+        let checklist = value
+            .and_then(|v| serde_json::from_value(v).ok())
+            .ok_or_else(|| {
+                CkanError::invalid(
+                    "release_checklist",
+                    "{no_personal_data, no_secrets, rights_cleared, licence_applicable} erwartet",
+                )
+            })?;
+        input.release_checklist = Some(checklist);
     }
     if let Some(Value::String(st)) = params.get("state")
         && st == "draft"

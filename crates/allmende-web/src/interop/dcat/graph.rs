@@ -454,7 +454,12 @@ impl<'a> Graph<'a> {
         );
         self.text(&d, p(DCT, "title"), &r.title);
         self.text(&d, p(DCT, "description"), &r.description);
-        let download = absolute(self.ctx.base, &r.download_url);
+        // A file still in its privacy check is not served yet.
+        let download = if r.withheld {
+            String::new()
+        } else {
+            absolute(self.ctx.base, &r.download_url)
+        };
         if self.iri(&d, p(DCAT, "accessURL"), &download).is_none() {
             // Every distribution needs an access URL: the resource page is one.
             let page = format!("{}/dataset/{}/resource/{}", self.ctx.base, ds.slug, r.id);
