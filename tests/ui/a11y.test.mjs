@@ -149,3 +149,77 @@ test('publisher forms: login, dataset form with errors, dashboard are accessible
   assert.deepEqual(await axe(page), []);
   await context.close();
 });
+
+test('publishing safely: findings, the gate, acknowledgements and the release checklist in the browser', { skip: !password }, async () => {
+  const context = await browser.newContext({ bypassCSP: true, locale: 'de-DE' });
+  const page = await context.newPage();
+  await page.goto(base + '/login?next=/dashboard');
+  await page.fill('#username', 'admin');
+  await page.fill('#password', password);
+  await page.click('form.form button[type=submit]');
+  // A draft dataset, made through the form.
+  const slug = `antragsliste-${Date.now()}`;
+  await page.goto(base + '/datasets/new');
+  await page.fill('#title', 'Antragsliste Test');
+  await page.fill('#slug', slug);
+  await page.fill('#description', 'Eine Liste von Anträgen, wie sie nicht veröffentlicht werden darf.');
+  await page.selectOption('#organization', 'stadt-aalen');
+  await page.selectOption('#visibility', 'draft');
+  await page.click('form.form > button[type=submit]');
+  assert.match(page.url(), new RegExp(`/dataset/${slug}$`));
+  // Its page offers the release checklist beside the visibility, and the quality score.
+  assert.ok(await page.isVisible('#release_no_personal_data'));
+  assert.ok(await page.isVisible('#quality-h'));
+  assert.deepEqual(await axe(page), []);
+  // A CSV with personal data, uploaded through the form.
+  await page.goto(base + `/dataset/${slug}/resources/new`);
+  await page.fill('#title', 'Anträge');
+  await page.setInputFiles('#file', {
+    name: 'antraege.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from('Name;Vorname;E-Mail;IBAN\r\nMustermann;Max;max.mustermann@example.org;DE89 3704 0044 0532 0130 00\r\n'
+      + 'Schmidt;Anna;anna.schmidt@example.org;DE02120300000000202051\r\nYilmaz;Mehmet;m.yilmaz@example.org;DE02500105170137075030\r\n'),
+  });
+  await page.click('form.form > button[type=submit]');
+  const resource = page.url();
+  assert.match(resource, /\/resource\//);
+  // The findings appear once the file is read (the page works without JavaScript: reload).
+  for (let i = 0; i < 100 && !(await page.isVisible('#privacy-h')); i++) {
+    await page.waitForTimeout(200);
+    await page.reload();
+  }
+  assert.ok(await page.isVisible('text=M•••••••••'), 'masked examples');
+  // (The preview above shows the organization its own draft; the findings mask every value.)
+  assert.ok(!(await page.locator('section.privacy').innerText()).includes('Mustermann'), 'no full value in the findings');
+  assert.deepEqual(await axe(page), []);
+  // Publishing with the checklist ticked is refused: the findings stand beside the visibility.
+  const publish = async () => {
+    await page.goto(base + `/dataset/${slug}`);
+    await page.selectOption('#visibility', 'public');
+    for (const item of ['no_personal_data', 'no_secrets', 'rights_cleared', 'licence_applicable']) {
+      await page.check(`#release_${item}`);
+    }
+    await page.click('form[action$="/visibility"] button[type=submit]');
+  };
+  await publish();
+  assert.ok(await page.isVisible('text=Spalte „IBAN“'), 'the findings beside the visibility');
+  assert.deepEqual(await axe(page), []);
+  // An admin acknowledges each high finding with a reason, with the keyboard only.
+  await page.goto(resource);
+  for (let i = 0; i < 10 && (await page.locator('.ack-form textarea').count()) > 0; i++) {
+    await page.locator('.ack-form textarea').first().focus();
+    await page.keyboard.type('Testdaten mit erfundenen Personen');
+    await page.keyboard.press('Tab');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  }
+  assert.equal(await page.locator('.ack-form').count(), 0);
+  assert.ok(await page.isVisible('text=Testdaten mit erfundenen Personen'));
+  assert.deepEqual(await axe(page), []);
+  // Now it goes public.
+  await publish();
+  assert.match(page.url(), new RegExp(`/dataset/${slug}$`));
+  const api = await (await context.request.get(base + `/api/v1/datasets/${slug}`)).json();
+  assert.equal(api.visibility, 'public');
+  assert.ok(api.released_at, 'the first publication is recorded');
+  await context.close();
+});

@@ -235,38 +235,23 @@ async fn personal_data_is_held_until_acknowledged(backend: Backend) {
             .status(),
         StatusCode::NOT_FOUND
     );
-    let csrf = csrf_token(&s).await;
     let form_path = format!("/dataset/antraege/resource/{rid}/acknowledge");
-    let res = s
-        .client
-        .post(s.url(&form_path))
-        .bearer_auth(&admin)
-        .header("cookie", format!("allmende_csrf={csrf}"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("column", &last.0),
-            ("rule", &last.1),
-            ("reason", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let acknowledge = |reason: &'static str| {
+        form_post(
+            &s,
+            &admin,
+            &form_path,
+            vec![
+                ("column", last.0.clone()),
+                ("rule", last.1.clone()),
+                ("reason", reason.into()),
+            ],
+        )
+    };
+    let res = acknowledge("").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("Pflichtangabe fehlt"));
-    let res = s
-        .client
-        .post(s.url(&form_path))
-        .bearer_auth(&admin)
-        .header("cookie", format!("allmende_csrf={csrf}"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("column", &last.0),
-            ("rule", &last.1),
-            ("reason", "Testdaten, fiktive Personen"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = acknowledge("Testdaten, fiktive Personen").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     // Released: served everywhere, the findings marked acknowledged.
@@ -484,32 +469,25 @@ async fn release_checklist_at_first_publication(backend: Backend) {
         .await
         .unwrap();
     assert!(!released.contains("name=\"release_no_secrets\""));
-    let csrf = csrf_token(&s).await;
-    let post = |extra: Vec<(&'static str, &'static str)>| {
-        let mut form = vec![("csrf", csrf.clone()), ("visibility", "public".to_string())];
-        form.extend(extra.into_iter().map(|(k, v)| (k, v.to_string())));
-        s.client
-            .post(s.url("/dataset/formular/visibility"))
-            .bearer_auth(&ed)
-            .header("cookie", format!("allmende_csrf={csrf}"))
-            .form(&form)
-            .send()
+    let post = |items: &[&'static str]| {
+        let mut form = vec![("visibility", "public".to_string())];
+        form.extend(items.iter().map(|k| (*k, "1".to_string())));
+        form_post(&s, &ed, "/dataset/formular/visibility", form)
     };
-    let res = post(vec![("release_no_personal_data", "1")]).await.unwrap();
+    let res = post(&["release_no_personal_data"]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = res.text().await.unwrap();
     assert!(
         page.contains("Betriebs- oder Geschäftsgeheimnisse"),
         "{page}"
     );
-    let res = post(vec![
-        ("release_no_personal_data", "1"),
-        ("release_no_secrets", "1"),
-        ("release_rights_cleared", "1"),
-        ("release_licence_applicable", "1"),
+    let res = post(&[
+        "release_no_personal_data",
+        "release_no_secrets",
+        "release_rights_cleared",
+        "release_licence_applicable",
     ])
-    .await
-    .unwrap();
+    .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         body(s.get("/api/v1/datasets/formular").await).await["visibility"],
@@ -534,6 +512,26 @@ async fn release_checklist_at_first_publication(backend: Backend) {
     with["release_checklist"] = crate::harness::release();
     let res = ckan(with).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// A form post as a signed-in publisher's browser sends it: with a matching CSRF pair.
+async fn form_post(
+    s: &TestServer,
+    token: &str,
+    path: &str,
+    fields: Vec<(&'static str, String)>,
+) -> reqwest::Response {
+    let csrf = csrf_token(s).await;
+    let mut form = vec![("csrf", csrf.clone())];
+    form.extend(fields);
+    s.client
+        .post(s.url(path))
+        .bearer_auth(token)
+        .header("cookie", format!("allmende_csrf={csrf}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn csrf_token(s: &TestServer) -> String {

@@ -23,6 +23,15 @@ fn check(allow_private: bool) -> LinkCheck {
     }
 }
 
+async fn link_statuses(s: &TestServer) -> Vec<i64> {
+    let r = body(s.get("/api/v1/datasets/berichte/resources").await).await;
+    r.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["link_status"].as_i64().unwrap_or(-1))
+        .collect()
+}
+
 fn indicator<'a>(q: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     q["indicators"]
         .as_array()
@@ -78,24 +87,10 @@ async fn quality_score_and_link_checks(backend: Backend) {
 
     // The guard refuses this machine's own addresses: nothing answers.
     assert_eq!(s.app().check_links(&check(false)).await.unwrap(), 2);
-    let r = body(s.get("/api/v1/datasets/berichte/resources").await).await;
-    let statuses: Vec<i64> = r
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["link_status"].as_i64().unwrap())
-        .collect();
-    assert_eq!(statuses, [0, 0], "{r}");
+    assert_eq!(link_statuses(&s).await, [0, 0]);
     // Allowed (as configured for a city network): one answers after a redirect, one is gone.
     assert_eq!(s.app().check_links(&check(true)).await.unwrap(), 2);
-    let r = body(s.get("/api/v1/datasets/berichte/resources").await).await;
-    let statuses: Vec<i64> = r
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["link_status"].as_i64().unwrap())
-        .collect();
-    assert_eq!(statuses, [200, 404], "{r}");
+    assert_eq!(link_statuses(&s).await, [200, 404]);
     // Checked links are not due again within the interval.
     let later = LinkCheck {
         interval: Duration::from_secs(3600),
