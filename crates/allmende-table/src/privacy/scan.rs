@@ -49,7 +49,15 @@ struct ColumnScan {
     /// Dates at least 14 years back, and the range of their years.
     old_dates: u64,
     years: Option<(i32, i32)>,
+    /// The two column-shape heuristics (names by their shape, birth dates by their spread) stop
+    /// looking once a column clearly is not of that shape: they cost per value, the
+    /// identifiers' checks do not stop.
+    shape_off: bool,
+    dates_off: bool,
 }
+
+/// Values after which a column that is clearly not name- or birth-date-shaped is left alone.
+const SHAPE_SAMPLE: u64 = 200;
 
 impl Scan {
     pub fn new(headers: &[String]) -> Self {
@@ -73,6 +81,8 @@ impl Scan {
                     coordinate: coordinate_header(h),
                     old_dates: 0,
                     years: None,
+                    shape_off: false,
+                    dates_off: false,
                 })
                 .collect(),
             rows: 0,
@@ -223,6 +233,13 @@ impl ColumnScan {
     /// Dates a person of 14 or older could be born on: birth dates, when the table is about
     /// persons and they spread over decades.
     fn date(&mut self, d: chrono::NaiveDate) {
+        if self.dates_off {
+            return;
+        }
+        if self.filled >= SHAPE_SAMPLE && self.old_dates * 2 < self.filled {
+            self.dates_off = true;
+            return;
+        }
         let year = d.year();
         if plausible_year(year as i64) && year <= chrono::Utc::now().year() - 14 {
             self.old_dates += 1;
@@ -240,6 +257,12 @@ impl ColumnScan {
     }
 
     fn text(&mut self, s: &str, buf: &mut Vec<Rule>, memo_left: &mut usize) {
+        if self.announced.is_none() && self.filled >= SHAPE_SAMPLE {
+            // Shaped like names but without given names (facilities, places): not names.
+            self.shape_off |= self.name_shaped * 2 < self.filled
+                || (self.name_shaped >= SHAPE_SAMPLE && self.name_parts * 20 < self.name_shaped);
+            self.dates_off |= self.old_dates * 2 < self.filled;
+        }
         let (mut has_digit, mut numeric) = (false, true);
         for b in s.bytes() {
             if b.is_ascii_digit() {
@@ -252,6 +275,7 @@ impl ColumnScan {
             self.numbers += 1;
             // Dates written in several ways stay text: "12.03.1980", "1980-03-12".
             if self.announced.is_none()
+                && !self.dates_off
                 && (8..=10).contains(&s.len())
                 && let Some(d) = crate::values::parse_date(s)
             {
@@ -305,7 +329,7 @@ impl ColumnScan {
             }
             // No header says so: values shaped like names ("Erika Musterfrau", "Musterfrau,
             // Erika"), enough of them with a known given name.
-            None if !has_digit && s.len() <= 60 && s.contains([' ', ',']) => {
+            None if !self.shape_off && !has_digit && s.len() <= 60 && s.contains([' ', ',']) => {
                 let words = || {
                     s.split([' ', ','])
                         .map(|w| w.trim_matches('.'))

@@ -96,10 +96,26 @@ pub async fn dashboard(State(state): State<AppState>, ctx: PageCtx) -> ApiResult
             100,
         )
         .await?;
-    // Each dataset's metadata quality score; the lowest first in their own list.
+    // Each dataset's metadata quality score (the lowest first in their own list), files that
+    // need the publisher (held back by the privacy check, failed, being read) and updates that
+    // are overdue.
     let mut scores = std::collections::HashMap::new();
+    let (mut attention, mut overdue) = (Vec::new(), Vec::new());
     for ds in &datasets {
-        scores.insert(ds.id.to_string(), state.assess(ds).await?.score);
+        let q = state.assess(ds).await?;
+        if q.checks
+            .iter()
+            .any(|c| c.id == "frequency_kept" && !c.passed)
+        {
+            overdue.push(ds);
+        }
+        scores.insert(ds.id.to_string(), q.score);
+        for r in state.catalog.resources_of(ds.id).await? {
+            use allmende_core::ProcessingStatus as S;
+            if r.withheld || matches!(r.status, S::Held | S::Failed | S::Pending | S::Running) {
+                attention.push(context! { ds => ds, res => r });
+            }
+        }
     }
     let mut lowest: Vec<&Dataset> = datasets.iter().collect();
     lowest.sort_by_key(|d| scores.get(&d.id.to_string()).copied().unwrap_or(0));
@@ -114,7 +130,7 @@ pub async fn dashboard(State(state): State<AppState>, ctx: PageCtx) -> ApiResult
     ctx.render(
         &state,
         "dashboard.html",
-        context! { datasets, trash => trash.items, orgs, scores, lowest },
+        context! { datasets, trash => trash.items, orgs, scores, lowest, attention, overdue },
     )
 }
 

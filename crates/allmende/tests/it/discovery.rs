@@ -29,8 +29,13 @@ async fn discovery_shows_public_data_only(backend: Backend) {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    s.upload(&ed, "baeume", "baeume.csv", b"a;b\n1;2\n".to_vec())
-        .await;
+    let r = crate::harness::json(
+        s.upload(&ed, "baeume", "baeume.csv", b"a;b\n1;2\n".to_vec())
+            .await,
+    )
+    .await;
+    // A table's new file on a public dataset is offered once its privacy check is through.
+    crate::data::wait_table(&s, r["id"].as_str().unwrap(), 1).await;
     s.dataset(&ed, "stadt-aalen", "intern", "private").await;
     s.dataset(&ed, "stadt-aalen", "entwurf", "draft").await;
     s.dataset(&ed, "stadt-aalen", "weg", "public").await;

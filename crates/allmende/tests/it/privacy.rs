@@ -164,6 +164,12 @@ async fn personal_data_is_held_until_acknowledged(backend: Backend) {
     );
     let page = s.get_as(&page_path, &admin).await.text().await.unwrap();
     assert!(page.contains("name=\"reason\""), "{page}");
+    // The dashboard lists it among the files that need the publisher.
+    let dashboard = s.get_as("/dashboard", &ed).await.text().await.unwrap();
+    assert!(
+        dashboard.contains("von der Datenschutz-Prüfung zurückgehalten"),
+        "{dashboard}"
+    );
     let public = s.get(&page_path).await.text().await.unwrap();
     assert!(
         !public.contains("privacy-h") && !public.contains("M•••"),

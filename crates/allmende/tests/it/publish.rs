@@ -86,7 +86,8 @@ async fn publish_flow_with_token(backend: Backend) {
     assert_eq!(list["page"], 1);
     assert_eq!(list["items"][0]["slug"], "baumkataster");
 
-    // The download is the upload.
+    // The download is the upload (once the privacy check has let the table's file out).
+    crate::data::wait_table(&s, r["id"].as_str().unwrap(), 1).await;
     let res = s
         .get(&format!(
             "/api/v1/resources/{}/download",

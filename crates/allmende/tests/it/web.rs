@@ -88,6 +88,8 @@ async fn public_pages_render_in_german_and_english(backend: Backend) {
     )
     .await;
     let rid = r["id"].as_str().unwrap();
+    // A table's new file on a public dataset is served once its privacy check is through.
+    crate::data::wait_table(&s, rid, 1).await;
 
     for path in [
         "/",
