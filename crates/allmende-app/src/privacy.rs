@@ -71,6 +71,14 @@ pub fn unacknowledged<'a>(
     })
 }
 
+/// The privacy check stored in a version's ingestion report (none before the check existed).
+pub fn privacy_report(v: &TableVersion) -> Option<PrivacyReport> {
+    v.report
+        .as_ref()
+        .and_then(|r| r.get("privacy"))
+        .and_then(|p| serde_json::from_value(p.clone()).ok())
+}
+
 /// The check of a resource's newest finished version, from versions read in one go.
 fn newest_checked(
     res: &Resource,
@@ -81,11 +89,7 @@ fn newest_checked(
         .iter()
         .filter(|v| v.status == "done" || v.status == "held")
         .max_by_key(|v| v.version)?;
-    let report: Option<PrivacyReport> = v
-        .report
-        .as_ref()
-        .and_then(|r| r.get("privacy"))
-        .and_then(|p| serde_json::from_value(p.clone()).ok());
+    let report = privacy_report(v);
     let blocking = report
         .as_ref()
         .map(|r| {
@@ -226,9 +230,7 @@ impl App {
             .filter(|v| v.status == "done" || v.status == "held")
             .max_by_key(|v| v.version);
         let finding = newest.and_then(|v| {
-            let report: PrivacyReport =
-                serde_json::from_value(v.report.as_ref()?.get("privacy")?.clone()).ok()?;
-            report
+            privacy_report(v)?
                 .findings
                 .into_iter()
                 .find(|f| f.column == column && f.rule.code() == rule)
@@ -260,11 +262,7 @@ impl App {
             .await?;
         if version.status == "held" {
             let acks = self.catalog.acknowledgements(res.id).await?;
-            let report: Option<PrivacyReport> = version
-                .report
-                .as_ref()
-                .and_then(|r| r.get("privacy"))
-                .and_then(|p| serde_json::from_value(p.clone()).ok());
+            let report = privacy_report(version);
             let clear = report.as_ref().is_none_or(|r| {
                 unacknowledged(r, &acks, &version.source_sha256)
                     .next()

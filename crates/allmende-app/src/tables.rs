@@ -66,12 +66,7 @@ impl App {
         if v.status != "done" {
             return Err(AppError::NotFound);
         }
-        let report: Option<allmende_table::privacy::PrivacyReport> = v
-            .report
-            .as_ref()
-            .and_then(|r| r.get("privacy"))
-            .and_then(|p| serde_json::from_value(p.clone()).ok());
-        if let Some(report) = report
+        if let Some(report) = crate::privacy::privacy_report(&v)
             && !report.is_clean()
         {
             let acks = self.catalog.acknowledgements(res.id).await?;

@@ -192,6 +192,13 @@ impl Scan {
     }
 }
 
+/// The words of a value as a name has them ("Musterfrau, Erika", "Dr. Max Mustermann").
+fn name_words(s: &str) -> impl Iterator<Item = &str> {
+    s.split([' ', ','])
+        .map(|w| w.trim_matches('.'))
+        .filter(|w| !w.is_empty())
+}
+
 fn coordinate_header(h: &str) -> bool {
     matches!(
         names::normalise(h).as_str(),
@@ -307,11 +314,7 @@ impl ColumnScan {
         match self.announced {
             // Names have no digits.
             Some(Rule::PersonName) if !has_digit => {
-                let words = || {
-                    s.split([' ', ','])
-                        .map(|w| w.trim_matches('.'))
-                        .filter(|w| !w.is_empty())
-                };
+                let words = || name_words(s);
                 let shaped = (1..=5).contains(&words().count())
                     && words().all(|w| w.chars().next().is_some_and(char::is_uppercase));
                 if shaped {
@@ -330,11 +333,7 @@ impl ColumnScan {
             // No header says so: values shaped like names ("Erika Musterfrau", "Musterfrau,
             // Erika"), enough of them with a known given name.
             None if !self.shape_off && !has_digit && s.len() <= 60 && s.contains([' ', ',']) => {
-                let words = || {
-                    s.split([' ', ','])
-                        .map(|w| w.trim_matches('.'))
-                        .filter(|w| !w.is_empty())
-                };
+                let words = || name_words(s);
                 let shaped = (2..=5).contains(&words().count())
                     && words().all(|w| w.chars().next().is_some_and(char::is_uppercase));
                 if shaped {
