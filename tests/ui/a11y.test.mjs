@@ -32,6 +32,32 @@ async function axe(page) {
   });
 }
 
+async function login(page) {
+  await page.goto(base + '/login?next=/dashboard');
+  await page.fill('#username', 'admin');
+  await page.fill('#password', password);
+  await page.click('form.form button[type=submit]');
+}
+
+// A draft dataset through the form, and a CSV uploaded to it; returns the resource page's URL.
+async function draftWithFile(page, slug, title, description, file) {
+  await page.goto(base + '/datasets/new');
+  await page.fill('#title', title);
+  await page.fill('#slug', slug);
+  await page.fill('#description', description);
+  await page.selectOption('#organization', 'stadt-aalen');
+  await page.selectOption('#visibility', 'draft');
+  await page.click('form.form > button[type=submit]');
+  assert.match(page.url(), new RegExp(`/dataset/${slug}$`));
+  const datasetPage = page.url();
+  await page.goto(base + `/dataset/${slug}/resources/new`);
+  await page.fill('#title', file.title);
+  await page.setInputFiles('#file', { name: file.name, mimeType: 'text/csv', buffer: Buffer.from(file.content) });
+  await page.click('form.form > button[type=submit]');
+  assert.match(page.url(), /\/resource\//);
+  return { datasetPage, resource: page.url() };
+}
+
 const publicPages = [
   '/', '/datasets', '/datasets?theme=ENVI&sort=title', '/dataset/baumkataster-aalen',
   '/dataset/lehrdaten-parkraum-bw', '/organizations', '/organization/stadt-aalen', '/login', '/api',
@@ -132,10 +158,7 @@ test('publisher forms: login, dataset form with errors, dashboard are accessible
   // The pages use no JavaScript; it is on only so that axe can run (CSP bypassed for it).
   const context = await browser.newContext({ bypassCSP: true });
   const page = await context.newPage();
-  await page.goto(base + '/login?next=/dashboard');
-  await page.fill('#username', 'admin');
-  await page.fill('#password', password);
-  await page.click('form.form button[type=submit]');
+  await login(page);
   assert.match(page.url(), /\/dashboard$/);
   assert.deepEqual(await axe(page), []);
   await page.goto(base + '/datasets/new');
@@ -147,42 +170,40 @@ test('publisher forms: login, dataset form with errors, dashboard are accessible
   assert.deepEqual(await axe(page), []);
   await page.goto(base + '/dataset/baumkataster-aalen/resources/new');
   assert.deepEqual(await axe(page), []);
+  // The history, the audit log and a resource's form (metadata, new file, reading options).
+  await page.goto(base + '/dataset/baumkataster-aalen/history');
+  assert.ok(await page.isVisible('ol.history'));
+  assert.deepEqual(await axe(page), []);
+  await page.goto(base + '/audit');
+  assert.ok(await page.isVisible('table.audit'));
+  assert.deepEqual(await axe(page), []);
+  await page.goto(base + '/dataset/baumkataster-aalen');
+  await page.click('a[href*="/resource/"]');
+  await page.click('a[href*="/resource/"][href$="/edit"]');
+  assert.ok(await page.isVisible('#reread-h'));
+  assert.deepEqual(await axe(page), []);
   await context.close();
 });
 
 test('publishing safely: findings, the gate, acknowledgements and the release checklist in the browser', { skip: !password }, async () => {
   const context = await browser.newContext({ bypassCSP: true, locale: 'de-DE' });
   const page = await context.newPage();
-  await page.goto(base + '/login?next=/dashboard');
-  await page.fill('#username', 'admin');
-  await page.fill('#password', password);
-  await page.click('form.form button[type=submit]');
-  // A draft dataset, made through the form.
+  await login(page);
+  // A draft dataset made through the form, with a CSV with personal data.
   const slug = `antragsliste-${Date.now()}`;
-  await page.goto(base + '/datasets/new');
-  await page.fill('#title', 'Antragsliste Test');
-  await page.fill('#slug', slug);
-  await page.fill('#description', 'Eine Liste von Anträgen, wie sie nicht veröffentlicht werden darf.');
-  await page.selectOption('#organization', 'stadt-aalen');
-  await page.selectOption('#visibility', 'draft');
-  await page.click('form.form > button[type=submit]');
-  assert.match(page.url(), new RegExp(`/dataset/${slug}$`));
-  // Its page offers the release checklist beside the visibility, and the quality score.
+  const { datasetPage, resource } = await draftWithFile(page, slug, 'Antragsliste Test',
+    'Eine Liste von Anträgen, wie sie nicht veröffentlicht werden darf.', {
+      title: 'Anträge',
+      name: 'antraege.csv',
+      content: 'Name;Vorname;E-Mail;IBAN\r\nMustermann;Max;max.mustermann@example.org;DE89 3704 0044 0532 0130 00\r\n'
+        + 'Schmidt;Anna;anna.schmidt@example.org;DE02120300000000202051\r\nYilmaz;Mehmet;m.yilmaz@example.org;DE02500105170137075030\r\n',
+    });
+  // The dataset's page offers the release checklist beside the visibility, and the quality score.
+  await page.goto(datasetPage);
   assert.ok(await page.isVisible('#release_no_personal_data'));
   assert.ok(await page.isVisible('#quality-h'));
   assert.deepEqual(await axe(page), []);
-  // A CSV with personal data, uploaded through the form.
-  await page.goto(base + `/dataset/${slug}/resources/new`);
-  await page.fill('#title', 'Anträge');
-  await page.setInputFiles('#file', {
-    name: 'antraege.csv',
-    mimeType: 'text/csv',
-    buffer: Buffer.from('Name;Vorname;E-Mail;IBAN\r\nMustermann;Max;max.mustermann@example.org;DE89 3704 0044 0532 0130 00\r\n'
-      + 'Schmidt;Anna;anna.schmidt@example.org;DE02120300000000202051\r\nYilmaz;Mehmet;m.yilmaz@example.org;DE02500105170137075030\r\n'),
-  });
-  await page.click('form.form > button[type=submit]');
-  const resource = page.url();
-  assert.match(resource, /\/resource\//);
+  await page.goto(resource);
   // The findings appear once the file is read (the page works without JavaScript: reload).
   for (let i = 0; i < 100 && !(await page.isVisible('#privacy-h')); i++) {
     await page.waitForTimeout(200);
@@ -221,5 +242,63 @@ test('publishing safely: findings, the gate, acknowledgements and the release ch
   const api = await (await context.request.get(base + `/api/v1/datasets/${slug}`)).json();
   assert.equal(api.visibility, 'public');
   assert.ok(api.released_at, 'the first publication is recorded');
+  await context.close();
+});
+
+test('publishing safely: the publisher replaces a file with personal data by a clean one, then publishes', { skip: !password }, async () => {
+  const context = await browser.newContext({ bypassCSP: true, locale: 'de-DE' });
+  const page = await context.newPage();
+  await login(page);
+  const slug = `wahlhelfer-${Date.now()}`;
+  const { resource } = await draftWithFile(page, slug, 'Wahlhelfende je Wahlbezirk',
+    'Zahl der Wahlhelfenden je Wahlbezirk der Stadt Aalen.', {
+      title: 'Wahlhelfende',
+      name: 'wahlhelfende.csv',
+      content: 'Wahlbezirk;Name;Vorname;Telefon\r\n101;Mustermann;Max;07361 52-1234\r\n'
+        + '102;Schmidt;Anna;0151 2345678\r\n103;Yilmaz;Mehmet;+49 7321 98765\r\n',
+    });
+  const id = resource.split('/resource/')[1].split('?')[0];
+  const privacy = async () => (await context.request.get(base + `/api/v1/resources/${id}/privacy`)).json();
+  for (let i = 0; i < 100 && !(await privacy()).checked; i++) await page.waitForTimeout(200);
+  assert.equal((await privacy()).clean, false);
+  // The resource page leads to its form: metadata, a new file, reading options.
+  await page.goto(resource);
+  await page.click(`a[href$="/resource/${id}/edit"]`);
+  assert.ok(await page.isVisible('#replace-h'));
+  assert.ok(await page.isVisible('#reread-h'));
+  assert.deepEqual(await axe(page), []);
+  // The same table without the persons: replaced, read and checked as version 2.
+  await page.setInputFiles('#file', {
+    name: 'wahlhelfende.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from('Wahlbezirk;Wahlhelfende\r\n101;12\r\n102;9\r\n103;11\r\n'),
+  });
+  await page.click('form[action$="/file"] button[type=submit]');
+  assert.match(page.url(), /done=file_queued/);
+  assert.ok(await page.isVisible('p.notice[role=status]'), 'a message after the action');
+  assert.deepEqual(await axe(page), []);
+  let p = await privacy();
+  for (let i = 0; i < 100 && !(p.version === 2 && p.checked); i++) {
+    await page.waitForTimeout(200);
+    p = await privacy();
+  }
+  assert.equal(p.version, 2);
+  assert.equal(p.clean, true, JSON.stringify(p));
+  // Published through the checklist, without any acknowledgement.
+  await page.goto(base + `/dataset/${slug}`);
+  await page.selectOption('#visibility', 'public');
+  for (const item of ['no_personal_data', 'no_secrets', 'rights_cleared', 'licence_applicable']) {
+    await page.check(`#release_${item}`);
+  }
+  await page.click('form[action$="/visibility"] button[type=submit]');
+  assert.match(page.url(), new RegExp(`/dataset/${slug}$`));
+  const api = await (await context.request.get(base + `/api/v1/datasets/${slug}`)).json();
+  assert.equal(api.visibility, 'public');
+  // The public reads the clean table, never the first file.
+  const anonymous = await browser.newContext();
+  const records = await (await anonymous.request.get(base + `/api/v1/resources/${id}/records`)).json();
+  assert.ok(!JSON.stringify(records).includes('Mustermann'));
+  assert.equal((await anonymous.request.get(base + `/api/v1/resources/${id}/versions/1/source`)).status(), 404);
+  await anonymous.close();
   await context.close();
 });

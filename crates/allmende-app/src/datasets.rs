@@ -56,7 +56,11 @@ impl App {
         if first_release {
             require_checklist(checklist.as_ref())?;
         }
-        let created = self.catalog.create_dataset(&fields, org_id).await?;
+        let by = allmende_catalog::AuditActor {
+            id: actor.user_id,
+            name: actor.user_name.as_deref(),
+        };
+        let created = self.catalog.create_dataset_by(&fields, org_id, &by).await?;
         if first_release {
             self.record_publication(actor, &created, None, checklist.as_ref())
                 .await;
@@ -84,9 +88,13 @@ impl App {
             require_checklist(checklist.as_ref())?;
         }
         self.check_publication(current, fields.visibility).await?;
+        let by = allmende_catalog::AuditActor {
+            id: actor.user_id,
+            name: actor.user_name.as_deref(),
+        };
         let updated = self
             .catalog
-            .update_dataset(current.id, &fields, org_id)
+            .update_dataset_by(current.id, &fields, org_id, &by)
             .await?;
         let was = current.visibility;
         if was != updated.visibility

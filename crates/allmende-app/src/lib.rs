@@ -8,8 +8,10 @@
 pub mod access;
 pub mod datasets;
 mod error;
+pub mod history;
 pub mod ingest;
 pub mod links;
+pub mod members;
 pub mod privacy;
 pub mod quality;
 mod rescan;
@@ -33,6 +35,8 @@ pub struct App {
     pub tables: Arc<Queries>,
     /// Wakes the ingestion worker when a job was queued.
     pub jobs: Arc<tokio::sync::Notify>,
+    /// The privacy rules this node's ingestion applies (their fingerprint decides re-checks).
+    pub privacy_rules: Arc<allmende_table::privacy::PrivacyRules>,
     /// The catalog-wide average quality score, with when it was computed.
     quality_cache: Arc<std::sync::Mutex<Option<QualityAverage>>>,
 }
@@ -52,7 +56,14 @@ impl App {
             search,
             tables: Arc::new(Queries::new(limits, pool)),
             jobs,
+            privacy_rules: allmende_table::privacy::PrivacyRules::builtin(),
             quality_cache: Arc::default(),
         }
+    }
+
+    /// The operator's privacy rules instead of the built-in ones.
+    pub fn with_privacy_rules(mut self, rules: Arc<allmende_table::privacy::PrivacyRules>) -> Self {
+        self.privacy_rules = rules;
+        self
     }
 }

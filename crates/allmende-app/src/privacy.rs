@@ -344,6 +344,7 @@ mod tests {
     fn an_acknowledgement_covers_one_finding_of_one_file() {
         let report = PrivacyReport {
             scanner: 1,
+            rules: String::new(),
             rows: 3,
             findings: vec![
                 finding("Name", Rule::PersonName, Severity::High),

@@ -1,6 +1,6 @@
-//! Re-reading tables whose privacy check is older than the scanner: after an upgrade that
-//! changes rules or lists (a new `SCANNER_VERSION`), and for tables read before the check
-//! existed. A re-read of a public dataset's file with new high findings is held like any new
+//! Re-reading tables whose privacy check is older than the scanner or ran under other rules:
+//! after an upgrade that changes rules or lists (a new `SCANNER_VERSION`), after the operator
+//! changed `privacy_rules_file`, and for tables read before the check existed. A re-read of a public dataset's file with new high findings is held like any new
 //! file: the version served until then stays, and the members see the findings.
 
 use allmende_core::authz::ReadScope;
@@ -10,18 +10,22 @@ use allmende_table::privacy::SCANNER_VERSION;
 use crate::{App, AppResult};
 
 impl App {
-    /// Queues a re-read of every served table whose check is missing or older than this
-    /// scanner, unless a newer version is already on its way. Returns how many were queued.
+    /// Queues a re-read of every served table whose check is missing, older than this
+    /// scanner or made under other rules, unless a newer version is already on its way.
+    /// Returns how many were queued.
     pub async fn rescan_outdated(&self) -> AppResult<usize> {
         let mut queued = 0;
+        let fingerprint = self.privacy_rules.fingerprint();
         for t in self.catalog.served_tables(&ReadScope::All).await? {
-            let scanner = t
-                .version
-                .report
-                .as_ref()
-                .and_then(|r| r.pointer("/privacy/scanner"))
+            let privacy = t.version.report.as_ref().and_then(|r| r.get("privacy"));
+            let scanner = privacy
+                .and_then(|p| p.get("scanner"))
                 .and_then(|s| s.as_u64());
-            if scanner.is_some_and(|s| s >= u64::from(SCANNER_VERSION)) {
+            let rules = privacy
+                .and_then(|p| p.get("rules"))
+                .and_then(|s| s.as_str())
+                .unwrap_or("");
+            if scanner.is_some_and(|s| s >= u64::from(SCANNER_VERSION)) && rules == fingerprint {
                 continue;
             }
             let versions = self

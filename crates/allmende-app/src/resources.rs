@@ -179,6 +179,43 @@ impl App {
         Ok(self.catalog.create_resource(ds.id, &new).await?)
     }
 
+    /// The resource's current metadata as input, to change some of it.
+    pub fn resource_input(res: &Resource) -> ResourceInput {
+        ResourceInput {
+            title: Some(res.title.clone()),
+            description: Some(res.description.clone()),
+            url: res.url.clone(),
+            format: res.format.clone(),
+            license: res.license.clone(),
+            position: Some(res.position),
+        }
+    }
+
+    /// Changes a resource's metadata (title, description, format, licence, a link's address).
+    /// A file stays a file and a link a link: the file is changed with [`App::replace_file`].
+    pub async fn update_resource(
+        &self,
+        res: &Resource,
+        ds: &Dataset,
+        input: ResourceInput,
+    ) -> AppResult<Resource> {
+        if res.url.is_none() && input.url.is_some() {
+            return Err(AppError::Validation(FieldErrors::single(
+                "url",
+                "url_with_file",
+            )));
+        }
+        if res.url.is_some() && input.url.is_none() {
+            return Err(AppError::Validation(FieldErrors::single("url", "required")));
+        }
+        let fields = input.validate(None).map_err(AppError::Validation)?;
+        let media_type = media_type_after(res, fields.format.as_deref());
+        Ok(self
+            .catalog
+            .update_resource(res.id, ds.id, &fields, media_type.as_deref())
+            .await?)
+    }
+
     /// Queues ingestion of a resource's current file (or link), and wakes the worker.
     pub async fn schedule_ingest(
         &self,

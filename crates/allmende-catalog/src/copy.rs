@@ -208,6 +208,19 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "dataset_revisions",
+        key: &["id"],
+        columns: &[
+            ("id", Text),
+            ("dataset_id", Text),
+            ("revision", Int),
+            ("at", Text),
+            ("actor_id", Text),
+            ("actor_name", Text),
+            ("fields", Text),
+        ],
+    },
+    Table {
         name: "changes",
         key: &["seq"],
         columns: &[

@@ -21,7 +21,7 @@ use crate::snapshot::{SnapshotWriter, schema_for};
 pub fn ingest_parquet(
     input: &Path,
     limits: Limits,
-    privacy_check: bool,
+    privacy_check: Option<std::sync::Arc<crate::privacy::PrivacyRules>>,
     output: &Path,
     progress: Progress<'_>,
 ) -> Result<IngestReport, IngestError> {
@@ -58,7 +58,7 @@ pub fn ingest_parquet(
     let mut writer = SnapshotWriter::create(output, schema, top_cap, &columns)?;
     let reader = builder.build().map_err(|e| bad(e.to_string()))?;
     let mut rows = 0u64;
-    let mut privacy = privacy_check.then(|| crate::privacy::Scan::new(&headers));
+    let mut privacy = privacy_check.map(|rules| crate::privacy::Scan::new(&headers, rules));
     for batch in reader {
         let batch = batch.map_err(|e| bad(e.to_string()))?;
         let arrays = batch

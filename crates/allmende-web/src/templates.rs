@@ -51,6 +51,12 @@ const EMBEDDED: &[(&str, &str)] = &[
         "resource_form.html",
         include_str!("../templates/resource_form.html"),
     ),
+    ("audit.html", include_str!("../templates/audit.html")),
+    ("history.html", include_str!("../templates/history.html")),
+    (
+        "resource_edit.html",
+        include_str!("../templates/resource_edit.html"),
+    ),
     (
         "dashboard.html",
         include_str!("../templates/dashboard.html"),

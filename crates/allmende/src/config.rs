@@ -86,6 +86,9 @@ pub struct Config {
     pub fetch_allow_private: bool,
     /// Hours after which the link checker asks a link of a public dataset again (0: no checks).
     pub link_check_hours: u64,
+    /// A TOML file with the privacy check's own rules: severities, column names, name lists
+    /// (docs/privacy-check.md). Empty: the built-in rules.
+    pub privacy_rules_file: String,
     /// `dct:description` of the DCAT-AP.de catalog.
     pub catalog_description: String,
     /// Who runs the portal (publisher of the DCAT catalog and of the data API).
@@ -144,6 +147,7 @@ impl Default for Config {
             fetch_max_mb: 1024,
             fetch_timeout_secs: 300,
             link_check_hours: 24,
+            privacy_rules_file: String::new(),
             fetch_allow_private: false,
             catalog_description: web.catalog_description.clone(),
             publisher_name: web.publisher_name.clone(),
@@ -258,7 +262,29 @@ impl Config {
             exe,
             memory_mb: self.ingest_memory_mb.max(64),
             timeout: std::time::Duration::from_secs(self.ingest_timeout_secs.max(1)),
+            privacy_rules: self.privacy_rules_path()?,
         })
+    }
+
+    /// The privacy rules file as an absolute path (the ingestion children may run elsewhere),
+    /// or `None` for the built-in rules.
+    pub fn privacy_rules_path(&self) -> anyhow::Result<Option<PathBuf>> {
+        if self.privacy_rules_file.is_empty() {
+            return Ok(None);
+        }
+        let p = std::path::absolute(&self.privacy_rules_file)
+            .with_context(|| format!("privacy_rules_file {}", self.privacy_rules_file))?;
+        Ok(Some(p))
+    }
+
+    /// The privacy rules this node applies, read and checked now.
+    pub fn privacy_rules(
+        &self,
+    ) -> anyhow::Result<std::sync::Arc<allmende_table::privacy::PrivacyRules>> {
+        match self.privacy_rules_path()? {
+            None => Ok(allmende_table::privacy::PrivacyRules::builtin()),
+            Some(p) => crate::privacy_rules::load(&p).context("privacy_rules_file"),
+        }
     }
 
     pub fn pool_config(&self) -> allmende_work::PoolConfig {

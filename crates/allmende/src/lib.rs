@@ -4,6 +4,7 @@
 pub mod config;
 pub mod demo;
 pub mod logging;
+pub mod privacy_rules;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -84,6 +85,8 @@ pub struct Ready {
 /// Binds and builds the application. `config.bind` may use port 0; the real address is in
 /// [`Ready::addr`].
 pub async fn prepare(config: &Config, data_dir: &Path, catalog: Catalog) -> anyhow::Result<Ready> {
+    // Read first: a broken rules file stops the start before anything runs.
+    let privacy_rules = config.privacy_rules()?;
     let listener = TcpListener::bind(&config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
@@ -109,7 +112,8 @@ pub async fn prepare(config: &Config, data_dir: &Path, catalog: Catalog) -> anyh
     );
     let pool = allmende_work::Pool::new(config.pool_config())
         .context("starting the heavy-work threads")?;
-    let app = allmende_app::App::new(catalog, search, config.query_limits(), pool.clone(), jobs);
+    let app = allmende_app::App::new(catalog, search, config.query_limits(), pool.clone(), jobs)
+        .with_privacy_rules(privacy_rules);
     let state = allmende_web::app_state(app.clone(), settings)?;
     if let Some(check) = config.link_check() {
         app.spawn_link_checker(check, std::time::Duration::from_secs(600));

@@ -17,16 +17,28 @@ fn main() -> anyhow::Result<()> {
         name,
         options,
         memory_mb,
+        privacy_rules,
     } = cli.command
     {
-        let options: allmende_table::IngestOptions =
+        let mut options: allmende_table::IngestOptions =
             serde_json::from_str(&options).context("--options is not valid JSON")?;
+        if let Some(p) = &privacy_rules {
+            match allmende::privacy_rules::load(p) {
+                Ok(rules) => options.privacy_rules = Some(rules),
+                Err(e) => {
+                    // The worker reads this line like any failure of the child.
+                    println!("error engine {}", format!("{e:#}").replace('\n', " "));
+                    std::process::exit(2);
+                }
+            }
+        }
         let code = allmende_app::ingest::job::run(allmende_app::ingest::job::JobArgs {
             input,
             output,
             name,
             options,
             memory_mb,
+            privacy_rules,
         });
         std::process::exit(code);
     }
@@ -48,8 +60,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             out,
             options,
             without_privacy_check,
+            privacy_rules,
             json,
-        } => cli::data::ingest(file, out, options, without_privacy_check, json),
+        } => cli::data::ingest(
+            file,
+            out,
+            options,
+            without_privacy_check,
+            privacy_rules,
+            json,
+        ),
         Command::Reindex { common } => cli::maintenance::reindex(common).await,
         Command::Migrate { common } => cli::maintenance::migrate(common).await,
         Command::CopyCatalog { from, to, common } => {

@@ -24,6 +24,8 @@ pub struct JobArgs {
     pub name: Option<String>,
     pub options: IngestOptions,
     pub memory_mb: u64,
+    /// The operator's privacy rules file; the child reads it itself (name lists may be long).
+    pub privacy_rules: Option<PathBuf>,
 }
 
 impl JobArgs {
@@ -45,6 +47,10 @@ impl JobArgs {
         if let Some(n) = &self.name {
             a.push("--name".into());
             a.push(n.into());
+        }
+        if let Some(p) = &self.privacy_rules {
+            a.push("--privacy-rules".into());
+            a.push(p.into());
         }
         a
     }

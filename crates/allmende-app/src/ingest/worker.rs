@@ -33,6 +33,8 @@ pub struct IngestSettings {
     pub exe: PathBuf,
     pub memory_mb: u64,
     pub timeout: Duration,
+    /// The operator's privacy rules file (`None`: the built-in rules).
+    pub privacy_rules: Option<PathBuf>,
 }
 
 pub fn spawn(
@@ -257,6 +259,7 @@ async fn ingest(
         name: source_name,
         options,
         memory_mb: settings.memory_mb,
+        privacy_rules: settings.privacy_rules.clone(),
     };
     let result = read_in_child(settings, &args, rows.clone()).await;
     progress.abort();

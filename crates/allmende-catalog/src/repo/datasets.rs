@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
+use super::AuditActor;
 use super::orgs::slug_conflict;
 use super::{
     Catalog, Sql, opt_date, parse_json, parse_opt_date, parse_time, parse_uuid, record_change,
@@ -225,6 +226,17 @@ fn bind_dataset<'q>(
 
 impl Catalog {
     pub async fn create_dataset(&self, f: &DatasetFields, org_id: Uuid) -> Result<Dataset> {
+        self.create_dataset_by(f, org_id, &AuditActor::default())
+            .await
+    }
+
+    /// Creates a dataset and its first revision, naming who made it.
+    pub async fn create_dataset_by(
+        &self,
+        f: &DatasetFields,
+        org_id: Uuid,
+        by: &AuditActor<'_>,
+    ) -> Result<Dataset> {
         let id = Uuid::new_v4();
         let now = time::to_db(&time::now());
         let _w = self.db.write_guard().await;
@@ -246,6 +258,7 @@ impl Catalog {
         .map_err(slug_conflict)?;
         write_lists(&mut tx, id, f).await?;
         record_change(&mut tx, "dataset", id, "create").await?;
+        super::revisions::record_revision(&mut tx, id, f, by).await?;
         tx.commit().await?;
         drop(_w);
         self.dataset(&id.to_string())
@@ -258,6 +271,18 @@ impl Catalog {
         id: Uuid,
         f: &DatasetFields,
         org_id: Uuid,
+    ) -> Result<Dataset> {
+        self.update_dataset_by(id, f, org_id, &AuditActor::default())
+            .await
+    }
+
+    /// Updates a dataset and records the new revision, naming who changed it.
+    pub async fn update_dataset_by(
+        &self,
+        id: Uuid,
+        f: &DatasetFields,
+        org_id: Uuid,
+        by: &AuditActor<'_>,
     ) -> Result<Dataset> {
         let now = time::to_db(&time::now());
         let _w = self.db.write_guard().await;
@@ -283,6 +308,7 @@ impl Catalog {
         }
         write_lists(&mut tx, id, f).await?;
         record_change(&mut tx, "dataset", id, "update").await?;
+        super::revisions::record_revision(&mut tx, id, f, by).await?;
         tx.commit().await?;
         drop(_w);
         self.dataset(&id.to_string())

@@ -7,6 +7,7 @@ mod jobs;
 mod orgs;
 mod privacy;
 mod resources;
+mod revisions;
 mod tables;
 mod users;
 
@@ -24,6 +25,7 @@ pub use datasets::{DatasetFilter, DatasetSort, Totals};
 pub use jobs::{Job, JobStatus, Reaped};
 pub use privacy::{Acknowledgement, NewAcknowledgement};
 pub use resources::{NewFile, NewResource};
+pub use revisions::Revision;
 pub use tables::{Finished, INGEST_JOB, PublicTable, TableVersion};
 
 use crate::{BlobStore, CatalogError, Db, Result};

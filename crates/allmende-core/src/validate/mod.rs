@@ -264,8 +264,39 @@ impl From<&Dataset> for DatasetInput {
     }
 }
 
-/// A dataset's fields after validation: what the repository stores.
-#[derive(Debug, Clone, PartialEq)]
+impl From<&DatasetFields> for DatasetInput {
+    fn from(f: &DatasetFields) -> Self {
+        let date = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+        Self {
+            slug: Some(f.slug.clone()),
+            title: Some(f.title.clone()),
+            description: Some(f.description.clone()),
+            keywords: Some(f.keywords.clone()),
+            themes: Some(f.themes.clone()),
+            license: Some(f.license.clone()),
+            organization: Some(f.organization.clone()),
+            contact: Some(f.contact.clone()),
+            maintainer: Some(f.maintainer.clone()),
+            issued: date(f.issued),
+            modified: date(f.modified),
+            temporal: Some(TemporalInput {
+                start: date(f.temporal.start),
+                end: date(f.temporal.end),
+            }),
+            spatial: Some(f.spatial.clone()),
+            frequency: f.frequency.clone(),
+            languages: Some(f.languages.clone()),
+            landing_page: f.landing_page.clone(),
+            version: f.version.clone(),
+            visibility: Some(f.visibility.as_str().to_string()),
+            extras: Some(f.extras.clone()),
+            release_checklist: None,
+        }
+    }
+}
+
+/// A dataset's fields after validation: what the repository stores (and keeps per revision).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetFields {
     pub slug: String,
     pub title: String,

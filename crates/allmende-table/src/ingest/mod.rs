@@ -40,7 +40,7 @@ pub fn ingest(
         InputFormat::Parquet => crate::parquet_in::ingest_parquet(
             input,
             limits,
-            !options.without_privacy_check,
+            options.privacy_check(),
             output,
             progress,
         ),

@@ -74,9 +74,22 @@ pub struct IngestOptions {
     /// --without-privacy-check`); never read from a request or a stored version.
     #[serde(skip)]
     pub without_privacy_check: bool,
+    /// The operator's privacy rules (the built-in ones when `None`). Set by the process that
+    /// reads the file from its configuration; never from a request.
+    #[serde(skip)]
+    pub privacy_rules: Option<std::sync::Arc<crate::privacy::PrivacyRules>>,
 }
 
 impl IngestOptions {
+    /// The rules of the privacy check, or `None` when it is skipped.
+    pub fn privacy_check(&self) -> Option<std::sync::Arc<crate::privacy::PrivacyRules>> {
+        (!self.without_privacy_check).then(|| {
+            self.privacy_rules
+                .clone()
+                .unwrap_or_else(crate::privacy::PrivacyRules::builtin)
+        })
+    }
+
     pub fn validate(&self) -> Result<(), Msg> {
         if let Some(e) = &self.encoding
             && TextEncoding::parse(e).is_none()

@@ -57,8 +57,9 @@ pub(crate) fn run(
     let headers_ref = &headers;
     let (scanned, consumed) = std::thread::scope(|scope| {
         let analyser = scope.spawn(move || -> Consumed {
-            let privacy =
-                (!options.without_privacy_check).then(|| crate::privacy::Scan::new(headers_ref));
+            let privacy = options
+                .privacy_check()
+                .map(|rules| crate::privacy::Scan::new(headers_ref, rules));
             let mut a = Analysis::new(width, german_file, privacy);
             let mut sample: Vec<Vec<OwnedCell>> = Vec::new();
             let mut sample_bytes = 0usize;

@@ -7,18 +7,20 @@
 //! `medium` and `low` are notes for the publisher.
 
 mod names;
+mod rules;
 mod scan;
 mod values;
 
 use serde::{Deserialize, Serialize};
 
+pub use rules::{Level, PrivacyRules, RulesConfig};
 pub use scan::Scan;
 
 /// Raised whenever rules or lists change, so that stored results of an older scanner are
 /// recognised and everything is scanned again.
 pub const SCANNER_VERSION: u32 = 2;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     PersonName,
@@ -154,6 +156,9 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct PrivacyReport {
     pub scanner: u32,
+    /// The configuration's fingerprint (absent: the built-in rules).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub rules: String,
     pub rows: u64,
     pub findings: Vec<Finding>,
 }

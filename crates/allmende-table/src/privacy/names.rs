@@ -2,8 +2,6 @@
 //! list (the most frequent given names in Germany, plus common international ones) and a
 //! capitalised surname beside it. Both lists can be extended by configuration.
 
-use std::sync::OnceLock;
-
 use super::Rule;
 
 /// Headers that name something, not necessarily someone ("Name" of a car park, "Adresse" of a
@@ -197,37 +195,76 @@ pub fn normalise(s: &str) -> String {
     crate::column::machine_name(s).replace('_', "")
 }
 
-/// "Max Mustermann", "Mustermann, Max", "Dr. Erika Musterfrau", "Anna-Lena Schmidt": a known
-/// first name and a capitalised word beside it, nothing that looks like a place or a thing.
-pub fn person_name(v: &str) -> bool {
-    if v.len() > 60 || v.bytes().any(|c| c.is_ascii_digit()) {
-        return false;
+/// The name lists a scan looks values up in: the built-in ones and what the configuration adds.
+#[derive(Debug)]
+pub struct Lists {
+    first_names: ahash::AHashSet<String>,
+    surnames: ahash::AHashSet<String>,
+    not_surnames: ahash::AHashSet<String>,
+}
+
+impl Lists {
+    pub fn new(extra_first: &[String], extra_surnames: &[String]) -> Self {
+        let with = |builtin: &str, extra: &[String]| {
+            let mut words = builtin.to_string();
+            for w in extra {
+                words.push(' ');
+                words.push_str(&w.to_lowercase());
+            }
+            word_set(&words)
+        };
+        Self {
+            first_names: with(FIRST_NAMES, extra_first),
+            surnames: with(SURNAMES, extra_surnames),
+            not_surnames: word_set(&NOT_SURNAMES.join(" ")),
+        }
     }
-    let words: Vec<&str> = v
-        .split([' ', ','])
-        .map(|w| w.trim_matches('.'))
-        .filter(|w| !w.is_empty() && !is_title(w))
-        .collect();
-    if !(2..=4).contains(&words.len()) || !words.iter().all(|w| capitalised(w)) {
-        return false;
+
+    /// "Max Mustermann", "Mustermann, Max", "Dr. Erika Musterfrau", "Anna-Lena Schmidt": a
+    /// known first name and a capitalised word beside it, nothing that looks like a place or a
+    /// thing.
+    pub fn person_name(&self, v: &str) -> bool {
+        if v.len() > 60 || v.bytes().any(|c| c.is_ascii_digit()) {
+            return false;
+        }
+        let words: Vec<&str> = v
+            .split([' ', ','])
+            .map(|w| w.trim_matches('.'))
+            .filter(|w| !w.is_empty() && !is_title(w))
+            .collect();
+        if !(2..=4).contains(&words.len()) || !words.iter().all(|w| capitalised(w)) {
+            return false;
+        }
+        let comma = v.contains(',');
+        let (given, family) = if comma {
+            (words[1..].to_vec(), words[0])
+        } else {
+            (words[..words.len() - 1].to_vec(), words[words.len() - 1])
+        };
+        given.iter().any(|g| self.first_name(g)) && !self.first_name(family) && !self.thing(family)
+            || (self.first_name(words[0]) && words.len() == 2 && !self.thing(words[1]))
     }
-    let comma = v.contains(',');
-    let (given, family) = if comma {
-        (words[1..].to_vec(), words[0])
-    } else {
-        (words[..words.len() - 1].to_vec(), words[words.len() - 1])
-    };
-    given.iter().any(|g| first_name(g)) && !first_name(family) && !thing(family)
-        || (first_name(words[0]) && words.len() == 2 && !thing(words[1]))
+
+    /// A given name from the list (also the parts of "Anna-Lena").
+    pub fn first_name(&self, w: &str) -> bool {
+        let set = &self.first_names;
+        in_list(set, w) || (w.contains('-') && w.split('-').all(|p| in_list(set, p)))
+    }
+
+    /// A given name or a frequent surname alone ("Vorname" and "Familienname" columns).
+    pub fn name_part(&self, w: &str) -> bool {
+        let w = w.trim();
+        capitalised(w) && (self.first_name(w) || in_list(&self.surnames, w))
+    }
+
+    /// A word that makes a place or a thing of the name before it.
+    fn thing(&self, w: &str) -> bool {
+        in_list(&self.not_surnames, w)
+    }
 }
 
 fn is_title(w: &str) -> bool {
     TITLES.iter().any(|t| t.eq_ignore_ascii_case(w))
-}
-
-/// A word that makes a place or a thing of the name before it.
-fn thing(w: &str) -> bool {
-    in_list(names_not_surnames(), w)
 }
 
 /// Whether `w` is in a list of lower-case words, without allocating for the usual spellings
@@ -258,18 +295,6 @@ fn capitalised(w: &str) -> bool {
     let mut cs = w.chars();
     cs.next().is_some_and(char::is_uppercase)
         && cs.all(|c| c.is_alphabetic() || c == '-' || c == '\'')
-}
-
-/// A given name from the list (also the parts of "Anna-Lena").
-pub fn first_name(w: &str) -> bool {
-    let set = first_names();
-    in_list(set, w) || (w.contains('-') && w.split('-').all(|p| in_list(set, p)))
-}
-
-/// A given name or a frequent surname alone ("Vorname" and "Familienname" columns).
-pub fn name_part(w: &str) -> bool {
-    let w = w.trim();
-    capitalised(w) && (first_name(w) || in_list(surnames(), w))
 }
 
 const TITLES: &[&str] = &[
@@ -308,21 +333,6 @@ const NOT_SURNAMES: &[&str] = &[
     "klinik",
     "center",
 ];
-
-fn first_names() -> &'static ahash::AHashSet<String> {
-    static SET: OnceLock<ahash::AHashSet<String>> = OnceLock::new();
-    SET.get_or_init(|| word_set(FIRST_NAMES))
-}
-
-fn surnames() -> &'static ahash::AHashSet<String> {
-    static SET: OnceLock<ahash::AHashSet<String>> = OnceLock::new();
-    SET.get_or_init(|| word_set(SURNAMES))
-}
-
-fn names_not_surnames() -> &'static ahash::AHashSet<String> {
-    static SET: OnceLock<ahash::AHashSet<String>> = OnceLock::new();
-    SET.get_or_init(|| word_set(&NOT_SURNAMES.join(" ")))
-}
 
 const FIRST_NAMES: &str = "
 aaron adam adrian agnes alexander alexandra alfred ali alice alina alma amelie andrea andreas angela
@@ -402,13 +412,14 @@ mod tests {
 
     #[test]
     fn names() {
+        let lists = Lists::new(&[], &[]);
         for n in [
             "Max Mustermann",
             "Mustermann, Max",
             "Dr. Erika Musterfrau",
             "Anna-Lena Schmidt",
         ] {
-            assert!(person_name(n), "{n}");
+            assert!(lists.person_name(n), "{n}");
         }
         for n in [
             "Parkhaus Stadtmitte",
@@ -418,10 +429,15 @@ mod tests {
             "Max",
             "Sankt Georg Schule",
         ] {
-            assert!(!person_name(n), "{n}");
+            assert!(!lists.person_name(n), "{n}");
         }
-        assert!(name_part("Dietmar"));
-        assert!(name_part("Müller"));
-        assert!(!name_part("Wasseralfingen"));
+        assert!(lists.name_part("Dietmar"));
+        assert!(lists.name_part("Müller"));
+        assert!(!lists.name_part("Wasseralfingen"));
+        // The configuration adds names; the built-in ones stay.
+        let more = Lists::new(&["Wasseralfingen".into()], &["Kocherthal".into()]);
+        assert!(more.name_part("Wasseralfingen") && more.name_part("Dietmar"));
+        assert!(more.person_name("Wasseralfingen Kocherthal"));
+        assert!(!lists.person_name("Wasseralfingen Kocherthal"));
     }
 }

@@ -6,7 +6,12 @@ use std::collections::HashMap;
 
 use chrono::Datelike;
 
-use super::{Basis, Finding, PrivacyReport, Rule, SCANNER_VERSION, Severity, mask, names, values};
+use std::sync::Arc;
+
+use super::{
+    Basis, Finding, PrivacyReport, PrivacyRules, Rule, SCANNER_VERSION, Severity, mask, names,
+    values,
+};
 use crate::infer::Cell;
 
 /// Distinct values remembered per column: most columns repeat a few values (districts, types),
@@ -19,6 +24,7 @@ const MEMO_BUDGET: usize = 8 << 20;
 const EXAMPLES: usize = 3;
 
 pub struct Scan {
+    rules: Arc<PrivacyRules>,
     columns: Vec<ColumnScan>,
     rows: u64,
     buf: Vec<Rule>,
@@ -34,6 +40,10 @@ struct ColumnScan {
     counts: HashMap<Rule, u64>,
     examples: HashMap<Rule, Vec<String>>,
     memo: ahash::AHashMap<Box<str>, Vec<Rule>>,
+    /// Lookups in a full memo that found nothing: a column of distinct values (timestamps,
+    /// IDs) then stops asking it, hashing a value costs more than classifying it.
+    memo_misses: u64,
+    memo_hits: u64,
     /// Values a name column would hold: given names or surnames alone, titles and hyphens.
     name_parts: u64,
     name_shaped: u64,
@@ -60,18 +70,20 @@ struct ColumnScan {
 const SHAPE_SAMPLE: u64 = 200;
 
 impl Scan {
-    pub fn new(headers: &[String]) -> Self {
+    pub fn new(headers: &[String], rules: Arc<PrivacyRules>) -> Self {
         Self {
             columns: headers
                 .iter()
                 .map(|h| ColumnScan {
                     header: h.clone(),
-                    announced: names::header_rule(h),
+                    announced: rules.header_rule(h),
                     generic: names::generic_header(h),
                     filled: 0,
                     counts: HashMap::new(),
                     examples: HashMap::new(),
                     memo: ahash::AHashMap::new(),
+                    memo_misses: 0,
+                    memo_hits: 0,
                     name_parts: 0,
                     name_shaped: 0,
                     birth_like: 0,
@@ -88,6 +100,7 @@ impl Scan {
             rows: 0,
             buf: Vec::new(),
             memo_left: MEMO_BUDGET,
+            rules,
         }
     }
 
@@ -107,7 +120,7 @@ impl Scan {
                     return;
                 }
                 c.filled += 1;
-                c.text(s, &mut self.buf, &mut self.memo_left);
+                c.text(s, &self.rules, &mut self.buf, &mut self.memo_left);
             }
             Cell::Int(v) => {
                 c.filled += 1;
@@ -179,6 +192,15 @@ impl Scan {
                 }
             }
         }
+        // The operator's severities last: they say what a rule's findings weigh, whatever the
+        // table around them.
+        findings.retain_mut(|f| match self.rules.severity(f.rule, f.severity) {
+            Some(s) => {
+                f.severity = s;
+                true
+            }
+            None => false,
+        });
         findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
@@ -186,6 +208,7 @@ impl Scan {
         });
         PrivacyReport {
             scanner: SCANNER_VERSION,
+            rules: self.rules.fingerprint().to_string(),
             rows: self.rows,
             findings,
         }
@@ -263,21 +286,29 @@ impl ColumnScan {
         }
     }
 
-    fn text(&mut self, s: &str, buf: &mut Vec<Rule>, memo_left: &mut usize) {
+    fn text(&mut self, s: &str, rules: &PrivacyRules, buf: &mut Vec<Rule>, memo_left: &mut usize) {
         if self.announced.is_none() && self.filled >= SHAPE_SAMPLE {
             // Shaped like names but without given names (facilities, places): not names.
             self.shape_off |= self.name_shaped * 2 < self.filled
                 || (self.name_shaped >= SHAPE_SAMPLE && self.name_parts * 20 < self.name_shaped);
             self.dates_off |= self.old_dates * 2 < self.filled;
         }
-        let (mut has_digit, mut numeric) = (false, true);
+        let (mut has_digit, mut numeric, mut colon) = (false, true, false);
         for b in s.bytes() {
             if b.is_ascii_digit() {
                 has_digit = true;
+            } else if b == b':' {
+                colon = true;
             } else if !matches!(b, b'.' | b',' | b'-' | b' ') {
                 numeric = false;
             }
         }
+        // A point in time ("31.12.2024 13:45", "2024-12-31 13:45:00") identifies nobody, and
+        // birth dates carry no time of day: nothing to look at.
+        if colon && has_digit && numeric && crate::values::parse_timestamp(s).is_some() {
+            return;
+        }
+        let numeric = numeric && !colon;
         if has_digit && numeric {
             self.numbers += 1;
             // Dates written in several ways stay text: "12.03.1980", "1980-03-12".
@@ -297,15 +328,21 @@ impl ColumnScan {
         }
         // `buf` holds this value's rules for the checks below, remembered or classified now.
         buf.clear();
-        if let Some(rules) = self.memo.get(s) {
+        let memo_full = self.memo.len() >= MEMO || *memo_left < MEMO_VALUE_BYTES + 64;
+        let ask_memo = !(memo_full && self.memo_misses > 1000 && self.memo_misses > self.memo_hits);
+        let remembered = if ask_memo { self.memo.get(s) } else { None };
+        if let Some(rules) = remembered {
+            self.memo_hits += 1;
             buf.extend_from_slice(rules);
         } else {
-            values::classify(s, buf);
+            values::classify(s, &rules.lists, buf);
             // A value's bytes and the map's own share per entry.
             let cost = s.len() + 64;
             if self.memo.len() < MEMO && s.len() <= MEMO_VALUE_BYTES && cost <= *memo_left {
                 *memo_left -= cost;
                 self.memo.insert(s.into(), buf.clone());
+            } else if ask_memo {
+                self.memo_misses += 1;
             }
         }
         for &r in buf.iter() {
@@ -320,7 +357,7 @@ impl ColumnScan {
                 if shaped {
                     self.name_shaped += 1;
                 }
-                if words().any(names::name_part) {
+                if words().any(|w| rules.lists.name_part(w)) {
                     self.name_parts += 1;
                     if !buf.contains(&Rule::PersonName) {
                         let ex = self.examples.entry(Rule::PersonName).or_default();
@@ -338,7 +375,7 @@ impl ColumnScan {
                     && words().all(|w| w.chars().next().is_some_and(char::is_uppercase));
                 if shaped {
                     self.name_shaped += 1;
-                    if words().any(names::first_name) {
+                    if words().any(|w| rules.lists.first_name(w)) {
                         self.name_parts += 1;
                         let ex = self.examples.entry(Rule::PersonName).or_default();
                         if ex.len() < EXAMPLES {
@@ -366,7 +403,9 @@ impl ColumnScan {
             }
             _ => {}
         }
-        if buf.contains(&Rule::Email) && role_mailbox(s.split('@').next().unwrap_or("")) {
+        if buf.contains(&Rule::Email)
+            && role_mailbox(s.split('@').next().unwrap_or(""), &rules.lists)
+        {
             self.role_emails += 1;
         }
         if self.coordinate
@@ -575,11 +614,11 @@ impl ColumnScan {
 
 /// The local part of an office's mailbox: no given name in it, and a role or an office's word
 /// ("poststelle", "standesamt", "amt-umwelt", "stadtkasse").
-fn role_mailbox(local: &str) -> bool {
+fn role_mailbox(local: &str, lists: &names::Lists) -> bool {
     let local = local.to_lowercase();
     if local
         .split(['.', '-', '_', '+'])
-        .any(|part| !part.is_empty() && names::first_name(part))
+        .any(|part| !part.is_empty() && lists.first_name(part))
     {
         return false;
     }

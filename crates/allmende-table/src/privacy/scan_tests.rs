@@ -1,10 +1,15 @@
 //! Whole tables through the scan: persons, facilities, candidates, measurements, bounds.
 
 use super::*;
+use crate::privacy::RulesConfig;
 
 fn scan(rows: &[&[&str]]) -> PrivacyReport {
+    scan_with(rows, PrivacyRules::builtin())
+}
+
+fn scan_with(rows: &[&[&str]], rules: std::sync::Arc<PrivacyRules>) -> PrivacyReport {
     let headers: Vec<String> = rows[0].iter().map(|s| s.to_string()).collect();
-    let mut s = Scan::new(&headers);
+    let mut s = Scan::new(&headers, rules);
     for r in &rows[1..] {
         s.observe_row();
         for (i, v) in r.iter().enumerate() {
@@ -192,7 +197,7 @@ fn remembered_values_count_like_new_ones() {
 
 #[test]
 fn long_values_are_not_remembered() {
-    let mut s = Scan::new(&["Bemerkung".to_string()]);
+    let mut s = Scan::new(&["Bemerkung".to_string()], PrivacyRules::builtin());
     let long: Vec<String> = (0..3000)
         .map(|i| format!("{i} {}", "x".repeat(1000)))
         .collect();
@@ -208,7 +213,7 @@ fn long_values_are_not_remembered() {
 #[test]
 fn the_memo_of_all_columns_stays_within_its_budget() {
     let headers: Vec<String> = (0..500).map(|i| format!("s{i}")).collect();
-    let mut s = Scan::new(&headers);
+    let mut s = Scan::new(&headers, PrivacyRules::builtin());
     for row in 0..120 {
         s.observe_row();
         for c in 0..500 {
@@ -275,4 +280,98 @@ fn measurements_are_clean() {
         ],
     ]);
     assert!(r.findings.is_empty(), "{:?}", r.findings);
+}
+
+/// The operator's configuration: a column name of their own, names the lists lack, a rule
+/// weighed differently, one switched off; the report names the configuration.
+#[test]
+fn configured_rules_change_what_is_found() {
+    let table: &[&[&str]] = &[
+        &["Baumpate", "Kennzeichen", "Baumart"],
+        &["Jolanda Kocherthaler", "AA-XY 123", "Linde"],
+        &["Wendelin Brenzhauser", "HDH-AB 42", "Eiche"],
+        &["Jolanda Brenzhauser", "AA-Q 7", "Ahorn"],
+        &["Wendelin Kocherthaler", "HDH-Z 1", "Linde"],
+        &["Jolanda Ostalbinger", "AA-B 99", "Buche"],
+    ];
+    let builtin = scan(table);
+    assert!(builtin.rules.is_empty());
+    let high = rules(&builtin, Severity::High);
+    assert!(!high.iter().any(|(c, _)| *c == "Baumpate"), "{high:?}");
+    assert!(
+        high.contains(&("Kennzeichen", Rule::LicencePlate)),
+        "{high:?}"
+    );
+
+    let config: RulesConfig = serde_json::from_value(serde_json::json!({
+        "severity": {"licence_plate": "medium", "phone": "off"},
+        "headers": {"person_name": ["Baumpate"]},
+        "first_names": ["Jolanda", "Wendelin"],
+    }))
+    .unwrap();
+    let configured = PrivacyRules::new(&config, "abc123".into()).unwrap();
+    assert_eq!(
+        configured.header_rule("Baumpatin/Baumpate"),
+        Some(Rule::PersonName)
+    );
+    assert_eq!(PrivacyRules::builtin().header_rule("Baumpate"), None);
+    let r = scan_with(table, std::sync::Arc::new(configured));
+    assert_eq!(r.rules, "abc123");
+    let high = rules(&r, Severity::High);
+    assert!(high.contains(&("Baumpate", Rule::PersonName)), "{high:?}");
+    assert!(!high.iter().any(|(c, _)| *c == "Kennzeichen"), "{high:?}");
+    assert!(rules(&r, Severity::Medium).contains(&("Kennzeichen", Rule::LicencePlate)));
+
+    // Switched off: no finding at all, whatever the values.
+    let off: RulesConfig =
+        serde_json::from_value(serde_json::json!({"severity": {"licence_plate": "off"}})).unwrap();
+    let r = scan_with(
+        table,
+        std::sync::Arc::new(PrivacyRules::new(&off, "x".into()).unwrap()),
+    );
+    assert!(!r.findings.iter().any(|f| f.rule == Rule::LicencePlate));
+
+    // What would make every column a finding is refused.
+    let short: RulesConfig =
+        serde_json::from_value(serde_json::json!({"headers": {"email": ["e"]}})).unwrap();
+    assert!(PrivacyRules::new(&short, String::new()).is_err());
+    let sentence: RulesConfig =
+        serde_json::from_value(serde_json::json!({"first_names": ["Anna Lena"]})).unwrap();
+    assert!(PrivacyRules::new(&sentence, String::new()).is_err());
+    let unknown = serde_json::from_value::<RulesConfig>(
+        serde_json::json!({"severity": {"shoe_size": "high"}}),
+    );
+    assert!(unknown.is_err());
+}
+
+/// Thousands of distinct values stop the memo from being asked, not the check: identifiers
+/// further down are still found. Timestamps are skipped whole.
+#[test]
+fn distinct_values_are_still_classified_after_the_memo_gives_up() {
+    let mut s = Scan::new(
+        &["Aktenzeichen".to_string(), "Zeitpunkt".to_string()],
+        PrivacyRules::builtin(),
+    );
+    for i in 0..5000 {
+        s.observe_row();
+        let az = format!("AZ-{i:05}-B");
+        s.observe(0, &Cell::Text(&az));
+        let t = format!("{:02}.01.2024 13:{:02}", i % 28 + 1, i % 60);
+        s.observe(1, &Cell::Text(&t));
+    }
+    for iban in [
+        "DE89370400440532013000",
+        "DE02120300000000202051",
+        "DE02500105170137075030",
+    ] {
+        s.observe_row();
+        s.observe(0, &Cell::Text(iban));
+        s.observe(1, &Cell::Text("31.12.2024 23:59"));
+    }
+    let column = &s.columns[0];
+    assert!(column.memo_misses > 1000, "the memo was given up");
+    let r = s.finish();
+    let high = rules(&r, Severity::High);
+    assert!(high.contains(&("Aktenzeichen", Rule::Iban)), "{r:?}");
+    assert!(!r.findings.iter().any(|f| f.column == "Zeitpunkt"), "{r:?}");
 }

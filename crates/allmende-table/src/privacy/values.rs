@@ -5,10 +5,10 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::Rule;
-use super::names;
+use super::names::Lists;
 
 /// The rules one value matches (a few at most), without allocating for the common case of none.
-pub fn classify(raw: &str, out: &mut Vec<Rule>) {
+pub fn classify(raw: &str, lists: &Lists, out: &mut Vec<Rule>) {
     let v = raw.trim();
     if v.len() < 4 || v.len() > 400 {
         if v.len() > 400 {
@@ -49,7 +49,7 @@ pub fn classify(raw: &str, out: &mut Vec<Rule>) {
             out.push(Rule::LicencePlate);
         } else if street_address(v) {
             out.push(Rule::StreetAddress);
-        } else if names::person_name(v) {
+        } else if lists.person_name(v) {
             out.push(Rule::PersonName);
         } else if v.len() > 40 && v.contains(' ') {
             free_text(v, out);
@@ -467,7 +467,7 @@ mod tests {
 
     fn rules(v: &str) -> Vec<Rule> {
         let mut out = Vec::new();
-        classify(v, &mut out);
+        classify(v, &Lists::new(&[], &[]), &mut out);
         out
     }
 

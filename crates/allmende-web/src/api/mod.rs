@@ -4,6 +4,7 @@
 mod audit;
 pub(crate) mod datasets;
 mod download;
+mod history;
 pub(crate) mod orgs;
 pub mod quality;
 pub(crate) mod resources;
@@ -35,6 +36,11 @@ pub fn router() -> crate::routes::Routes {
         )
         .route("/datasets/{id}/restore", post(datasets::restore))
         .route("/datasets/{id}/quality", get(quality::quality))
+        .route("/datasets/{id}/history", get(history::history))
+        .route(
+            "/datasets/{id}/history/{revision}/restore",
+            post(history::restore),
+        )
         .route(
             "/datasets/{id}/resources",
             get(resources::list_of_dataset)

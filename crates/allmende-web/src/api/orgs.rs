@@ -238,17 +238,7 @@ pub async fn put_member(
     require(&actor, Action::ManageOrganization { org: org.id })?;
     let role = Role::parse(&input.role)
         .ok_or_else(|| ApiError::Validation(FieldErrors::single("role", "invalid_role")))?;
-    let user: User = state
-        .catalog
-        .user(&user)
-        .await?
-        .ok_or_else(|| ApiError::Validation(FieldErrors::single("user", "unknown_user")))?;
-    state.catalog.set_membership(user.id, org.id, role).await?;
-    Ok(Json(Membership {
-        user: user.name,
-        organization: org.slug,
-        role,
-    }))
+    Ok(Json(state.set_member(&actor, &org, &user, role).await?))
 }
 
 /// Remove a member (organization admins).
@@ -261,13 +251,8 @@ pub async fn delete_member(
     Path((slug, user)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let org = find(&state, &actor, &slug).await?;
-    require(&actor, Action::ManageOrganization { org: org.id })?;
-    let user = state.catalog.user(&user).await?.ok_or(ApiError::NotFound)?;
-    if state.catalog.remove_membership(user.id, org.id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound)
-    }
+    state.remove_member(&actor, &org, &user).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

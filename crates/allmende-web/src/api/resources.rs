@@ -1,5 +1,5 @@
+use allmende_core::Resource;
 use allmende_core::validate::ResourceInput;
-use allmende_core::{FieldErrors, Resource};
 use axum::Json;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -82,32 +82,8 @@ pub async fn patch(
     JsonBody(patch): JsonBody<serde_json::Value>,
 ) -> ApiResult<Json<Resource>> {
     let (res, ds) = state.editable_resource(&actor, &id).await?;
-    let current = ResourceInput {
-        title: Some(res.title.clone()),
-        description: Some(res.description.clone()),
-        url: res.url.clone(),
-        format: res.format.clone(),
-        license: res.license.clone(),
-        position: Some(res.position),
-    };
-    let input = apply_patch(&current, &patch)?;
-    if res.url.is_none() && input.url.is_some() {
-        return Err(ApiError::Validation(FieldErrors::single(
-            "url",
-            "url_with_file",
-        )));
-    }
-    if res.url.is_some() && input.url.is_none() {
-        return Err(ApiError::Validation(FieldErrors::single("url", "required")));
-    }
-    let fields = input.validate(None).map_err(ApiError::Validation)?;
-    let media_type = allmende_app::resources::media_type_after(&res, fields.format.as_deref());
-    Ok(Json(
-        state
-            .catalog
-            .update_resource(res.id, ds.id, &fields, media_type.as_deref())
-            .await?,
-    ))
+    let input = apply_patch(&allmende_app::App::resource_input(&res), &patch)?;
+    Ok(Json(state.update_resource(&res, &ds, input).await?))
 }
 
 /// Remove a resource.

@@ -84,6 +84,7 @@ pub async fn login(
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     tracing::info!(user = %user.name, "login");
+    state.record_login(&user).await?;
     Ok(res)
 }
 

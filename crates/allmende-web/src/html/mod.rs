@@ -1,13 +1,16 @@
 //! Server-rendered pages: German by default, English on request, readable without
 //! JavaScript. Templates are embedded and can be overridden from a theme folder.
 
+mod audit;
 mod discovery;
 mod forms;
+mod history;
 mod login;
 mod pages;
 mod privacy;
 mod publish;
 mod render;
+mod resource_edit;
 mod table_view;
 
 use axum::routing::{get, post};
@@ -35,6 +38,11 @@ pub fn router() -> crate::routes::Routes {
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/dataset/{slug}/visibility", post(publish::set_visibility))
+        .route("/dataset/{slug}/history", get(history::history))
+        .route(
+            "/dataset/{slug}/history/{revision}/restore",
+            post(history::restore),
+        )
         .route("/dataset/{slug}/delete", post(publish::delete_dataset))
         .route("/dataset/{slug}/restore", post(publish::restore_dataset))
         .route("/dataset/{slug}/resource/{id}", get(pages::resource))
@@ -47,6 +55,18 @@ pub fn router() -> crate::routes::Routes {
             post(publish::delete_resource),
         )
         .route(
+            "/dataset/{slug}/resource/{id}/edit",
+            get(resource_edit::edit_resource).post(resource_edit::update_resource),
+        )
+        .route(
+            "/dataset/{slug}/resource/{id}/file",
+            post(resource_edit::replace_file).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/dataset/{slug}/resource/{id}/reread",
+            post(resource_edit::reread),
+        )
+        .route(
             "/dataset/{slug}/resource/{id}/acknowledge",
             post(privacy::acknowledge),
         )
@@ -55,6 +75,7 @@ pub fn router() -> crate::routes::Routes {
         .route("/login", get(login::login_form).post(login::login))
         .route("/logout", post(login::logout))
         .route("/dashboard", get(publish::dashboard))
+        .route("/audit", get(audit::audit))
         .route("/api", get(pages::api_docs))
         .route("/impressum", get(pages::imprint))
         .route("/imprint", get(pages::imprint))

@@ -20,7 +20,7 @@ use crate::state::AppState;
 use allmende_app::access::{edit_action, require};
 
 /// Publisher pages need a login; anonymous visitors are sent to the login form.
-fn login_redirect(ctx: &PageCtx) -> Option<Response> {
+pub(super) fn login_redirect(ctx: &PageCtx) -> Option<Response> {
     if ctx.actor.is_authenticated() {
         None
     } else {
@@ -251,8 +251,15 @@ pub async fn new_dataset(State(state): State<AppState>, ctx: PageCtx) -> ApiResu
         return Ok(r);
     }
     let mut values = form_values(None);
+    // Defaults from the publisher's (first) organization: it publishes, its address answers
+    // questions, its municipality is what the data is about; the licence most German
+    // municipalities use. Everything stays editable.
     if let Some(org) = publishable_orgs(&state, &ctx.actor).await?.first() {
         values.insert("organization", org.slug.clone());
+        values.insert("contact_name", org.name.clone());
+        values.insert("contact_email", org.email.clone().unwrap_or_default());
+        values.insert("spatial_ags", org.ags.clone().unwrap_or_default());
+        values.insert("license", "dl-by-de/2.0".to_string());
     }
     render_dataset_form(
         &state,
@@ -295,7 +302,7 @@ fn submitted_values(form: &FormData) -> BTreeMap<&'static str, String> {
 }
 
 /// Maps API field names (`contact.email`) to form field names (`contact_email`).
-fn form_errors(lang: &str, e: &ApiError) -> Option<BTreeMap<String, Vec<String>>> {
+pub(super) fn form_errors(lang: &str, e: &ApiError) -> Option<BTreeMap<String, Vec<String>>> {
     let map = match e {
         ApiError::Validation(fe) => field_messages(lang, fe),
         ApiError::Conflict(field) => BTreeMap::from([(
@@ -482,8 +489,19 @@ pub async fn delete_dataset(
     form: FormData,
 ) -> ApiResult<Response> {
     let ds = editable_form(&state, &ctx, &form, &slug).await?;
+    confirmed(&form)?;
     state.catalog.set_dataset_deleted(ds.id, true).await?;
     Ok(Redirect::to("/dashboard").into_response())
+}
+
+/// Deleting from a page needs the ticked confirmation beside the button (the browser asks for
+/// it; this is for forms sent otherwise).
+fn confirmed(form: &FormData) -> ApiResult<()> {
+    if form.get("confirm").as_deref() == Some("yes") {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(Msg::new("form.confirm_delete")))
+    }
 }
 
 pub async fn restore_dataset(
@@ -564,6 +582,7 @@ pub async fn delete_resource(
     if owner.id != ds.id {
         return Err(ApiError::NotFound);
     }
+    confirmed(&form)?;
     state.catalog.delete_resource(res.id, ds.id).await?;
     Ok(Redirect::to(&format!("/dataset/{}", ds.slug)).into_response())
 }

@@ -85,6 +85,7 @@ impl PageCtx {
             is_publisher => self.actor.sysadmin || !self.actor.roles.is_empty(),
             csrf => self.csrf.clone(),
             path => self.path.clone(),
+            notice => self.notice(),
             current_url => if self.query.is_empty() { self.path.clone() } else { format!("{}?{}", self.path, self.query) },
         };
         let html = state
@@ -107,6 +108,21 @@ impl PageCtx {
         {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
+    }
+
+    /// The message after an action (`?done=saved` after a redirect), from a fixed list: the
+    /// address cannot make the page say anything else.
+    fn notice(&self) -> Option<&'static str> {
+        const NOTICES: [&str; 5] = [
+            "saved",
+            "file_queued",
+            "file_replaced",
+            "reread",
+            "restored",
+        ];
+        url::form_urlencoded::parse(self.query.as_bytes())
+            .find(|(k, _)| k == "done")
+            .and_then(|(_, v)| NOTICES.iter().find(|n| **n == v).copied())
     }
 
     /// Whether a submitted form carries this browser's CSRF token.

@@ -10,6 +10,7 @@ pub fn ingest(
     out: Option<PathBuf>,
     options: Option<String>,
     without_privacy_check: bool,
+    privacy_rules: Option<PathBuf>,
     json: bool,
 ) -> anyhow::Result<()> {
     let mut options: allmende_table::IngestOptions = match options {
@@ -17,6 +18,9 @@ pub fn ingest(
         None => Default::default(),
     };
     options.without_privacy_check = without_privacy_check;
+    if let Some(p) = &privacy_rules {
+        options.privacy_rules = Some(allmende::privacy_rules::load(p)?);
+    }
     options.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
     let out = out.unwrap_or_else(|| file.with_extension("parquet"));
     let started = std::time::Instant::now();

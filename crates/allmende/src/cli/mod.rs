@@ -79,6 +79,9 @@ pub(crate) enum Command {
         /// Skip the privacy check, to measure what it costs (the server always runs it).
         #[arg(long)]
         without_privacy_check: bool,
+        /// The privacy check's own rules (the server's `privacy_rules_file`).
+        #[arg(long)]
+        privacy_rules: Option<PathBuf>,
         /// Print the whole report (columns, warnings, privacy findings) as one JSON object
         /// instead of the summary.
         #[arg(long)]
@@ -98,6 +101,8 @@ pub(crate) enum Command {
         options: String,
         #[arg(long, default_value_t = 1024)]
         memory_mb: u64,
+        #[arg(long)]
+        privacy_rules: Option<PathBuf>,
     },
     /// Apply pending database migrations and report the schema version.
     Migrate {

@@ -42,8 +42,24 @@ pub async fn run(command: UserCommand, common: Common) -> anyhow::Result<()> {
                 )
                 .await
                 .map_err(invalid)?;
+            audit(
+                &catalog,
+                "user.create",
+                user.id,
+                serde_json::json!({ "user": user.name, "sysadmin": user.sysadmin }),
+            )
+            .await?;
             if let Some(org) = org {
                 catalog.set_membership(user.id, org.id, role).await?;
+                audit(
+                    &catalog,
+                    "membership.set",
+                    user.id,
+                    serde_json::json!({
+                        "user": user.name, "organization": org.slug, "role": role.as_str(),
+                    }),
+                )
+                .await?;
                 println!("{} is {} of {}", user.name, role.as_str(), org.slug);
             }
             println!(
@@ -70,6 +86,15 @@ pub async fn run(command: UserCommand, common: Common) -> anyhow::Result<()> {
                 .set_password(&name, &password)
                 .await
                 .map_err(invalid)?;
+            if let Some(u) = catalog.user(&name).await? {
+                audit(
+                    &catalog,
+                    "user.password",
+                    u.id,
+                    serde_json::json!({ "user": u.name }),
+                )
+                .await?;
+            }
             println!("password changed for {name}");
         }
         UserCommand::Token { command } => match command {
@@ -88,6 +113,16 @@ pub async fn run(command: UserCommand, common: Common) -> anyhow::Result<()> {
                     .create_token(u.id, &name, expires)
                     .await
                     .map_err(invalid)?;
+                audit(
+                    &catalog,
+                    "token.create",
+                    u.id,
+                    serde_json::json!({
+                        "user": u.name, "token": info.name, "token_id": info.id,
+                        "expires": info.expires_at,
+                    }),
+                )
+                .await?;
                 eprintln!(
                     "token {:?} for {} (id {}); it is shown only now:",
                     info.name, u.name, info.id
@@ -103,6 +138,13 @@ pub async fn run(command: UserCommand, common: Common) -> anyhow::Result<()> {
                 if n == 0 {
                     bail!("no active token {token:?} for {user}");
                 }
+                audit(
+                    &catalog,
+                    "token.revoke",
+                    u.id,
+                    serde_json::json!({ "user": u.name, "token": token }),
+                )
+                .await?;
                 println!("revoked {n} token(s)");
             }
         },
@@ -116,4 +158,19 @@ pub(crate) fn invalid(e: allmende_catalog::CatalogError) -> anyhow::Error {
         allmende_catalog::CatalogError::Invalid(fe) => anyhow::anyhow!("invalid input: {fe}"),
         other => other.into(),
     }
+}
+
+/// An audit entry for a change made on the command line (by whoever runs it on the server).
+async fn audit(
+    catalog: &allmende_catalog::Catalog,
+    action: &str,
+    user: uuid::Uuid,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    let by = allmende_catalog::AuditActor {
+        id: None,
+        name: Some("cli"),
+    };
+    catalog.audit(&by, action, "user", user, &detail).await?;
+    Ok(())
 }

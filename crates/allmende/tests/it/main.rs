@@ -1,6 +1,7 @@
 //! HTTP-level integration tests: a real server on 127.0.0.1 with a temporary data directory.
 
 mod access;
+mod audit;
 mod backends;
 mod bad_input;
 mod contract;
@@ -9,11 +10,14 @@ mod discovery;
 mod files;
 mod hardening;
 mod harness;
+mod history;
 mod interop;
 mod lifecycle;
 mod matrix;
 mod privacy;
+mod privacy_rules;
 mod publish;
 mod quality;
+mod resource_edit;
 mod search;
 mod web;

@@ -134,6 +134,8 @@ enum Rule {
     PageWriteDataset,
     /// A publisher page to create in an organization.
     PageCreate,
+    /// A page for sysadmins: sign-in first.
+    PageSysadmin,
 }
 
 fn want(rule: Rule, a: Actor, v: Vis) -> Want {
@@ -216,6 +218,11 @@ fn want(rule: Rule, a: Actor, v: Vis) -> Want {
             Anonymous => Want::Login,
             _ => Want::Allowed,
         },
+        Rule::PageSysadmin => match a {
+            Anonymous => Want::Login,
+            Sysadmin => Want::Allowed,
+            _ => Want::Forbidden,
+        },
     }
 }
 
@@ -231,6 +238,9 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
         ("GET", "/api/v1/datasets") => e(Open),
         ("POST", "/api/v1/datasets") => e(CreateInOrg),
         ("GET", "/api/v1/datasets/{id}" | "/api/v1/datasets/{id}/quality") => e(ReadDataset),
+        // The metadata history: for those who may change the dataset.
+        ("GET", "/api/v1/datasets/{id}/history") => e(WriteDataset),
+        ("POST", "/api/v1/datasets/{id}/history/{revision}/restore") => destructive(WriteDataset),
         ("PUT" | "PATCH", "/api/v1/datasets/{id}") => e(WriteDataset),
         ("DELETE", "/api/v1/datasets/{id}") => destructive(DeleteDataset),
         ("POST", "/api/v1/datasets/{id}/restore") => destructive(WriteDataset),
@@ -299,6 +309,7 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
         ("POST", "/login") => e(LoginAttempt),
         ("POST", "/logout") => e(Open),
         ("GET", "/dashboard") => e(PageSignedIn),
+        ("GET", "/audit") => e(PageSysadmin),
         ("GET" | "POST", "/datasets/new") => e(PageCreate),
         (
             "GET",
@@ -306,9 +317,14 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
             | "/dataset/{slug}/resource/{id}"
             | "/dataset/{slug}/resource/{id}/chart.svg",
         ) => e(ReadDataset),
-        ("GET" | "POST", "/dataset/{slug}/edit" | "/dataset/{slug}/resources/new") => {
-            e(PageWriteDataset)
-        }
+        (
+            "GET" | "POST",
+            "/dataset/{slug}/edit"
+            | "/dataset/{slug}/resources/new"
+            | "/dataset/{slug}/resource/{id}/edit",
+        ) => e(PageWriteDataset),
+        ("GET", "/dataset/{slug}/history") => e(PageWriteDataset),
+        ("POST", "/dataset/{slug}/resource/{id}/file") => e(PageWriteDataset),
         // Form actions answer like the API (no redirect after a POST); deleting from the page
         // is idempotent.
         (
@@ -316,6 +332,8 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
             "/dataset/{slug}/visibility"
             | "/dataset/{slug}/delete"
             | "/dataset/{slug}/restore"
+            | "/dataset/{slug}/resource/{id}/reread"
+            | "/dataset/{slug}/history/{revision}/restore"
             | "/dataset/{slug}/resource/{id}/delete",
         ) => destructive(WriteDataset),
         // Interoperability: public data only, to everyone.
@@ -479,6 +497,7 @@ fn fill(pattern: &str, slug: &str, ids: &(String, String, String)) -> String {
         )
         .replace("{format}", "csv")
         .replace("{version}", "1")
+        .replace("{revision}", "1")
         .replace("{user}", "mitglied")
         .replace("{lang}", "en")
         .replace("{*path}", "style.css")

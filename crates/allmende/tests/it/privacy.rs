@@ -13,7 +13,12 @@ const PERSONEN: &str = "Name;Vorname;Geburtsdatum;E-Mail;Telefon;IBAN;Anschrift;
     Yilmaz;Mehmet;30.11.1975;m.yilmaz@example.org;0151 2345678;GB82WEST12345698765432;Am Stadtgraben 3/1;3\r\n";
 
 /// Waits until the newest version of a resource is read, as someone who may see its check.
-async fn wait_checked(s: &TestServer, rid: &str, token: &str, version: i64) -> serde_json::Value {
+pub(crate) async fn wait_checked(
+    s: &TestServer,
+    rid: &str,
+    token: &str,
+    version: i64,
+) -> serde_json::Value {
     for _ in 0..300 {
         let p = body(
             s.get_as(&format!("/api/v1/resources/{rid}/privacy"), token)
@@ -521,7 +526,7 @@ async fn release_checklist_at_first_publication(backend: Backend) {
 }
 
 /// A form post as a signed-in publisher's browser sends it: with a matching CSRF pair.
-async fn form_post(
+pub(crate) async fn form_post(
     s: &TestServer,
     token: &str,
     path: &str,
@@ -540,7 +545,7 @@ async fn form_post(
         .unwrap()
 }
 
-async fn csrf_token(s: &TestServer) -> String {
+pub(crate) async fn csrf_token(s: &TestServer) -> String {
     let login = s.get("/login").await;
     login
         .headers()

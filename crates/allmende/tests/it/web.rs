@@ -412,10 +412,24 @@ async fn forms_need_login_and_csrf(backend: Backend) {
         s.get("/dataset/spielplaetze").await.status(),
         StatusCode::OK
     );
+    // Deleting needs the ticked confirmation.
     assert_eq!(
         b.post("/dataset/spielplaetze/delete", &[("csrf", csrf.as_str())])
             .await
             .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        s.get("/dataset/spielplaetze").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        b.post(
+            "/dataset/spielplaetze/delete",
+            &[("csrf", csrf.as_str()), ("confirm", "yes")]
+        )
+        .await
+        .status(),
         StatusCode::SEE_OTHER
     );
     assert_eq!(

@@ -55,6 +55,7 @@ fn document(res: &Resource, checked: Option<VersionPrivacy>, lang: &str) -> serd
         "held": v.held,
         "checked": true,
         "scanner": report.scanner,
+        "rules": (!report.rules.is_empty()).then_some(&report.rules),
         "rows": report.rows,
         "clean": report.is_clean(),
         "blocking": v.blocking,
