@@ -177,6 +177,14 @@ test('publisher forms: login, dataset form with errors, dashboard are accessible
   await page.goto(base + '/audit');
   assert.ok(await page.isVisible('table.audit'));
   assert.deepEqual(await axe(page), []);
+  // Members and one's own API tokens (a new one shown once).
+  await page.goto(base + '/organization/stadt-aalen/members');
+  assert.deepEqual(await axe(page), []);
+  await page.goto(base + '/account');
+  await page.fill('#name', `Browser-Test ${Date.now()}`);
+  await page.click('form[action="/account/tokens"] button[type=submit]');
+  assert.match(await page.locator('code.secret').innerText(), /^alm_/);
+  assert.deepEqual(await axe(page), []);
   await page.goto(base + '/dataset/baumkataster-aalen');
   await page.click('a[href*="/resource/"]');
   await page.click('a[href*="/resource/"][href$="/edit"]');

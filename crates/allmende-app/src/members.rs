@@ -1,9 +1,10 @@
-//! Accounts in organizations: who may publish where, and the audit entries that say who
-//! changed it (`membership.set`, `membership.remove`) and who signed in (`user.login`).
+//! Accounts: who may publish where, one's own API tokens, and the audit entries that say who
+//! changed it (`membership.set`, `membership.remove`, `token.create`, `token.revoke`) and who
+//! signed in (`user.login`).
 
 use allmende_catalog::AuditActor;
 use allmende_core::authz::{Action, Actor};
-use allmende_core::{FieldErrors, Membership, Organization, Role, User};
+use allmende_core::{ApiTokenInfo, FieldErrors, Membership, Organization, Role, User, time};
 
 use crate::access::require;
 use crate::{App, AppError, AppResult};
@@ -78,5 +79,71 @@ impl App {
             .audit(&by, "user.login", "user", user.id, &serde_json::json!({}))
             .await?;
         Ok(())
+    }
+}
+
+/// Active API tokens one account may hold: enough for every script and machine, and a bound
+/// on what a signed-in account can make the database keep.
+pub const MAX_ACTIVE_TOKENS: usize = 50;
+
+impl App {
+    /// The caller's own API tokens (revoked ones included, marked).
+    pub async fn own_tokens(&self, actor: &Actor) -> AppResult<Vec<ApiTokenInfo>> {
+        let user = actor.user_id.ok_or(AppError::Unauthorized)?;
+        Ok(self.catalog.tokens(user).await?)
+    }
+
+    /// A new API token for the caller; the secret is returned once. `expires_days` 1–3650 or
+    /// none.
+    pub async fn create_own_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        expires_days: Option<i64>,
+    ) -> AppResult<(ApiTokenInfo, String)> {
+        let user = actor.user_id.ok_or(AppError::Unauthorized)?;
+        if expires_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+            return Err(AppError::Validation(FieldErrors::single(
+                "expires_days",
+                "out_of_range",
+            )));
+        }
+        let active = self
+            .catalog
+            .tokens(user)
+            .await?
+            .iter()
+            .filter(|t| !t.revoked && t.expires_at.is_none_or(|e| e > time::now()))
+            .count();
+        if active >= MAX_ACTIVE_TOKENS {
+            return Err(AppError::Validation(FieldErrors::single(
+                "name",
+                "too_many_tokens",
+            )));
+        }
+        let expires = expires_days.map(|d| time::now() + chrono::Duration::days(d));
+        let (info, secret) = self.catalog.create_token(user, name, expires).await?;
+        let detail = serde_json::json!({
+            "user": actor.user_name, "token": info.name, "token_id": info.id,
+            "expires": info.expires_at,
+        });
+        self.catalog
+            .audit(&who(actor), "token.create", "user", user, &detail)
+            .await?;
+        Ok((info, secret))
+    }
+
+    /// Revokes one of the caller's tokens by id; `false` when there was no such active one
+    /// (revoking twice is no error).
+    pub async fn revoke_own_token(&self, actor: &Actor, id: uuid::Uuid) -> AppResult<bool> {
+        let user = actor.user_id.ok_or(AppError::Unauthorized)?;
+        if self.catalog.revoke_token(user, &id.to_string()).await? == 0 {
+            return Ok(false);
+        }
+        let detail = serde_json::json!({ "user": actor.user_name, "token_id": id });
+        self.catalog
+            .audit(&who(actor), "token.revoke", "user", user, &detail)
+            .await?;
+        Ok(true)
     }
 }

@@ -52,6 +52,8 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../templates/resource_form.html"),
     ),
     ("audit.html", include_str!("../templates/audit.html")),
+    ("account.html", include_str!("../templates/account.html")),
+    ("members.html", include_str!("../templates/members.html")),
     ("history.html", include_str!("../templates/history.html")),
     (
         "resource_edit.html",

@@ -1,11 +1,13 @@
 //! Server-rendered pages: German by default, English on request, readable without
 //! JavaScript. Templates are embedded and can be overridden from a theme folder.
 
+mod account;
 mod audit;
 mod discovery;
 mod forms;
 mod history;
 mod login;
+mod members;
 mod pages;
 mod privacy;
 mod publish;
@@ -76,6 +78,17 @@ pub fn router() -> crate::routes::Routes {
         .route("/logout", post(login::logout))
         .route("/dashboard", get(publish::dashboard))
         .route("/audit", get(audit::audit))
+        .route("/account", get(account::account))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route(
+            "/organization/{slug}/members",
+            get(members::members).post(members::set_member),
+        )
+        .route(
+            "/organization/{slug}/members/{user}/remove",
+            post(members::remove_member),
+        )
         .route("/api", get(pages::api_docs))
         .route("/impressum", get(pages::imprint))
         .route("/imprint", get(pages::imprint))

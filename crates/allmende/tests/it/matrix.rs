@@ -136,6 +136,10 @@ enum Rule {
     PageCreate,
     /// A page for sysadmins: sign-in first.
     PageSysadmin,
+    /// An organization's members page: sign-in first, then its members.
+    PageReadMembers,
+    /// Changing an organization's members from a page: sign-in first, then its admins.
+    PageManageOrg,
 }
 
 fn want(rule: Rule, a: Actor, v: Vis) -> Want {
@@ -222,6 +226,16 @@ fn want(rule: Rule, a: Actor, v: Vis) -> Want {
             Anonymous => Want::Login,
             Sysadmin => Want::Allowed,
             _ => Want::Forbidden,
+        },
+        Rule::PageReadMembers => match a {
+            Anonymous => Want::Login,
+            Outsider => Want::Forbidden,
+            _ => Want::Allowed,
+        },
+        Rule::PageManageOrg => match a {
+            Anonymous => Want::Login,
+            Outsider | Editor => Want::Forbidden,
+            Admin | Sysadmin => Want::Allowed,
         },
     }
 }
@@ -310,6 +324,12 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
         ("POST", "/logout") => e(Open),
         ("GET", "/dashboard") => e(PageSignedIn),
         ("GET", "/audit") => e(PageSysadmin),
+        ("GET", "/account") => e(PageSignedIn),
+        ("POST", "/account/tokens" | "/account/tokens/{id}/revoke") => e(PageSignedIn),
+        ("GET", "/organization/{slug}/members") => e(PageReadMembers),
+        ("POST", "/organization/{slug}/members" | "/organization/{slug}/members/{user}/remove") => {
+            destructive(PageManageOrg)
+        }
         ("GET" | "POST", "/datasets/new") => e(PageCreate),
         (
             "GET",
