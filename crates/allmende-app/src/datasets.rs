@@ -151,7 +151,7 @@ impl App {
 }
 
 /// The first publication needs every item of the release checklist confirmed.
-fn require_checklist(checklist: Option<&ReleaseChecklist>) -> AppResult<()> {
+pub(crate) fn require_checklist(checklist: Option<&ReleaseChecklist>) -> AppResult<()> {
     let c = checklist.cloned().unwrap_or_default();
     let mut errors = FieldErrors::default();
     for (confirmed, code) in [

@@ -16,6 +16,7 @@ pub mod privacy;
 pub mod quality;
 mod rescan;
 pub mod resources;
+mod schedule;
 pub mod tables;
 
 use std::sync::Arc;

@@ -44,7 +44,11 @@ impl App {
     }
 
     /// Runs the checker in the background, a round every `every`.
-    pub fn spawn_link_checker(&self, check: LinkCheck, every: Duration) {
+    pub fn spawn_link_checker(
+        &self,
+        check: LinkCheck,
+        every: Duration,
+    ) -> tokio::task::JoinHandle<()> {
         let app = self.clone();
         tokio::spawn(async move {
             loop {
@@ -55,7 +59,7 @@ impl App {
                 }
                 tokio::time::sleep(every).await;
             }
-        });
+        })
     }
 }
 

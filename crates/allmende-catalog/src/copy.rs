@@ -221,6 +221,17 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "scheduled_publications",
+        key: &["dataset_id"],
+        columns: &[
+            ("dataset_id", Text),
+            ("due_at", Text),
+            ("user_id", Text),
+            ("checklist", Text),
+            ("created_at", Text),
+        ],
+    },
+    Table {
         name: "changes",
         key: &["seq"],
         columns: &[

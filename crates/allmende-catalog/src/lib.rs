@@ -17,7 +17,7 @@ pub use files::{BlobMeta, BlobStore, LocalStore, StagedBlob, UploadError};
 pub use repo::{
     Acknowledgement, AuditActor, AuditEntry, Catalog, DatasetFilter, DatasetSort, Finished,
     INGEST_JOB, Job, JobStatus, NewAcknowledgement, NewFile, NewResource, PublicTable, Reaped,
-    Revision, TableVersion, Totals,
+    Revision, ScheduledPublication, TableVersion, Totals,
 };
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;

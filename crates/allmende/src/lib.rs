@@ -79,6 +79,7 @@ pub struct Ready {
     pool: allmende_work::Pool,
     worker: tokio::task::JoinHandle<()>,
     follower: tokio::task::JoinHandle<()>,
+    background: Vec<tokio::task::JoinHandle<()>>,
     grace: std::time::Duration,
 }
 
@@ -115,18 +116,23 @@ pub async fn prepare(config: &Config, data_dir: &Path, catalog: Catalog) -> anyh
     let app = allmende_app::App::new(catalog, search, config.query_limits(), pool.clone(), jobs)
         .with_privacy_rules(privacy_rules);
     let state = allmende_web::app_state(app.clone(), settings)?;
+    // Background work that holds the application; stopped with the server (the application
+    // holds the search index's writer, which a restart needs).
+    let mut background = Vec::new();
+    // Planned publications are looked for every minute.
+    background.push(app.spawn_publisher(std::time::Duration::from_secs(60)));
     if let Some(check) = config.link_check() {
-        app.spawn_link_checker(check, std::time::Duration::from_secs(600));
+        background.push(app.spawn_link_checker(check, std::time::Duration::from_secs(600)));
     }
     // Tables checked by an older privacy scanner (or none) are read again in the background.
     let rescan = app.clone();
-    tokio::spawn(async move {
+    background.push(tokio::spawn(async move {
         match rescan.rescan_outdated().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(tables = n, "queued a new privacy check of older tables"),
             Err(e) => tracing::warn!(error = %e, "could not queue the privacy re-check"),
         }
-    });
+    }));
     Ok(Ready {
         listener,
         addr,
@@ -135,6 +141,7 @@ pub async fn prepare(config: &Config, data_dir: &Path, catalog: Catalog) -> anyh
         pool,
         worker,
         follower,
+        background,
         grace: std::time::Duration::from_secs(config.shutdown_grace_secs),
     })
 }
@@ -158,6 +165,7 @@ impl Ready {
             pool,
             worker,
             follower,
+            background,
             grace,
         } = self;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -194,6 +202,10 @@ impl Ready {
             };
             worker.abort();
             let _ = worker.await;
+            for task in background {
+                task.abort();
+                let _ = task.await;
+            }
             // Wait until the follower is gone too: it holds the index writer (and its lock).
             follower.abort();
             let _ = follower.await;

@@ -8,6 +8,7 @@ mod orgs;
 mod privacy;
 mod resources;
 mod revisions;
+mod schedule;
 mod tables;
 mod users;
 
@@ -26,6 +27,7 @@ pub use jobs::{Job, JobStatus, Reaped};
 pub use privacy::{Acknowledgement, NewAcknowledgement};
 pub use resources::{NewFile, NewResource};
 pub use revisions::Revision;
+pub use schedule::ScheduledPublication;
 pub use tables::{Finished, INGEST_JOB, PublicTable, TableVersion};
 
 use crate::{BlobStore, CatalogError, Db, Result};

@@ -42,6 +42,10 @@ pub fn router() -> crate::routes::Routes {
         .route("/dataset/{slug}/visibility", post(publish::set_visibility))
         .route("/dataset/{slug}/history", get(history::history))
         .route(
+            "/dataset/{slug}/schedule/cancel",
+            post(publish::cancel_schedule),
+        )
+        .route(
             "/dataset/{slug}/history/{revision}/restore",
             post(history::restore),
         )

@@ -454,18 +454,52 @@ pub async fn set_visibility(
         .as_deref()
         .and_then(Visibility::parse)
         .ok_or_else(|| ApiError::BadRequest(Msg::new("param.visibility")))?;
-    let mut input = DatasetInput::from(&ds);
-    input.visibility = Some(visibility.as_str().to_string());
-    input.release_checklist = Some(checklist_from_form(&form));
-    match state.update_dataset(&ctx.actor, &ds, input).await {
-        Ok(_) => {}
+    // A date: publish then, not now.
+    let planned = match form.nonempty("publish_at") {
+        Some(at) if visibility == Visibility::Public => Some(
+            chrono::NaiveDateTime::parse_from_str(at.trim(), "%Y-%m-%dT%H:%M")
+                .map(allmende_core::time::from_german_local)
+                .map_err(|_| {
+                    ApiError::Validation(allmende_core::FieldErrors::single(
+                        "publish_at",
+                        "invalid_datetime",
+                    ))
+                }),
+        ),
+        _ => None,
+    };
+    let is_planned = planned.is_some();
+    let result = match planned {
+        Some(Ok(due)) => state
+            .schedule_publication(&ctx.actor, &ds, due, checklist_from_form(&form))
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from),
+        Some(Err(e)) => Err(e),
+        None => {
+            let mut input = DatasetInput::from(&ds);
+            input.visibility = Some(visibility.as_str().to_string());
+            input.release_checklist = Some(checklist_from_form(&form));
+            state
+                .update_dataset(&ctx.actor, &ds, input)
+                .await
+                .map(|_| ())
+                .map_err(ApiError::from)
+        }
+    };
+    match result {
+        Ok(()) if is_planned => {
+            return Ok(
+                Redirect::to(&format!("/dataset/{}?done=scheduled", ds.slug)).into_response(),
+            );
+        }
+        Ok(()) => {}
         // Back to the dataset's form, the findings beside its visibility.
         Err(
-            e @ (allmende_app::AppError::PrivacyBlocked(_)
-            | allmende_app::AppError::PrivacyPending(_)
-            | allmende_app::AppError::Validation(_)),
+            e @ (ApiError::PrivacyBlocked(_)
+            | ApiError::PrivacyPending(_)
+            | ApiError::Validation(_)),
         ) => {
-            let e = ApiError::from(e);
             return render_dataset_form(
                 &state,
                 &ctx,
@@ -477,9 +511,21 @@ pub async fn set_visibility(
             )
             .await;
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     }
     Ok(Redirect::to(&format!("/dataset/{}", ds.slug)).into_response())
+}
+
+/// `POST /dataset/{slug}/schedule/cancel`: drops the planned publication.
+pub async fn cancel_schedule(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> ApiResult<Response> {
+    let ds = editable_form(&state, &ctx, &form, &slug).await?;
+    state.cancel_publication(&ctx.actor, &ds).await?;
+    Ok(Redirect::to(&format!("/dataset/{}?done=schedule_cancelled", ds.slug)).into_response())
 }
 
 pub async fn delete_dataset(

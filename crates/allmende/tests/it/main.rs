@@ -19,5 +19,6 @@ mod privacy_rules;
 mod publish;
 mod quality;
 mod resource_edit;
+mod schedule;
 mod search;
 mod web;

@@ -354,6 +354,7 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
             | "/dataset/{slug}/restore"
             | "/dataset/{slug}/resource/{id}/reread"
             | "/dataset/{slug}/history/{revision}/restore"
+            | "/dataset/{slug}/schedule/cancel"
             | "/dataset/{slug}/resource/{id}/delete",
         ) => destructive(WriteDataset),
         // Interoperability: public data only, to everyone.

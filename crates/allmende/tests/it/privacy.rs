@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::harness::{Backend, TestServer, json as body, problem};
 
-const PERSONEN: &str = "Name;Vorname;Geburtsdatum;E-Mail;Telefon;IBAN;Anschrift;Anzahl\r\n\
+pub(crate) const PERSONEN: &str = "Name;Vorname;Geburtsdatum;E-Mail;Telefon;IBAN;Anschrift;Anzahl\r\n\
     Mustermann;Max;01.02.1980;max.mustermann@example.org;07361 12345;DE89 3704 0044 0532 0130 00;Marktplatz 3;1\r\n\
     Schmidt;Anna;15.07.1992;anna.schmidt@example.org;+49 7321 98765;DE89370400440532013000;Bahnhofstr. 12a;2\r\n\
     Yilmaz;Mehmet;30.11.1975;m.yilmaz@example.org;0151 2345678;GB82WEST12345698765432;Am Stadtgraben 3/1;3\r\n";
