@@ -73,8 +73,11 @@ impl App {
     pub async fn publish_due(&self) -> AppResult<usize> {
         let mut published = 0;
         for plan in self.catalog.due_publications(time::now(), 100).await? {
-            // Whatever happens next, this plan has had its turn.
-            self.catalog.cancel_publication(plan.dataset_id).await?;
+            // Whatever happens next, this plan has had its turn; taking it is also the claim:
+            // of several nodes looking at once, only the one whose delete removed it goes on.
+            if !self.catalog.cancel_publication(plan.dataset_id).await? {
+                continue;
+            }
             let refused = match self.publish_planned(&plan).await {
                 Ok(()) => {
                     published += 1;
