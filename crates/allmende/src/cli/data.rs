@@ -39,25 +39,36 @@ pub fn ingest(
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let secs = started.elapsed().as_secs_f64();
     if json {
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer(&mut out, &report).context("writing the report")?;
-        use std::io::Write;
-        writeln!(out).context("writing the report")?;
-        return Ok(());
+        let mut text = serde_json::to_string(&report).context("writing the report")?;
+        text.push('\n');
+        return print_quietly(&text);
     }
-    println!("{} rows in {secs:.2} s -> {}", report.rows, out.display());
-    println!(
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{} rows in {secs:.2} s -> {}",
+        report.rows,
+        out.display()
+    );
+    let _ = writeln!(
+        text,
         "peak memory: {} MB",
         allmende_app::ingest::job::peak_memory_bytes() >> 20
     );
-    println!("format: {:?}, dialect: {}", report.format, report.dialect);
+    let _ = writeln!(
+        text,
+        "format: {:?}, dialect: {}",
+        report.format, report.dialect
+    );
     for c in &report.columns {
         let reason = c
             .reason
             .as_ref()
             .map(|r| format!("  ({r})"))
             .unwrap_or_default();
-        println!(
+        let _ = writeln!(
+            text,
             "  {:<30} {:<10} {}{reason}",
             c.name,
             format!("{:?}", c.kind).to_lowercase(),
@@ -65,11 +76,12 @@ pub fn ingest(
         );
     }
     for w in &report.warnings {
-        println!("warning: {w}");
+        let _ = writeln!(text, "warning: {w}");
     }
     if let Some(p) = &report.privacy {
         for f in &p.findings {
-            println!(
+            let _ = writeln!(
+                text,
                 "privacy: {:<30} {:<16} {:?} ({} values, {:.1} %) {}",
                 f.column,
                 f.rule.code(),
@@ -80,5 +92,15 @@ pub fn ingest(
             );
         }
     }
-    Ok(())
+    print_quietly(&text)
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is no error: the snapshot is written.
+fn print_quietly(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("writing the report"),
+    }
 }

@@ -280,3 +280,38 @@ crate::both_backends!(
     cli_works_while_the_server_runs,
     demo_data_is_idempotent_and_hides_private_and_draft
 );
+
+/// `allmende ingest FILE | head`: a reader that goes away before the report is written is no
+/// error (it used to panic in `println!`), in the summary and in `--json`.
+#[test]
+fn ingest_output_to_a_closed_pipe_is_no_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("zaehlstellen.csv");
+    std::fs::write(
+        &file,
+        "Zählstelle;Radfahrten\r\nKocherbrücke;1520\r\nBahnhof;980\r\n",
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_allmende"));
+        cmd.arg("ingest").arg(&file);
+        if json {
+            cmd.arg("--json");
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end before the child writes anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "json={json}: {:?} {stderr}",
+            out.status
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
