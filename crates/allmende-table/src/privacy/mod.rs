@@ -9,6 +9,7 @@
 mod names;
 mod rules;
 mod scan;
+mod shapes;
 mod values;
 
 use serde::{Deserialize, Serialize};

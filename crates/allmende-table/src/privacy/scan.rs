@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::{
     Basis, Finding, PrivacyReport, PrivacyRules, Rule, SCANNER_VERSION, Severity, mask, names,
-    values,
+    shapes, values,
 };
 use crate::infer::Cell;
 
@@ -90,7 +90,7 @@ impl Scan {
                     numbers: 0,
                     role_emails: 0,
                     precise_degrees: 0,
-                    coordinate: coordinate_header(h),
+                    coordinate: shapes::coordinate_header(h),
                     old_dates: 0,
                     years: None,
                     shape_off: false,
@@ -220,23 +220,6 @@ fn name_words(s: &str) -> impl Iterator<Item = &str> {
     s.split([' ', ','])
         .map(|w| w.trim_matches('.'))
         .filter(|w| !w.is_empty())
-}
-
-fn coordinate_header(h: &str) -> bool {
-    matches!(
-        names::normalise(h).as_str(),
-        "lat"
-            | "lon"
-            | "lng"
-            | "latitude"
-            | "longitude"
-            | "breite"
-            | "laenge"
-            | "breitengrad"
-            | "laengengrad"
-            | "geobreite"
-            | "geolaenge"
-    )
 }
 
 fn plausible_year(y: i64) -> bool {
@@ -404,7 +387,7 @@ impl ColumnScan {
             _ => {}
         }
         if buf.contains(&Rule::Email)
-            && role_mailbox(s.split('@').next().unwrap_or(""), &rules.lists)
+            && shapes::role_mailbox(s.split('@').next().unwrap_or(""), &rules.lists)
         {
             self.role_emails += 1;
         }
@@ -611,82 +594,6 @@ impl ColumnScan {
         }
     }
 }
-
-/// The local part of an office's mailbox: no given name in it, and a role or an office's word
-/// ("poststelle", "standesamt", "amt-umwelt", "stadtkasse").
-fn role_mailbox(local: &str, lists: &names::Lists) -> bool {
-    let local = local.to_lowercase();
-    if local
-        .split(['.', '-', '_', '+'])
-        .any(|part| !part.is_empty() && lists.first_name(part))
-    {
-        return false;
-    }
-    ROLE_MAILBOXES.iter().any(|r| local.starts_with(r))
-        || OFFICE_WORDS.iter().any(|w| local.contains(w))
-}
-
-/// Words in the mailboxes of offices and public institutions.
-const OFFICE_WORDS: &[&str] = &[
-    "amt",
-    "buero",
-    "büro",
-    "stelle",
-    "verwaltung",
-    "kasse",
-    "bibliothek",
-    "museum",
-    "schule",
-    "rathaus",
-    "referat",
-    "fachbereich",
-    "abteilung",
-    "bauhof",
-    "feuerwehr",
-    "service",
-    "zentrale",
-    "sekretariat",
-    "tourist",
-    "presse",
-    "kita",
-    "stadtwerke",
-    "betrieb",
-    "archiv",
-];
-
-const ROLE_MAILBOXES: &[&str] = &[
-    "info",
-    "poststelle",
-    "kontakt",
-    "service",
-    "buergerbuero",
-    "bürgerbüro",
-    "buergerservice",
-    "rathaus",
-    "presse",
-    "stadtverwaltung",
-    "verwaltung",
-    "office",
-    "post",
-    "zentrale",
-    "team",
-    "support",
-    "anfrage",
-    "amt",
-    "stadt",
-    "gemeinde",
-    "landratsamt",
-    "mail",
-    "hallo",
-    "hello",
-    "webmaster",
-    "redaktion",
-    "sekretariat",
-    "bibliothek",
-    "museum",
-    "touristinfo",
-    "tourismus",
-];
 
 #[cfg(test)]
 #[path = "scan_tests.rs"]
