@@ -8,6 +8,14 @@ use uuid::Uuid;
 
 use crate::{App, AppError, AppResult};
 
+/// Who acts, as the audit log and the revisions name them.
+pub fn audit_actor(actor: &Actor) -> allmende_catalog::AuditActor<'_> {
+    allmende_catalog::AuditActor {
+        id: actor.user_id,
+        name: actor.user_name.as_deref(),
+    }
+}
+
 /// Turns a decision into a result; a refused anonymous caller is asked to authenticate.
 pub fn require(actor: &Actor, action: Action) -> AppResult<()> {
     match decide(actor, action) {

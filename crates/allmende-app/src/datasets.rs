@@ -56,10 +56,7 @@ impl App {
         if first_release {
             require_checklist(checklist.as_ref())?;
         }
-        let by = allmende_catalog::AuditActor {
-            id: actor.user_id,
-            name: actor.user_name.as_deref(),
-        };
+        let by = crate::access::audit_actor(actor);
         let created = self.catalog.create_dataset_by(&fields, org_id, &by).await?;
         if first_release {
             self.record_publication(actor, &created, None, checklist.as_ref())
@@ -88,10 +85,7 @@ impl App {
             require_checklist(checklist.as_ref())?;
         }
         self.check_publication(current, fields.visibility).await?;
-        let by = allmende_catalog::AuditActor {
-            id: actor.user_id,
-            name: actor.user_name.as_deref(),
-        };
+        let by = crate::access::audit_actor(actor);
         let updated = self
             .catalog
             .update_dataset_by(current.id, &fields, org_id, &by)
@@ -120,10 +114,7 @@ impl App {
         was: Option<Visibility>,
         checklist: Option<&ReleaseChecklist>,
     ) {
-        let who = allmende_catalog::AuditActor {
-            id: actor.user_id,
-            name: actor.user_name.as_deref(),
-        };
+        let who = crate::access::audit_actor(actor);
         let detail = serde_json::json!({
             "slug": ds.slug, "from": was.map(Visibility::as_str), "to": ds.visibility.as_str(),
         });

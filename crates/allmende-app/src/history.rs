@@ -135,14 +135,12 @@ impl App {
         revision: i64,
     ) -> AppResult<Dataset> {
         let ds = self.editable_dataset(actor, id_or_slug).await?;
-        let newest = self.catalog.dataset_revisions(ds.id, HISTORY_LIMIT).await?;
-        if !newest.iter().any(|r| r.revision == revision) {
-            return Err(AppError::NotFound);
-        }
         let rev = self
             .catalog
-            .dataset_revision(ds.id, revision)
+            .dataset_revisions(ds.id, HISTORY_LIMIT)
             .await?
+            .into_iter()
+            .find(|r| r.revision == revision)
             .ok_or(AppError::NotFound)?;
         let mut input = DatasetInput::from(&rev.fields);
         input.visibility = Some(ds.visibility.as_str().to_string());

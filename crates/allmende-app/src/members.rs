@@ -6,15 +6,8 @@ use allmende_catalog::AuditActor;
 use allmende_core::authz::{Action, Actor};
 use allmende_core::{ApiTokenInfo, FieldErrors, Membership, Organization, Role, User, time};
 
-use crate::access::require;
+use crate::access::{audit_actor, require};
 use crate::{App, AppError, AppResult};
-
-fn who(actor: &Actor) -> AuditActor<'_> {
-    AuditActor {
-        id: actor.user_id,
-        name: actor.user_name.as_deref(),
-    }
-}
 
 impl App {
     /// Adds a user to an organization or changes their role (its admins and sysadmins).
@@ -36,7 +29,13 @@ impl App {
             "user": user.name, "organization": org.slug, "role": role.as_str(),
         });
         self.catalog
-            .audit(&who(actor), "membership.set", "user", user.id, &detail)
+            .audit(
+                &audit_actor(actor),
+                "membership.set",
+                "user",
+                user.id,
+                &detail,
+            )
             .await?;
         Ok(Membership {
             user: user.name,
@@ -63,7 +62,13 @@ impl App {
         }
         let detail = serde_json::json!({ "user": user.name, "organization": org.slug });
         self.catalog
-            .audit(&who(actor), "membership.remove", "user", user.id, &detail)
+            .audit(
+                &audit_actor(actor),
+                "membership.remove",
+                "user",
+                user.id,
+                &detail,
+            )
             .await?;
         Ok(())
     }
@@ -128,7 +133,7 @@ impl App {
             "expires": info.expires_at,
         });
         self.catalog
-            .audit(&who(actor), "token.create", "user", user, &detail)
+            .audit(&audit_actor(actor), "token.create", "user", user, &detail)
             .await?;
         Ok((info, secret))
     }
@@ -142,7 +147,7 @@ impl App {
         }
         let detail = serde_json::json!({ "user": actor.user_name, "token_id": id });
         self.catalog
-            .audit(&who(actor), "token.revoke", "user", user, &detail)
+            .audit(&audit_actor(actor), "token.revoke", "user", user, &detail)
             .await?;
         Ok(true)
     }

@@ -2,7 +2,7 @@
 //! table, for the members of its organization (never for the public: even masked examples
 //! say something about the data).
 
-use allmende_catalog::{Acknowledgement, AuditActor, NewAcknowledgement, TableVersion};
+use allmende_catalog::{Acknowledgement, NewAcknowledgement, TableVersion};
 use allmende_core::authz::{Action, Actor};
 use allmende_core::{Dataset, FieldErrors, Resource, Visibility};
 use allmende_table::privacy::{Finding, PrivacyReport, Rule};
@@ -244,10 +244,7 @@ impl App {
         let (Some(version), Some(finding)) = (newest, finding) else {
             return Err(AppError::Internal("validation state".into()));
         };
-        let who = AuditActor {
-            id: actor.user_id,
-            name: actor.user_name.as_deref(),
-        };
+        let who = crate::access::audit_actor(actor);
         self.catalog
             .acknowledge_finding(
                 &NewAcknowledgement {

@@ -52,10 +52,7 @@ impl App {
         };
         self.catalog.schedule_publication(&plan).await?;
         let detail = serde_json::json!({ "slug": ds.slug, "due_at": due_at });
-        let who = AuditActor {
-            id: actor.user_id,
-            name: actor.user_name.as_deref(),
-        };
+        let who = crate::access::audit_actor(actor);
         self.catalog
             .audit(&who, "dataset.schedule", "dataset", ds.id, &detail)
             .await?;

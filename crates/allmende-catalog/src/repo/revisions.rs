@@ -77,16 +77,4 @@ impl Catalog {
         .await?;
         rows.into_iter().map(revision).collect()
     }
-
-    pub async fn dataset_revision(&self, dataset: Uuid, n: i64) -> Result<Option<Revision>> {
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT revision, at, actor_id, actor_name, fields FROM dataset_revisions \
-             WHERE dataset_id = $1 AND revision = $2",
-        )
-        .bind(dataset.to_string())
-        .bind(n)
-        .fetch_optional(&self.db.pool)
-        .await?;
-        row.map(revision).transpose()
-    }
 }

@@ -69,13 +69,9 @@ pub async fn audit(
                     .join(", "),
                 _ => String::new(),
             };
-            let at = if ctx.lang == "de" {
-                e.at.format("%d.%m.%Y %H:%M:%S UTC")
-            } else {
-                e.at.format("%Y-%m-%d %H:%M:%S UTC")
-            };
+            let at = format!("{} UTC", ctx.time(&e.at.naive_utc(), true));
             context! {
-                at => at.to_string(), actor => e.actor_name, action => e.action,
+                at, actor => e.actor_name, action => e.action,
                 subject_type => e.subject_type, subject_id => e.subject_id, detail,
             }
         })

@@ -38,11 +38,7 @@ pub async fn history(
     let entries: Vec<minijinja::Value> = entries
         .iter()
         .map(|e| {
-            let at = if ctx.lang == "de" {
-                e.at.format("%d.%m.%Y %H:%M UTC")
-            } else {
-                e.at.format("%Y-%m-%d %H:%M UTC")
-            };
+            let at = format!("{} UTC", ctx.time(&e.at.naive_utc(), false));
             let changes: Vec<minijinja::Value> = e
                 .changes
                 .iter()
@@ -51,7 +47,7 @@ pub async fn history(
                 })
                 .collect();
             context! {
-                revision => e.revision, at => at.to_string(), actor => e.actor, changes,
+                revision => e.revision, at, actor => e.actor, changes,
                 first => e.first, current => Some(e.revision) == newest,
             }
         })

@@ -138,14 +138,11 @@ pub async fn dataset(
     };
     // A planned publication, in German time, for its publishers.
     let scheduled = if can_edit {
-        state.catalog.scheduled_publication(ds.id).await?.map(|p| {
-            let local = allmende_core::time::to_german_local(&p.due_at);
-            if ctx.lang == "de" {
-                local.format("%d.%m.%Y %H:%M").to_string()
-            } else {
-                local.format("%Y-%m-%d %H:%M").to_string()
-            }
-        })
+        state
+            .catalog
+            .scheduled_publication(ds.id)
+            .await?
+            .map(|p| ctx.time(&allmende_core::time::to_german_local(&p.due_at), false))
     } else {
         None
     };

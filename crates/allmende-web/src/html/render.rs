@@ -125,6 +125,18 @@ impl PageCtx {
             .and_then(|(_, v)| NOTICES.iter().find(|n| **n == v).copied())
     }
 
+    /// A point in time as the reader writes it (`31.12.2026 13:45` in German, `2026-12-31 13:45`
+    /// otherwise), with seconds when asked.
+    pub fn time(&self, t: &chrono::NaiveDateTime, seconds: bool) -> String {
+        let format = match (self.lang == "de", seconds) {
+            (true, false) => "%d.%m.%Y %H:%M",
+            (true, true) => "%d.%m.%Y %H:%M:%S",
+            (false, false) => "%Y-%m-%d %H:%M",
+            (false, true) => "%Y-%m-%d %H:%M:%S",
+        };
+        t.format(format).to_string()
+    }
+
     /// Whether a submitted form carries this browser's CSRF token.
     pub fn csrf_ok(&self, submitted: Option<&str>) -> bool {
         !self.new_csrf && submitted.is_some_and(|s| crate::auth::same_secret(s, &self.csrf))
