@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::forms::FormData;
-use super::publish::{form_errors, login_redirect};
+use super::publish::{form_errors, login_redirect, signed_in_form};
 use super::render::PageCtx;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -65,11 +65,8 @@ pub async fn create_token(
     ctx: PageCtx,
     form: FormData,
 ) -> ApiResult<Response> {
-    if let Some(r) = login_redirect(&ctx) {
+    if let Some(r) = signed_in_form(&ctx, &form)? {
         return Ok(r);
-    }
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return Err(ApiError::Forbidden);
     }
     let name = form.get("name").unwrap_or_default();
     // Not a number: 0, which the application refuses as out of range.
@@ -112,11 +109,8 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     form: FormData,
 ) -> ApiResult<Response> {
-    if let Some(r) = login_redirect(&ctx) {
+    if let Some(r) = signed_in_form(&ctx, &form)? {
         return Ok(r);
-    }
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return Err(ApiError::Forbidden);
     }
     // Another account's token, an unknown or malformed id: nothing of the caller's to revoke.
     let revoked = match uuid::Uuid::parse_str(&id) {

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::forms::FormData;
-use super::publish::{form_errors, login_redirect};
+use super::publish::{form_errors, login_redirect, signed_in_form};
 use super::render::PageCtx;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -64,11 +64,8 @@ pub async fn set_member(
     Path(slug): Path<String>,
     form: FormData,
 ) -> ApiResult<Response> {
-    if let Some(r) = login_redirect(&ctx) {
+    if let Some(r) = signed_in_form(&ctx, &form)? {
         return Ok(r);
-    }
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return Err(ApiError::Forbidden);
     }
     let org = organization(&state, &ctx, &slug).await?;
     allmende_app::access::require(&ctx.actor, Action::ManageOrganization { org: org.id })?;
@@ -103,11 +100,8 @@ pub async fn remove_member(
     Path((slug, user)): Path<(String, String)>,
     form: FormData,
 ) -> ApiResult<Response> {
-    if let Some(r) = login_redirect(&ctx) {
+    if let Some(r) = signed_in_form(&ctx, &form)? {
         return Ok(r);
-    }
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return Err(ApiError::Forbidden);
     }
     let org = organization(&state, &ctx, &slug).await?;
     state.remove_member(&ctx.actor, &org, &user).await?;

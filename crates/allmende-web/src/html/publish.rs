@@ -29,6 +29,18 @@ pub(super) fn login_redirect(ctx: &PageCtx) -> Option<Response> {
     }
 }
 
+/// A signed-in publisher's form post: `Some` is the way to the login form for a visitor; a form
+/// without this browser's CSRF token is refused.
+pub(super) fn signed_in_form(ctx: &PageCtx, form: &FormData) -> ApiResult<Option<Response>> {
+    if let Some(r) = login_redirect(ctx) {
+        return Ok(Some(r));
+    }
+    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(None)
+}
+
 /// Organizations in which the actor may create datasets.
 async fn publishable_orgs(
     state: &AppState,
@@ -333,11 +345,8 @@ pub async fn create_dataset(
     ctx: PageCtx,
     form: FormData,
 ) -> ApiResult<Response> {
-    if let Some(r) = login_redirect(&ctx) {
+    if let Some(r) = signed_in_form(&ctx, &form)? {
         return Ok(r);
-    }
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return Err(ApiError::Forbidden);
     }
     let input = input_from_form(&form);
     let result = state

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::forms::FormData;
-use super::publish::{form_errors, login_redirect};
+use super::publish::{form_errors, login_redirect, signed_in_form};
 use super::render::PageCtx;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Msg;
@@ -184,11 +184,8 @@ pub async fn update_resource(
     Path((slug, id)): Path<(String, String)>,
     form: FormData,
 ) -> ApiResult<Response> {
-    if let Some(r) = login_redirect(&ctx) {
+    if let Some(r) = signed_in_form(&ctx, &form)? {
         return Ok(r);
-    }
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return Err(ApiError::Forbidden);
     }
     let (res, ds) = editable(&state, &ctx, &slug, &id).await?;
     let mut input = allmende_app::App::resource_input(&res);
