@@ -48,13 +48,16 @@ async function draftWithFile(page, slug, title, description, file) {
   await page.selectOption('#organization', 'stadt-aalen');
   await page.selectOption('#visibility', 'draft');
   await page.click('form.form > button[type=submit]');
-  assert.match(page.url(), new RegExp(`/dataset/${slug}$`));
+  assert.match(page.url(), new RegExp(`/dataset/${slug}(\\?done=\\w+)?$`));
   const datasetPage = page.url();
   await page.goto(base + `/dataset/${slug}/resources/new`);
   await page.fill('#title', file.title);
   await page.setInputFiles('#file', { name: file.name, mimeType: 'text/csv', buffer: Buffer.from(file.content) });
+  // With JavaScript the file goes by XMLHttpRequest, with a progress bar; then on as without.
+  const upload = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/resources/new'));
   await page.click('form.form > button[type=submit]');
-  assert.match(page.url(), /\/resource\//);
+  assert.equal((await upload).resourceType(), 'xhr', 'the upload shows its progress');
+  await page.waitForURL(/\/resource\//);
   return { datasetPage, resource: page.url() };
 }
 
@@ -180,6 +183,25 @@ test('publisher forms: login, dataset form with errors, dashboard are accessible
   // Members and one's own API tokens (a new one shown once).
   await page.goto(base + '/organization/stadt-aalen/members');
   assert.deepEqual(await axe(page), []);
+  // An invitation: the admin gets a one-time link, the invited person sets a password with it.
+  const invitee = `neu${Date.now()}`;
+  await page.fill('#invite-name', invitee);
+  await page.fill('#invite-display_name', 'Neue Kollegin');
+  await page.click('form[action$="/invite"] button[type=submit]');
+  const link = await page.inputValue('#invitation-link');
+  assert.match(link, /\/invite\/[0-9a-f]{64}$/);
+  assert.deepEqual(await axe(page), []);
+  const invited = await browser.newContext({ bypassCSP: true });
+  const newcomer = await invited.newPage();
+  await newcomer.goto(link);
+  assert.deepEqual(await axe(newcomer), []);
+  await newcomer.fill('#password', 'Ein Satz aus vier Wörtern');
+  await newcomer.fill('#password_again', 'Ein Satz aus vier Wörtern');
+  await newcomer.click('form.form button[type=submit]');
+  assert.match(newcomer.url(), /\/account\?done=welcome$/);
+  assert.ok(await newcomer.isVisible('p.notice[role=status]'));
+  assert.ok((await newcomer.locator('h1').innerText()).includes(invitee));
+  await invited.close();
   await page.goto(base + '/account');
   await page.fill('#name', `Browser-Test ${Date.now()}`);
   await page.click('form[action="/account/tokens"] button[type=submit]');
@@ -246,7 +268,7 @@ test('publishing safely: findings, the gate, acknowledgements and the release ch
   assert.deepEqual(await axe(page), []);
   // Now it goes public.
   await publish();
-  assert.match(page.url(), new RegExp(`/dataset/${slug}$`));
+  assert.match(page.url(), new RegExp(`/dataset/${slug}(\\?done=\\w+)?$`));
   const api = await (await context.request.get(base + `/api/v1/datasets/${slug}`)).json();
   assert.equal(api.visibility, 'public');
   assert.ok(api.released_at, 'the first publication is recorded');
@@ -282,7 +304,7 @@ test('publishing safely: the publisher replaces a file with personal data by a c
     buffer: Buffer.from('Wahlbezirk;Wahlhelfende\r\n101;12\r\n102;9\r\n103;11\r\n'),
   });
   await page.click('form[action$="/file"] button[type=submit]');
-  assert.match(page.url(), /done=file_queued/);
+  await page.waitForURL(/done=file_queued/);
   assert.ok(await page.isVisible('p.notice[role=status]'), 'a message after the action');
   assert.deepEqual(await axe(page), []);
   let p = await privacy();
@@ -299,7 +321,7 @@ test('publishing safely: the publisher replaces a file with personal data by a c
     await page.check(`#release_${item}`);
   }
   await page.click('form[action$="/visibility"] button[type=submit]');
-  assert.match(page.url(), new RegExp(`/dataset/${slug}$`));
+  assert.match(page.url(), new RegExp(`/dataset/${slug}(\\?done=\\w+)?$`));
   const api = await (await context.request.get(base + `/api/v1/datasets/${slug}`)).json();
   assert.equal(api.visibility, 'public');
   // The public reads the clean table, never the first file.
@@ -308,5 +330,94 @@ test('publishing safely: the publisher replaces a file with personal data by a c
   assert.ok(!JSON.stringify(records).includes('Mustermann'));
   assert.equal((await anonymous.request.get(base + `/api/v1/resources/${id}/versions/1/source`)).status(), 404);
   await anonymous.close();
+  await context.close();
+});
+
+// Moves the focus with Tab until `selector` has it, which shows that it is reachable by
+// keyboard, in the page's own order.
+async function tabTo(page, selector, max = 300) {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`${selector} is not reached with Tab`);
+}
+
+// A file through the keyboard: Space on the focused file input opens the chooser.
+async function chooseFile(page, selector, name, content) {
+  await tabTo(page, selector);
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+  await chooser.setFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(content) });
+}
+
+test('publishing safely with the keyboard only: findings, refusal, a clean file, the checklist', { skip: !password }, async () => {
+  const context = await browser.newContext({ locale: 'de-DE' });
+  const page = await context.newPage();
+  await page.goto(base + '/login?next=/dashboard');
+  await tabTo(page, '#username');
+  await page.keyboard.type('admin');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  await Promise.all([page.waitForURL(base + '/dashboard'), page.keyboard.press('Enter')]);
+  // A draft dataset through its form (the organization's defaults stay as they are).
+  const slug = `meldeliste-${Date.now()}`;
+  await page.goto(base + '/datasets/new');
+  for (const [field, text] of [['#title', 'Meldeliste Tastatur'], ['#slug', slug],
+    ['#description', 'Eine Liste, die so nicht veröffentlicht werden darf.']]) {
+    await tabTo(page, field);
+    await page.keyboard.type(text);
+  }
+  await tabTo(page, 'form.form > button[type=submit]');
+  await Promise.all([page.waitForURL(new RegExp(`/dataset/${slug}(\\?done=\\w+)?$`)), page.keyboard.press('Enter')]);
+  // A CSV with personal data.
+  await page.goto(base + `/dataset/${slug}/resources/new`);
+  await tabTo(page, '#title');
+  await page.keyboard.type('Meldungen');
+  await chooseFile(page, '#file', 'meldungen.csv', 'Name;Vorname;Telefon;E-Mail\r\n'
+    + 'Mustermann;Max;07361 52-1234;max.mustermann@example.org\r\n'
+    + 'Schmidt;Anna;0151 2345678;anna.schmidt@example.org\r\nYilmaz;Mehmet;+49 7321 98765;m.yilmaz@example.org\r\n');
+  await tabTo(page, 'form.form > button[type=submit]');
+  await Promise.all([page.waitForURL(/\/resource\//), page.keyboard.press('Enter')]);
+  const resource = page.url().split('?')[0];
+  const id = resource.split('/resource/')[1];
+  const privacy = async () => (await context.request.get(base + `/api/v1/resources/${id}/privacy`)).json();
+  for (let i = 0; i < 100 && !(await privacy()).checked; i++) await page.waitForTimeout(200);
+  await page.reload();
+  assert.ok(await page.isVisible('#privacy-h'), 'the findings are on the resource page');
+  // Public through the visibility form and its checklist: refused, the findings beside it.
+  const publish = async () => {
+    await page.goto(base + `/dataset/${slug}`);
+    await tabTo(page, '#visibility');
+    await page.keyboard.press('Home'); // „öffentlich“ is the first choice
+    assert.equal(await page.inputValue('#visibility'), 'public');
+    for (const item of ['no_personal_data', 'no_secrets', 'rights_cleared', 'licence_applicable']) {
+      await tabTo(page, `#release_${item}`);
+      await page.keyboard.press('Space');
+    }
+    await tabTo(page, 'form[action$="/visibility"] button[type=submit]');
+    // Refused: the form again at /visibility; published: the dataset's page with a message.
+    await Promise.all([page.waitForURL(/(\/visibility|done=visibility)$/), page.keyboard.press('Enter')]);
+  };
+  await publish();
+  const refusal = await page.locator('.error[role=alert]').innerText();
+  assert.ok(refusal.includes('Vorname') && refusal.includes('Telefon'), refusal);
+  // The file replaced by one without the persons, through the resource's form.
+  await page.goto(resource);
+  await tabTo(page, `a[href$="/resource/${id}/edit"]`);
+  await Promise.all([page.waitForURL(/\/edit$/), page.keyboard.press('Enter')]);
+  await chooseFile(page, '#file', 'meldungen.csv', 'Kategorie;Meldungen\r\nLärm;12\r\nMüll;9\r\nStraßenschaden;11\r\n');
+  await tabTo(page, 'form[action$="/file"] button[type=submit]');
+  await Promise.all([page.waitForURL(/done=file_queued/), page.keyboard.press('Enter')]);
+  let p = await privacy();
+  for (let i = 0; i < 100 && !(p.version === 2 && p.checked); i++) {
+    await page.waitForTimeout(200);
+    p = await privacy();
+  }
+  assert.equal(p.clean, true, JSON.stringify(p));
+  await publish();
+  assert.match(page.url(), new RegExp(`/dataset/${slug}\\?done=visibility$`));
+  const api = await (await context.request.get(base + `/api/v1/datasets/${slug}`)).json();
+  assert.equal(api.visibility, 'public');
+  assert.ok(api.released_at);
   await context.close();
 });

@@ -10,6 +10,7 @@ pub mod datasets;
 mod error;
 pub mod history;
 pub mod ingest;
+pub mod invitations;
 pub mod links;
 pub mod members;
 pub mod privacy;

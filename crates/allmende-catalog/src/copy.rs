@@ -232,6 +232,17 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "invitations",
+        key: &["secret_hash"],
+        columns: &[
+            ("secret_hash", Text),
+            ("user_id", Text),
+            ("created_by", Text),
+            ("created_at", Text),
+            ("expires_at", Text),
+        ],
+    },
+    Table {
         name: "changes",
         key: &["seq"],
         columns: &[

@@ -34,7 +34,12 @@ fn make_span(req: &Request) -> tracing::Span {
         .get(&X_REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+    // An invitation link's path is its secret.
+    let path = match req.uri().path() {
+        p if p.starts_with("/invite/") => "/invite/…",
+        p => p,
+    };
+    tracing::info_span!("request", method = %req.method(), path = %path, request_id = %id)
 }
 
 /// Assigns every request an id (or keeps the caller's), logs it with the request, and

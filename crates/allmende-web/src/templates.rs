@@ -55,6 +55,8 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("account.html", include_str!("../templates/account.html")),
     ("members.html", include_str!("../templates/members.html")),
     ("history.html", include_str!("../templates/history.html")),
+    ("invite.html", include_str!("../templates/invite.html")),
+    ("resume.html", include_str!("../templates/resume.html")),
     (
         "resource_edit.html",
         include_str!("../templates/resource_edit.html"),

@@ -3,6 +3,7 @@
 
 mod audit;
 mod datasets;
+mod invitations;
 mod jobs;
 mod orgs;
 mod privacy;
@@ -23,6 +24,7 @@ use uuid::Uuid;
 
 pub use audit::{Actor as AuditActor, AuditEntry};
 pub use datasets::{DatasetFilter, DatasetSort, Totals};
+pub use invitations::PendingInvitation;
 pub use jobs::{Job, JobStatus, Reaped};
 pub use privacy::{Acknowledgement, NewAcknowledgement};
 pub use resources::{NewFile, NewResource};

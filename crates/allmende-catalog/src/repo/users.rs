@@ -10,7 +10,7 @@ use crate::credentials::{self, TOKEN_PREFIX};
 use crate::{CatalogError, Result};
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(super) struct UserRow {
     id: String,
     name: String,
     display_name: String,
@@ -37,7 +37,7 @@ impl TryFrom<UserRow> for User {
 /// id, name, created_at, expires_at, revoked_at
 type TokenRow = (String, String, String, Option<String>, Option<String>);
 
-const USER_SELECT: &str =
+pub(super) const USER_SELECT: &str =
     "SELECT id, name, display_name, email, password_hash, sysadmin, created_at FROM users";
 
 /// User names: what people type at the login form and the CLI.
@@ -46,6 +46,20 @@ pub fn is_valid_user_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@'))
+}
+
+/// What a new account's name and e-mail address must be, as field errors.
+pub(super) fn check_account(name: &str, email: Option<&str>) -> allmende_core::FieldErrors {
+    let mut errors = allmende_core::FieldErrors::default();
+    if !is_valid_user_name(name) {
+        errors.add_arg("name", "invalid_user_name", Some(name));
+    }
+    if let Some(e) = email
+        && !allmende_core::validate::is_valid_email(e)
+    {
+        errors.add_arg("email", "invalid_email", Some(e));
+    }
+    errors
 }
 
 impl Catalog {
@@ -57,17 +71,9 @@ impl Catalog {
         password: &str,
         sysadmin: bool,
     ) -> Result<User> {
-        let mut errors = allmende_core::FieldErrors::default();
-        if !is_valid_user_name(name) {
-            errors.add_arg("name", "invalid_user_name", Some(name));
-        }
+        let mut errors = check_account(name, email);
         if !credentials::min_password_ok(password) {
             errors.add_arg("password", "password_too_short", Some("10"));
-        }
-        if let Some(e) = email
-            && !allmende_core::validate::is_valid_email(e)
-        {
-            errors.add_arg("email", "invalid_email", Some(e));
         }
         if !errors.is_empty() {
             return Err(CatalogError::Invalid(errors));
@@ -132,11 +138,15 @@ impl Catalog {
         if n == 0 {
             return Err(CatalogError::NotFound);
         }
-        // A new password ends every session of the old one.
-        sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = $1)")
+        // A new password ends every session of the old one, and any invitation link.
+        for table in ["sessions", "invitations"] {
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE user_id = (SELECT id FROM users WHERE name = $1)"
+            ))
             .bind(name)
             .execute(&self.db.pool)
             .await?;
+        }
         Ok(())
     }
 
@@ -368,7 +378,7 @@ impl Catalog {
     }
 }
 
-async fn hash_blocking(password: &str) -> Result<String> {
+pub(super) async fn hash_blocking(password: &str) -> Result<String> {
     let password = password.to_string();
     tokio::task::spawn_blocking(move || credentials::hash_password(&password))
         .await

@@ -6,6 +6,7 @@ pub(crate) mod datasets;
 mod download;
 mod history;
 pub(crate) mod orgs;
+mod publication;
 pub mod quality;
 pub(crate) mod resources;
 pub mod search;
@@ -37,6 +38,12 @@ pub fn router() -> crate::routes::Routes {
         .route("/datasets/{id}/restore", post(datasets::restore))
         .route("/datasets/{id}/quality", get(quality::quality))
         .route("/datasets/{id}/history", get(history::history))
+        .route(
+            "/datasets/{id}/publication",
+            get(publication::show)
+                .put(publication::plan)
+                .delete(publication::cancel),
+        )
         .route(
             "/datasets/{id}/history/{revision}/restore",
             post(history::restore),

@@ -3,7 +3,9 @@
 use allmende_core::{Dataset, Page};
 use utoipa::OpenApi;
 
-use super::{audit, datasets, history, orgs, quality, resources, search, tables, vocab};
+use super::{
+    audit, datasets, history, orgs, publication, quality, resources, search, tables, vocab,
+};
 use crate::error::Problem;
 use crate::state::AppState;
 
@@ -17,7 +19,8 @@ use crate::state::AppState;
     paths(
         search::list, datasets::create, datasets::show, datasets::replace, datasets::patch,
         datasets::delete, datasets::restore, datasets::changes, audit::audit, quality::quality,
-        history::history, history::restore,
+        history::history, history::restore, publication::show, publication::plan,
+        publication::cancel,
         resources::list_of_dataset, resources::create, resources::show, resources::patch,
         resources::delete, resources::download,
         orgs::list, orgs::create, orgs::show, orgs::patch, orgs::logo, orgs::put_logo,

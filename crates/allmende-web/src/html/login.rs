@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::forms::{FormData, safe_next};
 use super::render::PageCtx;
+use super::resume::{kept_post, resume_page};
 use crate::auth::{SESSION_COOKIE, client_ip, cookie, set_cookie};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -40,12 +41,16 @@ pub async fn login(
     let next = safe_next(form.get("next").as_deref());
     let name = form.get("username").unwrap_or_default().trim().to_string();
     let password = form.get("password").unwrap_or_default();
+    let kept = kept_post(&form);
     let render_error = |status: StatusCode, key: &str| {
+        let (resume, kept) = kept.clone().unzip();
         ctx.render_status(
             &state,
             status,
             "login.html",
-            context! { next => next.clone(), error => ctx.t(key), username => name.clone() },
+            context! {
+                next => next.clone(), error => ctx.t(key), username => name.clone(), resume, kept,
+            },
         )
     };
     if !ctx.csrf_ok(form.get("csrf").as_deref()) {
@@ -70,9 +75,33 @@ pub async fn login(
         return render_error(StatusCode::UNAUTHORIZED, "login.failed");
     };
     state.login_limiter.clear(&key_user);
+    let res = match &kept {
+        Some((action, fields)) => resume_page(&state, &ctx, action, fields)?,
+        None => Redirect::to(&next).into_response(),
+    };
+    let res = with_session(&state, &user, res).await?;
+    tracing::info!(user = %user.name, "login");
+    state.record_login(&user).await?;
+    Ok(res)
+}
+
+/// Signs `user` in: a new session and its cookie, then on to `next` (a local path).
+pub(super) async fn start_session(
+    state: &AppState,
+    user: &allmende_core::User,
+    next: &str,
+) -> ApiResult<Response> {
+    with_session(state, user, Redirect::to(next).into_response()).await
+}
+
+/// `res` with a new session's cookie for `user`.
+async fn with_session(
+    state: &AppState,
+    user: &allmende_core::User,
+    mut res: Response,
+) -> ApiResult<Response> {
     let ttl = chrono::Duration::hours(state.settings.session_ttl_hours);
     let secret = state.catalog.create_session(user.id, ttl).await?;
-    let mut res = Redirect::to(&next).into_response();
     let cookie = set_cookie(
         SESSION_COOKIE,
         &secret,
@@ -83,8 +112,6 @@ pub async fn login(
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
-    tracing::info!(user = %user.name, "login");
-    state.record_login(&user).await?;
     Ok(res)
 }
 

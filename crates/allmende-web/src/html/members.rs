@@ -1,8 +1,9 @@
 //! An organization's members in the browser: its members see who belongs to it; its admins
-//! (and sysadmins) add existing accounts, change roles and remove members.
+//! (and sysadmins) add existing accounts, invite new people, change roles and remove members.
 
 use std::collections::BTreeMap;
 
+use allmende_app::invitations::Invitee;
 use allmende_core::authz::{Action, decide, read_scope};
 use allmende_core::{Organization, Role};
 use axum::extract::{Path, State};
@@ -26,22 +27,176 @@ async fn organization(state: &AppState, ctx: &PageCtx, slug: &str) -> ApiResult<
     Ok(org)
 }
 
+/// What the page shows besides the member list: form errors (of the form named by
+/// `errors_of`), or a link just made, shown this once.
+#[derive(Default)]
+struct Outcome {
+    errors: BTreeMap<String, Vec<String>>,
+    errors_of: &'static str,
+    invited: Option<(String, String, String)>,
+}
+
 async fn render(
     state: &AppState,
     ctx: &PageCtx,
     status: StatusCode,
     org: &Organization,
-    errors: BTreeMap<String, Vec<String>>,
+    outcome: Outcome,
 ) -> ApiResult<Response> {
     let members = state.catalog.members(org.id).await?;
     let can_manage = decide(&ctx.actor, Action::ManageOrganization { org: org.id }).allowed();
+    let pending: Vec<_> = if can_manage {
+        state
+            .catalog
+            .pending_invitations(org.id)
+            .await?
+            .into_iter()
+            .map(|p| {
+                let expired = p.expires_at <= allmende_core::time::now();
+                let until = ctx.time(&allmende_core::time::to_german_local(&p.expires_at), false);
+                context! { user => p.user, until, expired }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let roles = ["admin", "editor", "member"];
-    ctx.render_status(
+    let Outcome {
+        errors,
+        errors_of,
+        invited,
+    } = outcome;
+    let invited = invited.map(|(user, link, until)| context! { user, link, until });
+    let mut res = ctx.render_status(
         state,
         status,
         "members.html",
-        context! { org, members, can_manage, roles, errors },
-    )
+        context! { org, members, can_manage, roles, errors, errors_of, pending, invited },
+    )?;
+    // A page with a one-time link is not kept by the browser or a proxy.
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
+}
+
+/// The page with a link just made, shown this once.
+async fn render_invitation(
+    state: &AppState,
+    ctx: &PageCtx,
+    org: &Organization,
+    invitation: allmende_app::invitations::Invitation,
+) -> ApiResult<Response> {
+    let link = format!(
+        "{}/invite/{}",
+        state.settings.public_url.trim_end_matches('/'),
+        invitation.secret
+    );
+    let until = ctx.time(
+        &allmende_core::time::to_german_local(&invitation.expires_at),
+        false,
+    );
+    let outcome = Outcome {
+        invited: Some((invitation.user.name, link, until)),
+        ..Outcome::default()
+    };
+    render(state, ctx, StatusCode::OK, org, outcome).await
+}
+
+/// `POST /organization/{slug}/invite`: creates an account as a member and shows its
+/// one-time link.
+pub async fn invite(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(slug): Path<String>,
+    form: FormData,
+) -> ApiResult<Response> {
+    if let Some(r) = signed_in_form(&ctx, &form)? {
+        return Ok(r);
+    }
+    let org = organization(&state, &ctx, &slug).await?;
+    allmende_app::access::require(&ctx.actor, Action::ManageOrganization { org: org.id })?;
+    let name = form.get("name").unwrap_or_default();
+    let display_name = form.get("display_name").unwrap_or_default();
+    let email = form.get("email").unwrap_or_default();
+    let result = match form.get("role").as_deref().and_then(Role::parse) {
+        Some(role) => {
+            let invitee = Invitee {
+                name: name.trim(),
+                display_name: display_name.trim(),
+                email: Some(email.trim()).filter(|e| !e.is_empty()),
+                role,
+            };
+            state
+                .invite_member(&ctx.actor, &org, &invitee)
+                .await
+                .map_err(ApiError::from)
+        }
+        None => Err(ApiError::Validation(allmende_core::FieldErrors::single(
+            "role",
+            "invalid_role",
+        ))),
+    };
+    match result {
+        Ok(invitation) => render_invitation(&state, &ctx, &org, invitation).await,
+        Err(e) => match form_errors(ctx.lang, &e) {
+            Some(errors) => {
+                let outcome = Outcome {
+                    errors,
+                    errors_of: "invite",
+                    invited: None,
+                };
+                render(
+                    &state,
+                    &ctx,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &org,
+                    outcome,
+                )
+                .await
+            }
+            None => Err(e),
+        },
+    }
+}
+
+/// `POST /organization/{slug}/members/{user}/invite`: a new link for a member who has not
+/// used theirs.
+pub async fn renew_invitation(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((slug, user)): Path<(String, String)>,
+    form: FormData,
+) -> ApiResult<Response> {
+    if let Some(r) = signed_in_form(&ctx, &form)? {
+        return Ok(r);
+    }
+    let org = organization(&state, &ctx, &slug).await?;
+    match state.renew_invitation(&ctx.actor, &org, &user).await {
+        Ok(invitation) => render_invitation(&state, &ctx, &org, invitation).await,
+        Err(e) => {
+            let e = ApiError::from(e);
+            match form_errors(ctx.lang, &e) {
+                Some(errors) => {
+                    let outcome = Outcome {
+                        errors,
+                        errors_of: "member",
+                        invited: None,
+                    };
+                    render(
+                        &state,
+                        &ctx,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        &org,
+                        outcome,
+                    )
+                    .await
+                }
+                None => Err(e),
+            }
+        }
+    }
 }
 
 /// `GET /organization/{slug}/members`
@@ -54,7 +209,7 @@ pub async fn members(
         return Ok(r);
     }
     let org = organization(&state, &ctx, &slug).await?;
-    render(&state, &ctx, StatusCode::OK, &org, BTreeMap::new()).await
+    render(&state, &ctx, StatusCode::OK, &org, Outcome::default()).await
 }
 
 /// `POST /organization/{slug}/members`: adds an account or changes its role.
@@ -86,7 +241,19 @@ pub async fn set_member(
         ),
         Err(e) => match form_errors(ctx.lang, &e) {
             Some(errors) => {
-                render(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, &org, errors).await
+                let outcome = Outcome {
+                    errors,
+                    errors_of: "member",
+                    invited: None,
+                };
+                render(
+                    &state,
+                    &ctx,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &org,
+                    outcome,
+                )
+                .await
             }
             None => Err(e),
         },

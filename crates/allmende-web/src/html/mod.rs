@@ -6,6 +6,7 @@ mod audit;
 mod discovery;
 mod forms;
 mod history;
+mod invite;
 mod login;
 mod members;
 mod pages;
@@ -13,6 +14,7 @@ mod privacy;
 mod publish;
 mod render;
 mod resource_edit;
+mod resume;
 mod table_view;
 
 use axum::routing::{get, post};
@@ -92,6 +94,15 @@ pub fn router() -> crate::routes::Routes {
         .route(
             "/organization/{slug}/members/{user}/remove",
             post(members::remove_member),
+        )
+        .route("/organization/{slug}/invite", post(members::invite))
+        .route(
+            "/organization/{slug}/members/{user}/invite",
+            post(members::renew_invitation),
+        )
+        .route(
+            "/invite/{secret}",
+            get(invite::invite_form).post(invite::accept),
         )
         .route("/api", get(pages::api_docs))
         .route("/impressum", get(pages::imprint))

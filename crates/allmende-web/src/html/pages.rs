@@ -446,6 +446,11 @@ pub async fn switch_language(
 
 const STATIC: &[(&str, &str, &str)] = &[
     (
+        "publish.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/publish.js"),
+    ),
+    (
         "style.css",
         "text/css; charset=utf-8",
         include_str!("../../static/style.css"),

@@ -36,9 +36,10 @@ pub async fn acknowledge(
         input.rule.clone().unwrap_or_default()
     );
     match state.acknowledge_finding(&ctx.actor, &id, input).await {
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/dataset/{slug}/resource/{id}#privacy-h")).into_response())
-        }
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/dataset/{slug}/resource/{id}?done=acknowledged#privacy-h"
+        ))
+        .into_response()),
         Err(allmende_app::AppError::Validation(fe)) => {
             let messages = field_messages(ctx.lang, &fe)
                 .into_values()

@@ -14,6 +14,7 @@ use minijinja::context;
 
 use super::forms::FormData;
 use super::render::PageCtx;
+use super::resume::signed_in_or_keep;
 use crate::error::{ApiError, ApiResult, field_messages};
 use crate::i18n::Msg;
 use crate::state::AppState;
@@ -345,7 +346,7 @@ pub async fn create_dataset(
     ctx: PageCtx,
     form: FormData,
 ) -> ApiResult<Response> {
-    if let Some(r) = signed_in_form(&ctx, &form)? {
+    if let Some(r) = signed_in_or_keep(&state, &ctx, &form).await? {
         return Ok(r);
     }
     let input = input_from_form(&form);
@@ -366,7 +367,14 @@ async fn saved_or_form(
     result: ApiResult<Dataset>,
 ) -> ApiResult<Response> {
     match result {
-        Ok(ds) => Ok(Redirect::to(&format!("/dataset/{}", ds.slug)).into_response()),
+        Ok(ds) => {
+            let done = if existing.is_some() {
+                "saved"
+            } else {
+                "created"
+            };
+            Ok(Redirect::to(&format!("/dataset/{}?done={done}", ds.slug)).into_response())
+        }
         Err(e) => match form_errors(ctx.lang, &e) {
             Some(errors) => {
                 render_dataset_form(
@@ -432,10 +440,10 @@ pub async fn update_dataset(
     Path(slug): Path<String>,
     form: FormData,
 ) -> ApiResult<Response> {
-    if let Some(r) = login_redirect(&ctx) {
+    if let Some(r) = signed_in_or_keep(&state, &ctx, &form).await? {
         return Ok(r);
     }
-    let ds = editable_form(&state, &ctx, &form, &slug).await?;
+    let ds = editable(&state, &ctx, &slug).await?;
     let mut input = input_from_form(&form);
     // The form does not show every field; keep what it cannot edit.
     input.languages = Some(ds.languages.clone());
@@ -522,7 +530,7 @@ pub async fn set_visibility(
         }
         Err(e) => return Err(e),
     }
-    Ok(Redirect::to(&format!("/dataset/{}", ds.slug)).into_response())
+    Ok(Redirect::to(&format!("/dataset/{}?done=visibility", ds.slug)).into_response())
 }
 
 /// `POST /dataset/{slug}/schedule/cancel`: drops the planned publication.
@@ -546,7 +554,7 @@ pub async fn delete_dataset(
     let ds = editable_form(&state, &ctx, &form, &slug).await?;
     confirmed(&form)?;
     state.catalog.set_dataset_deleted(ds.id, true).await?;
-    Ok(Redirect::to("/dashboard").into_response())
+    Ok(Redirect::to("/dashboard?done=deleted").into_response())
 }
 
 /// Deleting from a page needs the ticked confirmation beside the button (the browser asks for
@@ -567,7 +575,7 @@ pub async fn restore_dataset(
 ) -> ApiResult<Response> {
     let ds = editable_form(&state, &ctx, &form, &slug).await?;
     state.catalog.set_dataset_deleted(ds.id, false).await?;
-    Ok(Redirect::to(&format!("/dataset/{}", ds.slug)).into_response())
+    Ok(Redirect::to(&format!("/dataset/{}?done=dataset_restored", ds.slug)).into_response())
 }
 
 pub async fn new_resource(
@@ -613,7 +621,11 @@ pub async fn create_resource(
         .filter(|(k, _)| k != "csrf")
         .collect();
     match crate::multipart::create_from_form(&state, &ds, form).await {
-        Ok(res) => Ok(Redirect::to(&format!("/dataset/{}/resource/{}", ds.slug, res.id)).into_response()),
+        Ok(res) => Ok(Redirect::to(&format!(
+            "/dataset/{}/resource/{}?done=resource_added",
+            ds.slug, res.id
+        ))
+        .into_response()),
         Err(e) => match form_errors(ctx.lang, &e) {
             Some(errors) => ctx.render_status(
                 &state,
@@ -639,5 +651,5 @@ pub async fn delete_resource(
     }
     confirmed(&form)?;
     state.catalog.delete_resource(res.id, ds.id).await?;
-    Ok(Redirect::to(&format!("/dataset/{}", ds.slug)).into_response())
+    Ok(Redirect::to(&format!("/dataset/{}?done=resource_deleted", ds.slug)).into_response())
 }

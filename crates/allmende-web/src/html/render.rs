@@ -113,12 +113,24 @@ impl PageCtx {
     /// The message after an action (`?done=saved` after a redirect), from a fixed list: the
     /// address cannot make the page say anything else.
     fn notice(&self) -> Option<&'static str> {
-        const NOTICES: [&str; 5] = [
+        const NOTICES: &[&str] = &[
             "saved",
+            "created",
+            "visibility",
+            "deleted",
+            "dataset_restored",
+            "resource_added",
+            "resource_deleted",
+            "acknowledged",
             "file_queued",
             "file_replaced",
             "reread",
             "restored",
+            "scheduled",
+            "schedule_cancelled",
+            "member_removed",
+            "token_revoked",
+            "welcome",
         ];
         url::form_urlencoded::parse(self.query.as_bytes())
             .find(|(k, _)| k == "done")

@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::forms::FormData;
-use super::publish::{form_errors, login_redirect, signed_in_form};
+use super::publish::{form_errors, login_redirect};
 use super::render::PageCtx;
+use super::resume::signed_in_or_keep;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Msg;
 use crate::state::AppState;
@@ -184,7 +185,7 @@ pub async fn update_resource(
     Path((slug, id)): Path<(String, String)>,
     form: FormData,
 ) -> ApiResult<Response> {
-    if let Some(r) = signed_in_form(&ctx, &form)? {
+    if let Some(r) = signed_in_or_keep(&state, &ctx, &form).await? {
         return Ok(r);
     }
     let (res, ds) = editable(&state, &ctx, &slug, &id).await?;

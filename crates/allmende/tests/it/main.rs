@@ -12,6 +12,7 @@ mod hardening;
 mod harness;
 mod history;
 mod interop;
+mod invitations;
 mod lifecycle;
 mod matrix;
 mod privacy;

@@ -92,8 +92,12 @@ impl Want {
             Want::Unauthorized => s == 401,
             Want::Forbidden => s == 403,
             Want::NotFound => s == 404,
+            // Sent to the login form, or (a form post with this browser's CSRF token whose
+            // input is kept) shown it with 401.
             Want::Login => {
-                status == StatusCode::SEE_OTHER && location.is_some_and(|l| l.starts_with("/login"))
+                (status == StatusCode::SEE_OTHER
+                    && location.is_some_and(|l| l.starts_with("/login")))
+                    || (s == 401 && location.is_none())
             }
             Want::NotDenied => !matches!(s, 401 | 403) && s < 500,
         }
@@ -254,6 +258,10 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
         ("GET", "/api/v1/datasets/{id}" | "/api/v1/datasets/{id}/quality") => e(ReadDataset),
         // The metadata history: for those who may change the dataset.
         ("GET", "/api/v1/datasets/{id}/history") => e(WriteDataset),
+        // A planned publication: for those who may change the dataset.
+        ("GET" | "PUT" | "DELETE", "/api/v1/datasets/{id}/publication") => {
+            destructive(WriteDataset)
+        }
         ("POST", "/api/v1/datasets/{id}/history/{revision}/restore") => destructive(WriteDataset),
         ("PUT" | "PATCH", "/api/v1/datasets/{id}") => e(WriteDataset),
         ("DELETE", "/api/v1/datasets/{id}") => destructive(DeleteDataset),
@@ -327,9 +335,15 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
         ("GET", "/account") => e(PageSignedIn),
         ("POST", "/account/tokens" | "/account/tokens/{id}/revoke") => e(PageSignedIn),
         ("GET", "/organization/{slug}/members") => e(PageReadMembers),
-        ("POST", "/organization/{slug}/members" | "/organization/{slug}/members/{user}/remove") => {
-            destructive(PageManageOrg)
-        }
+        (
+            "POST",
+            "/organization/{slug}/members"
+            | "/organization/{slug}/members/{user}/remove"
+            | "/organization/{slug}/invite"
+            | "/organization/{slug}/members/{user}/invite",
+        ) => destructive(PageManageOrg),
+        // An invitation link: anyone holding it; an unknown one is not there.
+        ("GET" | "POST", "/invite/{secret}") => e(OpenMaybeAbsent),
         ("GET" | "POST", "/datasets/new") => e(PageCreate),
         (
             "GET",
@@ -520,6 +534,7 @@ fn fill(pattern: &str, slug: &str, ids: &(String, String, String)) -> String {
         .replace("{version}", "1")
         .replace("{revision}", "1")
         .replace("{user}", "mitglied")
+        .replace("{secret}", &"0".repeat(64))
         .replace("{lang}", "en")
         .replace("{*path}", "style.css")
         .replace("{name}", "status_show");

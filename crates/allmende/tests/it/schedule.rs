@@ -178,4 +178,99 @@ async fn publication_at_a_date(backend: Backend) {
     );
 }
 
-crate::both_backends!(publication_at_a_date);
+/// The same plan through the JSON API: `PUT`, `GET`, `DELETE /datasets/{id}/publication`,
+/// with the form's rules, and only for those who may edit the dataset.
+async fn publication_at_a_date_through_the_api(backend: Backend) {
+    use reqwest::Method;
+    use serde_json::json;
+    let s = TestServer::start(backend).await;
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    let member = s
+        .user("mia", false, Some(("stadt-aalen", Role::Member)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "haushalt", "draft").await;
+    let path = "/api/v1/datasets/haushalt/publication";
+    let at = |days: i64| (allmende_core::time::now() + chrono::Duration::days(days)).to_rfc3339();
+    let put = |token: String, body: serde_json::Value| {
+        let s = &s;
+        async move { s.send_json(Method::PUT, path, Some(&token), &body).await }
+    };
+    let none = body(s.get_as(path, &ed).await).await;
+    assert!(none["publish_at"].is_null(), "{none}");
+    for (body, why) in [
+        (json!({"publish_at": at(1)}), "no checklist"),
+        (
+            json!({"publish_at": at(-1), "release_checklist": checklist()}),
+            "past",
+        ),
+        (
+            json!({"publish_at": at(400), "release_checklist": checklist()}),
+            "too far",
+        ),
+        (
+            json!({"publish_at": "morgen", "release_checklist": checklist()}),
+            "no time",
+        ),
+        (
+            json!({"publish_at": at(1), "release_checklist": checklist(), "x": 1}),
+            "unknown",
+        ),
+    ] {
+        let res = put(ed.clone(), body).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{why}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/problem+json",
+            "{why}"
+        );
+    }
+    let plan_in_3_days = json!({"publish_at": at(3), "release_checklist": checklist()});
+    assert_eq!(
+        put(member.clone(), plan_in_3_days.clone()).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        s.send_json(Method::PUT, path, None, &plan_in_3_days)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND,
+        "a draft is invisible to strangers"
+    );
+    let res = put(ed.clone(), plan_in_3_days).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let plan = body(res).await;
+    let shown = body(s.get_as(path, &ed).await).await;
+    assert_eq!(plan, shown);
+    let due = chrono::DateTime::parse_from_rfc3339(shown["publish_at"].as_str().unwrap()).unwrap();
+    assert!(
+        (due.to_utc() - allmende_core::time::now() - chrono::Duration::days(3))
+            .num_seconds()
+            .abs()
+            < 60
+    );
+    assert_eq!(
+        body(s.get_as("/api/v1/datasets/haushalt", &ed).await).await["visibility"],
+        "draft"
+    );
+    let delete = |token: String| {
+        let s = &s;
+        async move {
+            s.send_json(Method::DELETE, path, Some(&token), &json!(null))
+                .await
+                .status()
+        }
+    };
+    assert_eq!(delete(member.clone()).await, StatusCode::FORBIDDEN);
+    assert_eq!(delete(ed.clone()).await, StatusCode::NO_CONTENT);
+    assert!(body(s.get_as(path, &ed).await).await["publish_at"].is_null());
+    assert_eq!(
+        delete(ed.clone()).await,
+        StatusCode::NO_CONTENT,
+        "idempotent"
+    );
+}
+
+crate::both_backends!(publication_at_a_date, publication_at_a_date_through_the_api);

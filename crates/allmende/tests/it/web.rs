@@ -322,7 +322,10 @@ async fn forms_need_login_and_csrf(backend: Backend) {
     );
     let res = b.post("/datasets/new", &form).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(res.headers()["location"], "/dataset/spielplaetze");
+    assert_eq!(
+        res.headers()["location"],
+        "/dataset/spielplaetze?done=created"
+    );
     let ds = s.catalog.dataset("spielplaetze").await.unwrap().unwrap();
     assert_eq!(ds.themes, vec!["SOCI", "EDUC"]);
     assert_eq!(ds.keywords, vec!["Kinder", "Spielen"]);
