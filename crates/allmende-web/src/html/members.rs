@@ -81,6 +81,28 @@ async fn render(
     Ok(res)
 }
 
+/// The page again with the messages of a refused form (`errors_of` names the form), or the
+/// error itself when it is not about the form's fields.
+async fn refused(
+    state: &AppState,
+    ctx: &PageCtx,
+    org: &Organization,
+    e: ApiError,
+    errors_of: &'static str,
+) -> ApiResult<Response> {
+    match form_errors(ctx.lang, &e) {
+        Some(errors) => {
+            let outcome = Outcome {
+                errors,
+                errors_of,
+                invited: None,
+            };
+            render(state, ctx, StatusCode::UNPROCESSABLE_ENTITY, org, outcome).await
+        }
+        None => Err(e),
+    }
+}
+
 /// The page with a link just made, shown this once.
 async fn render_invitation(
     state: &AppState,
@@ -140,24 +162,7 @@ pub async fn invite(
     };
     match result {
         Ok(invitation) => render_invitation(&state, &ctx, &org, invitation).await,
-        Err(e) => match form_errors(ctx.lang, &e) {
-            Some(errors) => {
-                let outcome = Outcome {
-                    errors,
-                    errors_of: "invite",
-                    invited: None,
-                };
-                render(
-                    &state,
-                    &ctx,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &org,
-                    outcome,
-                )
-                .await
-            }
-            None => Err(e),
-        },
+        Err(e) => refused(&state, &ctx, &org, e, "invite").await,
     }
 }
 
@@ -175,27 +180,7 @@ pub async fn renew_invitation(
     let org = organization(&state, &ctx, &slug).await?;
     match state.renew_invitation(&ctx.actor, &org, &user).await {
         Ok(invitation) => render_invitation(&state, &ctx, &org, invitation).await,
-        Err(e) => {
-            let e = ApiError::from(e);
-            match form_errors(ctx.lang, &e) {
-                Some(errors) => {
-                    let outcome = Outcome {
-                        errors,
-                        errors_of: "member",
-                        invited: None,
-                    };
-                    render(
-                        &state,
-                        &ctx,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        &org,
-                        outcome,
-                    )
-                    .await
-                }
-                None => Err(e),
-            }
-        }
+        Err(e) => refused(&state, &ctx, &org, e.into(), "member").await,
     }
 }
 
@@ -239,24 +224,7 @@ pub async fn set_member(
         Ok(_) => Ok(
             Redirect::to(&format!("/organization/{}/members?done=saved", org.slug)).into_response(),
         ),
-        Err(e) => match form_errors(ctx.lang, &e) {
-            Some(errors) => {
-                let outcome = Outcome {
-                    errors,
-                    errors_of: "member",
-                    invited: None,
-                };
-                render(
-                    &state,
-                    &ctx,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &org,
-                    outcome,
-                )
-                .await
-            }
-            None => Err(e),
-        },
+        Err(e) => refused(&state, &ctx, &org, e, "member").await,
     }
 }
 

@@ -16,6 +16,18 @@ fn link_secret(html: &str) -> String {
         .to_string()
 }
 
+/// `allmende_session=…` from a response that signs in.
+fn session_cookie(res: &reqwest::Response) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("allmende_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("signed in")
+        .to_string()
+}
+
 async fn post_anonymous(s: &TestServer, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     let csrf = csrf_token(s).await;
     let mut form = vec![("csrf", csrf.as_str())];
@@ -126,15 +138,7 @@ async fn an_invitation_makes_an_account(backend: Backend) {
     let res = post_anonymous(&s, &path, &[("password", pw), ("password_again", pw)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/account?done=welcome");
-    let session = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("allmende_session="))
-        .and_then(|c| c.split(';').next())
-        .expect("signed in")
-        .to_string();
+    let session = session_cookie(&res);
     let account = s
         .client
         .get(s.url("/account?done=welcome"))
@@ -263,15 +267,7 @@ async fn typed_input_survives_an_expired_session(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let session = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("allmende_session="))
-        .and_then(|c| c.split(';').next())
-        .expect("signed in")
-        .to_string();
+    let session = session_cookie(&res);
     let page = res.text().await.unwrap();
     assert!(page.contains("action=\"/datasets/new\""), "{page}");
     assert_eq!(page.matches("name=\"themes\"").count(), 2);
