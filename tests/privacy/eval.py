@@ -660,7 +660,7 @@ def markdown(s, tables_per_kind):
     if s["real_hints"]:
         lines += ["", "Low hints in real files: " + "; ".join(f"{f} › {h} ({r})" for f, h, r in s["real_hints"])]
     if s["skipped"]:
-        lines += ["", "Not tables (geodata and feeds, checked once geodata lands): "
+        lines += ["", "Not tables (feeds): "
                   + ", ".join(f"`{x['file']}`" for x in s["skipped"])]
     return "\n".join(lines) + "\n"
 

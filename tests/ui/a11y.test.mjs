@@ -421,3 +421,28 @@ test('publishing safely with the keyboard only: findings, refusal, a clean file,
   assert.ok(api.released_at);
   await context.close();
 });
+
+test('geodata: a GeoJSON resource gets a map with every feature, also without tiles; accessible', async () => {
+  const context = await browser.newContext({ bypassCSP: true, locale: 'de-DE' });
+  const page = await context.newPage();
+  // CI has no internet: tiles fail, and the features must still be drawn.
+  await page.route('**/tile.openstreetmap.org/**', (r) => r.abort());
+  await page.goto(base + '/dataset/ladesaeulen-aalen');
+  await page.click('a[href*="/resource/"]');
+  await page.waitForSelector('#map[data-features]');
+  const id = page.url().split('/resource/')[1].split('?')[0];
+  const fc = await (await context.request.get(base + `/api/v1/resources/${id}/export/geojson`)).json();
+  assert.equal(fc.type, 'FeatureCollection');
+  assert.equal(await page.getAttribute('#map', 'data-features'), String(fc.features.length));
+  assert.ok(fc.features.length > 0);
+  assert.match(await page.locator('#map-status').innerText(), /Objekte auf der Karte/);
+  assert.deepEqual(await axe(page), []);
+  // Without JavaScript the attribute table, with a readable place per row, stays.
+  const plain = await browser.newContext({ javaScriptEnabled: false, locale: 'de-DE' });
+  const p2 = await plain.newPage();
+  await p2.goto(page.url());
+  assert.ok(await p2.isHidden('#map'));
+  assert.ok((await p2.locator('td', { hasText: /^\d+,\d+° N, \d+,\d+° O$/ }).count()) > 0, 'places in the table');
+  await plain.close();
+  await context.close();
+});

@@ -2,8 +2,8 @@
 //! per-cell type dispatch, formatting machinery or allocation (an export writes millions).
 
 use datafusion::arrow::array::{
-    Array, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, LargeStringArray,
-    StringArray, StringViewArray, TimestampMicrosecondArray,
+    Array, AsArray, BinaryArray, BooleanArray, Date32Array, Float64Array, Int64Array,
+    LargeStringArray, StringArray, StringViewArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 
@@ -28,6 +28,8 @@ pub enum ColumnWriter<'a> {
     Utf8View(&'a StringViewArray),
     Date32(&'a Date32Array),
     TimestampMicros(&'a TimestampMicrosecondArray),
+    /// Geometries (WKB): GeoJSON in JSON, WKT in CSV.
+    Binary(&'a BinaryArray),
     /// Rare types go through the general JSON writer.
     Other(&'a dyn Array),
 }
@@ -45,6 +47,7 @@ impl<'a> ColumnWriter<'a> {
             DataType::Timestamp(TimeUnit::Microsecond, _) => {
                 Self::TimestampMicros(a.as_primitive())
             }
+            DataType::Binary => Self::Binary(a.as_binary()),
             _ => Self::Other(a),
         }
     }
@@ -59,6 +62,7 @@ impl<'a> ColumnWriter<'a> {
             Self::Utf8View(a) => *a,
             Self::Date32(a) => *a,
             Self::TimestampMicros(a) => *a,
+            Self::Binary(a) => *a,
             Self::Other(a) => *a,
         }
     }
@@ -96,6 +100,10 @@ impl<'a> ColumnWriter<'a> {
                 timestamp(out, a.value(i), false);
                 out.push(b'"');
             }
+            Self::Binary(a) => match crate::geo::Geometry::from_wkb(a.value(i)) {
+                Ok(g) => out.extend_from_slice(g.to_geojson().to_string().as_bytes()),
+                Err(_) => hex_string(out, a.value(i)),
+            },
             _ => json::write_value(out, self.array(), i),
         }
     }
@@ -120,6 +128,14 @@ impl<'a> ColumnWriter<'a> {
             }),
             Self::Date32(a) => date(out, a.value(i) as i64, style.german),
             Self::TimestampMicros(a) => timestamp(out, a.value(i), style.german),
+            Self::Binary(a) => match crate::geo::Geometry::from_wkb(a.value(i)) {
+                Ok(g) => csv_field(out, &g.to_wkt(), style.delimiter, false),
+                Err(_) => {
+                    scratch.clear();
+                    hex_string(scratch, a.value(i));
+                    out.extend_from_slice(&scratch[1..scratch.len() - 1]);
+                }
+            },
             _ => {
                 scratch.clear();
                 json::write_value(scratch, self.array(), i);
@@ -132,6 +148,17 @@ impl<'a> ColumnWriter<'a> {
             }
         }
     }
+}
+
+/// Bytes that are not a geometry, as a JSON string of hex digits.
+fn hex_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 15)]);
+    }
+    out.push(b'"');
 }
 
 /// A text cell as a CSV field. With `guard_formulas`, a cell that a spreadsheet would run as a

@@ -15,6 +15,8 @@ pub enum ColumnType {
     Date,
     Timestamp,
     Text,
+    /// A geometry as WKB (WGS 84 longitude/latitude); only geo files have one.
+    Geometry,
 }
 
 impl ColumnType {
@@ -26,6 +28,7 @@ impl ColumnType {
             Self::Date => DataType::Date32,
             Self::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
             Self::Text => DataType::Utf8,
+            Self::Geometry => DataType::Binary,
         }
     }
 
@@ -65,6 +68,7 @@ impl ColumnType {
             Self::Date => "date",
             Self::Timestamp => "datetime",
             Self::Text => "string",
+            Self::Geometry => "geojson",
         }
     }
 }

@@ -46,7 +46,10 @@ impl ColumnBuilder {
             ColumnType::Timestamp => {
                 Self::Timestamp(TimestampMicrosecondBuilder::with_capacity(capacity))
             }
-            ColumnType::Text => Self::Text(StringBuilder::with_capacity(capacity, capacity * 8)),
+            // (A geometry column is never converted from cells: `Plan` keeps it out.)
+            ColumnType::Text | ColumnType::Geometry => {
+                Self::Text(StringBuilder::with_capacity(capacity, capacity * 8))
+            }
         }
     }
 

@@ -45,6 +45,7 @@ pub fn table_format(code: &str) -> Option<InputFormat> {
         "JSON" => InputFormat::Json,
         "NDJSON" => InputFormat::Ndjson,
         "PARQUET" => InputFormat::Parquet,
+        "GEOJSON" => InputFormat::GeoJson,
         _ => return None,
     })
 }
@@ -243,7 +244,7 @@ fn sniff_json(trimmed: &str, ext: &str) -> Detected {
         || compact.contains("\"type\":\"Feature\"")
         || ext == "GEOJSON"
     {
-        return Detected::of("GEOJSON", None);
+        return Detected::of("GEOJSON", Some(InputFormat::GeoJson));
     }
     if ext == "JSON_LD" || compact.contains("\"@context\"") {
         return Detected::of("JSON_LD", None);
@@ -334,7 +335,7 @@ mod tests {
         let geo = b"{\"type\": \"FeatureCollection\", \"features\": []}";
         assert_eq!(code(geo, "x.json"), "GEOJSON");
         assert_eq!(code(geo, "baeume.csv"), "GEOJSON");
-        assert!(detect(geo, "baeume.csv").table.is_none());
+        assert_eq!(detect(geo, "baeume.csv").table, Some(InputFormat::GeoJson));
         assert_eq!(code(b"[{\"a\": 1}]", "x.csv"), "JSON");
         assert_eq!(code(b"%PDF-1.7 ...", "bericht.csv"), "PDF");
         assert_eq!(

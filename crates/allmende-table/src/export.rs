@@ -33,6 +33,8 @@ pub enum ExportFormat {
     Ndjson,
     Xlsx,
     Parquet,
+    /// A FeatureCollection (RFC 7946, WGS 84): for spatial tables.
+    GeoJson,
 }
 
 impl ExportFormat {
@@ -53,8 +55,21 @@ impl ExportFormat {
             "ndjson" | "jsonl" => Self::Ndjson,
             "xlsx" => Self::Xlsx,
             "parquet" => Self::Parquet,
+            "geojson" => Self::GeoJson,
             _ => return None,
         })
+    }
+
+    /// The formats a table with these columns is offered in: GeoJSON too for spatial ones.
+    pub fn offered(columns: &[crate::column::Column]) -> Vec<ExportFormat> {
+        let mut all = Self::ALL.to_vec();
+        if columns
+            .iter()
+            .any(|c| c.kind == crate::column::ColumnType::Geometry)
+        {
+            all.insert(0, Self::GeoJson);
+        }
+        all
     }
 
     pub fn id(self) -> &'static str {
@@ -65,6 +80,7 @@ impl ExportFormat {
             Self::Ndjson => "ndjson",
             Self::Xlsx => "xlsx",
             Self::Parquet => "parquet",
+            Self::GeoJson => "geojson",
         }
     }
 
@@ -76,6 +92,7 @@ impl ExportFormat {
             Self::Ndjson => "application/x-ndjson",
             Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Self::Parquet => "application/vnd.apache.parquet",
+            Self::GeoJson => "application/geo+json",
         }
     }
 
@@ -88,6 +105,7 @@ impl ExportFormat {
             Self::Ndjson => ".ndjson",
             Self::Xlsx => ".xlsx",
             Self::Parquet => ".parquet",
+            Self::GeoJson => ".geojson",
         }
     }
 
@@ -98,6 +116,7 @@ impl ExportFormat {
             Self::Json | Self::Ndjson => "JSON",
             Self::Xlsx => "XLSX",
             Self::Parquet => "PARQUET",
+            Self::GeoJson => "GEOJSON",
         }
     }
 }
@@ -284,6 +303,7 @@ async fn write_text(
             h
         }
         ExportFormat::Json => b"[".to_vec(),
+        ExportFormat::GeoJson => b"{\"type\":\"FeatureCollection\",\"features\":[\n".to_vec(),
         _ => Vec::new(),
     };
     sink.send(Bytes::from(head)).await?;
@@ -313,7 +333,7 @@ async fn write_text(
         if out.is_empty() {
             continue;
         }
-        if format == ExportFormat::Json && !first {
+        if matches!(format, ExportFormat::Json | ExportFormat::GeoJson) && !first {
             sink.send(Bytes::from_static(b",\n")).await?;
         }
         first = false;
@@ -321,6 +341,9 @@ async fn write_text(
     }
     if format == ExportFormat::Json {
         sink.send(Bytes::from_static(b"]\n")).await?;
+    }
+    if format == ExportFormat::GeoJson {
+        sink.send(Bytes::from_static(b"]}\n")).await?;
     }
     Ok(true)
 }
@@ -393,6 +416,7 @@ fn encode_text(
         ExportFormat::Csv => csv_rows(&mut out, batch, false, options.guard_formulas),
         ExportFormat::CsvExcelDe => csv_rows(&mut out, batch, true, options.guard_formulas),
         ExportFormat::Json => json::write_rows(&mut out, batch, keys, false, b",\n", &mut true),
+        ExportFormat::GeoJson => geojson_rows(&mut out, batch, keys),
         _ => {
             json::write_rows(&mut out, batch, keys, false, b"\n", &mut true);
             if batch.num_rows() > 0 {
@@ -401,6 +425,55 @@ fn encode_text(
         }
     }
     out
+}
+
+/// Each row as a Feature: the first binary column is its geometry (WKB, written as GeoJSON),
+/// `_id` its id, the other columns its properties.
+fn geojson_rows(out: &mut Vec<u8>, batch: &RecordBatch, keys: &[Vec<u8>]) {
+    let schema = batch.schema();
+    let geometry = schema
+        .fields()
+        .iter()
+        .position(|f| f.data_type() == &DataType::Binary);
+    let id = schema
+        .fields()
+        .iter()
+        .position(|f| f.name() == crate::ingest::ROW_ID);
+    let columns: Vec<ColumnWriter<'_>> = batch
+        .columns()
+        .iter()
+        .map(|c| ColumnWriter::new(c.as_ref()))
+        .collect();
+    for row in 0..batch.num_rows() {
+        if row > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        out.extend_from_slice(b"{\"type\":\"Feature\",");
+        if let Some(i) = id {
+            out.extend_from_slice(b"\"id\":");
+            columns[i].json(out, row);
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"geometry\":");
+        match geometry {
+            Some(g) => columns[g].json(out, row),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"properties\":{");
+        let mut first = true;
+        for (c, (col, key)) in columns.iter().zip(keys).enumerate() {
+            if Some(c) == geometry || Some(c) == id {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(key);
+            col.json(out, row);
+        }
+        out.extend_from_slice(b"}}");
+    }
 }
 
 const CHUNK: usize = 256 * 1024;
@@ -528,6 +601,13 @@ fn write_xlsx(
                                 &stamp,
                             )
                             .map_err(err)?;
+                    }
+                    DataType::Binary => {
+                        let wkt = crate::geo::Geometry::from_wkb(a.as_binary::<i32>().value(i))
+                            .map(|g| g.to_wkt())
+                            .unwrap_or_default();
+                        let s: String = wkt.chars().take(32_767).collect();
+                        sheet.write_string(r, col, &s).map_err(err)?;
                     }
                     _ => {
                         let mut v = Vec::new();

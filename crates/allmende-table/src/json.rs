@@ -28,9 +28,24 @@ pub struct JsonSource {
     max_record_bytes: usize,
     headers: Vec<String>,
     index: std::collections::HashMap<String, usize>,
+    /// A GeoJSON document's `crs` member, when it has one beside its records.
+    pub(crate) crs: Option<Value>,
 }
 
 impl JsonSource {
+    /// A source whose caller reads the records itself (with `each_object`), without the pass
+    /// that collects their keys.
+    pub(crate) fn records(path: &Path, layout: JsonLayout, max_record_bytes: usize) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            layout,
+            max_record_bytes,
+            headers: Vec::new(),
+            index: Default::default(),
+            crs: None,
+        }
+    }
+
     pub fn open(
         path: &Path,
         layout: JsonLayout,
@@ -43,6 +58,7 @@ impl JsonSource {
             max_record_bytes,
             headers: Vec::new(),
             index: Default::default(),
+            crs: None,
         };
         let mut headers = Vec::new();
         let mut index = std::collections::HashMap::new();
@@ -68,8 +84,8 @@ impl JsonSource {
         Ok(src)
     }
 
-    fn each_object(
-        &self,
+    pub(crate) fn each_object(
+        &mut self,
         f: &mut dyn FnMut(Map<String, Value>) -> Result<(), IngestError>,
     ) -> Result<(), IngestError> {
         let bad = |e: Msg| IngestError::Data(Msg::new("ingest.json_invalid").msg("reason", e));
@@ -135,6 +151,7 @@ impl JsonSource {
                     failure: &mut failure,
                     counter: &counter,
                     found: &mut found,
+                    crs: &mut self.crs,
                 };
                 let res = seed.deserialize(&mut de);
                 if let Some(e) = failure {
@@ -223,6 +240,7 @@ struct TopLevel<'a, 'f> {
     failure: &'f mut Option<IngestError>,
     counter: &'f Counter,
     found: &'f mut bool,
+    crs: &'f mut Option<Value>,
 }
 
 impl<'de> DeserializeSeed<'de> for TopLevel<'_, '_> {
@@ -249,8 +267,13 @@ impl<'de> Visitor<'de> for TopLevel<'_, '_> {
         .visit_seq(seq)
     }
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
-        while let Some(_key) = map.next_key::<IgnoredAny>()? {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'_, str>>()? {
             self.counter.mark();
+            if key == "crs" {
+                // Small, and bounded by the record limit like any record.
+                *self.crs = Some(map.next_value::<Value>()?);
+                continue;
+            }
             if *self.found {
                 map.next_value::<IgnoredAny>()?;
                 continue;
@@ -371,9 +394,9 @@ impl Source for JsonSource {
         f: &mut dyn FnMut(&[Cell<'_>]) -> Result<(), IngestError>,
     ) -> Result<(), IngestError> {
         let width = self.headers.len();
-        let index = &self.index;
+        let index = std::mem::take(&mut self.index);
         let mut nested: Vec<String> = vec![String::new(); width];
-        self.each_object(&mut |obj| {
+        let result = self.each_object(&mut |obj| {
             let mut values: Vec<Option<&Value>> = vec![None; width];
             for (k, v) in &obj {
                 if let Some(&i) = index.get(k) {
@@ -400,6 +423,8 @@ impl Source for JsonSource {
                 })
                 .collect();
             f(&cells)
-        })
+        });
+        self.index = index;
+        result
     }
 }

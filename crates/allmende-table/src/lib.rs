@@ -9,6 +9,7 @@ pub mod detect;
 pub mod export;
 #[cfg(test)]
 mod fuzz_tests;
+pub mod geo;
 mod header;
 mod infer;
 pub mod ingest;

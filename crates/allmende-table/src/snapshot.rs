@@ -98,6 +98,15 @@ impl SnapshotWriter {
         Ok(())
     }
 
+    /// A key-value pair in the Parquet file's metadata (which readers see in the schema's).
+    pub(crate) fn set_metadata(&mut self, key: &str, value: String) {
+        self.writer
+            .append_key_value_metadata(parquet::file::metadata::KeyValue::new(
+                key.to_string(),
+                value,
+            ));
+    }
+
     pub fn finish(self, mut columns: Vec<Column>) -> Result<Vec<Column>, IngestError> {
         self.writer.close().map_err(IngestError::parquet)?;
         for (c, s) in columns.iter_mut().zip(self.stats) {

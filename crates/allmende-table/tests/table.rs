@@ -22,6 +22,8 @@ fn real(name: &str) -> PathBuf {
 struct Loaded {
     report: IngestReport,
     batch: RecordBatch,
+    /// The Parquet file's key-value metadata, as readers see it in the schema.
+    metadata: std::collections::HashMap<String, String>,
     _dir: tempfile::TempDir,
 }
 
@@ -33,10 +35,10 @@ fn load_path(
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.parquet");
     let report = ingest(path, Some(name), opts, Limits::default(), &out, &|_, _| {})?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&out).unwrap())
-        .unwrap()
-        .build()
-        .unwrap();
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&out).unwrap()).unwrap();
+    let metadata = builder.schema().metadata().clone();
+    let reader = builder.build().unwrap();
     let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
     let schema = batches.first().map(|b| b.schema()).unwrap();
     let batch = datafusion::arrow::compute::concat_batches(&schema, &batches).unwrap();
@@ -44,6 +46,7 @@ fn load_path(
     Ok(Loaded {
         report,
         batch,
+        metadata,
         _dir: dir,
     })
 }
@@ -293,10 +296,17 @@ fn what_is_not_a_table_says_so() {
         z.finish().unwrap();
         out.into_inner()
     };
+    // GeoJSON is a spatial table whatever its name (see `geo.rs`), never a CSV.
+    for name in ["baeume.geojson", "baeume.csv", "baeume.json"] {
+        let l = try_bytes(geojson, name, &IngestOptions::default()).unwrap();
+        assert_eq!(
+            l.report.format,
+            allmende_table::InputFormat::GeoJson,
+            "{name}"
+        );
+        assert_eq!(l.names(), ["art", "geometry"], "{name}");
+    }
     for (bytes, name, label) in [
-        (&geojson[..], "baeume.geojson", "GeoJSON"),
-        (&geojson[..], "baeume.csv", "GeoJSON"),
-        (&geojson[..], "baeume.json", "GeoJSON"),
         (&xml[..], "baeume.csv", "XML"),
         (&zip[..], "baeume.csv", "ZIP"),
         (b"%PDF-1.7\n", "bericht.csv", "PDF"),
@@ -318,10 +328,10 @@ fn what_is_not_a_table_says_so() {
         format: Some(allmende_table::InputFormat::Csv),
         ..Default::default()
     };
-    assert!(matches!(
-        try_bytes(geojson, "baeume.csv", &forced),
-        Err(IngestError::NotATable(_))
-    ));
+    match try_bytes(geojson, "baeume.csv", &forced) {
+        Err(IngestError::Data(m)) => assert_eq!(m.to_string(), "Die Datei ist GeoJSON, nicht CSV."),
+        other => panic!("{:?}", other.map(|l| l.names())),
+    }
     let xlsx = std::fs::read(real("muenster_wetter_taeglich_serialdates.xlsx")).unwrap();
     match try_bytes(&xlsx, "wetter.csv", &forced) {
         Err(IngestError::Data(m)) => {
@@ -1118,3 +1128,6 @@ fn late_values_overrule_the_sample() {
     assert_eq!(l.kind("Menge"), ColumnType::Integer);
     assert_eq!(l.kind("Anteil"), ColumnType::Integer);
 }
+
+#[path = "table/geo.rs"]
+mod geo;

@@ -75,12 +75,19 @@ pub async fn security_headers(
     let set = |h: &mut axum::http::HeaderMap, k: HeaderName, v: &'static str| {
         h.entry(k).or_insert(HeaderValue::from_static(v));
     };
-    set(
-        h,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        // Map tiles are the one thing pages load from elsewhere.
+        let csp = format!(
+            "default-src 'self'; img-src 'self' data:{}; style-src 'self'; script-src 'self'; \
+             object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+            tile_origin(&state.settings.map_tile_url)
+                .map(|o| format!(" {o}"))
+                .unwrap_or_default()
+        );
+        if let Ok(v) = HeaderValue::from_str(&csp) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(
         h,
@@ -94,6 +101,20 @@ pub async fn security_headers(
         "geolocation=(), camera=(), microphone=()",
     );
     res
+}
+
+/// `https://tile.example.org` of a tile URL template (`{s}.` subdomains as `*.`); `None` for
+/// none or anything that is not a plain http(s) origin.
+pub fn tile_origin(template: &str) -> Option<String> {
+    let (scheme, rest) = template.split_once("://")?;
+    if !matches!(scheme, "https" | "http") {
+        return None;
+    }
+    let host = rest.split('/').next()?.replace("{s}", "*");
+    let plain = host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'*'));
+    (plain && !host.is_empty()).then(|| format!("{scheme}://{host}"))
 }
 
 /// The request language: `?lang=`, then the language cookie, then `Accept-Language`.
@@ -149,4 +170,29 @@ pub async fn notify_search(
         }
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tile_origin;
+
+    #[test]
+    fn tile_origins_for_the_content_security_policy() {
+        assert_eq!(
+            tile_origin("https://tile.openstreetmap.org/{z}/{x}/{y}.png").as_deref(),
+            Some("https://tile.openstreetmap.org")
+        );
+        assert_eq!(
+            tile_origin("https://{s}.tile.example.de:8443/{z}/{x}/{y}.png").as_deref(),
+            Some("https://*.tile.example.de:8443")
+        );
+        for bad in [
+            "",
+            "javascript:alert(1)",
+            "https://a.org; script-src *",
+            "data:x",
+        ] {
+            assert_eq!(tile_origin(bad), None, "{bad}");
+        }
+    }
 }

@@ -25,6 +25,9 @@ pub struct Settings {
     pub publisher_name: String,
     /// GovData contributor id (`dcatde:contributorID`) for direct delivery to GovData.
     pub contributor_id: Option<String>,
+    /// Raster tiles under the maps (`https://…/{z}/{x}/{y}.png`); empty: none.
+    pub map_tile_url: String,
+    pub map_attribution: String,
     /// Requests per minute per client for the APIs and SQL.
     pub rate_limits: crate::throttle::RateLimits,
 }
@@ -48,6 +51,9 @@ impl Default for Settings {
             catalog_description: "Offene Daten der Städte Aalen und Heidenheim an der Brenz und weiterer Akteure der Region: Verwaltung, Stadtwerke, Hochschulen.".into(),
             publisher_name: "Städte Aalen und Heidenheim an der Brenz".into(),
             contributor_id: None,
+            map_tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
+            map_attribution: "© <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap</a>-Mitwirkende"
+                .into(),
             trust_proxy: false,
             rate_limits: Default::default(),
         }

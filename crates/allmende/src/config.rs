@@ -95,6 +95,11 @@ pub struct Config {
     pub publisher_name: String,
     /// GovData contributor id for direct delivery (`dcatde:contributorID`); empty: none.
     pub contributor_id: String,
+    /// Raster tiles under the maps (`{z}/{x}/{y}` template); empty: features on a plain
+    /// background.
+    pub map_tile_url: String,
+    /// The tiles' attribution, shown on every map (HTML allowed, from the operator).
+    pub map_attribution: String,
     /// `text` or `json`.
     pub log_format: String,
     /// A `tracing` filter, e.g. `info` or `allmende_web=debug,info`.
@@ -152,6 +157,8 @@ impl Default for Config {
             catalog_description: web.catalog_description.clone(),
             publisher_name: web.publisher_name.clone(),
             contributor_id: String::new(),
+            map_tile_url: web.map_tile_url.clone(),
+            map_attribution: web.map_attribution.clone(),
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -345,6 +352,8 @@ impl Config {
             catalog_description: self.catalog_description.clone(),
             publisher_name: self.publisher_name.clone(),
             contributor_id: Some(self.contributor_id.trim().to_string()).filter(|c| !c.is_empty()),
+            map_tile_url: self.map_tile_url.trim().to_string(),
+            map_attribution: self.map_attribution.clone(),
             rate_limits: allmende_web::throttle::RateLimits {
                 anonymous: allmende_web::throttle::Rate {
                     per_minute: self.rate_limit_per_minute,

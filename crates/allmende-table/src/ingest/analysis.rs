@@ -146,7 +146,9 @@ impl Plan {
             }
         }
         for (d, (name, _)) in decisions.iter_mut().zip(&names) {
-            if let Some(kind) = options.types.get(name) {
+            if let Some(kind) = options.types.get(name)
+                && *kind != crate::column::ColumnType::Geometry
+            {
                 d.kind = *kind;
                 d.reason = None;
             }

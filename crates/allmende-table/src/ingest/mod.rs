@@ -37,6 +37,9 @@ pub fn ingest(
     let format = resolve_format(&detected, options.format)?;
     let mut warnings = Vec::new();
     match format {
+        InputFormat::GeoJson => {
+            crate::geo::ingest_geojson(input, options, limits, output, progress)
+        }
         InputFormat::Parquet => crate::parquet_in::ingest_parquet(
             input,
             limits,
@@ -150,6 +153,27 @@ pub fn ingest(
             Ok(report)
         }
     }
+}
+
+/// Reads a source that is not one of the formats above (the attributes of geo files).
+pub(crate) fn run_source(
+    src: &mut dyn crate::source::Source,
+    format: InputFormat,
+    dialect: serde_json::Value,
+    options: &IngestOptions,
+    output: &Path,
+    progress: Progress<'_>,
+) -> Result<IngestReport, IngestError> {
+    run(
+        src,
+        format,
+        dialect,
+        options,
+        false,
+        output,
+        progress,
+        &mut Vec::new(),
+    )
 }
 
 /// What the content says, or the publisher's choice where the content allows it: a layout of

@@ -19,6 +19,8 @@ pub enum InputFormat {
     Json,
     Ndjson,
     Parquet,
+    /// A GeoJSON FeatureCollection: a spatial table.
+    GeoJson,
 }
 
 impl InputFormat {
@@ -33,6 +35,7 @@ impl InputFormat {
             "json" => Self::Json,
             "ndjson" | "jsonl" | "jsonlines" => Self::Ndjson,
             "parquet" => Self::Parquet,
+            "geojson" => Self::GeoJson,
             _ => return None,
         })
     }
@@ -46,6 +49,7 @@ impl InputFormat {
             Self::Json => "JSON",
             Self::Ndjson => "NDJSON",
             Self::Parquet => "Parquet",
+            Self::GeoJson => "GeoJSON",
         }
     }
 }
@@ -67,6 +71,10 @@ pub struct IngestOptions {
     pub sheet: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decimal: Option<NumberStyle>,
+    /// The coordinate reference system of a geo file (`EPSG:25832`), where the file does not
+    /// say it or says it wrongly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crs: Option<String>,
     /// Column types by published name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub types: BTreeMap<String, ColumnType>,
@@ -100,6 +108,11 @@ impl IngestOptions {
             && delimiter_byte(d).is_none()
         {
             return Err(Msg::new("ingest.bad_delimiter").arg("delimiter", d));
+        }
+        if let Some(c) = &self.crs
+            && crate::geo::Crs::parse(c).is_none()
+        {
+            return Err(Msg::new("geo.unknown_crs").arg("crs", c));
         }
         Ok(())
     }

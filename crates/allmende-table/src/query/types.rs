@@ -157,6 +157,8 @@ pub fn fields_of(schema: &datafusion::arrow::datatypes::Schema) -> Vec<FieldInfo
                 Some(ColumnType::Boolean) => "boolean",
                 Some(ColumnType::Date) => "date",
                 Some(ColumnType::Timestamp) => "datetime",
+                // Binary results are geometries (WKB), written as GeoJSON.
+                _ if f.data_type() == &datafusion::arrow::datatypes::DataType::Binary => "geojson",
                 _ => "string",
             },
         })

@@ -446,6 +446,21 @@ pub async fn switch_language(
 
 const STATIC: &[(&str, &str, &str)] = &[
     (
+        "map.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/map.js"),
+    ),
+    (
+        "vendor/leaflet/leaflet.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/vendor/leaflet/leaflet.js"),
+    ),
+    (
+        "vendor/leaflet/leaflet.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/vendor/leaflet/leaflet.css"),
+    ),
+    (
         "publish.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/publish.js"),

@@ -144,6 +144,7 @@ fn type_code(t: ColumnType) -> &'static str {
         ColumnType::Date => "date",
         ColumnType::Timestamp => "timestamp",
         ColumnType::Text => "text",
+        ColumnType::Geometry => "geometry",
     }
 }
 

@@ -40,6 +40,8 @@ fn condition(t: &TableRef, filters: &HashMap<String, String>) -> Result<Option<S
         };
         let col = quote_ident(&c.name);
         parts.push(match c.kind {
+            // Places are filtered on the map, not by typing into a field.
+            ColumnType::Geometry => continue,
             ColumnType::Text => format!(
                 "lower({col}) like {}",
                 quote_str(&format!("%{}%", v.to_lowercase()))
@@ -95,8 +97,42 @@ fn cell_text(v: &serde_json::Value, kind: ColumnType, lang: &str) -> String {
             (_, false) => "no".into(),
         },
         serde_json::Value::Number(n) if lang == "de" => n.to_string().replace('.', ","),
+        geometry @ serde_json::Value::Object(_) if kind == ColumnType::Geometry => {
+            place_text(geometry, lang)
+        }
         other => other.to_string(),
     }
+}
+
+/// A geometry in a table cell: a point's coordinates, else its kind and size (the map shows
+/// the shape).
+fn place_text(g: &serde_json::Value, lang: &str) -> String {
+    let kind = g["type"].as_str().unwrap_or("");
+    if let (Some(x), Some(y)) = (g["coordinates"][0].as_f64(), g["coordinates"][1].as_f64())
+        && kind == "Point"
+    {
+        let (lat, lon) = (format!("{y:.5}"), format!("{x:.5}"));
+        return if lang == "de" {
+            format!("{}° N, {}° O", lat.replace('.', ","), lon.replace('.', ","))
+        } else {
+            format!("{lat}° N, {lon}° E")
+        };
+    }
+    let mut points = 0usize;
+    fn count(v: &serde_json::Value, n: &mut usize) {
+        match v.as_array() {
+            Some(a) if a.first().is_some_and(serde_json::Value::is_number) => *n += 1,
+            Some(a) => a.iter().for_each(|x| count(x, n)),
+            None => {}
+        }
+    }
+    count(&g["coordinates"], &mut points);
+    let key = format!("geometry.{kind}");
+    let label = crate::i18n::t(lang, &key);
+    format!(
+        "{label} ({points} {})",
+        crate::i18n::t(lang, "geometry.points")
+    )
 }
 
 fn page_rows(page: &allmende_table::query::RecordsPage) -> Vec<serde_json::Value> {
@@ -109,6 +145,9 @@ fn page_rows(page: &allmende_table::query::RecordsPage) -> Vec<serde_json::Value
     out.push(b']');
     serde_json::from_slice(&out).unwrap_or_default()
 }
+
+/// The most features the resource page's map draws (in one canvas, from the GeoJSON export).
+const MAP_MAX_FEATURES: u64 = 50_000;
 
 /// Everything the resource page shows about its table.
 pub async fn view(
@@ -233,12 +272,12 @@ pub async fn view(
         extra.push(("page", p.to_string()));
         qs(&extra)
     };
-    let exports: Vec<Value> = allmende_table::export::ExportFormat::ALL
+    let exports: Vec<Value> = allmende_table::export::ExportFormat::offered(&t.columns)
         .iter()
         .map(|f| {
             context! {
                 id => f.id(),
-                label => match f.id() { "csv" => "CSV (UTF-8)", "csv-de" => "CSV für Excel (DE)", "json" => "JSON", "ndjson" => "NDJSON", "xlsx" => "Excel (XLSX)", _ => "Parquet" },
+                label => match f.id() { "csv" => "CSV (UTF-8)", "csv-de" => "CSV für Excel (DE)", "json" => "JSON", "ndjson" => "NDJSON", "xlsx" => "Excel (XLSX)", "geojson" => "GeoJSON (WGS 84)", _ => "Parquet" },
                 url => format!("/api/v1/resources/{}/export/{}", res.id, f.id()),
                 size => (f.id() == "parquet").then_some(v.parquet_size).flatten(),
             }
@@ -247,7 +286,23 @@ pub async fn view(
     let chart = chart(state, client, &t, params, filter.clone())
         .await
         .unwrap_or(None);
+    // A spatial table gets a map, drawn from its GeoJSON export while that stays small enough
+    // for a browser.
+    let map = t
+        .columns
+        .iter()
+        .any(|c| c.kind == ColumnType::Geometry)
+        .then(|| {
+            context! {
+                geojson => format!("/api/v1/resources/{}/export/geojson", res.id),
+                tiles => state.settings.map_tile_url.clone(),
+                attribution => state.settings.map_attribution.clone(),
+                too_many => t.rows > MAP_MAX_FEATURES,
+                max => MAP_MAX_FEATURES,
+            }
+        });
     Ok(Some(context! {
+        map,
         table_name => t.alias,
         rows_total => t.rows,
         version => v.version,

@@ -181,15 +181,16 @@ async fn formats_are_detected_from_content(backend: Backend) {
         ids.push((name, r["id"].as_str().unwrap().to_string()));
     }
     // What the detector calls a table is read; a GeoJSON named .json or a PDF named .csv is
-    // never read as garbage columns: its table fails with the detector's answer.
+    // never read as garbage columns.
     for (name, rid) in &ids {
         let t = crate::data::wait_table(&s, rid, 1).await;
         let v = &t["versions"][0];
         match *name {
+            // GeoJSON is a spatial table (geo.rs); one without features says so.
             "karte.json" => {
                 assert_eq!(v["status"], "failed", "{t}");
                 assert_eq!(
-                    v["message"], "Die Datei ist keine Tabelle, sondern GeoJSON.",
+                    v["message"], "Die GeoJSON-Datei enthält keine Objekte (features).",
                     "{t}"
                 );
             }

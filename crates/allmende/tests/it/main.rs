@@ -8,6 +8,7 @@ mod contract;
 mod data;
 mod discovery;
 mod files;
+mod geo;
 mod hardening;
 mod harness;
 mod history;

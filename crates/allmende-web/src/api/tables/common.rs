@@ -20,9 +20,13 @@ pub(super) fn api_base(state: &AppState) -> &str {
     state.settings.public_url.trim_end_matches('/')
 }
 
-/// The export links of a table.
-pub fn export_links(state: &AppState, res: &Resource) -> Vec<serde_json::Value> {
-    ExportFormat::ALL
+/// The export links of a table (with these columns).
+pub fn export_links(
+    state: &AppState,
+    res: &Resource,
+    columns: &[allmende_table::column::Column],
+) -> Vec<serde_json::Value> {
+    ExportFormat::offered(columns)
         .iter()
         .map(|f| {
             serde_json::json!({
@@ -89,7 +93,7 @@ pub(super) fn bad_format(f: &str) -> ApiError {
     ApiError::BadRequest(Msg::new("param.format").arg("value", f).arg(
         "allowed",
         format!(
-            "json, {}",
+            "json, geojson, {}",
             ExportFormat::ALL
                 .iter()
                 .map(|f| f.id())
