@@ -438,7 +438,7 @@ fn geojson_rows(out: &mut Vec<u8>, batch: &RecordBatch, keys: &[Vec<u8>]) {
     let id = schema
         .fields()
         .iter()
-        .position(|f| f.name() == crate::ingest::ROW_ID);
+        .position(|f| f.name() == crate::snapshot::ROW_ID);
     let columns: Vec<ColumnWriter<'_>> = batch
         .columns()
         .iter()

@@ -16,7 +16,7 @@ use std::path::Path;
 use allmende_core::i18n::Msg;
 
 use crate::IngestError;
-use crate::ingest::{IngestOptions, IngestReport, InputFormat, Limits, Progress};
+use crate::ingest::options::{IngestOptions, IngestReport, InputFormat, Limits, Progress};
 
 /// Reads a GeoJSON FeatureCollection into a spatial table at `output`.
 pub(crate) fn ingest_geojson(
@@ -62,13 +62,15 @@ pub(crate) fn ingest_geojson(
             Some(None) => return Err(IngestError::Data(Msg::new("geo.crs_unrecognised"))),
         },
     };
-    let report = crate::ingest::run_source(
+    let report = crate::ingest::run::run(
         &mut src,
         InputFormat::GeoJson,
         serde_json::json!({}),
         options,
+        false,
         attributes.path(),
         progress,
+        &mut Vec::new(),
     )?;
     let (mut report, written) =
         spatial::write_spatial(attributes.path(), spill.path(), source, report, output)?;

@@ -16,7 +16,7 @@ use super::crs::{Crs, Transform};
 use super::geometry::{Geometry, extend};
 use crate::IngestError;
 use crate::column::{Column, ColumnType};
-use crate::ingest::IngestReport;
+use crate::ingest::options::IngestReport;
 use crate::snapshot::{SnapshotWriter, schema_for};
 
 /// Key of the GeoParquet metadata in the Parquet schema.

@@ -5,7 +5,7 @@
 mod analysis;
 pub(crate) mod options;
 mod rows;
-mod run;
+pub(crate) mod run;
 
 pub use crate::snapshot::{COLUMNS_KEY, ROW_ID};
 pub use options::{IngestOptions, IngestReport, InputFormat, Limits, Progress};
@@ -153,27 +153,6 @@ pub fn ingest(
             Ok(report)
         }
     }
-}
-
-/// Reads a source that is not one of the formats above (the attributes of geo files).
-pub(crate) fn run_source(
-    src: &mut dyn crate::source::Source,
-    format: InputFormat,
-    dialect: serde_json::Value,
-    options: &IngestOptions,
-    output: &Path,
-    progress: Progress<'_>,
-) -> Result<IngestReport, IngestError> {
-    run(
-        src,
-        format,
-        dialect,
-        options,
-        false,
-        output,
-        progress,
-        &mut Vec::new(),
-    )
 }
 
 /// What the content says, or the publisher's choice where the content allows it: a layout of

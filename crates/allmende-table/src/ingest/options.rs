@@ -110,7 +110,7 @@ impl IngestOptions {
             return Err(Msg::new("ingest.bad_delimiter").arg("delimiter", d));
         }
         if let Some(c) = &self.crs
-            && crate::geo::Crs::parse(c).is_none()
+            && crate::geo::crs::Crs::parse(c).is_none()
         {
             return Err(Msg::new("geo.unknown_crs").arg("crs", c));
         }

@@ -7,8 +7,8 @@ use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::publish::login_redirect;
 use super::render::PageCtx;
+use super::signin::login_redirect;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Msg;
 use crate::state::AppState;

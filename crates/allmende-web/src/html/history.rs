@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::forms::FormData;
-use super::publish::login_redirect;
 use super::render::PageCtx;
+use super::signin::login_redirect;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::forms::{FormData, safe_next};
 use super::render::PageCtx;
-use super::resume::{kept_post, resume_page};
+use super::signin::{kept_post, resume_page};
 use crate::auth::{SESSION_COOKIE, client_ip, cookie, set_cookie};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

@@ -12,8 +12,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::forms::FormData;
-use super::publish::{form_errors, login_redirect, signed_in_form};
+use super::publish::form_errors;
 use super::render::PageCtx;
+use super::signin::{login_redirect, signed_in_form};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 

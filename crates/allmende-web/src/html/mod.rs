@@ -14,7 +14,7 @@ mod privacy;
 mod publish;
 mod render;
 mod resource_edit;
-mod resume;
+mod signin;
 mod table_view;
 
 use axum::routing::{get, post};

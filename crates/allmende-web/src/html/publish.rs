@@ -14,33 +14,11 @@ use minijinja::context;
 
 use super::forms::FormData;
 use super::render::PageCtx;
-use super::resume::signed_in_or_keep;
+use super::signin::{login_redirect, signed_in_or_keep};
 use crate::error::{ApiError, ApiResult, field_messages};
 use crate::i18n::Msg;
 use crate::state::AppState;
 use allmende_app::access::{edit_action, require};
-
-/// Publisher pages need a login; anonymous visitors are sent to the login form.
-pub(super) fn login_redirect(ctx: &PageCtx) -> Option<Response> {
-    if ctx.actor.is_authenticated() {
-        None
-    } else {
-        let next: String = url::form_urlencoded::byte_serialize(ctx.path.as_bytes()).collect();
-        Some(Redirect::to(&format!("/login?next={next}")).into_response())
-    }
-}
-
-/// A signed-in publisher's form post: `Some` is the way to the login form for a visitor; a form
-/// without this browser's CSRF token is refused.
-pub(super) fn signed_in_form(ctx: &PageCtx, form: &FormData) -> ApiResult<Option<Response>> {
-    if let Some(r) = login_redirect(ctx) {
-        return Ok(Some(r));
-    }
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        return Err(ApiError::Forbidden);
-    }
-    Ok(None)
-}
 
 /// Organizations in which the actor may create datasets.
 async fn publishable_orgs(

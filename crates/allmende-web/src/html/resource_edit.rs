@@ -14,9 +14,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::forms::FormData;
-use super::publish::{form_errors, login_redirect};
+use super::publish::form_errors;
 use super::render::PageCtx;
-use super::resume::signed_in_or_keep;
+use super::signin::login_redirect;
+use super::signin::signed_in_or_keep;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Msg;
 use crate::state::AppState;
