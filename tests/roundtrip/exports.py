@@ -5,6 +5,7 @@ import csv
 import datetime
 import io
 import json
+import struct
 import sys
 import time
 import urllib.error
@@ -23,10 +24,26 @@ def get(path):
         return r.read()
 
 
+def point(v):
+    """A point geometry from GeoJSON (API, JSON), WKT (CSV, XLSX) or WKB (Parquet), rounded."""
+    if isinstance(v, dict):
+        x, y = v["coordinates"][:2]
+    elif isinstance(v, (bytes, bytearray)):
+        order = "<" if v[0] == 1 else ">"
+        assert struct.unpack(order + "I", v[1:5])[0] == 1, "not a WKB point"
+        x, y = struct.unpack(order + "dd", v[5:21])
+    else:
+        assert v.startswith("POINT ("), v
+        x, y = (float(n) for n in v[len("POINT ("):-1].split())
+    return ("Point", round(x, 9), round(y, 9))
+
+
 def norm(v, kind):
     """Canonical value for comparison."""
     if v is None or v == "":
         return None
+    if kind == "geojson":
+        return point(v)
     if kind == "integer":
         return int(v)
     if kind == "number":

@@ -5,6 +5,7 @@
 pub mod crs;
 mod geojson;
 pub mod geometry;
+mod points;
 mod spatial;
 
 pub use crs::Crs;
@@ -72,8 +73,10 @@ pub(crate) fn ingest_geojson(
         progress,
         &mut Vec::new(),
     )?;
+    // The feature number (column 0 of the attributes) finds each geometry in the spill file.
+    let mut features = spatial::SpilledFeatures::open(spill.path())?;
     let (mut report, written) =
-        spatial::write_spatial(attributes.path(), spill.path(), source, report, output)?;
+        spatial::write_spatial(attributes.path(), &mut features, 1, source, report, output)?;
     report.dialect = serde_json::json!({
         "crs": format!("EPSG:{}", source.epsg()),
         "crs_source": how,
@@ -136,4 +139,60 @@ fn locate_persons(
         share: 1.0,
         examples: Vec::new(),
     });
+}
+
+/// A table just written at `output` that has coordinate columns becomes a spatial table in
+/// place: its columns stay, a point geometry is added. Tables without them stay as they are.
+pub(crate) fn add_points(
+    report: IngestReport,
+    options: &IngestOptions,
+    output: &Path,
+) -> Result<IngestReport, IngestError> {
+    let given = match options.crs.as_deref() {
+        Some(c) => Some(
+            Crs::parse(c)
+                .ok_or_else(|| IngestError::Data(Msg::new("geo.unknown_crs").arg("crs", c)))?,
+        ),
+        None => None,
+    };
+    let Some(found) = points::find(&report.columns, given) else {
+        return Ok(report);
+    };
+    let names = [
+        report.columns[found.x].name.clone(),
+        report.columns[found.y].name.clone(),
+    ];
+    let dir = output.parent().unwrap_or_else(|| Path::new("."));
+    let table = tempfile::NamedTempFile::new_in(dir)?;
+    let mut dialect = report.dialect.clone();
+    let (mut report, written) = spatial::write_spatial(
+        output,
+        &mut points::Points(found),
+        0,
+        found.crs,
+        report,
+        table.path(),
+    )?;
+    table
+        .persist(output)
+        .map_err(|e| IngestError::Io(e.error))?;
+    if found.guessed {
+        report
+            .warnings
+            .push(Msg::new("geo.crs_guessed").arg("crs", format!("EPSG:{}", found.crs.epsg())));
+    }
+    if written.out_of_range > 0 {
+        report.warnings.push(
+            Msg::new("geo.out_of_range")
+                .arg("n", written.out_of_range)
+                .arg("crs", format!("EPSG:{}", found.crs.epsg())),
+        );
+    }
+    if let Some(d) = dialect.as_object_mut() {
+        d.insert("coordinates".into(), serde_json::json!(names));
+        d.insert("crs".into(), format!("EPSG:{}", found.crs.epsg()).into());
+        d.insert("bbox".into(), serde_json::json!(written.bbox));
+    }
+    report.dialect = dialect;
+    Ok(report)
 }

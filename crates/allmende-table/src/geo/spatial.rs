@@ -56,21 +56,77 @@ impl Spill {
     }
 }
 
+/// Where each row's geometry comes from, in the source CRS.
+pub(crate) trait Geometries {
+    /// The geometries of a batch's rows (`None`: none), in order.
+    fn of_batch(
+        &mut self,
+        batch: &datafusion::arrow::array::RecordBatch,
+        out: &mut Vec<Option<Geometry>>,
+    ) -> Result<(), IngestError>;
+}
+
+/// The spill file of a GeoJSON source, found again by the feature number in column 1.
+pub(crate) struct SpilledFeatures(Spill);
+
+impl SpilledFeatures {
+    pub(crate) fn open(path: &Path) -> Result<Self, IngestError> {
+        Ok(Self(Spill {
+            reader: BufReader::new(File::open(path)?),
+            next: 0,
+            buf: Vec::new(),
+        }))
+    }
+}
+
+impl Geometries for SpilledFeatures {
+    fn of_batch(
+        &mut self,
+        batch: &datafusion::arrow::array::RecordBatch,
+        out: &mut Vec<Option<Geometry>>,
+    ) -> Result<(), IngestError> {
+        let numbers = batch
+            .column(1)
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| {
+                IngestError::Data(Msg::plain(
+                    "feature numbers missing from the attribute table",
+                ))
+            })?;
+        for i in 0..batch.num_rows() {
+            let raw = match numbers.is_null(i) {
+                true => &[][..],
+                false => self.0.feature(numbers.value(i))?,
+            };
+            out.push(match raw.is_empty() {
+                true => None,
+                false => {
+                    Some(Geometry::from_wkb(raw).map_err(|e| IngestError::Data(Msg::plain(e)))?)
+                }
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Rewrites the table at `input` into a spatial table at `output`: the columns from
+/// `report.columns[keep_from..]` (the ones before are helpers of the reading), then a geometry
+/// column from `geometries`, reprojected from `source` to WGS 84.
 pub(crate) fn write_spatial(
-    attributes: &Path,
-    spill: &Path,
+    input: &Path,
+    geometries: &mut dyn Geometries,
+    keep_from: usize,
     source: Crs,
     mut report: IngestReport,
     output: &Path,
 ) -> Result<(IngestReport, Written), IngestError> {
     let transform = Transform::new(source, Crs::Wgs84);
-    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(attributes)?)
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(input)?)
         .map_err(IngestError::parquet)?
         .with_batch_size(16 * 1024)
         .build()
         .map_err(IngestError::parquet)?;
-    // The first column after `_id` is the feature number.
-    let mut columns: Vec<Column> = report.columns.drain(1..).collect();
+    let mut columns: Vec<Column> = report.columns.drain(keep_from..).collect();
     let name = if columns.iter().any(|c| c.name == GEOMETRY) {
         format!("_{GEOMETRY}")
     } else {
@@ -85,36 +141,19 @@ pub(crate) fn write_spatial(
     });
     let base = schema_for(&columns);
     let mut writer = SnapshotWriter::create(output, base.clone(), 1000, &columns)?;
-    let mut spill = Spill {
-        reader: BufReader::new(File::open(spill)?),
-        next: 0,
-        buf: Vec::new(),
-    };
     let mut written = Written::default();
     let mut wkb = Vec::new();
+    let mut rows = Vec::new();
     for batch in reader {
         let batch = batch.map_err(IngestError::arrow)?;
-        let numbers = batch
-            .column(1)
-            .as_primitive_opt::<Int64Type>()
-            .ok_or_else(|| {
-                IngestError::Data(Msg::plain(
-                    "feature numbers missing from the attribute table",
-                ))
-            })?;
+        rows.clear();
+        geometries.of_batch(&batch, &mut rows)?;
         let mut geometry = BinaryBuilder::new();
-        for i in 0..batch.num_rows() {
-            let n = if numbers.is_null(i) {
-                -1
-            } else {
-                numbers.value(i)
-            };
-            let raw = if n >= 0 { spill.feature(n)? } else { &[][..] };
-            if raw.is_empty() {
+        for g in rows.iter_mut() {
+            let Some(g) = g else {
                 geometry.append_null();
                 continue;
-            }
-            let mut g = Geometry::from_wkb(raw).map_err(|e| IngestError::Data(Msg::plain(e)))?;
+            };
             let in_range = g
                 .each_coord_mut(&mut |c| {
                     if !source.plausible(c[0], c[1]) {
@@ -135,7 +174,8 @@ pub(crate) fn write_spatial(
             g.write_wkb(&mut wkb);
             geometry.append_value(&wkb);
         }
-        let mut arrays: Vec<ArrayRef> = batch.columns()[2..].to_vec();
+        // Column 0 is `_id`, written again by the writer.
+        let mut arrays: Vec<ArrayRef> = batch.columns()[1 + keep_from..].to_vec();
         arrays.push(Arc::new(geometry.finish()));
         writer.write_arrays(arrays)?;
     }

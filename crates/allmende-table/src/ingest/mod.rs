@@ -35,6 +35,23 @@ pub fn ingest(
     }
     let detected = crate::detect::detect_with_head(input, &head, name_hint.unwrap_or(""))?;
     let format = resolve_format(&detected, options.format)?;
+    let report = read(input, &head, format, options, limits, output, progress)?;
+    match format {
+        InputFormat::GeoJson => Ok(report),
+        // Coordinate columns make a spatial table of any other table.
+        _ => crate::geo::add_points(report, options, output),
+    }
+}
+
+fn read(
+    input: &Path,
+    head: &[u8],
+    format: InputFormat,
+    options: &IngestOptions,
+    limits: Limits,
+    output: &Path,
+    progress: Progress<'_>,
+) -> Result<IngestReport, IngestError> {
     let mut warnings = Vec::new();
     match format {
         InputFormat::GeoJson => {
@@ -100,7 +117,7 @@ pub fn ingest(
             let utf16 = match forced {
                 Some(e @ (TextEncoding::Utf16le | TextEncoding::Utf16be)) => Some(e),
                 Some(_) => None,
-                None => crate::csv::sniff_utf16(&head),
+                None => crate::csv::sniff_utf16(head),
             };
             let transcoded;
             let (path, encoding) = match utf16 {
