@@ -319,18 +319,42 @@ fn geodata_attributes_are_checked_for_personal_data() {
 fn coordinate_columns_make_points() {
     let trees = "Baumnummer;Baumart;Breitengrad;Längengrad\r\n1;Linde;48,8378;10,0933\r\n2;Eiche;48,8401;10,0711\r\n3;Ahorn;;\r\n";
     let l = try_bytes(trees.as_bytes(), "baeume.csv", &IngestOptions::default()).unwrap();
-    assert_eq!(l.names(), ["Baumnummer", "Baumart", "Breitengrad", "Längengrad", "geometry"]);
+    assert_eq!(
+        l.names(),
+        [
+            "Baumnummer",
+            "Baumart",
+            "Breitengrad",
+            "Längengrad",
+            "geometry"
+        ]
+    );
     assert_eq!(l.kind("Breitengrad"), ColumnType::Decimal);
-    assert_eq!(l.report.dialect["coordinates"], serde_json::json!(["Längengrad", "Breitengrad"]));
+    assert_eq!(
+        l.report.dialect["coordinates"],
+        serde_json::json!(["Längengrad", "Breitengrad"])
+    );
     let g = geometries(&l);
     assert!(near(&g[0], 10.0933, 48.8378), "{g:?}");
     assert!(g[2].is_none(), "a row without coordinates has no place");
-    assert_eq!(geo(&l)["columns"]["geometry"]["geometry_types"], serde_json::json!(["Point"]));
+    assert_eq!(
+        geo(&l)["columns"]["geometry"]["geometry_types"],
+        serde_json::json!(["Point"])
+    );
     // Gauß-Krüger values under their German names.
     let gk = "Name;Rechtswert;Hochwert\r\nMarktplatz;3580333,2449;5411726,7589\r\n";
     let l = try_bytes(gk.as_bytes(), "gk.csv", &IngestOptions::default()).unwrap();
-    assert!(near(&geometries(&l)[0], 10.0933, 48.8378), "{:?}", geometries(&l));
-    assert!(l.report.warnings.iter().any(|w| w.to_string().contains("EPSG:31467")));
+    assert!(
+        near(&geometries(&l)[0], 10.0933, 48.8378),
+        "{:?}",
+        geometries(&l)
+    );
+    assert!(
+        l.report
+            .warnings
+            .iter()
+            .any(|w| w.to_string().contains("EPSG:31467"))
+    );
     // A chart's x and y stay numbers.
     let chart = "x;y\r\n1;10\r\n2;20\r\n";
     let l = try_bytes(chart.as_bytes(), "chart.csv", &IngestOptions::default()).unwrap();
