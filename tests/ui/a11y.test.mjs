@@ -444,5 +444,12 @@ test('geodata: a GeoJSON resource gets a map with every feature, also without ti
   assert.ok(await p2.isHidden('#map'));
   assert.ok((await p2.locator('td', { hasText: /^\d+,\d+° N, \d+,\d+° O$/ }).count()) > 0, 'places in the table');
   await plain.close();
+  // The tree register is a CSV with Breitengrad/Längengrad: its dataset page has the map too.
+  await page.goto(base + '/dataset/baumkataster-aalen');
+  await page.waitForSelector('#map[data-features]');
+  const trees = await (await context.request.get(base + '/api/v1/datasets/baumkataster-aalen')).json();
+  const table = await (await context.request.get(base + `/api/v1/resources/${trees.resources[0].id}/table`)).json();
+  assert.equal(await page.getAttribute('#map', 'data-features'), String(table.rows));
+  assert.deepEqual(await axe(page), []);
   await context.close();
 });

@@ -146,10 +146,21 @@ pub async fn dataset(
     } else {
         None
     };
+    // The map of the dataset's first spatial table (as served to everyone: a file held back
+    // by the privacy check has no served table).
+    let mut map = None;
+    for res in ds.resources.iter().flatten().take(20) {
+        if let Ok((t, _)) = state.served(res).await
+            && let Some(m) = super::table_view::map_of(&state, res, &t)
+        {
+            map = Some(context! { m, title => res.title.clone() });
+            break;
+        }
+    }
     ctx.render(
         &state,
         "dataset.html",
-        context! { ds, license, can_edit, jsonld, quality, scheduled },
+        context! { ds, license, can_edit, jsonld, quality, scheduled, map },
     )
 }
 

@@ -149,6 +149,23 @@ fn page_rows(page: &allmende_table::query::RecordsPage) -> Vec<serde_json::Value
 /// The most features the resource page's map draws (in one canvas, from the GeoJSON export).
 const MAP_MAX_FEATURES: u64 = 50_000;
 
+/// A spatial table's map (template `map` macro), drawn from its GeoJSON export while that stays
+/// small enough for a browser; `None` for other tables.
+pub(super) fn map_of(state: &AppState, res: &Resource, t: &TableRef) -> Option<Value> {
+    t.columns
+        .iter()
+        .any(|c| c.kind == ColumnType::Geometry)
+        .then(|| {
+            context! {
+                geojson => format!("/api/v1/resources/{}/export/geojson", res.id),
+                tiles => state.settings.map_tile_url.clone(),
+                attribution => state.settings.map_attribution.clone(),
+                too_many => t.rows > MAP_MAX_FEATURES,
+                max => MAP_MAX_FEATURES,
+            }
+        })
+}
+
 /// Everything the resource page shows about its table.
 pub async fn view(
     state: &AppState,
@@ -286,21 +303,7 @@ pub async fn view(
     let chart = chart(state, client, &t, params, filter.clone())
         .await
         .unwrap_or(None);
-    // A spatial table gets a map, drawn from its GeoJSON export while that stays small enough
-    // for a browser.
-    let map = t
-        .columns
-        .iter()
-        .any(|c| c.kind == ColumnType::Geometry)
-        .then(|| {
-            context! {
-                geojson => format!("/api/v1/resources/{}/export/geojson", res.id),
-                tiles => state.settings.map_tile_url.clone(),
-                attribution => state.settings.map_attribution.clone(),
-                too_many => t.rows > MAP_MAX_FEATURES,
-                max => MAP_MAX_FEATURES,
-            }
-        });
+    let map = map_of(state, res, &t);
     Ok(Some(context! {
         map,
         table_name => t.alias,
