@@ -384,6 +384,21 @@ impl<'de> Visitor<'de> for EachObject<'_, '_> {
     }
 }
 
+/// A JSON value as a cell: numbers and booleans typed, nested objects and arrays as their JSON
+/// text (`nested`, written by the caller).
+pub(crate) fn cell<'a>(v: &'a Value, nested: &'a str) -> Cell<'a> {
+    match v {
+        Value::Null => Cell::Empty,
+        Value::Bool(b) => Cell::Bool(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Cell::Int(i),
+            None => Cell::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => Cell::Text(s),
+        Value::Object(_) | Value::Array(_) => Cell::Text(nested),
+    }
+}
+
 impl Source for JsonSource {
     fn headers(&self) -> Vec<String> {
         self.headers.clone()
@@ -410,17 +425,8 @@ impl Source for JsonSource {
             }
             let cells: Vec<Cell<'_>> = values
                 .iter()
-                .enumerate()
-                .map(|(i, v)| match v {
-                    None | Some(Value::Null) => Cell::Empty,
-                    Some(Value::Bool(b)) => Cell::Bool(*b),
-                    Some(Value::Number(n)) => match n.as_i64() {
-                        Some(i) => Cell::Int(i),
-                        None => Cell::Float(n.as_f64().unwrap_or(f64::NAN)),
-                    },
-                    Some(Value::String(s)) => Cell::Text(s),
-                    Some(_) => Cell::Text(&nested[i]),
-                })
+                .zip(&nested)
+                .map(|(v, nested)| v.map_or(Cell::Empty, |v| cell(v, nested)))
                 .collect();
             f(&cells)
         });

@@ -153,17 +153,9 @@ impl Source for GeoJsonSource {
                     }
                 }
                 for (k, v) in props {
-                    let Some(&i) = index.get(k) else { continue };
-                    cells[i] = match v {
-                        Value::Null => Cell::Empty,
-                        Value::Bool(b) => Cell::Bool(*b),
-                        Value::Number(num) => match num.as_i64() {
-                            Some(i) => Cell::Int(i),
-                            None => Cell::Float(num.as_f64().unwrap_or(f64::NAN)),
-                        },
-                        Value::String(s) => Cell::Text(s),
-                        _ => Cell::Text(&nested[i]),
-                    };
+                    if let Some(&i) = index.get(k) {
+                        cells[i] = crate::json::cell(v, &nested[i]);
+                    }
                 }
             }
             f(&cells)

@@ -93,7 +93,7 @@ pub(super) fn bad_format(f: &str) -> ApiError {
     ApiError::BadRequest(Msg::new("param.format").arg("value", f).arg(
         "allowed",
         format!(
-            "json, geojson, {}",
+            "geojson, {}",
             ExportFormat::ALL
                 .iter()
                 .map(|f| f.id())
