@@ -77,3 +77,17 @@ for slug, rid in spatial:
         assert all(abs(a - b) < 1e-6 for a, b in zip(info["extent"], bbox)), f"{slug}: CSV extent {info['extent']}"
     print(f"ok {slug}: {rows} features, {len(names)} attributes, extent {bbox}")
 print(f"{len(spatial)} spatial tables read by GDAL")
+
+# OGC API – Features through GDAL's OAPIF driver: every spatial table is a collection, and
+# ogr2ogr copies each one (following the `next` links) into a GeoPackage with every feature.
+out = subprocess.run(["ogrinfo", "-ro", f"OAPIF:{BASE}/ogc"], check=True, capture_output=True, text=True).stdout
+layers = sorted(line.split(": ", 1)[1].split(" ")[0] for line in out.splitlines() if line[:1].isdigit() and ": " in line)
+assert layers == sorted(rid for _, rid in spatial), f"OAPIF layers {layers} != {spatial}"
+for slug, rid in spatial:
+    rows = json.loads(get(f"/api/v1/resources/{rid}/table"))["rows"]
+    with tempfile.TemporaryDirectory() as tmp:
+        gpkg = f"{tmp}/{slug}.gpkg"
+        subprocess.run(["ogr2ogr", "-f", "GPKG", gpkg, f"OAPIF:{BASE}/ogc", rid], check=True, capture_output=True)
+        info = ogrinfo(gpkg)
+        assert info["count"] == rows, f"{slug}: GeoPackage from OAPIF has {info['count']} features, API {rows}"
+    print(f"ok OAPIF {slug}: {rows} features copied to a GeoPackage")

@@ -198,7 +198,160 @@ async fn geodata_about_persons_is_gated(backend: Backend) {
     assert_eq!(res.status(), StatusCode::CONFLICT);
 }
 
+/// OGC API – Features: public spatial tables are collections, drafts never; items page with
+/// `next`/`prev` links, filter by `bbox`, and one feature by its number.
+async fn ogc_api_features(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "baeume", "public").await;
+    s.dataset(&ed, "stadt-aalen", "entwurf", "draft").await;
+    let trees: Vec<Value> = (0..25)
+        .map(|i| feature(10.0 + f64::from(i) * 0.01, 48.8, json!({"Nr": i + 1})))
+        .collect();
+    let upload = |slug: &'static str, features: Vec<Value>| {
+        let s = &s;
+        let ed = ed.clone();
+        async move {
+            let res = s
+                .upload(
+                    &ed,
+                    slug,
+                    "baeume.geojson",
+                    collection("EPSG:4326", features),
+                )
+                .await;
+            let id = body(res).await["id"].as_str().unwrap().to_string();
+            // (A draft's table is the editor's to see.)
+            for _ in 0..200 {
+                let t = body(
+                    s.get_as(&format!("/api/v1/resources/{id}/table"), &ed)
+                        .await,
+                )
+                .await;
+                if t["status"] == "done" {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            id
+        }
+    };
+    let public = upload("baeume", trees.clone()).await;
+    let draft = upload("entwurf", trees).await;
+
+    let landing = body(s.get("/ogc").await).await;
+    let rels: Vec<&str> = landing["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["rel"].as_str().unwrap())
+        .collect();
+    assert_eq!(rels, ["self", "service-desc", "conformance", "data"]);
+    let conf = body(s.get("/ogc/conformance").await).await;
+    assert!(
+        conf["conformsTo"]
+            .to_string()
+            .contains("ogcapi-features-1/1.0/conf/core")
+    );
+    let api = s.get("/ogc/api").await;
+    assert!(
+        api.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("openapi")
+    );
+    assert_eq!(body(api).await["openapi"], "3.0.3");
+
+    let list = body(s.get("/ogc/collections").await).await;
+    let ids: Vec<&str> = list["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [public.as_str()], "drafts are never collections");
+    for path in [
+        format!("/ogc/collections/{draft}"),
+        format!("/ogc/collections/{draft}/items"),
+    ] {
+        assert_eq!(s.get(&path).await.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let c = body(s.get(&format!("/ogc/collections/{public}")).await).await;
+    let b = &c["extent"]["spatial"]["bbox"][0];
+    assert!(
+        (b[2].as_f64().unwrap() - 10.24).abs() < 1e-9 && b[1] == 48.8,
+        "{c}"
+    );
+
+    let items = s
+        .get(&format!(
+            "/ogc/collections/{public}/items?limit=10&offset=10"
+        ))
+        .await;
+    assert_eq!(items.headers()["content-type"], "application/geo+json");
+    let items = body(items).await;
+    assert_eq!(items["numberMatched"], 25);
+    assert_eq!(items["numberReturned"], 10);
+    assert_eq!(items["features"][0]["id"], 11);
+    assert_eq!(items["features"][0]["properties"]["Nr"], 11);
+    let rels = items["links"].to_string();
+    assert!(
+        rels.contains("\"next\"") && rels.contains("\"prev\""),
+        "{rels}"
+    );
+    let last = body(
+        s.get(&format!(
+            "/ogc/collections/{public}/items?limit=10&offset=20"
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(last["numberReturned"], 5);
+    assert!(!last["links"].to_string().contains("\"next\""));
+    let boxed = body(
+        s.get(&format!(
+            "/ogc/collections/{public}/items?bbox=10.045,48.7,10.075,48.9"
+        ))
+        .await,
+    )
+    .await;
+    let nrs: Vec<i64> = boxed["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["Nr"].as_i64().unwrap())
+        .collect();
+    assert_eq!(nrs, [6, 7, 8]);
+    assert_eq!(boxed["numberMatched"], 3);
+    let one = body(s.get(&format!("/ogc/collections/{public}/items/7")).await).await;
+    assert_eq!(one["properties"]["Nr"], 7);
+    assert_eq!(one["geometry"]["type"], "Point");
+    for bad in [
+        "limit=0",
+        "limit=x",
+        "offset=-1",
+        "bbox=1,2,3",
+        "bbox=a,b,c,d",
+        "bbox=0,50,1,40",
+    ] {
+        let res = s
+            .get(&format!("/ogc/collections/{public}/items?{bad}"))
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    for missing in ["0", "26", "x"] {
+        let res = s
+            .get(&format!("/ogc/collections/{public}/items/{missing}"))
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{missing}");
+    }
+}
+
 crate::both_backends!(
     geojson_becomes_a_spatial_table,
-    geodata_about_persons_is_gated
+    geodata_about_persons_is_gated,
+    ogc_api_features
 );

@@ -326,8 +326,19 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
             | "/robots.txt"
             | "/feed.atom"
             | "/organization/{slug}/feed.atom"
-            | "/login",
+            | "/login"
+            | "/ogc"
+            | "/ogc/conformance"
+            | "/ogc/api"
+            | "/ogc/collections",
         ) => e(Open),
+        // Collections are public spatial tables only: anything else is not there.
+        (
+            "GET",
+            "/ogc/collections/{id}"
+            | "/ogc/collections/{id}/items"
+            | "/ogc/collections/{id}/items/{feature}",
+        ) => e(OpenMaybeAbsent),
         ("POST", "/login") => e(LoginAttempt),
         ("POST", "/logout") => e(Open),
         ("GET", "/dashboard") => e(PageSignedIn),

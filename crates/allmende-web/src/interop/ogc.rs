@@ -1,0 +1,403 @@
+//! OGC API – Features, Part 1 (Core, GeoJSON, OpenAPI 3.0) at `/ogc`: every public spatial
+//! table is a collection, its rows are features. What GIS clients (QGIS, GDAL's OAPIF driver)
+//! need to list the collections and page through their features.
+
+use allmende_core::authz::{Actor, read_scope};
+use allmende_table::column::ColumnType;
+use allmende_table::geo::Geometry;
+use allmende_table::query::{RecordsQuery, TableRef, json};
+use allmende_work::Lane;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, ApiResult};
+use crate::heavy::{Client, admit};
+use crate::i18n::Msg;
+use crate::state::AppState;
+
+const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+/// Features per page unless asked otherwise, and at most (the standard's example values).
+const DEFAULT_LIMIT: usize = 10;
+const MAX_LIMIT: usize = 10_000;
+/// A `bbox` query reads the whole table: only for tables up to this size until spatial
+/// indexes land.
+const MAX_BBOX_SCAN: u64 = 100_000;
+
+fn base(state: &AppState) -> String {
+    format!("{}/ogc", state.settings.public_url.trim_end_matches('/'))
+}
+
+fn reply(body: Value, content_type: &'static str) -> Response {
+    let mut res = axum::Json(body).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res
+}
+
+/// `GET /ogc`
+pub async fn landing(State(state): State<AppState>) -> Response {
+    let b = base(&state);
+    reply(
+        json!({
+            "title": state.settings.site_title,
+            "description": "OGC API – Features: die Geodaten des Portals",
+            "links": [
+                {"href": b, "rel": "self", "type": "application/json", "title": "Diese Seite"},
+                {"href": format!("{b}/api"), "rel": "service-desc",
+                 "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI"},
+                {"href": format!("{b}/conformance"), "rel": "conformance", "type": "application/json"},
+                {"href": format!("{b}/collections"), "rel": "data", "type": "application/json"},
+            ],
+        }),
+        "application/json",
+    )
+}
+
+/// `GET /ogc/conformance`
+pub async fn conformance() -> Response {
+    reply(
+        json!({ "conformsTo": [
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        ]}),
+        "application/json",
+    )
+}
+
+/// The public spatial tables: (resource id, table, collection title, bbox).
+async fn spatial_tables(state: &AppState) -> ApiResult<Vec<(String, TableRef, String, Value)>> {
+    let anonymous = read_scope(&Actor::anonymous());
+    let mut out = Vec::new();
+    for t in state.catalog.served_tables(&anonymous).await? {
+        let Ok(table) = state.table_ref(&t.version, t.alias.clone()) else {
+            continue;
+        };
+        if !table.columns.iter().any(|c| c.kind == ColumnType::Geometry) {
+            continue;
+        }
+        let rid = t.version.resource_id;
+        let Some(res) = state.catalog.resource(rid).await? else {
+            continue;
+        };
+        let ds = state.catalog.dataset(&t.dataset_slug).await?;
+        let title = match ds {
+            Some(ds) => format!("{} – {}", ds.title, res.title),
+            None => res.title,
+        };
+        let bbox = t
+            .version
+            .report
+            .as_ref()
+            .and_then(|r| r.pointer("/dialect/bbox"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        out.push((rid.to_string(), table, title, bbox));
+    }
+    out.sort_by(|a, b| a.2.cmp(&b.2));
+    Ok(out)
+}
+
+fn collection_json(b: &str, id: &str, title: &str, bbox: &Value) -> Value {
+    let mut c = json!({
+        "id": id,
+        "title": title,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": [
+            {"href": format!("{b}/collections/{id}"), "rel": "self", "type": "application/json"},
+            {"href": format!("{b}/collections/{id}/items"), "rel": "items", "type": "application/geo+json"},
+        ],
+    });
+    if bbox.is_array() {
+        c["extent"] = json!({"spatial": {"bbox": [bbox], "crs": CRS84}});
+    }
+    c
+}
+
+/// `GET /ogc/collections`
+pub async fn collections(State(state): State<AppState>) -> ApiResult<Response> {
+    let b = base(&state);
+    let list: Vec<Value> = spatial_tables(&state)
+        .await?
+        .iter()
+        .map(|(id, _, title, bbox)| collection_json(&b, id, title, bbox))
+        .collect();
+    Ok(reply(
+        json!({
+            "links": [{"href": format!("{b}/collections"), "rel": "self", "type": "application/json"}],
+            "collections": list,
+        }),
+        "application/json",
+    ))
+}
+
+async fn collection_of(state: &AppState, id: &str) -> ApiResult<(TableRef, String, Value)> {
+    spatial_tables(state)
+        .await?
+        .into_iter()
+        .find(|(rid, ..)| rid == id)
+        .map(|(_, t, title, bbox)| (t, title, bbox))
+        .ok_or(ApiError::NotFound)
+}
+
+/// `GET /ogc/collections/{id}`
+pub async fn collection(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (_, title, bbox) = collection_of(&state, &id).await?;
+    Ok(reply(
+        collection_json(&base(&state), &id, &title, &bbox),
+        "application/json",
+    ))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ItemsParams {
+    limit: Option<String>,
+    offset: Option<String>,
+    bbox: Option<String>,
+}
+
+fn bad(param: &str, value: &str) -> ApiError {
+    ApiError::BadRequest(
+        Msg::new("param.ogc")
+            .arg("param", param)
+            .arg("value", value),
+    )
+}
+
+/// `minx,miny,maxx,maxy` in longitude/latitude (a 6-number 3D box uses its 2D part).
+fn parse_bbox(s: &str) -> ApiResult<[f64; 4]> {
+    let n: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("bbox", s))?;
+    let b = match n.as_slice() {
+        [a, b, c, d] => [*a, *b, *c, *d],
+        [a, b, _, d, e, _] => [*a, *b, *d, *e],
+        _ => return Err(bad("bbox", s)),
+    };
+    if b.iter().any(|v| !v.is_finite()) || b[1] > b[3] {
+        return Err(bad("bbox", s));
+    }
+    Ok(b)
+}
+
+/// The name of a spatial table's geometry column.
+fn geometry_column(t: &TableRef) -> Option<String> {
+    t.columns
+        .iter()
+        .find(|c| c.kind == ColumnType::Geometry)
+        .map(|c| c.name.clone())
+}
+
+/// Rows of a page as GeoJSON Features (`first_id`: the `_id` of the first row).
+fn features(
+    page: &allmende_table::query::RecordsPage,
+    geometry: Option<&String>,
+    first_id: u64,
+) -> Vec<Value> {
+    let keys = json::keys(&page.schema);
+    let mut out = vec![b'['];
+    let mut first = true;
+    for b in &page.batches {
+        json::write_rows(&mut out, b, &keys, false, b",", &mut first);
+    }
+    out.push(b']');
+    let rows: Vec<serde_json::Map<String, Value>> =
+        serde_json::from_slice(&out).unwrap_or_default();
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, mut props)| {
+            let g = geometry
+                .and_then(|g| props.remove(g))
+                .unwrap_or(Value::Null);
+            json!({"type": "Feature", "id": first_id + i as u64, "geometry": g, "properties": props})
+        })
+        .collect()
+}
+
+fn intersects(g: &Value, b: &[f64; 4]) -> bool {
+    let mut notes = allmende_table::geo::geometry::ReadNotes::default();
+    let Ok(Some(g)) = Geometry::from_geojson(g, &mut notes) else {
+        return false;
+    };
+    g.bbox()
+        .is_some_and(|e| e[0] <= b[2] && e[2] >= b[0] && e[1] <= b[3] && e[3] >= b[1])
+}
+
+async fn page(
+    state: &AppState,
+    client: &Client,
+    t: &TableRef,
+    offset: usize,
+    limit: usize,
+) -> ApiResult<allmende_table::query::RecordsPage> {
+    let q = RecordsQuery {
+        limit: Some(limit),
+        offset,
+        total: false,
+        ..Default::default()
+    };
+    let permit = admit(state, Lane::Query, client).await?;
+    Ok(state.tables.records(permit, t, &q).await?)
+}
+
+/// `GET /ogc/collections/{id}/items?limit&offset&bbox`
+pub async fn items(
+    State(state): State<AppState>,
+    client: Client,
+    Path(id): Path<String>,
+    Query(p): Query<ItemsParams>,
+) -> ApiResult<Response> {
+    let (t, _, _) = collection_of(&state, &id).await?;
+    let geometry = geometry_column(&t);
+    let limit = match p.limit.as_deref() {
+        None => DEFAULT_LIMIT,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| *l >= 1)
+            .ok_or_else(|| bad("limit", l))?
+            .min(MAX_LIMIT),
+    };
+    let offset = match p.offset.as_deref() {
+        None => 0,
+        Some(o) => o.parse::<usize>().map_err(|_| bad("offset", o))?,
+    };
+    let (matched, feats) = match p.bbox.as_deref() {
+        None => {
+            let page = page(&state, &client, &t, offset, limit).await?;
+            (
+                t.rows,
+                features(&page, geometry.as_ref(), offset as u64 + 1),
+            )
+        }
+        Some(raw) => {
+            let b = parse_bbox(raw)?;
+            if t.rows > MAX_BBOX_SCAN {
+                return Err(ApiError::BadRequest(
+                    Msg::new("param.ogc_bbox_too_large").arg("max", MAX_BBOX_SCAN),
+                ));
+            }
+            // Until spatial indexes land: every feature, filtered here, then the page.
+            let mut matched = Vec::new();
+            let mut start = 0usize;
+            while (start as u64) < t.rows {
+                let chunk = page(&state, &client, &t, start, MAX_LIMIT).await?;
+                let feats = features(&chunk, geometry.as_ref(), start as u64 + 1);
+                if feats.is_empty() {
+                    break;
+                }
+                start += feats.len();
+                matched.extend(feats.into_iter().filter(|f| intersects(&f["geometry"], &b)));
+            }
+            let total = matched.len() as u64;
+            (
+                total,
+                matched.into_iter().skip(offset).take(limit).collect(),
+            )
+        }
+    };
+    let b = base(&state);
+    let link = |rel: &str, off: usize| {
+        let mut href = format!("{b}/collections/{id}/items?limit={limit}&offset={off}");
+        if let Some(bbox) = &p.bbox {
+            href.push_str("&bbox=");
+            href.push_str(
+                &percent_encoding::utf8_percent_encode(bbox, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string(),
+            );
+        }
+        json!({"href": href, "rel": rel, "type": "application/geo+json"})
+    };
+    let mut links = vec![link("self", offset)];
+    if ((offset + feats.len()) as u64) < matched && !feats.is_empty() {
+        links.push(link("next", offset + limit));
+    }
+    if offset > 0 {
+        links.push(link("prev", offset.saturating_sub(limit)));
+    }
+    links.push(json!({"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json"}));
+    Ok(reply(
+        json!({
+            "type": "FeatureCollection",
+            "numberMatched": matched,
+            "numberReturned": feats.len(),
+            "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "links": links,
+            "features": feats,
+        }),
+        "application/geo+json",
+    ))
+}
+
+/// `GET /ogc/collections/{id}/items/{featureId}` (the row number).
+pub async fn item(
+    State(state): State<AppState>,
+    client: Client,
+    Path((id, feature)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (t, _, _) = collection_of(&state, &id).await?;
+    let n: u64 = feature
+        .parse()
+        .ok()
+        .filter(|n| (1..=t.rows).contains(n))
+        .ok_or(ApiError::NotFound)?;
+    let page = page(&state, &client, &t, (n - 1) as usize, 1).await?;
+    let mut f = features(&page, geometry_column(&t).as_ref(), n)
+        .into_iter()
+        .next()
+        .ok_or(ApiError::NotFound)?;
+    let b = base(&state);
+    f["links"] = json!([
+        {"href": format!("{b}/collections/{id}/items/{n}"), "rel": "self", "type": "application/geo+json"},
+        {"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json"},
+    ]);
+    Ok(reply(f, "application/geo+json"))
+}
+
+/// `GET /ogc/api`: the OpenAPI 3.0 description of the paths above.
+pub async fn api(State(state): State<AppState>) -> Response {
+    let b = base(&state);
+    let json_ok = |d: &str| json!({"200": {"description": d, "content": {"application/json": {"schema": {"type": "object"}}}}});
+    let geo_ok = |d: &str| {
+        json!({
+            "200": {"description": d, "content": {"application/geo+json": {"schema": {"type": "object"}}}},
+            "400": {"description": "Ungültiger Parameter"},
+            "404": {"description": "Nicht gefunden"},
+        })
+    };
+    let collection_id = json!({"name": "collectionId", "in": "path", "required": true, "schema": {"type": "string"}});
+    reply(
+        json!({
+            "openapi": "3.0.3",
+            "info": {"title": format!("{} – OGC API Features", state.settings.site_title), "version": env!("CARGO_PKG_VERSION")},
+            "servers": [{"url": b}],
+            "paths": {
+                "/": {"get": {"summary": "Landing page", "operationId": "getLandingPage", "responses": json_ok("Links")}},
+                "/conformance": {"get": {"summary": "Conformance classes", "operationId": "getConformance", "responses": json_ok("conformsTo")}},
+                "/collections": {"get": {"summary": "Collections", "operationId": "getCollections", "responses": json_ok("Collections")}},
+                "/collections/{collectionId}": {"get": {"summary": "One collection", "operationId": "describeCollection",
+                    "parameters": [collection_id], "responses": json_ok("Collection")}},
+                "/collections/{collectionId}/items": {"get": {"summary": "Features", "operationId": "getFeatures",
+                    "parameters": [collection_id,
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
+                        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                        {"name": "bbox", "in": "query", "style": "form", "explode": false,
+                         "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}}],
+                    "responses": geo_ok("FeatureCollection")}},
+                "/collections/{collectionId}/items/{featureId}": {"get": {"summary": "One feature", "operationId": "getFeature",
+                    "parameters": [collection_id, {"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}}],
+                    "responses": geo_ok("Feature")}},
+            },
+        }),
+        "application/vnd.oai.openapi+json;version=3.0",
+    )
+}
