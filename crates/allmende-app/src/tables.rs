@@ -103,6 +103,33 @@ impl App {
         })
     }
 
+    /// The extent (WGS 84 `[west, south, east, north]`) of each dataset's public spatial tables,
+    /// by dataset slug: where the data lies, for catalogs whose metadata does not say.
+    pub async fn data_extents(&self) -> AppResult<HashMap<String, [f64; 4]>> {
+        let anonymous = allmende_core::authz::read_scope(&Actor::anonymous());
+        let mut out: HashMap<String, [f64; 4]> = HashMap::new();
+        for t in self.catalog.served_tables(&anonymous).await? {
+            let Some(b) = t
+                .version
+                .report
+                .as_ref()
+                .and_then(|r| r.pointer("/dialect/bbox"))
+                .and_then(|b| serde_json::from_value::<[f64; 4]>(b.clone()).ok())
+            else {
+                continue;
+            };
+            out.entry(t.dataset_slug)
+                .and_modify(|e| {
+                    e[0] = e[0].min(b[0]);
+                    e[1] = e[1].min(b[1]);
+                    e[2] = e[2].max(b[2]);
+                    e[3] = e[3].max(b[3]);
+                })
+                .or_insert(b);
+        }
+        Ok(out)
+    }
+
     /// Every table an anonymous visitor may query, for SQL across datasets.
     pub async fn public_tables(&self) -> AppResult<Lookup> {
         let anonymous = allmende_core::authz::read_scope(&Actor::anonymous());

@@ -80,9 +80,14 @@ pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         .map(|t| t.and_utc())
 }
 
-fn context<'a>(state: &'a AppState, orgs: &'a HashMap<String, Organization>) -> Context<'a> {
+fn context<'a>(
+    state: &'a AppState,
+    orgs: &'a HashMap<String, Organization>,
+    extents: &'a HashMap<String, [f64; 4]>,
+) -> Context<'a> {
     let s = &state.settings;
     Context {
+        extents,
         base: s.public_url.trim_end_matches('/'),
         catalog_title: &s.site_title,
         catalog_description: &s.catalog_description,
@@ -139,7 +144,8 @@ async fn catalog(
         .datasets(&filter, DatasetSort::Id, q.page, PER_PAGE)
         .await?;
     let orgs = state.public_organizations(seq).await?;
-    let ctx = context(state, &orgs);
+    let extents = state.data_extents().await?;
+    let ctx = context(state, &orgs, &extents);
     let keep = q.raw_since.as_ref().map(|s| {
         url::form_urlencoded::Serializer::new(String::new())
             .append_pair("modified_since", s)
@@ -255,7 +261,8 @@ pub async fn dataset_rdf(
     let orgs = state
         .public_organizations(state.catalog.last_change_seq().await?)
         .await?;
-    let ctx = context(state, &orgs);
+    let extents = state.data_extents().await?;
+    let ctx = context(state, &orgs, &extents);
     let triples = dcat::dataset(&ctx, &ds);
     rdf_response(&triples, format, vary).map(Some)
 }

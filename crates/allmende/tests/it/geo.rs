@@ -102,6 +102,9 @@ async fn geojson_becomes_a_spatial_table(backend: Backend) {
         fc["features"][1]["properties"]["Name des Standorts"],
         "Bahnhof"
     );
+    // The catalog says where the data lies (the metadata gives no bounding box).
+    let ttl = s.get("/dataset/ladepunkte.ttl").await.text().await.unwrap();
+    assert!(ttl.contains("POLYGON((10.0"), "{ttl}");
     let csv = s
         .get(&format!("/api/v1/resources/{rid}/export/csv"))
         .await

@@ -24,6 +24,9 @@ pub struct Context<'a> {
     pub contributor_id: Option<&'a str>,
     /// Publishing organizations by slug.
     pub orgs: &'a HashMap<String, Organization>,
+    /// The extent of each dataset's public spatial tables (by slug), for `dct:spatial` where
+    /// the metadata gives no bounding box.
+    pub extents: &'a HashMap<String, [f64; 4]>,
 }
 
 /// Where a page sits in the paged catalog.
@@ -369,7 +372,11 @@ impl<'a> Graph<'a> {
                 "http://dcat-ap.de/def/politicalGeocoding/Level/municipality",
             );
         }
-        if let Some([w, s, e, nn]) = ds.spatial.bbox {
+        let bbox = ds
+            .spatial
+            .bbox
+            .or_else(|| self.ctx.extents.get(&ds.slug).copied());
+        if let Some([w, s, e, nn]) = bbox {
             let loc = NamedNode::new_unchecked(format!("{iri}#spatial"));
             self.add(n, p(DCT, "spatial"), loc.clone());
             self.a(&loc, DCT, "Location");
