@@ -15,6 +15,7 @@ pub fn router() -> crate::routes::Routes {
     crate::routes::Routes::new()
         .merge(ckan::router())
         .route("/ogc", get(ogc::landing))
+        .route("/ogc/", get(ogc::landing))
         .route("/ogc/conformance", get(ogc::conformance))
         .route("/ogc/api", get(ogc::api))
         .route("/ogc/collections", get(ogc::collections))

@@ -7,10 +7,9 @@ use allmende_table::column::ColumnType;
 use allmende_table::geo::Geometry;
 use allmende_table::query::{RecordsQuery, TableRef, json};
 use allmende_work::Lane;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
@@ -156,11 +155,30 @@ pub async fn collection(
     ))
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Default)]
 pub struct ItemsParams {
     limit: Option<String>,
     offset: Option<String>,
     bbox: Option<String>,
+}
+
+impl ItemsParams {
+    /// The query string; a parameter the server does not know is an error (Part 1, 7.6), so a
+    /// client never takes an unfiltered answer for a filtered one.
+    fn parse(raw: Option<&str>) -> ApiResult<Self> {
+        let mut p = Self::default();
+        for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            let v = v.into_owned();
+            match k.as_ref() {
+                "limit" => p.limit = Some(v),
+                "offset" => p.offset = Some(v),
+                "bbox" => p.bbox = Some(v),
+                "f" if matches!(v.as_str(), "json" | "geojson") => {}
+                other => return Err(bad(other, &v)),
+            }
+        }
+        Ok(p)
+    }
 }
 
 fn bad(param: &str, value: &str) -> ApiError {
@@ -254,8 +272,9 @@ pub async fn items(
     State(state): State<AppState>,
     client: Client,
     Path(id): Path<String>,
-    Query(p): Query<ItemsParams>,
+    RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
+    let p = ItemsParams::parse(raw.as_deref())?;
     let (t, _, _) = collection_of(&state, &id).await?;
     let geometry = geometry_column(&t);
     let limit = match p.limit.as_deref() {

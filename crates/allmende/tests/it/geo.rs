@@ -339,6 +339,7 @@ async fn ogc_api_features(backend: Backend) {
         "bbox=1,2,3",
         "bbox=a,b,c,d",
         "bbox=0,50,1,40",
+        "ooga=booga",
     ] {
         let res = s
             .get(&format!("/ogc/collections/{public}/items?{bad}"))

@@ -328,6 +328,7 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
             | "/organization/{slug}/feed.atom"
             | "/login"
             | "/ogc"
+            | "/ogc/"
             | "/ogc/conformance"
             | "/ogc/api"
             | "/ogc/collections",
