@@ -346,6 +346,48 @@ async fn ogc_api_features(backend: Backend) {
             .await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
+    // Part 2: features in UTM 32N or in EPSG:4326's latitude-first order; a bbox in UTM.
+    let utm = "http://www.opengis.net/def/crs/EPSG/0/25832";
+    let res = s
+        .get(&format!("/ogc/collections/{public}/items/7?crs={utm}"))
+        .await;
+    assert_eq!(res.headers()["content-crs"], format!("<{utm}>"));
+    let x = body(res).await["geometry"]["coordinates"][0]
+        .as_f64()
+        .unwrap();
+    assert!((400_000.0..700_000.0).contains(&x), "{x}");
+    let lat_first = body(
+        s.get(&format!(
+            "/ogc/collections/{public}/items/7?crs=http://www.opengis.net/def/crs/EPSG/0/4326"
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(lat_first["geometry"]["coordinates"][0], 48.8);
+    // 10.045–10.075 °E at 48.8 °N, as a UTM box: features 6, 7, 8 again.
+    let boxed = body(
+        s.get(&format!(
+            "/ogc/collections/{public}/items?bbox=576700,5400000,578900,5410000&bbox-crs={utm}"
+        ))
+        .await,
+    )
+    .await;
+    let nrs: Vec<i64> = boxed["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["Nr"].as_i64().unwrap())
+        .collect();
+    assert_eq!(nrs, [6, 7, 8], "{boxed}");
+    for bad in [
+        "crs=EPSG:25832",
+        "crs=http://www.opengis.net/def/crs/EPSG/0/2056",
+    ] {
+        let res = s
+            .get(&format!("/ogc/collections/{public}/items?{bad}"))
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
     for missing in ["0", "26", "x"] {
         let res = s
             .get(&format!("/ogc/collections/{public}/items/{missing}"))

@@ -1,6 +1,10 @@
-//! OGC API – Features, Part 1 (Core, GeoJSON, OpenAPI 3.0) at `/ogc`: every public spatial
-//! table is a collection, its rows are features. What GIS clients (QGIS, GDAL's OAPIF driver)
-//! need to list the collections and page through their features.
+//! OGC API – Features, Part 1 (Core, GeoJSON, OpenAPI 3.0) and Part 2 (CRS by reference) at
+//! `/ogc`: every public spatial table is a collection, its rows are features. What GIS clients
+//! (QGIS, GDAL's OAPIF driver) need to list the collections and page through their features.
+
+mod crs;
+
+use crs::OgcCrs;
 
 use allmende_core::authz::{Actor, read_scope};
 use allmende_table::column::ColumnType;
@@ -62,6 +66,7 @@ pub async fn conformance() -> Response {
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+            "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
         ]}),
         "application/json",
     )
@@ -105,7 +110,8 @@ fn collection_json(b: &str, id: &str, title: &str, bbox: &Value) -> Value {
         "id": id,
         "title": title,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": OgcCrs::supported(),
+        "storageCrs": CRS84,
         "links": [
             {"href": format!("{b}/collections/{id}"), "rel": "self", "type": "application/json"},
             {"href": format!("{b}/collections/{id}/items"), "rel": "items", "type": "application/geo+json"},
@@ -160,6 +166,8 @@ pub struct ItemsParams {
     limit: Option<String>,
     offset: Option<String>,
     bbox: Option<String>,
+    crs: Option<String>,
+    bbox_crs: Option<String>,
 }
 
 impl ItemsParams {
@@ -173,12 +181,41 @@ impl ItemsParams {
                 "limit" => p.limit = Some(v),
                 "offset" => p.offset = Some(v),
                 "bbox" => p.bbox = Some(v),
+                "crs" => p.crs = Some(v),
+                "bbox-crs" => p.bbox_crs = Some(v),
                 "f" if matches!(v.as_str(), "json" | "geojson") => {}
                 other => return Err(bad(other, &v)),
             }
         }
         Ok(p)
     }
+
+    /// `crs` (the features' CRS) and `bbox-crs`, CRS84 when not given.
+    fn crs(&self) -> ApiResult<(OgcCrs, OgcCrs)> {
+        let one = |v: &Option<String>, name: &str| match v {
+            None => Ok(OgcCrs::CRS84),
+            Some(u) => OgcCrs::parse(u).ok_or_else(|| bad(name, u)),
+        };
+        Ok((one(&self.crs, "crs")?, one(&self.bbox_crs, "bbox-crs")?))
+    }
+}
+
+/// The features' geometries in `crs` (features that cannot be transformed get none).
+fn in_crs(mut feats: Vec<Value>, crs: OgcCrs) -> Vec<Value> {
+    if crs != OgcCrs::CRS84 {
+        for f in &mut feats {
+            f["geometry"] = crs.geometry(&f["geometry"]).unwrap_or(Value::Null);
+        }
+    }
+    feats
+}
+
+/// The answer's `Content-Crs` header (Part 2).
+fn with_content_crs(mut res: Response, crs: OgcCrs) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("<{}>", crs.uri())) {
+        res.headers_mut().insert("content-crs", v);
+    }
+    res
 }
 
 fn bad(param: &str, value: &str) -> ApiError {
@@ -275,6 +312,7 @@ pub async fn items(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let p = ItemsParams::parse(raw.as_deref())?;
+    let (crs, bbox_crs) = p.crs()?;
     let (t, _, _) = collection_of(&state, &id).await?;
     let geometry = geometry_column(&t);
     let limit = match p.limit.as_deref() {
@@ -299,7 +337,9 @@ pub async fn items(
             )
         }
         Some(raw) => {
-            let b = parse_bbox(raw)?;
+            let b = bbox_crs
+                .bbox_to_crs84(parse_bbox(raw)?)
+                .ok_or_else(|| bad("bbox", raw))?;
             if t.rows > MAX_BBOX_SCAN {
                 return Err(ApiError::BadRequest(
                     Msg::new("param.ogc_bbox_too_large").arg("max", MAX_BBOX_SCAN),
@@ -327,12 +367,17 @@ pub async fn items(
     let b = base(&state);
     let link = |rel: &str, off: usize| {
         let mut href = format!("{b}/collections/{id}/items?limit={limit}&offset={off}");
-        if let Some(bbox) = &p.bbox {
-            href.push_str("&bbox=");
-            href.push_str(
-                &percent_encoding::utf8_percent_encode(bbox, percent_encoding::NON_ALPHANUMERIC)
-                    .to_string(),
-            );
+        for (name, value) in [
+            ("bbox", &p.bbox),
+            ("bbox-crs", &p.bbox_crs),
+            ("crs", &p.crs),
+        ] {
+            if let Some(v) = value {
+                href.push_str(&format!(
+                    "&{name}={}",
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                ));
+            }
         }
         json!({"href": href, "rel": rel, "type": "application/geo+json"})
     };
@@ -344,16 +389,20 @@ pub async fn items(
         links.push(link("prev", offset.saturating_sub(limit)));
     }
     links.push(json!({"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json"}));
-    Ok(reply(
-        json!({
-            "type": "FeatureCollection",
-            "numberMatched": matched,
-            "numberReturned": feats.len(),
-            "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "links": links,
-            "features": feats,
-        }),
-        "application/geo+json",
+    let feats = in_crs(feats, crs);
+    Ok(with_content_crs(
+        reply(
+            json!({
+                "type": "FeatureCollection",
+                "numberMatched": matched,
+                "numberReturned": feats.len(),
+                "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "links": links,
+                "features": feats,
+            }),
+            "application/geo+json",
+        ),
+        crs,
     ))
 }
 
@@ -362,7 +411,13 @@ pub async fn item(
     State(state): State<AppState>,
     client: Client,
     Path((id, feature)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
+    let p = ItemsParams::parse(raw.as_deref())?;
+    if p.limit.is_some() || p.offset.is_some() || p.bbox.is_some() || p.bbox_crs.is_some() {
+        return Err(bad("query", raw.as_deref().unwrap_or("")));
+    }
+    let (crs, _) = p.crs()?;
     let (t, _, _) = collection_of(&state, &id).await?;
     let n: u64 = feature
         .parse()
@@ -370,7 +425,7 @@ pub async fn item(
         .filter(|n| (1..=t.rows).contains(n))
         .ok_or(ApiError::NotFound)?;
     let page = page(&state, &client, &t, (n - 1) as usize, 1).await?;
-    let mut f = features(&page, geometry_column(&t).as_ref(), n)
+    let mut f = in_crs(features(&page, geometry_column(&t).as_ref(), n), crs)
         .into_iter()
         .next()
         .ok_or(ApiError::NotFound)?;
@@ -379,7 +434,7 @@ pub async fn item(
         {"href": format!("{b}/collections/{id}/items/{n}"), "rel": "self", "type": "application/geo+json"},
         {"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json"},
     ]);
-    Ok(reply(f, "application/geo+json"))
+    Ok(with_content_crs(reply(f, "application/geo+json"), crs))
 }
 
 /// `GET /ogc/api`: the OpenAPI 3.0 description of the paths above.
@@ -409,6 +464,8 @@ pub async fn api(State(state): State<AppState>) -> Response {
                     "parameters": [collection_id,
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
                         {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                        {"name": "crs", "in": "query", "schema": {"type": "string", "format": "uri"}},
+                        {"name": "bbox-crs", "in": "query", "schema": {"type": "string", "format": "uri"}},
                         {"name": "bbox", "in": "query", "style": "form", "explode": false,
                          "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}}],
                     "responses": geo_ok("FeatureCollection")}},
