@@ -63,6 +63,18 @@ impl App {
         let detail = serde_json::json!({
             "user": user.name, "organization": org.slug, "role": invitee.role.as_str(),
         });
+        self.issued(actor, user, secret, ttl, detail).await
+    }
+
+    /// A link just made: audited as `user.invite`, returned to be shown once.
+    async fn issued(
+        &self,
+        actor: &Actor,
+        user: User,
+        secret: String,
+        ttl: Duration,
+        detail: serde_json::Value,
+    ) -> AppResult<Invitation> {
         self.catalog
             .audit(&audit_actor(actor), "user.invite", "user", user.id, &detail)
             .await?;
@@ -108,14 +120,7 @@ impl App {
                 other => other.into(),
             })?;
         let detail = serde_json::json!({ "user": user.name, "organization": org.slug });
-        self.catalog
-            .audit(&audit_actor(actor), "user.invite", "user", user.id, &detail)
-            .await?;
-        Ok(Invitation {
-            user,
-            secret,
-            expires_at: time::now() + ttl,
-        })
+        self.issued(actor, user, secret, ttl, detail).await
     }
 
     /// The account a link is for, while it is valid.

@@ -82,6 +82,16 @@ async fn render(
     Ok(res)
 }
 
+/// The role a form chose.
+fn role_of(form: &FormData) -> ApiResult<Role> {
+    form.get("role")
+        .as_deref()
+        .and_then(Role::parse)
+        .ok_or_else(|| {
+            ApiError::Validation(allmende_core::FieldErrors::single("role", "invalid_role"))
+        })
+}
+
 /// The page again with the messages of a refused form (`errors_of` names the form), or the
 /// error itself when it is not about the form's fields.
 async fn refused(
@@ -143,8 +153,8 @@ pub async fn invite(
     let name = form.get("name").unwrap_or_default();
     let display_name = form.get("display_name").unwrap_or_default();
     let email = form.get("email").unwrap_or_default();
-    let result = match form.get("role").as_deref().and_then(Role::parse) {
-        Some(role) => {
+    let result = match role_of(&form) {
+        Ok(role) => {
             let invitee = Invitee {
                 name: name.trim(),
                 display_name: display_name.trim(),
@@ -156,10 +166,7 @@ pub async fn invite(
                 .await
                 .map_err(ApiError::from)
         }
-        None => Err(ApiError::Validation(allmende_core::FieldErrors::single(
-            "role",
-            "invalid_role",
-        ))),
+        Err(e) => Err(e),
     };
     match result {
         Ok(invitation) => render_invitation(&state, &ctx, &org, invitation).await,
@@ -211,15 +218,12 @@ pub async fn set_member(
     let org = organization(&state, &ctx, &slug).await?;
     allmende_app::access::require(&ctx.actor, Action::ManageOrganization { org: org.id })?;
     let user = form.get("user").unwrap_or_default();
-    let result = match form.get("role").as_deref().and_then(Role::parse) {
-        Some(role) => state
+    let result = match role_of(&form) {
+        Ok(role) => state
             .set_member(&ctx.actor, &org, user.trim(), role)
             .await
             .map_err(ApiError::from),
-        None => Err(ApiError::Validation(allmende_core::FieldErrors::single(
-            "role",
-            "invalid_role",
-        ))),
+        Err(e) => Err(e),
     };
     match result {
         Ok(_) => Ok(

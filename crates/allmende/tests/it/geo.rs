@@ -201,6 +201,16 @@ async fn geodata_about_persons_is_gated(backend: Backend) {
     assert_eq!(res.status(), StatusCode::CONFLICT);
 }
 
+/// The `Nr` property of each feature of a FeatureCollection.
+fn numbers(fc: &Value) -> Vec<i64> {
+    fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["Nr"].as_i64().unwrap())
+        .collect()
+}
+
 /// OGC API – Features: public spatial tables are collections, drafts never; items page with
 /// `next`/`prev` links, filter by `bbox`, and one feature by its number.
 async fn ogc_api_features(backend: Backend) {
@@ -321,13 +331,7 @@ async fn ogc_api_features(backend: Backend) {
         .await,
     )
     .await;
-    let nrs: Vec<i64> = boxed["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["properties"]["Nr"].as_i64().unwrap())
-        .collect();
-    assert_eq!(nrs, [6, 7, 8]);
+    assert_eq!(numbers(&boxed), [6, 7, 8]);
     assert_eq!(boxed["numberMatched"], 3);
     let one = body(s.get(&format!("/ogc/collections/{public}/items/7")).await).await;
     assert_eq!(one["properties"]["Nr"], 7);
@@ -372,13 +376,7 @@ async fn ogc_api_features(backend: Backend) {
         .await,
     )
     .await;
-    let nrs: Vec<i64> = boxed["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["properties"]["Nr"].as_i64().unwrap())
-        .collect();
-    assert_eq!(nrs, [6, 7, 8], "{boxed}");
+    assert_eq!(numbers(&boxed), [6, 7, 8], "{boxed}");
     for bad in [
         "crs=EPSG:25832",
         "crs=http://www.opengis.net/def/crs/EPSG/0/2056",

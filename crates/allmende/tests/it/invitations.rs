@@ -32,10 +32,19 @@ async fn post_anonymous(s: &TestServer, path: &str, fields: &[(&str, &str)]) -> 
     let csrf = csrf_token(s).await;
     let mut form = vec![("csrf", csrf.as_str())];
     form.extend_from_slice(fields);
+    post_with_cookie(s, path, &format!("allmende_csrf={csrf}"), &form).await
+}
+
+async fn post_with_cookie(
+    s: &TestServer,
+    path: &str,
+    cookie: &str,
+    form: &impl serde::Serialize,
+) -> reqwest::Response {
     s.client
         .post(s.url(path))
-        .header("cookie", format!("allmende_csrf={csrf}"))
-        .form(&form)
+        .header("cookie", cookie)
+        .form(form)
         .send()
         .await
         .unwrap()
@@ -232,14 +241,7 @@ async fn typed_input_survives_an_expired_session(backend: Backend) {
         ("themes", "ENVI"),
         ("visibility", "draft"),
     ];
-    let res = s
-        .client
-        .post(s.url("/datasets/new"))
-        .header("cookie", &cookie)
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
+    let res = post_with_cookie(&s, "/datasets/new", &cookie, &fields).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let login_page = res.text().await.unwrap();
     assert!(login_page.contains("Eingaben sind nicht verloren"));
@@ -258,14 +260,7 @@ async fn typed_input_survives_an_expired_session(backend: Backend) {
             .iter()
             .map(|(k, v)| (format!("kept.{k}"), v.to_string())),
     );
-    let res = s
-        .client
-        .post(s.url("/login"))
-        .header("cookie", &cookie)
-        .form(&login)
-        .send()
-        .await
-        .unwrap();
+    let res = post_with_cookie(&s, "/login", &cookie, &login).await;
     assert_eq!(res.status(), StatusCode::OK);
     let session = session_cookie(&res);
     let page = res.text().await.unwrap();
@@ -312,14 +307,7 @@ async fn typed_input_survives_an_expired_session(backend: Backend) {
     // A resume target elsewhere is kept to local paths.
     let mut login = login.clone();
     login[4].1 = "//evil.example/x".into();
-    let res = s
-        .client
-        .post(s.url("/login"))
-        .header("cookie", &cookie)
-        .form(&login)
-        .send()
-        .await
-        .unwrap();
+    let res = post_with_cookie(&s, "/login", &cookie, &login).await;
     let page = res.text().await.unwrap();
     assert!(!page.contains("evil.example"), "{page}");
 }

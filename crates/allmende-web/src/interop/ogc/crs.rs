@@ -60,15 +60,19 @@ impl OgcCrs {
         }
     }
 
-    /// A stored geometry (GeoJSON in CRS84) in this CRS and its axis order; `None` when it
-    /// cannot be transformed.
-    pub(super) fn geometry(self, g: &Value) -> Option<Value> {
+    /// From the stored CRS84 into this one (made once per answer: it parses projections).
+    pub(super) fn transform_from_crs84(self) -> Transform {
+        Transform::new(Crs::Wgs84, self.crs)
+    }
+
+    /// A stored geometry (GeoJSON in CRS84) in this CRS and its axis order, by `t` (from
+    /// `transform_from_crs84`); `None` when it cannot be transformed.
+    pub(super) fn geometry(self, g: &Value, t: &Transform) -> Option<Value> {
         if self == Self::CRS84 || g.is_null() {
             return Some(g.clone());
         }
         let mut notes = allmende_table::geo::geometry::ReadNotes::default();
         let mut geom = Geometry::from_geojson(g, &mut notes).ok()??;
-        let t = Transform::new(Crs::Wgs84, self.crs);
         geom.each_coord_mut(&mut |c| {
             let [x, y] = c;
             t.apply(x, y)?;
@@ -113,12 +117,11 @@ mod tests {
         let wgs = OgcCrs::parse("http://www.opengis.net/def/crs/EPSG/0/4326").unwrap();
         assert!(wgs.swapped);
         let p = serde_json::json!({"type": "Point", "coordinates": [10.0933, 48.8378]});
-        assert_eq!(
-            wgs.geometry(&p).unwrap()["coordinates"],
-            serde_json::json!([48.8378, 10.0933])
-        );
+        let at =
+            |c: OgcCrs| c.geometry(&p, &c.transform_from_crs84()).unwrap()["coordinates"].clone();
+        assert_eq!(at(wgs), serde_json::json!([48.8378, 10.0933]));
         let utm = OgcCrs::parse("http://www.opengis.net/def/crs/EPSG/0/25832").unwrap();
-        let c = utm.geometry(&p).unwrap()["coordinates"].clone();
+        let c = at(utm);
         assert!((c[0].as_f64().unwrap() - 580225.4211).abs() < 0.01, "{c}");
         let b = utm
             .bbox_to_crs84([580000.0, 5409000.0, 581000.0, 5411000.0])

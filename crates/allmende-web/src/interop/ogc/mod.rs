@@ -72,26 +72,31 @@ pub async fn conformance() -> Response {
     )
 }
 
-/// The public spatial tables: (resource id, table, collection title, bbox).
-async fn spatial_tables(state: &AppState) -> ApiResult<Vec<(String, TableRef, String, Value)>> {
+/// A public spatial table as a collection.
+struct Collection {
+    /// The resource's id.
+    id: String,
+    table: TableRef,
+    bbox: Value,
+    dataset_slug: String,
+}
+
+/// The public spatial tables; `only` the one with this id when given (without looking at
+/// the others' titles).
+async fn spatial_tables(state: &AppState, only: Option<&str>) -> ApiResult<Vec<Collection>> {
     let anonymous = read_scope(&Actor::anonymous());
     let mut out = Vec::new();
     for t in state.catalog.served_tables(&anonymous).await? {
+        let id = t.version.resource_id.to_string();
+        if only.is_some_and(|o| o != id) {
+            continue;
+        }
         let Ok(table) = state.table_ref(&t.version, t.alias.clone()) else {
             continue;
         };
         if !table.columns.iter().any(|c| c.kind == ColumnType::Geometry) {
             continue;
         }
-        let rid = t.version.resource_id;
-        let Some(res) = state.catalog.resource(rid).await? else {
-            continue;
-        };
-        let ds = state.catalog.dataset(&t.dataset_slug).await?;
-        let title = match ds {
-            Some(ds) => format!("{} – {}", ds.title, res.title),
-            None => res.title,
-        };
         let bbox = t
             .version
             .report
@@ -99,10 +104,32 @@ async fn spatial_tables(state: &AppState) -> ApiResult<Vec<(String, TableRef, St
             .and_then(|r| r.pointer("/dialect/bbox"))
             .cloned()
             .unwrap_or(Value::Null);
-        out.push((rid.to_string(), table, title, bbox));
+        out.push(Collection {
+            id,
+            table,
+            bbox,
+            dataset_slug: t.dataset_slug,
+        });
     }
-    out.sort_by(|a, b| a.2.cmp(&b.2));
     Ok(out)
+}
+
+/// "Dataset – resource".
+async fn title(state: &AppState, c: &Collection) -> ApiResult<String> {
+    let res = uuid::Uuid::parse_str(&c.id)
+        .ok()
+        .map(|id| state.catalog.resource(id));
+    let res = match res {
+        Some(f) => f.await?,
+        None => None,
+    };
+    let ds = state.catalog.dataset(&c.dataset_slug).await?;
+    Ok(match (ds, res) {
+        (Some(ds), Some(res)) => format!("{} – {}", ds.title, res.title),
+        (None, Some(res)) => res.title,
+        (Some(ds), None) => ds.title,
+        (None, None) => c.id.clone(),
+    })
 }
 
 fn collection_json(b: &str, id: &str, title: &str, bbox: &Value) -> Value {
@@ -126,11 +153,13 @@ fn collection_json(b: &str, id: &str, title: &str, bbox: &Value) -> Value {
 /// `GET /ogc/collections`
 pub async fn collections(State(state): State<AppState>) -> ApiResult<Response> {
     let b = base(&state);
-    let list: Vec<Value> = spatial_tables(&state)
-        .await?
-        .iter()
-        .map(|(id, _, title, bbox)| collection_json(&b, id, title, bbox))
-        .collect();
+    let mut list = Vec::new();
+    for c in spatial_tables(&state, None).await? {
+        let title = title(&state, &c).await?;
+        list.push((title.clone(), collection_json(&b, &c.id, &title, &c.bbox)));
+    }
+    list.sort_by(|a, b| a.0.cmp(&b.0));
+    let list: Vec<Value> = list.into_iter().map(|(_, c)| c).collect();
     Ok(reply(
         json!({
             "links": [{"href": format!("{b}/collections"), "rel": "self", "type": "application/json"}],
@@ -140,12 +169,11 @@ pub async fn collections(State(state): State<AppState>) -> ApiResult<Response> {
     ))
 }
 
-async fn collection_of(state: &AppState, id: &str) -> ApiResult<(TableRef, String, Value)> {
-    spatial_tables(state)
+async fn collection_of(state: &AppState, id: &str) -> ApiResult<Collection> {
+    spatial_tables(state, Some(id))
         .await?
         .into_iter()
-        .find(|(rid, ..)| rid == id)
-        .map(|(_, t, title, bbox)| (t, title, bbox))
+        .next()
         .ok_or(ApiError::NotFound)
 }
 
@@ -154,9 +182,10 @@ pub async fn collection(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (_, title, bbox) = collection_of(&state, &id).await?;
+    let c = collection_of(&state, &id).await?;
+    let title = title(&state, &c).await?;
     Ok(reply(
-        collection_json(&base(&state), &id, &title, &bbox),
+        collection_json(&base(&state), &id, &title, &c.bbox),
         "application/json",
     ))
 }
@@ -203,8 +232,11 @@ impl ItemsParams {
 /// The features' geometries in `crs` (features that cannot be transformed get none).
 fn in_crs(mut feats: Vec<Value>, crs: OgcCrs) -> Vec<Value> {
     if crs != OgcCrs::CRS84 {
+        let transform = crs.transform_from_crs84();
         for f in &mut feats {
-            f["geometry"] = crs.geometry(&f["geometry"]).unwrap_or(Value::Null);
+            f["geometry"] = crs
+                .geometry(&f["geometry"], &transform)
+                .unwrap_or(Value::Null);
         }
     }
     feats
@@ -313,7 +345,7 @@ pub async fn items(
 ) -> ApiResult<Response> {
     let p = ItemsParams::parse(raw.as_deref())?;
     let (crs, bbox_crs) = p.crs()?;
-    let (t, _, _) = collection_of(&state, &id).await?;
+    let t = collection_of(&state, &id).await?.table;
     let geometry = geometry_column(&t);
     let limit = match p.limit.as_deref() {
         None => DEFAULT_LIMIT,
@@ -418,7 +450,7 @@ pub async fn item(
         return Err(bad("query", raw.as_deref().unwrap_or("")));
     }
     let (crs, _) = p.crs()?;
-    let (t, _, _) = collection_of(&state, &id).await?;
+    let t = collection_of(&state, &id).await?.table;
     let n: u64 = feature
         .parse()
         .ok()
