@@ -13,12 +13,21 @@ BASE = sys.argv[1].rstrip("/")
 
 
 def get(path):
-    with urllib.request.urlopen(BASE + path, timeout=60) as r:
-        return r.read()
+    # The portal limits anonymous requests per client (1,200 a minute): wait as it says.
+    for _ in range(30):
+        try:
+            with urllib.request.urlopen(BASE + path, timeout=60) as r:
+                return r.read()
+        except urllib.error.HTTPError as e:
+            if e.code != 429:
+                raise
+            time.sleep(float(e.headers.get("Retry-After") or 1))
+    raise RuntimeError(f"{path}: still limited")
 
 
-def ogrinfo(path, *extra):
-    out = subprocess.run(["ogrinfo", "-ro", "-so", "-al", *extra, path],
+def ogrinfo(path, *extra, layer=None):
+    args = ["ogrinfo", "-ro", "-so", *(["-al"] if layer is None else []), *extra, path]
+    out = subprocess.run(args + ([layer] if layer else []),
                          check=True, capture_output=True, text=True).stdout
     info = {"fields": []}
     for line in out.splitlines():
@@ -51,7 +60,7 @@ for _ in range(300):  # the demo's files are read in the background after start
         spatial = [k for k, t in tables.items()
                    if t["status"] == "done" and any(c["type"] == "geometry" for c in t.get("columns", []))]
         break
-    time.sleep(0.2)
+    time.sleep(1)
 assert any(s == "baumkataster-aalen" for s, _ in spatial), f"the tree register has coordinates: {spatial}"
 assert len(spatial) >= 6, spatial
 
@@ -75,7 +84,41 @@ for slug, rid in spatial:
         info = ogrinfo(csv_path, "-oo", "GEOM_POSSIBLE_NAMES=geometry", "-oo", "KEEP_GEOM_COLUMNS=NO")
         assert info["count"] == rows, f"{slug}: CSV has {info['count']} rows, API {rows}"
         assert all(abs(a - b) < 1e-6 for a, b in zip(info["extent"], bbox)), f"{slug}: CSV extent {info['extent']}"
-    print(f"ok {slug}: {rows} features, {len(names)} attributes, extent {bbox}")
+        # The GIS formats the table is offered in, each opened by GDAL: same features, same
+        # extent (GeoPackage: same attribute names; Shapefile names are cut to ten bytes).
+        offered = {e["format"] for e in table["exports"]}
+        assert {"gpkg", "kml"} <= offered, f"{slug}: offered {offered}"
+        for fmt, suffix in [("gpkg", ".gpkg"), ("shp", ".zip"), ("kml", ".kml"), ("gpx", ".gpx")]:
+            if fmt not in offered:
+                continue
+            path = f"{tmp}/{slug}-{fmt}{suffix}"
+            with open(path, "wb") as f:
+                f.write(get(f"/api/v1/resources/{rid}/export/{fmt}"))
+            layer = None
+            if fmt == "gpx":
+                kinds = table["dialect"].get("geometry_types", [])
+                layer = "waypoints" if all("Point" in k for k in kinds) else "tracks"
+            info = ogrinfo(f"/vsizip/{path}" if fmt == "shp" else path, layer=layer)
+            if fmt == "gpx":
+                info["fields"] = []
+            assert info["count"] == rows, f"{slug} {fmt}: {info['count']} features, API {rows}"
+            assert all(abs(a - b) < 1e-6 for a, b in zip(info["extent"], bbox)), f"{slug} {fmt}: extent {info['extent']} != {bbox}"
+            if fmt == "gpkg":
+                assert info["fields"] == names, f"{slug} gpkg: fields {info['fields']} != {names}"
+            if fmt == "shp":
+                assert len(info["fields"]) == len(names), f"{slug} shp: fields {info['fields']} vs {names}"
+        # In the source's CRS: GDAL reprojects it back to the same WGS 84 extent.
+        crs = table["dialect"].get("crs", "EPSG:4326")
+        if crs != "EPSG:4326":
+            src = f"{tmp}/{slug}-source.geojson"
+            with open(src, "wb") as f:
+                f.write(get(f"/api/v1/resources/{rid}/export/geojson?crs={crs}"))
+            wgs = f"{tmp}/{slug}-back.geojson"
+            subprocess.run(["ogr2ogr", "-f", "GeoJSON", "-t_srs", "EPSG:4326", wgs, src], check=True, capture_output=True)
+            info = ogrinfo(wgs)
+            assert info["count"] == rows
+            assert all(abs(a - b) < 1e-6 for a, b in zip(info["extent"], bbox)), f"{slug} {crs}: extent {info['extent']} != {bbox}"
+    print(f"ok {slug}: {rows} features, {len(names)} attributes, extent {bbox}, exports {sorted(offered)}")
 print(f"{len(spatial)} spatial tables read by GDAL")
 
 # OGC API – Features through GDAL's OAPIF driver: every spatial table is a collection, and

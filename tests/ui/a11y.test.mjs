@@ -382,6 +382,11 @@ test('publishing safely with the keyboard only: findings, refusal, a clean file,
   const id = resource.split('/resource/')[1];
   const privacy = async () => (await context.request.get(base + `/api/v1/resources/${id}/privacy`)).json();
   for (let i = 0; i < 100 && !(await privacy()).checked; i++) await page.waitForTimeout(200);
+  // The file read to its end: a page showing "being read" reloads itself when it is done,
+  // which would take the keyboard focus away in the middle of the steps below.
+  const reading = async () => ['pending', 'running'].includes(
+    (await (await context.request.get(base + `/api/v1/resources/${id}/table`)).json()).status);
+  for (let i = 0; i < 150 && await reading(); i++) await page.waitForTimeout(200);
   await page.reload();
   assert.ok(await page.isVisible('#privacy-h'), 'the findings are on the resource page');
   // Public through the visibility form and its checklist: refused, the findings beside it.

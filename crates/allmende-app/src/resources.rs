@@ -69,7 +69,16 @@ impl App {
             .staged
             .head(allmende_table::detect::HEAD_BYTES)
             .await?;
-        let detected = allmende_table::detect::detect(&head, &upload.file_name).file_type;
+        // The ZIP's central directory names every entry (a Shapefile's .shp may come after a
+        // .dbf larger than the head); reading it is a little blocking I/O.
+        let (path, name) = (upload.staged.path().to_path_buf(), upload.file_name.clone());
+        let detected = tokio::task::spawn_blocking(move || {
+            allmende_table::detect::detect_with_head(&path, &head, &name)
+                .unwrap_or_else(|_| allmende_table::detect::detect(&head, &name))
+                .file_type
+        })
+        .await
+        .map_err(std::io::Error::other)?;
         let (sha256, size, new_blob) = self.catalog.files.commit(upload.staged).await?;
         Ok(StoredUpload {
             file: NewFile {

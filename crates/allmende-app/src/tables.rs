@@ -30,6 +30,13 @@ impl TableLookup for Lookup {
     }
 }
 
+/// Extents of the public spatial tables, by dataset slug and by resource id.
+#[derive(Debug, Default, Clone)]
+pub struct Extents {
+    pub datasets: HashMap<String, [f64; 4]>,
+    pub resources: HashMap<String, [f64; 4]>,
+}
+
 impl App {
     /// The served table of a resource (the caller has checked it may see the resource).
     pub async fn served(&self, res: &Resource) -> AppResult<(TableRef, TableVersion)> {
@@ -103,11 +110,12 @@ impl App {
         })
     }
 
-    /// The extent (WGS 84 `[west, south, east, north]`) of each dataset's public spatial tables,
-    /// by dataset slug: where the data lies, for catalogs whose metadata does not say.
-    pub async fn data_extents(&self) -> AppResult<HashMap<String, [f64; 4]>> {
+    /// Where the public spatial tables lie (WGS 84 `[west, south, east, north]`): by dataset
+    /// slug (for catalogs whose metadata does not say) and by resource id (what the catalog
+    /// offers as geodata: GIS exports and the OGC API).
+    pub async fn data_extents(&self) -> AppResult<Extents> {
         let anonymous = allmende_core::authz::read_scope(&Actor::anonymous());
-        let mut out: HashMap<String, [f64; 4]> = HashMap::new();
+        let mut out = Extents::default();
         for t in self.catalog.served_tables(&anonymous).await? {
             let Some(b) = t
                 .version
@@ -118,7 +126,9 @@ impl App {
             else {
                 continue;
             };
-            out.entry(t.dataset_slug)
+            out.resources.insert(t.version.resource_id.to_string(), b);
+            out.datasets
+                .entry(t.dataset_slug)
                 .and_modify(|e| {
                     e[0] = e[0].min(b[0]);
                     e[1] = e[1].min(b[1]);

@@ -85,6 +85,12 @@ impl StagedBlob {
         self.size
     }
 
+    /// Where the staged bytes are, for detection that needs more than the head (a ZIP's
+    /// central directory).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The first bytes written so far, for content sniffing.
     pub async fn head(&self, n: usize) -> std::io::Result<Vec<u8>> {
         let mut f = tokio::fs::File::open(&*self.path).await?;

@@ -335,6 +335,7 @@ pub const FILE_TYPES: &[FileType] = &[
         "application/geopackage+sqlite3",
         &["gpkg"],
     ),
+    ft("GPX", "GPX", "application/gpx+xml", &["gpx"]),
     ft("GML", "GML", "application/gml+xml", &["gml"]),
     ft("PDF", "PDF", "application/pdf", &["pdf"]),
     ft("ZIP", "ZIP", "application/zip", &["zip"]),

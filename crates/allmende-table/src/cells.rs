@@ -108,6 +108,40 @@ impl<'a> ColumnWriter<'a> {
         }
     }
 
+    /// Value `i` as plain text (nothing when missing): text as it is, numbers, dates and
+    /// geometries (WKT) as in CSV, without quoting.
+    pub fn plain(&self, out: &mut Vec<u8>, i: usize, scratch: &mut Vec<u8>) {
+        if self.array().is_null(i) {
+            return;
+        }
+        match self.text(i) {
+            Some(s) => out.extend_from_slice(s.as_bytes()),
+            None => {
+                let style = CsvStyle {
+                    delimiter: b'\t',
+                    german: false,
+                    guard_formulas: false,
+                };
+                let start = out.len();
+                self.csv(out, i, style, scratch);
+                // A JSON value with a tab or quote came quoted: unquote it.
+                if out.get(start) == Some(&b'"') {
+                    let quoted = out.split_off(start);
+                    let inner = &quoted[1..quoted.len().saturating_sub(1)];
+                    let mut prev_quote = false;
+                    for &b in inner {
+                        if b == b'"' && !prev_quote {
+                            prev_quote = true;
+                            continue;
+                        }
+                        prev_quote = false;
+                        out.push(b);
+                    }
+                }
+            }
+        }
+    }
+
     /// Value `i` as a CSV field (nothing when missing).
     pub fn csv(&self, out: &mut Vec<u8>, i: usize, style: CsvStyle, scratch: &mut Vec<u8>) {
         if self.array().is_null(i) {

@@ -46,6 +46,10 @@ pub fn table_format(code: &str) -> Option<InputFormat> {
         "NDJSON" => InputFormat::Ndjson,
         "PARQUET" => InputFormat::Parquet,
         "GEOJSON" => InputFormat::GeoJson,
+        "SHP" => InputFormat::Shapefile,
+        "GPKG" => InputFormat::GeoPackage,
+        "KML" | "KMZ" => InputFormat::Kml,
+        "GPX" => InputFormat::Gpx,
         _ => return None,
     })
 }
@@ -101,10 +105,16 @@ pub fn detect(head: &[u8], file_name: &str) -> Detected {
         return Detected::of("JPEG", None);
     }
     if head.starts_with(b"\x00\x00\x27\x0a") {
+        // A lone .shp has no attributes and no CRS: not a table until it comes as a ZIP.
         return Detected::of("SHP", None);
     }
     if head.starts_with(b"SQLite format 3\0") {
-        return Detected::of(if ext == "GPKG" { "GPKG" } else { "BIN" }, None);
+        // GeoPackage sets the application id (offset 68) to "GPKG" (1.2+) or "GP10"/"GP11".
+        let gpkg = head.get(68..70) == Some(b"GP") || ext == "GPKG";
+        return match gpkg {
+            true => Detected::of("GPKG", Some(InputFormat::GeoPackage)),
+            false => Detected::of("BIN", None),
+        };
     }
     if head.starts_with(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") {
         // An OLE compound file is legacy Excel, or a Word/PowerPoint file we do not list.
@@ -189,15 +199,16 @@ fn classify_zip(head: &[u8], names: &[String], complete: bool, ext: &str) -> Det
         return Detected::of("DOCX", None);
     }
     if has(&|n| n.ends_with(".kml")) {
-        return Detected::of("KMZ", None);
+        return Detected::of("KMZ", Some(InputFormat::Kml));
     }
     if has(&|n| n.ends_with(".shp")) {
-        return Detected::of("SHP", None);
+        return Detected::of("SHP", Some(InputFormat::Shapefile));
     }
     // Entries not all seen (a head that ends inside the archive): the name may say more.
     match ext {
         "XLSX" if !complete => Detected::of("XLSX", Some(InputFormat::Xlsx)),
-        "DOCX" | "KMZ" | "SHP" if !complete => Detected::of(ext, None),
+        "DOCX" if !complete => Detected::of(ext, None),
+        "KMZ" if !complete => Detected::of(ext, Some(InputFormat::Kml)),
         _ => Detected::of("ZIP", None),
     }
 }
@@ -271,9 +282,13 @@ fn sniff_xml(trimmed: &str, ext: &str) -> Detected {
         .nth(2048)
         .map_or(trimmed.len(), |(i, _)| i);
     let lower = trimmed[..end].to_ascii_lowercase();
-    let code = if lower.contains("<kml") {
-        "KML"
-    } else if lower.contains("<rdf:rdf") {
+    if lower.contains("<kml") {
+        return Detected::of("KML", Some(InputFormat::Kml));
+    }
+    if lower.contains("<gpx") {
+        return Detected::of("GPX", Some(InputFormat::Gpx));
+    }
+    let code = if lower.contains("<rdf:rdf") {
         "RDF_XML"
     } else if lower.contains("<html") || lower.starts_with("<!doctype html") {
         "HTML"
@@ -403,7 +418,15 @@ mod tests {
         assert_eq!(code(&xlsx, "daten.zip"), "XLSX");
         let shp = zip_with(&[("gebiete.shp", b"\x00\x00\x27\x0a"), ("gebiete.dbf", b"")]);
         assert_eq!(code(&shp, "gebiete.zip"), "SHP");
-        assert!(detect(&shp, "gebiete.zip").table.is_none());
+        assert_eq!(
+            detect(&shp, "gebiete.zip").table,
+            Some(InputFormat::Shapefile)
+        );
+        assert!(
+            detect(b"\x00\x00\x27\x0a\x00", "gebiete.shp")
+                .table
+                .is_none()
+        );
         let kmz = zip_with(&[("doc.kml", b"<kml/>")]);
         assert_eq!(code(&kmz, "x.zip"), "KMZ");
         let other = zip_with(&[("liesmich.txt", b"Hallo")]);

@@ -732,6 +732,18 @@ async fn records_filters_aggregates_and_paging() {
         .await
         .unwrap();
     assert_eq!(page.total, Some(1));
+    // bbox needs a geometry
+    let bbox = engine
+        .records(
+            &s.t,
+            &RecordsQuery {
+                bbox: Some([10.0, 48.0, 11.0, 49.0]),
+                limit: Some(10),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(matches!(bbox, Err(QueryError::Invalid(_))));
     // keyset paging visits every row once
     let mut seen = Vec::new();
     let mut cursor = None;
@@ -1131,3 +1143,5 @@ fn late_values_overrule_the_sample() {
 
 #[path = "table/geo.rs"]
 mod geo;
+#[path = "table/geo_formats.rs"]
+mod geo_formats;

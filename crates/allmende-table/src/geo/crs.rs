@@ -78,6 +78,73 @@ impl Crs {
         }
     }
 
+    /// Reads a WKT definition (a Shapefile's `.prj`, a GeoPackage's `definition`): the EPSG
+    /// code of the outermost `AUTHORITY`/`ID` when there is one, else the CRS's name as ESRI,
+    /// GDAL and QGIS write it. `Err` carries the name for a CRS we do not support.
+    pub fn from_wkt(wkt: &str) -> Result<Crs, String> {
+        let name = wkt
+            .split('"')
+            .nth(1)
+            .unwrap_or(wkt)
+            .chars()
+            .take(100)
+            .collect::<String>();
+        // The outermost object's identifier is the last one, at bracket depth one (an inner
+        // datum's or base CRS's identifier does not name the CRS).
+        let upper = wkt.to_ascii_uppercase();
+        let depth = |at: usize| {
+            upper[..at].chars().fold(0i32, |d, c| match c {
+                '[' | '(' => d + 1,
+                ']' | ')' => d - 1,
+                _ => d,
+            })
+        };
+        let last_id = ["AUTHORITY[\"EPSG\",", "ID[\"EPSG\","]
+            .iter()
+            .filter_map(|key| upper.rfind(key).map(|at| (at, at + key.len())))
+            .max()
+            .filter(|(at, _)| depth(*at) == 1)
+            .map(|(_, end)| end);
+        if let Some(at) = last_id {
+            let code: String = wkt[at..]
+                .trim_start_matches(['"', ' '])
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if let Some(crs) = code
+                .parse::<u32>()
+                .ok()
+                .and_then(|c| Crs::parse(&format!("EPSG:{c}")))
+            {
+                return Ok(crs);
+            }
+            return Err(name);
+        }
+        let key: String = name
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let has = |s: &str| key.contains(s);
+        let etrs = has("etrs") || has("etrf");
+        let projected =
+            upper.trim_start().starts_with("PROJCS") || upper.trim_start().starts_with("PROJCRS");
+        let found = if !projected && (has("wgs_1984") || has("wgs_84") || has("wgs84") || etrs) {
+            Some(Crs::Wgs84)
+        } else if etrs && has("utm") && has("32") {
+            Some(Crs::Utm32)
+        } else if etrs && has("utm") && has("33") {
+            Some(Crs::Utm33)
+        } else if (has("gauss") || has("gk") || has("dhdn")) && (has("zone_3") || has("gk3")) {
+            Some(Crs::Gk3)
+        } else if has("pseudo_mercator") || has("web_mercator") || has("popular_visualisation") {
+            Some(Crs::WebMercator)
+        } else {
+            None
+        };
+        found.ok_or(name)
+    }
+
     /// The CRS a box of coordinates most likely is in, for files that do not say: longitude/
     /// latitude, UTM (taken as zone 32, the one of Baden-Württemberg, and to be confirmed by the
     /// publisher), or Gauß-Krüger zone 3 (eastings with the zone digit 3).

@@ -3,10 +3,19 @@
 //! publisher or the coordinates' range, and reprojection in pure Rust.
 
 pub mod crs;
+mod dbf;
+mod features;
 mod geojson;
 pub mod geometry;
+mod gpkg;
+mod gpx;
+mod intersects;
+mod kml;
 mod points;
+mod shapefile;
 mod spatial;
+pub mod udf;
+mod xml;
 
 pub use crs::Crs;
 pub use geometry::Geometry;
@@ -19,9 +28,50 @@ use allmende_core::i18n::Msg;
 use crate::IngestError;
 use crate::ingest::options::{IngestOptions, IngestReport, InputFormat, Limits, Progress};
 
-/// Reads a GeoJSON FeatureCollection into a spatial table at `output`.
-pub(crate) fn ingest_geojson(
+/// Reads a geo file (GeoJSON, Shapefile ZIP, GeoPackage, KML/KMZ, GPX) into a spatial table
+/// at `output`. The other formats are read into a GeoJSON file first (see `features`).
+pub(crate) fn ingest_features(
     input: &Path,
+    format: InputFormat,
+    options: &IngestOptions,
+    limits: Limits,
+    output: &Path,
+    progress: Progress<'_>,
+) -> Result<IngestReport, IngestError> {
+    let dir = output.parent().unwrap_or_else(|| Path::new("."));
+    let converted_file = tempfile::NamedTempFile::new_in(dir)?;
+    let (path, converted) = match format {
+        InputFormat::Shapefile => (
+            converted_file.path(),
+            shapefile::convert(input, options, limits, converted_file.path())?,
+        ),
+        InputFormat::GeoPackage => (
+            converted_file.path(),
+            gpkg::convert(input, options, limits, converted_file.path())?,
+        ),
+        InputFormat::Kml => (
+            converted_file.path(),
+            kml::convert(input, limits, converted_file.path())?,
+        ),
+        InputFormat::Gpx => (
+            converted_file.path(),
+            gpx::convert(input, limits, converted_file.path())?,
+        ),
+        _ => (input, features::Converted::default()),
+    };
+    let mut report = ingest_geojson(path, format, options, limits, output, progress)?;
+    report.warnings.extend(converted.warnings);
+    if let Some(d) = report.dialect.as_object_mut() {
+        d.extend(converted.dialect);
+    }
+    Ok(report)
+}
+
+/// Reads a GeoJSON FeatureCollection into a spatial table at `output`; `format` is what the
+/// publisher's file was.
+fn ingest_geojson(
+    input: &Path,
+    format: InputFormat,
     options: &IngestOptions,
     limits: Limits,
     output: &Path,
@@ -65,7 +115,7 @@ pub(crate) fn ingest_geojson(
     };
     let report = crate::ingest::run::run(
         &mut src,
-        InputFormat::GeoJson,
+        format,
         serde_json::json!({}),
         options,
         false,
@@ -192,6 +242,7 @@ pub(crate) fn add_points(
         d.insert("coordinates".into(), serde_json::json!(names));
         d.insert("crs".into(), format!("EPSG:{}", found.crs.epsg()).into());
         d.insert("bbox".into(), serde_json::json!(written.bbox));
+        d.insert("geometry_types".into(), serde_json::json!(written.kinds));
     }
     report.dialect = dialect;
     Ok(report)

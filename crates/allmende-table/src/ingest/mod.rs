@@ -36,10 +36,10 @@ pub fn ingest(
     let detected = crate::detect::detect_with_head(input, &head, name_hint.unwrap_or(""))?;
     let format = resolve_format(&detected, options.format)?;
     let report = read(input, &head, format, options, limits, output, progress)?;
-    match format {
-        InputFormat::GeoJson => Ok(report),
+    match format.is_geo() {
+        true => Ok(report),
         // Coordinate columns make a spatial table of any other table.
-        _ => crate::geo::add_points(report, options, output),
+        false => crate::geo::add_points(report, options, output),
     }
 }
 
@@ -54,8 +54,12 @@ fn read(
 ) -> Result<IngestReport, IngestError> {
     let mut warnings = Vec::new();
     match format {
-        InputFormat::GeoJson => {
-            crate::geo::ingest_geojson(input, options, limits, output, progress)
+        InputFormat::GeoJson
+        | InputFormat::Shapefile
+        | InputFormat::GeoPackage
+        | InputFormat::Kml
+        | InputFormat::Gpx => {
+            crate::geo::ingest_features(input, format, options, limits, output, progress)
         }
         InputFormat::Parquet => crate::parquet_in::ingest_parquet(
             input,

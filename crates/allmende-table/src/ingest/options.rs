@@ -21,6 +21,13 @@ pub enum InputFormat {
     Parquet,
     /// A GeoJSON FeatureCollection: a spatial table.
     GeoJson,
+    /// An ESRI Shapefile as a ZIP of `.shp`, `.dbf`, `.prj`, `.cpg`.
+    Shapefile,
+    /// One feature layer of a GeoPackage.
+    GeoPackage,
+    /// KML, or KMZ (a ZIP around a KML).
+    Kml,
+    Gpx,
 }
 
 impl InputFormat {
@@ -36,8 +43,19 @@ impl InputFormat {
             "ndjson" | "jsonl" | "jsonlines" => Self::Ndjson,
             "parquet" => Self::Parquet,
             "geojson" => Self::GeoJson,
+            "gpkg" => Self::GeoPackage,
+            "kml" | "kmz" => Self::Kml,
+            "gpx" => Self::Gpx,
             _ => return None,
         })
+    }
+
+    /// Whether files of this format are geodata (read into a spatial table).
+    pub fn is_geo(self) -> bool {
+        matches!(
+            self,
+            Self::GeoJson | Self::Shapefile | Self::GeoPackage | Self::Kml | Self::Gpx
+        )
     }
 
     pub fn label(self) -> &'static str {
@@ -50,6 +68,10 @@ impl InputFormat {
             Self::Ndjson => "NDJSON",
             Self::Parquet => "Parquet",
             Self::GeoJson => "GeoJSON",
+            Self::Shapefile => "Shapefile",
+            Self::GeoPackage => "GeoPackage",
+            Self::Kml => "KML",
+            Self::Gpx => "GPX",
         }
     }
 }

@@ -89,12 +89,14 @@ impl Queries {
         permit: Permit,
         source: ExportSource,
         format: ExportFormat,
+        crs: Option<crate::geo::Crs>,
     ) -> Result<ExportBody, QueryError> {
         let engine = self.engine.clone();
         let limits = *self.limits();
         let options = ExportOptions {
             guard_formulas: limits.guard_formulas,
             idle: limits.timeout,
+            crs,
         };
         let (sink, body) = export::channel();
         let (ready_tx, ready_rx) = oneshot::channel::<Result<(), QueryError>>();

@@ -30,6 +30,10 @@ pub struct RecordsQuery {
     /// Largest page this caller may ask for, instead of the engine's `max_rows` (the CKAN
     /// DataStore API allows 32,000).
     pub limit_cap: Option<usize>,
+    /// Rows whose geometry intersects `[min lon, min lat, max lon, max lat]` (WGS 84).
+    pub bbox: Option<[f64; 4]>,
+    /// Keep the row id (`_id`) as the first output column (the OGC API's feature ids).
+    pub with_row_id: bool,
 }
 
 pub struct RecordsPage {
@@ -143,6 +147,17 @@ impl Engine {
         }
         if let Some(e) = q.q.as_deref().and_then(|q| text_search(q, t)) {
             df = df.filter(e).map_err(|e| df_err(e, self))?;
+            filtered = true;
+        }
+        if let Some(b) = q.bbox {
+            let geometry = t
+                .columns
+                .iter()
+                .find(|c| c.kind == ColumnType::Geometry)
+                .ok_or_else(|| QueryError::Invalid(Msg::new("query.bbox_not_spatial")))?;
+            df = df
+                .filter(crate::geo::udf::intersects_box(column(&geometry.name), b))
+                .map_err(|e| df_err(e, self))?;
             filtered = true;
         }
         let select = parse_list(&q.select, false, "select")?;
@@ -315,7 +330,7 @@ impl Engine {
                 .map_err(|e| df_err(e, self))?;
         }
         df = df.sort(sorts).map_err(|e| df_err(e, self))?;
-        if keyset {
+        if keyset || q.with_row_id {
             projection.insert(0, column(ROW_ID));
         }
         df = df.select(projection).map_err(|e| df_err(e, self))?;
@@ -367,6 +382,8 @@ impl Engine {
         let total = total?;
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         let mut next = None;
+        // The row id leads when paging by key or when asked for; it stays only when asked for.
+        let drop_id = plan.keyset && !q.with_row_id;
         if plan.keyset {
             let last = batches.iter().rev().find(|b| b.num_rows() > 0).map(|b| {
                 let ids = b.column(0).as_primitive::<Int64Type>();
@@ -377,13 +394,15 @@ impl Engine {
             {
                 next = Some(format!("k:{last}"));
             }
+        } else if rows == limit && limit > 0 {
+            next = Some(format!("o:{}", plan.offset + limit));
+        }
+        if drop_id {
             batches = batches
                 .into_iter()
                 .map(|b| b.project(&(1..b.num_columns()).collect::<Vec<_>>()))
                 .collect::<Result<_, _>>()
                 .map_err(|e| QueryError::Internal(e.to_string()))?;
-        } else if rows == limit && limit > 0 {
-            next = Some(format!("o:{}", plan.offset + limit));
         }
         if total.is_some_and(|t| t <= (plan.offset + rows) as u64) {
             next = None;
@@ -392,7 +411,7 @@ impl Engine {
             Some(b) => b.schema(),
             None => {
                 let s = empty_schema;
-                if plan.keyset {
+                if drop_id {
                     std::sync::Arc::new(
                         s.project(&(1..s.fields().len()).collect::<Vec<_>>())
                             .map_err(|e| QueryError::Internal(e.to_string()))?,

@@ -11,7 +11,7 @@ fn geo(l: &Loaded) -> serde_json::Value {
     serde_json::from_str(&meta).unwrap()
 }
 
-fn geometries(l: &Loaded) -> Vec<Option<Geometry>> {
+pub(super) fn geometries(l: &Loaded) -> Vec<Option<Geometry>> {
     let a: &BinaryArray = l.batch.column(l.idx("geometry")).as_binary();
     (0..a.len())
         .map(|i| (!a.is_null(i)).then(|| Geometry::from_wkb(a.value(i)).unwrap()))
@@ -31,7 +31,7 @@ fn point(x: f64, y: f64, props: serde_json::Value) -> serde_json::Value {
         "geometry": {"type": "Point", "coordinates": [x, y]}})
 }
 
-fn near(g: &Option<Geometry>, lon: f64, lat: f64) -> bool {
+pub(super) fn near(g: &Option<Geometry>, lon: f64, lat: f64) -> bool {
     // 1e-7 degrees is about a centimetre.
     matches!(g, Some(Geometry::Point([x, y])) if (x - lon).abs() < 1e-7 && (y - lat).abs() < 1e-7)
 }
@@ -170,7 +170,7 @@ fn bad_geodata_is_answered() {
         Err(e) => panic!("{e}"),
         Ok(l) => panic!("read: {:?}", l.names()),
     };
-    assert!(message(collection(None, &[]), Default::default()).contains("keine Objekte"));
+    assert!(message(collection(None, &[]), Default::default()).contains("keine Geo-Objekte"));
     assert!(
         message(
             collection(Some("EPSG:2056"), &[point(1.0, 2.0, serde_json::json!({}))]),

@@ -289,17 +289,42 @@ pub async fn view(
         extra.push(("page", p.to_string()));
         qs(&extra)
     };
-    let exports: Vec<Value> = allmende_table::export::ExportFormat::offered(&t.columns)
-        .iter()
-        .map(|f| {
+    let dialect = v
+        .report
+        .as_ref()
+        .and_then(|r| r.get("dialect"))
+        .cloned()
+        .unwrap_or_default();
+    let mut exports: Vec<Value> = allmende_table::export::ExportFormat::offered(
+        &t.columns, &dialect,
+    )
+    .iter()
+    .map(|f| {
+        context! {
+            id => f.id(),
+            label => allmende_core::i18n::t(lang, &format!("export.format.{}", f.id())).to_string(),
+            url => format!("/api/v1/resources/{}/export/{}", res.id, f.id()),
+            size => (f.id() == "parquet").then_some(v.parquet_size).flatten(),
+        }
+    })
+    .collect();
+    // A spatial table read from another CRS is offered in that CRS too (as GeoJSON).
+    if let Some(code) = dialect["crs"]
+        .as_str()
+        .and_then(|c| c.strip_prefix("EPSG:"))
+        .filter(|c| *c != "4326")
+        && !exports.is_empty()
+        && t.columns.iter().any(|c| c.kind == ColumnType::Geometry)
+    {
+        exports.insert(
+            1,
             context! {
-                id => f.id(),
-                label => match f.id() { "csv" => "CSV (UTF-8)", "csv-de" => "CSV für Excel (DE)", "json" => "JSON", "ndjson" => "NDJSON", "xlsx" => "Excel (XLSX)", "geojson" => "GeoJSON (WGS 84)", _ => "Parquet" },
-                url => format!("/api/v1/resources/{}/export/{}", res.id, f.id()),
-                size => (f.id() == "parquet").then_some(v.parquet_size).flatten(),
-            }
-        })
-        .collect();
+                id => "geojson-source",
+                label => allmende_core::i18n::Msg::new("export.format.geojson_crs").arg("crs", format!("EPSG:{code}")).render(lang),
+                url => format!("/api/v1/resources/{}/export/geojson?crs=EPSG:{code}", res.id),
+            },
+        );
+    }
     let chart = chart(state, client, &t, params, filter.clone())
         .await
         .unwrap_or(None);

@@ -160,6 +160,7 @@ pub async fn datapackage_zip(
     let options = ExportOptions {
         guard_formulas: state.tables.limits().guard_formulas,
         idle: state.tables.limits().timeout,
+        crs: None,
     };
     let file = state
         .tables

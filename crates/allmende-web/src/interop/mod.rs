@@ -21,6 +21,7 @@ pub fn router() -> crate::routes::Routes {
         .route("/ogc/collections", get(ogc::collections))
         .route("/ogc/collections/{id}", get(ogc::collection))
         .route("/ogc/collections/{id}/items", get(ogc::items))
+        .route("/ogc/collections/{id}/queryables", get(ogc::queryables))
         .route("/ogc/collections/{id}/items/{feature}", get(ogc::item))
         .route("/catalog", get(rdf_http::catalog_negotiated))
         .route("/catalog.ttl", get(rdf_http::catalog_ttl))

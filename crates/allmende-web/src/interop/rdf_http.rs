@@ -83,7 +83,7 @@ pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 fn context<'a>(
     state: &'a AppState,
     orgs: &'a HashMap<String, Organization>,
-    extents: &'a HashMap<String, [f64; 4]>,
+    extents: &'a allmende_app::tables::Extents,
 ) -> Context<'a> {
     let s = &state.settings;
     Context {

@@ -68,7 +68,8 @@ pub(crate) enum Command {
     /// Read a table file the way an upload is read and write its Parquet snapshot; prints the
     /// detected dialect, column types and warnings (no data directory needed).
     Ingest {
-        /// CSV/TSV/TXT, XLSX/XLS/ODS, JSON, NDJSON or Parquet.
+        /// CSV/TSV/TXT, XLSX/XLS/ODS, JSON, NDJSON, Parquet, or geodata: GeoJSON, Shapefile
+        /// (ZIP), GeoPackage, KML/KMZ, GPX.
         file: PathBuf,
         /// Where to write the snapshot (default: FILE.parquet next to it).
         #[arg(long)]

@@ -220,3 +220,122 @@ pub(super) fn list_csv(header: &str, rows: &[&str]) -> Vec<u8> {
     }
     s.into_bytes()
 }
+
+/// The areas of Aalen's development plans as the planning office exports them: polygons in
+/// ETRS89 / UTM 32N, named in the GeoJSON 2008 `crs` member.
+pub(super) fn plan_areas_geojson() -> Vec<u8> {
+    const PLANS: &[(&str, &str, &str)] = &[
+        ("Stadtoval", "01-04/2", "Mischgebiet"),
+        ("Hirschbachtal Nord", "02-11/1", "Allgemeines Wohngebiet"),
+        ("Weststadt Süd", "03-07/3", "Allgemeines Wohngebiet"),
+        ("Rötenberg", "04-02/1", "Allgemeines Wohngebiet"),
+        ("Galgenberg II", "05-09/2", "Allgemeines Wohngebiet"),
+        ("Wasseralfingen Ortsmitte", "21-03/4", "Mischgebiet"),
+        ("Unterkochen Kocherwiesen", "31-06/1", "Gewerbegebiet"),
+        ("Industriegebiet West III", "06-14/2", "Industriegebiet"),
+        ("Dewangen Nord", "41-01/1", "Allgemeines Wohngebiet"),
+        ("Ebnat Am Sportplatz", "51-02/1", "Sondergebiet Sport"),
+        ("Hofherrnweiler Süd", "07-05/2", "Allgemeines Wohngebiet"),
+        ("Greut Erweiterung", "08-03/1", "Gewerbegebiet"),
+    ];
+    let mut r = Rng(31);
+    // Aalen's market square in UTM 32N; the plans lie within a few kilometres.
+    let (cx, cy) = (580_225.0, 5_410_001.0);
+    let mut features = Vec::new();
+    for (i, (name, number, kind)) in PLANS.iter().enumerate() {
+        let (x, y) = (cx + r.float(-3500.0, 3500.0), cy + r.float(-3000.0, 3000.0));
+        let size = r.float(120.0, 420.0);
+        // A simple polygon: vertices around the centre at rising angles.
+        let corners = 5 + (r.next() % 4) as usize;
+        let mut ring: Vec<[f64; 2]> = (0..corners)
+            .map(|k| {
+                let a = std::f64::consts::TAU * (k as f64 + r.float(-0.2, 0.2)) / corners as f64;
+                let d = size * r.float(0.7, 1.0);
+                [
+                    ((x + d * a.cos()) * 100.0).round() / 100.0,
+                    ((y + d * a.sin()) * 100.0).round() / 100.0,
+                ]
+            })
+            .collect();
+        ring.push(ring[0]);
+        let area: f64 = ring
+            .windows(2)
+            .map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1])
+            .sum::<f64>()
+            / 2.0;
+        features.push(serde_json::json!({
+            "type": "Feature",
+            "properties": {
+                "Plannummer": number,
+                "Bezeichnung": format!("Bebauungsplan „{name}“"),
+                "Art der baulichen Nutzung": kind,
+                "rechtskräftig seit": format!("{}-{:02}-{:02}", 2005 + (i * 7) % 19, 1 + r.next() % 12, 1 + r.next() % 28),
+                "Fläche (ha)": (area.abs() / 100.0).round() / 100.0,
+            },
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }));
+    }
+    serde_json::to_vec_pretty(&serde_json::json!({
+        "type": "FeatureCollection",
+        "name": "Geltungsbereiche_Bebauungsplaene",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}},
+        "features": features,
+    }))
+    .unwrap_or_default()
+}
+
+/// Heidenheim's signposted cycle routes as GPS tracks (GPX 1.1), as a tourist office
+/// publishes them for navigation apps.
+pub(super) fn cycle_routes_gpx() -> Vec<u8> {
+    const ROUTES: &[(&str, &str, f64, f64, f64)] = &[
+        (
+            "Brenzradweg (Abschnitt Heidenheim)",
+            "Flussradweg entlang der Brenz",
+            0.0,
+            1.0,
+            0.055,
+        ),
+        (
+            "Härtsfeld-Runde",
+            "Rundtour über das Härtsfeld",
+            0.9,
+            0.5,
+            0.035,
+        ),
+        (
+            "Schlossberg-Runde",
+            "Kurze Runde um Schloss Hellenstein",
+            2.1,
+            0.3,
+            0.012,
+        ),
+    ];
+    let mut r = Rng(41);
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx version=\"1.1\" creator=\"Stadt Heidenheim\" xmlns=\"http://www.topografix.com/GPX/1/1\">\n",
+    );
+    for (name, desc, heading, bend, length) in ROUTES {
+        out.push_str(&format!(
+            "  <trk><name>{name}</name><desc>{desc}</desc><type>Radweg</type><trkseg>\n"
+        ));
+        let (mut lat, mut lon) = (HDH_CENTRE.0, HDH_CENTRE.1);
+        let mut ele = 500.0;
+        for k in 0..60 {
+            let t = k as f64 / 59.0;
+            let a = heading + bend * (t * std::f64::consts::TAU).sin();
+            lat += length / 60.0 * a.cos();
+            lon += length / 60.0 * a.sin() * 1.5;
+            ele += r.float(-4.0, 4.0);
+            out.push_str(&format!(
+                "    <trkpt lat=\"{:.6}\" lon=\"{:.6}\"><ele>{:.1}</ele></trkpt>\n",
+                lat, lon, ele
+            ));
+        }
+        out.push_str("  </trkseg></trk>\n");
+    }
+    out.push_str("</gpx>\n");
+    out.into_bytes()
+}
+
+/// Heidenheim's centre (latitude, longitude).
+const HDH_CENTRE: (f64, f64) = (48.6767, 10.1511);

@@ -305,7 +305,7 @@ async fn copy_catalog_moves_an_embedded_portal_to_postgres() {
     config.database_url = pg;
     let s = TestServer::start_in(dir, config).await;
     let list = json(s.get("/api/v1/datasets?per_page=100").await).await;
-    assert_eq!(list["total"], 31);
+    assert_eq!(list["total"], 32);
     let ds = json(s.get_as("/api/v1/datasets/nach-postgres", &token).await).await;
     assert_eq!(ds["visibility"], "private");
     let ds = json(s.get("/api/v1/datasets/baumkataster-aalen").await).await;

@@ -190,7 +190,7 @@ async fn formats_are_detected_from_content(backend: Backend) {
             "karte.json" => {
                 assert_eq!(v["status"], "failed", "{t}");
                 assert_eq!(
-                    v["message"], "Die GeoJSON-Datei enthält keine Objekte (features).",
+                    v["message"], "Die Datei enthält keine Geo-Objekte (Features).",
                     "{t}"
                 );
             }

@@ -333,6 +333,98 @@ async fn ogc_api_features(backend: Backend) {
     .await;
     assert_eq!(numbers(&boxed), [6, 7, 8]);
     assert_eq!(boxed["numberMatched"], 3);
+    // Feature ids are the rows' numbers, whatever the filter.
+    assert_eq!(boxed["features"][0]["id"], 6, "{boxed}");
+    let paged = body(
+        s.get(&format!(
+            "/ogc/collections/{public}/items?bbox=10.045,48.7,10.075,48.9&limit=2&offset=2"
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(numbers(&paged), [8]);
+    assert_eq!(paged["features"][0]["id"], 8);
+    // Queryables: the attributes as a JSON Schema; each one a filter, all of them sortable.
+    let q = body(
+        s.get(&format!("/ogc/collections/{public}/queryables"))
+            .await,
+    )
+    .await;
+    assert_eq!(q["properties"]["Nr"]["type"], "integer", "{q}");
+    assert_eq!(q["properties"]["geometry"]["format"], "geometry-any");
+    let seven = body(
+        s.get(&format!("/ogc/collections/{public}/items?Nr=7"))
+            .await,
+    )
+    .await;
+    assert_eq!(numbers(&seven), [7]);
+    assert_eq!(seven["numberMatched"], 1);
+    let sorted = body(
+        s.get(&format!(
+            "/ogc/collections/{public}/items?sortby=-Nr&limit=3&bbox=10.045,48.7,10.2,48.9"
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(numbers(&sorted), [21, 20, 19], "{sorted}");
+    assert!(
+        sorted["links"].to_string().contains("sortby=%2DNr"),
+        "{sorted}"
+    );
+    // No date column: no feature lies in any time.
+    let timed = body(
+        s.get(&format!(
+            "/ogc/collections/{public}/items?datetime=2024-01-01/.."
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(timed["numberMatched"], 0, "{timed}");
+    for bad in [
+        "Nr=sieben",
+        "Baumart=Linde",
+        "sortby=geometry",
+        "datetime=gestern",
+    ] {
+        let res = s
+            .get(&format!("/ogc/collections/{public}/items?{bad}"))
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let res = s
+        .get(&format!("/ogc/collections/{public}/items/7?Nr=7"))
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // The same box in the records API, and in its exports.
+    let records = body(
+        s.get(&format!(
+            "/api/v1/resources/{public}/records?bbox=10.045,48.7,10.075,48.9"
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(records["total"], 3, "{records}");
+    assert_eq!(records["records"][0]["Nr"], 6);
+    let csv = s
+        .get(&format!(
+            "/api/v1/resources/{public}/records?bbox=10.045,48.7,10.075,48.9&format=csv"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    for bad in [
+        "bbox=1,2,3",
+        "bbox=10,48,9,49",
+        "bbox=10,95,11,96",
+        "bbox=a,b,c,d",
+    ] {
+        let res = s
+            .get(&format!("/api/v1/resources/{public}/records?{bad}"))
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
     let one = body(s.get(&format!("/ogc/collections/{public}/items/7")).await).await;
     assert_eq!(one["properties"]["Nr"], 7);
     assert_eq!(one["geometry"]["type"], "Point");
@@ -394,7 +486,138 @@ async fn ogc_api_features(backend: Backend) {
     }
 }
 
+/// The Münster Shapefile set (Gauß-Krüger zone 3) zipped as a publisher uploads it.
+fn muenster_zip() -> Vec<u8> {
+    use std::io::Write;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../allmende-table/tests/fixtures/real/muenster_kommunalwahlbezirke_gk3_shp");
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut out);
+    for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+        let name = format!("33 KommunalwahlbezirkeGK3.{ext}");
+        z.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(&std::fs::read(dir.join(&name)).unwrap())
+            .unwrap();
+    }
+    z.finish().unwrap();
+    out.into_inner()
+}
+
+/// Reads an export back with the data plane's own reader: rows, column names, first point.
+fn read_back(bytes: &[u8], name: &str) -> (u64, Vec<String>, Option<[f64; 2]>, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join(name);
+    std::fs::write(&input, bytes).unwrap();
+    let report = allmende_table::ingest(
+        &input,
+        Some(name),
+        &Default::default(),
+        allmende_table::Limits::default(),
+        &dir.path().join("t.parquet"),
+        &|_, _| {},
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let names = report
+        .columns
+        .iter()
+        .filter(|c| c.kind != allmende_table::ColumnType::Geometry)
+        .map(|c| c.name.clone())
+        .collect();
+    let bbox = report.dialect["bbox"]
+        .as_array()
+        .map(|b| [b[0].as_f64().unwrap(), b[1].as_f64().unwrap()]);
+    (report.rows, names, bbox, report.dialect.clone())
+}
+
+/// A Shapefile ZIP goes in through the upload; every GIS export comes out and reads back
+/// with the same features, extent and (where the format keeps them) attribute names.
+async fn gis_files_in_and_out(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.org("stadt-muenster", "Stadt Münster").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-muenster", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-muenster", "wahlbezirke", "public")
+        .await;
+    let res = s
+        .upload(&ed, "wahlbezirke", "wahlbezirke.zip", muenster_zip())
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created = body(res).await;
+    assert_eq!(created["format"], "SHP", "{created}");
+    let rid = created["id"].as_str().unwrap().to_string();
+    let t = wait_table(&s, &rid, 1).await;
+    assert_eq!(t["status"], "done", "{t}");
+    assert_eq!(t["rows"], 33);
+    assert_eq!(t["format"], "shapefile");
+    assert_eq!(t["dialect"]["crs"], "EPSG:31467", "{t}");
+    let names: Vec<String> = t["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] != "geometry")
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    let bbox = [
+        t["dialect"]["bbox"][0].as_f64().unwrap(),
+        t["dialect"]["bbox"][1].as_f64().unwrap(),
+    ];
+    let offered: Vec<&str> = t["exports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["format"].as_str().unwrap())
+        .collect();
+    for f in ["geojson", "gpkg", "shp", "kml", "gpx"] {
+        assert!(offered.contains(&f), "{f} not in {offered:?}");
+    }
+    let near = |b: Option<[f64; 2]>, tolerance: f64| {
+        b.is_some_and(|b| (b[0] - bbox[0]).abs() < tolerance && (b[1] - bbox[1]).abs() < tolerance)
+    };
+    for (format, file, same_names, tolerance) in [
+        ("gpkg", "x.gpkg", true, 1e-9),
+        ("shp", "x.zip", false, 1e-9),
+        ("kml", "x.kml", false, 1e-9),
+        ("gpx", "x.gpx", false, 1e-9),
+        // Back through Gauß-Krüger (millimetres) and the datum shift twice.
+        ("geojson?crs=EPSG:31467", "x.geojson", true, 1e-6),
+    ] {
+        let res = s
+            .get(&format!("/api/v1/resources/{rid}/export/{format}"))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{format}");
+        let bytes = res.bytes().await.unwrap();
+        let (rows, got, b, dialect) = read_back(&bytes, file);
+        assert_eq!(rows, 33, "{format}");
+        assert!(near(b, tolerance), "{format}: {b:?} vs {bbox:?}");
+        if same_names {
+            assert_eq!(got, names, "{format}");
+        }
+        if format.starts_with("geojson") {
+            assert_eq!(dialect["crs"], "EPSG:31467", "{format}");
+        }
+    }
+    // KML keeps every attribute, the Shapefile as many (names cut to ten characters).
+    let kml = s
+        .get(&format!("/api/v1/resources/{rid}/export/kml"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let (_, kml_names, _, _) = read_back(&kml, "x.kml");
+    assert!(names.iter().all(|n| kml_names.contains(n)), "{kml_names:?}");
+    // A CRS that is not supported, or `crs` on another format, is a 400.
+    for bad in ["geojson?crs=EPSG:2056", "csv?crs=EPSG:25832"] {
+        let res = s
+            .get(&format!("/api/v1/resources/{rid}/export/{bad}"))
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
 crate::both_backends!(
+    gis_files_in_and_out,
     geojson_becomes_a_spatial_table,
     geodata_about_persons_is_gated,
     ogc_api_features

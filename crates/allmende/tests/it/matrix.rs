@@ -338,6 +338,7 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
             "GET",
             "/ogc/collections/{id}"
             | "/ogc/collections/{id}/items"
+            | "/ogc/collections/{id}/queryables"
             | "/ogc/collections/{id}/items/{feature}",
         ) => e(OpenMaybeAbsent),
         ("POST", "/login") => e(LoginAttempt),

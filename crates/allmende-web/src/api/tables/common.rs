@@ -20,13 +20,14 @@ pub(super) fn api_base(state: &AppState) -> &str {
     state.settings.public_url.trim_end_matches('/')
 }
 
-/// The export links of a table (with these columns).
+/// The export links of a table (with these columns, read with this dialect).
 pub fn export_links(
     state: &AppState,
     res: &Resource,
     columns: &[allmende_table::column::Column],
+    dialect: &serde_json::Value,
 ) -> Vec<serde_json::Value> {
-    ExportFormat::offered(columns)
+    ExportFormat::offered(columns, dialect)
         .iter()
         .map(|f| {
             serde_json::json!({
@@ -116,15 +117,29 @@ pub(super) fn file_base(res: &Resource, t: &TableRef) -> String {
     }
 }
 
+/// What an export writes: the format and, for GeoJSON, the coordinates' CRS.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ExportTarget {
+    pub(super) format: ExportFormat,
+    pub(super) crs: Option<allmende_table::geo::Crs>,
+}
+
+impl From<ExportFormat> for ExportTarget {
+    fn from(format: ExportFormat) -> Self {
+        Self { format, crs: None }
+    }
+}
+
 pub(super) async fn stream_export(
     state: &AppState,
     client: &Client,
     t: &TableRef,
     q: RecordsQuery,
-    format: ExportFormat,
+    target: ExportTarget,
     ds: &Dataset,
     base: &str,
 ) -> ApiResult<Response> {
+    let ExportTarget { format, crs } = target;
     let unfiltered = q.filter.is_none() && q.q.is_none() && q.group_by.is_none();
     if format == ExportFormat::Xlsx && unfiltered && t.rows > XLSX_MAX_ROWS {
         return Err(ApiError::QueryLimit(
@@ -140,6 +155,7 @@ pub(super) async fn stream_export(
             permit,
             ExportSource::Records(t.clone(), Box::new(q)),
             format,
+            crs,
         )
         .await?;
     Ok(export_response(

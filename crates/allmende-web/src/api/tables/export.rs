@@ -12,6 +12,7 @@ use crate::api::extract::ApiQuery;
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult};
 use crate::heavy::Client;
+use crate::i18n::Msg;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
@@ -19,10 +20,15 @@ use crate::state::AppState;
 pub struct ExportParams {
     /// A table version (default: the served one).
     pub version: Option<i64>,
+    /// GeoJSON only: the CRS of the coordinates (`EPSG:25832`, `EPSG:31467`, `EPSG:3857`, …;
+    /// default WGS 84 longitude/latitude as RFC 7946 has it).
+    pub crs: Option<String>,
 }
 
 /// The whole table in one format, streamed: `csv`, `csv-de` (Excel in German: `;`, decimal
-/// comma, BOM), `json`, `ndjson`, `xlsx`, `parquet`.
+/// comma, BOM), `json`, `ndjson`, `xlsx`, `parquet` (GeoParquet for spatial tables); for
+/// spatial tables also `geojson` (with `crs`), `kml`, `gpx`, `gpkg` (GeoPackage) and `shp`
+/// (Shapefile ZIP).
 #[utoipa::path(get, path = "/resources/{id}/export/{format}", tag = "data",
     params(("id" = Uuid, Path), ("format" = String, Path), ExportParams),
     responses((status = 200, description = "The table in the format"), (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
@@ -35,6 +41,15 @@ pub async fn export_table(
 ) -> ApiResult<Response> {
     let (res, ds) = state.visible_resource(&actor, &id).await?;
     let format = ExportFormat::parse(&format).ok_or_else(|| bad_format(&format))?;
+    let crs = match params.crs.as_deref() {
+        None => None,
+        Some(c) if format == ExportFormat::GeoJson => {
+            Some(allmende_table::geo::Crs::parse(c).ok_or_else(|| {
+                ApiError::BadRequest(Msg::new("export.unknown_crs").arg("crs", c))
+            })?)
+        }
+        Some(_) => return Err(ApiError::BadRequest(Msg::new("export.crs_geojson_only"))),
+    };
     let t = version_table(&state, &actor, &res, &ds, params.version).await?;
     let base = file_base(&res, &t);
     stream_export(
@@ -42,7 +57,7 @@ pub async fn export_table(
         &client,
         &t,
         RecordsQuery::default(),
-        format,
+        ExportTarget { format, crs },
         &ds,
         &base,
     )

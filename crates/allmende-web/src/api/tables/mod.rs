@@ -88,7 +88,7 @@ pub async fn show(
         // What reading the file cost (the ingestion process's peak memory).
         body["peak_memory_bytes"] = report.get("peak_memory_bytes").cloned().unwrap_or_default();
         body["records"] = format!("{base}/api/v1/resources/{}/records", res.id).into();
-        body["exports"] = export_links(&state, &res, &columns).into();
+        body["exports"] = export_links(&state, &res, &columns, &body["dialect"]).into();
     }
     Ok(Json(body))
 }

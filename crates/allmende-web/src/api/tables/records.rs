@@ -40,6 +40,31 @@ pub struct RecordsParams {
     pub total: Option<bool>,
     /// A table version (default: the served one).
     pub version: Option<i64>,
+    /// Spatial tables: rows whose geometry intersects the box
+    /// `min longitude,min latitude,max longitude,max latitude` (WGS 84), e.g.
+    /// `10.08,48.83,10.11,48.85`.
+    pub bbox: Option<String>,
+}
+
+/// `min lon,min lat,max lon,max lat` in WGS 84.
+fn parse_bbox(s: &str) -> ApiResult<[f64; 4]> {
+    let bad = || ApiError::BadRequest(Msg::new("param.bbox").arg("value", s));
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let [minx, miny, maxx, maxy] = v[..] else {
+        return Err(bad());
+    };
+    let lon = -180.0..=180.0;
+    let lat = -90.0..=90.0;
+    if !(lon.contains(&minx) && lon.contains(&maxx) && lat.contains(&miny) && lat.contains(&maxy))
+        || minx > maxx
+        || miny > maxy
+    {
+        return Err(bad());
+    }
+    Ok([minx, miny, maxx, maxy])
 }
 
 impl RecordsParams {
@@ -67,6 +92,8 @@ impl RecordsParams {
             cursor: self.cursor.clone(),
             total: self.total.unwrap_or(true),
             limit_cap: None,
+            bbox: self.bbox.as_deref().map(parse_bbox).transpose()?,
+            with_row_id: false,
         })
     }
 }
@@ -88,7 +115,16 @@ pub async fn records(
     if let Some(f) = params.format.as_deref().filter(|f| *f != "json") {
         let format = ExportFormat::parse(f).ok_or_else(|| bad_format(f))?;
         let q = params.query(state.tables.limits().max_rows, true)?;
-        return stream_export(&state, &client, &t, q, format, &ds, &file_base(&res, &t)).await;
+        return stream_export(
+            &state,
+            &client,
+            &t,
+            q,
+            format.into(),
+            &ds,
+            &file_base(&res, &t),
+        )
+        .await;
     }
     let q = params.query(state.tables.limits().max_rows, false)?;
     let permit = admit(&state, Lane::Query, &client).await?;

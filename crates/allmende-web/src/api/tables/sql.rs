@@ -87,7 +87,12 @@ async fn run_sql(
         let permit = admit(state, Lane::Export, client).await?;
         let body = state
             .tables
-            .export(permit, ExportSource::Sql(lookup, sql.to_string()), format)
+            .export(
+                permit,
+                ExportSource::Sql(lookup, sql.to_string()),
+                format,
+                None,
+            )
             .await?;
         return Ok(export_response(
             body,

@@ -60,7 +60,8 @@ pub async fn package_show(state: &AppState, call: &Call) -> CkanResult {
         .await
         .map_err(not_found_as("Datensatz"))?;
     let orgs = organizations(state).await?;
-    Ok(dicts::package(&call.base, &ds, &orgs))
+    let extent = state.data_extents().await?.datasets.get(&ds.slug).copied();
+    Ok(dicts::package(&call.base, &ds, &orgs, extent))
 }
 
 pub async fn current_package_list_with_resources(
@@ -83,10 +84,14 @@ pub async fn current_package_list_with_resources(
     };
     let result = crate::heavy::search(state, &call.client, req).await?;
     let orgs = organizations(state).await?;
+    let extents = state.data_extents().await?;
     let list: Vec<dicts::PackageDict<'_>> = result
         .hits
         .iter()
-        .map(|h| dicts::PackageDict::new(&call.base, &h.dataset, &orgs))
+        .map(|h| {
+            let extent = extents.datasets.get(&h.dataset.slug).copied();
+            dicts::PackageDict::new(&call.base, &h.dataset, &orgs, extent)
+        })
         .collect();
     serialized(&list)
 }
@@ -145,10 +150,14 @@ async fn search_packages(
     };
     let result = crate::heavy::search(state, &call.client, req).await?;
     let orgs = organizations(state).await?;
+    let extents = state.data_extents().await?;
     Ok(result
         .hits
         .iter()
-        .map(|h| dicts::package(&call.base, &h.dataset, &orgs))
+        .map(|h| {
+            let extent = extents.datasets.get(&h.dataset.slug).copied();
+            dicts::package(&call.base, &h.dataset, &orgs, extent)
+        })
         .collect())
 }
 
@@ -264,7 +273,8 @@ async fn shown(state: &AppState, call: &Call, id: &str) -> CkanResult {
         .await
         .map_err(not_found_as("Datensatz"))?;
     let orgs = organizations(state).await?;
-    Ok(dicts::package(&call.base, &ds, &orgs))
+    let extent = state.data_extents().await?.datasets.get(&ds.slug).copied();
+    Ok(dicts::package(&call.base, &ds, &orgs, extent))
 }
 
 pub async fn package_create(state: &AppState, call: &Call) -> CkanResult {

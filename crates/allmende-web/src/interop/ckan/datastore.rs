@@ -264,6 +264,7 @@ pub async fn search(state: &AppState, call: &Call) -> CkanResult {
         cursor: None,
         total: include_total,
         limit_cap: Some(MAX_LIMIT as usize),
+        ..Default::default()
     };
     let permit = crate::heavy::admit(state, allmende_work::Lane::Query, &call.client).await?;
     let page = state

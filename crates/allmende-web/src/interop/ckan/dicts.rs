@@ -279,7 +279,14 @@ pub struct PackageDict<'a> {
 }
 
 impl<'a> PackageDict<'a> {
-    pub fn new(base: &str, ds: &'a Dataset, orgs: &'a HashMap<String, Organization>) -> Self {
+    /// `extent`: where the dataset's public spatial tables lie, for `spatial` when the
+    /// metadata gives no bounding box (ckanext-spatial reads it).
+    pub fn new(
+        base: &str,
+        ds: &'a Dataset,
+        orgs: &'a HashMap<String, Organization>,
+        extent: Option<[f64; 4]>,
+    ) -> Self {
         let license = vocab::license(&ds.license);
         let org = orgs.get(&ds.organization);
         let resources: Vec<ResourceDict<'a>> = ds
@@ -333,7 +340,7 @@ impl<'a> PackageDict<'a> {
             num_tags: tags.len(),
             tags,
             groups,
-            extras: package_extras(ds),
+            extras: package_extras(ds, extent),
             resources,
             relationships_as_object: [],
             relationships_as_subject: [],
@@ -343,7 +350,7 @@ impl<'a> PackageDict<'a> {
 }
 
 /// Fields CKAN has no column for, as `extras` (sorted by key, empty values left out).
-fn package_extras(ds: &Dataset) -> Vec<KeyValue<'_>> {
+fn package_extras(ds: &Dataset, extent: Option<[f64; 4]>) -> Vec<KeyValue<'_>> {
     let mut extras = Vec::new();
     let mut extra = |key: &'static str, value: String| {
         if !value.is_empty() {
@@ -383,7 +390,7 @@ fn package_extras(ds: &Dataset) -> Vec<KeyValue<'_>> {
             format!("http://dcat-ap.de/def/politicalGeocoding/municipalityKey/{ags}"),
         );
     }
-    if let Some([w, s, e, n]) = ds.spatial.bbox {
+    if let Some([w, s, e, n]) = ds.spatial.bbox.or(extent) {
         let polygon =
             json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]});
         extra("spatial", polygon.to_string());
@@ -400,8 +407,13 @@ fn package_extras(ds: &Dataset) -> Vec<KeyValue<'_>> {
     extras
 }
 
-pub fn package(base: &str, ds: &Dataset, orgs: &HashMap<String, Organization>) -> Value {
-    to_value(&PackageDict::new(base, ds, orgs))
+pub fn package(
+    base: &str,
+    ds: &Dataset,
+    orgs: &HashMap<String, Organization>,
+    extent: Option<[f64; 4]>,
+) -> Value {
+    to_value(&PackageDict::new(base, ds, orgs, extent))
 }
 
 pub fn license_list() -> Value {

@@ -348,13 +348,17 @@ pub async fn package_search(state: &AppState, call: &Call) -> CkanResult<Answer>
     };
     let result = crate::heavy::search(state, &call.client, req).await?;
     let orgs = organizations(state).await?;
+    let extents = state.data_extents().await?;
     let results = if rows == 0 {
         Vec::new()
     } else {
         result
             .hits
             .iter()
-            .map(|h| dicts::PackageDict::new(&call.base, &h.dataset, &orgs))
+            .map(|h| {
+                let extent = extents.datasets.get(&h.dataset.slug).copied();
+                dicts::PackageDict::new(&call.base, &h.dataset, &orgs, extent)
+            })
             .collect()
     };
     let mut facet_map = Map::new();

@@ -24,9 +24,9 @@ pub struct Context<'a> {
     pub contributor_id: Option<&'a str>,
     /// Publishing organizations by slug.
     pub orgs: &'a HashMap<String, Organization>,
-    /// The extent of each dataset's public spatial tables (by slug), for `dct:spatial` where
-    /// the metadata gives no bounding box.
-    pub extents: &'a HashMap<String, [f64; 4]>,
+    /// Where the public spatial tables lie: by dataset (for `dct:spatial` where the metadata
+    /// gives no bounding box) and by resource (offered as geodata).
+    pub extents: &'a allmende_app::tables::Extents,
 }
 
 /// Where a page sits in the paged catalog.
@@ -375,7 +375,7 @@ impl<'a> Graph<'a> {
         let bbox = ds
             .spatial
             .bbox
-            .or_else(|| self.ctx.extents.get(&ds.slug).copied());
+            .or_else(|| self.ctx.extents.datasets.get(&ds.slug).copied());
         if let Some([w, s, e, nn]) = bbox {
             let loc = NamedNode::new_unchecked(format!("{iri}#spatial"));
             self.add(n, p(DCT, "spatial"), loc.clone());

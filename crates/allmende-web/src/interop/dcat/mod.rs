@@ -5,6 +5,7 @@
 //! literals are always escaped correctly. Only public data ever goes in.
 
 mod format;
+mod geo;
 mod graph;
 mod ns;
 
@@ -41,11 +42,13 @@ pub fn catalog(ctx: &Context<'_>, datasets: &[Dataset], paging: &Paging<'_>) -> 
     }
     let mut with_tables = Vec::new();
     let mut nodes = Vec::new();
+    let mut ogc = None;
     for ds in datasets {
         let n = g.dataset(ds);
         if tables_of(ds) {
             with_tables.push(n.clone());
         }
+        ogc = geo::distributions(&mut g, &n, ds).or(ogc);
         nodes.push(n);
     }
     for n in nodes {
@@ -53,6 +56,9 @@ pub fn catalog(ctx: &Context<'_>, datasets: &[Dataset], paging: &Paging<'_>) -> 
     }
     if !with_tables.is_empty() {
         let s = g.service(&with_tables);
+        g.add(&cat, p(DCAT, "service"), s);
+    }
+    if let Some(s) = ogc {
         g.add(&cat, p(DCAT, "service"), s);
     }
     // Paging as ckanext-dcat and GovData's harvester read it.
@@ -103,6 +109,7 @@ pub fn catalog(ctx: &Context<'_>, datasets: &[Dataset], paging: &Paging<'_>) -> 
 pub fn dataset(ctx: &Context<'_>, ds: &Dataset) -> Vec<Triple> {
     let mut g = Graph::new(ctx);
     let n = g.dataset(ds);
+    geo::distributions(&mut g, &n, ds);
     if tables_of(ds) {
         g.service(&[n]);
     }

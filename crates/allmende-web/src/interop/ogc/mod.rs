@@ -3,12 +3,12 @@
 //! (QGIS, GDAL's OAPIF driver) need to list the collections and page through their features.
 
 mod crs;
+mod filters;
 
 use crs::OgcCrs;
 
 use allmende_core::authz::{Actor, read_scope};
 use allmende_table::column::ColumnType;
-use allmende_table::geo::Geometry;
 use allmende_table::query::{RecordsQuery, TableRef, json};
 use allmende_work::Lane;
 use axum::extract::{Path, RawQuery, State};
@@ -25,9 +25,6 @@ const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 /// Features per page unless asked otherwise, and at most (the standard's example values).
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 10_000;
-/// A `bbox` query reads the whole table: only for tables up to this size until spatial
-/// indexes land.
-const MAX_BBOX_SCAN: u64 = 100_000;
 
 fn base(state: &AppState) -> String {
     format!("{}/ogc", state.settings.public_url.trim_end_matches('/'))
@@ -67,6 +64,8 @@ pub async fn conformance() -> Response {
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
             "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
             "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
         ]}),
         "application/json",
     )
@@ -142,6 +141,8 @@ fn collection_json(b: &str, id: &str, title: &str, bbox: &Value) -> Value {
         "links": [
             {"href": format!("{b}/collections/{id}"), "rel": "self", "type": "application/json"},
             {"href": format!("{b}/collections/{id}/items"), "rel": "items", "type": "application/geo+json"},
+            {"href": format!("{b}/collections/{id}/queryables"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+             "type": "application/schema+json", "title": "Queryables"},
         ],
     });
     if bbox.is_array() {
@@ -177,6 +178,27 @@ async fn collection_of(state: &AppState, id: &str) -> ApiResult<Collection> {
         .ok_or(ApiError::NotFound)
 }
 
+/// `GET /ogc/collections/{id}/queryables` (Part 3): the attributes `/items` filters and sorts
+/// by, as a JSON Schema.
+pub async fn queryables(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        if !(k == "f" && matches!(v.as_ref(), "json" | "schema")) {
+            return Err(bad(&k, &v));
+        }
+    }
+    let c = collection_of(&state, &id).await?;
+    let title = title(&state, &c).await?;
+    let href = format!("{}/collections/{id}/queryables", base(&state));
+    Ok(reply(
+        filters::queryables(&c.table.columns, &href, &title),
+        "application/schema+json",
+    ))
+}
+
 /// `GET /ogc/collections/{id}`
 pub async fn collection(
     State(state): State<AppState>,
@@ -197,11 +219,16 @@ pub struct ItemsParams {
     bbox: Option<String>,
     crs: Option<String>,
     bbox_crs: Option<String>,
+    sortby: Option<String>,
+    datetime: Option<String>,
+    /// `name=value` for queryables; checked against the collection (an unknown name is 400).
+    properties: Vec<(String, String)>,
 }
 
 impl ItemsParams {
-    /// The query string; a parameter the server does not know is an error (Part 1, 7.6), so a
-    /// client never takes an unfiltered answer for a filtered one.
+    /// The query string. A parameter the server does not know is an error (Part 1, 7.6), so a
+    /// client never takes an unfiltered answer for a filtered one: other names are queryables,
+    /// which the collection checks ([`ItemsParams::query`]).
     fn parse(raw: Option<&str>) -> ApiResult<Self> {
         let mut p = Self::default();
         for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
@@ -212,11 +239,34 @@ impl ItemsParams {
                 "bbox" => p.bbox = Some(v),
                 "crs" => p.crs = Some(v),
                 "bbox-crs" => p.bbox_crs = Some(v),
+                "sortby" => p.sortby = Some(v),
+                "datetime" => p.datetime = Some(v),
                 "f" if matches!(v.as_str(), "json" | "geojson") => {}
-                other => return Err(bad(other, &v)),
+                "f" => return Err(bad("f", &v)),
+                other => p.properties.push((other.to_string(), v)),
             }
         }
         Ok(p)
+    }
+
+    /// The filter and order the parameters ask for on this table's columns.
+    fn query(&self, t: &TableRef) -> ApiResult<(Option<String>, Option<String>)> {
+        let rejected = |(param, value): filters::Rejected| bad(&param, &value);
+        let mut conditions = Vec::new();
+        for (name, value) in &self.properties {
+            conditions.push(filters::property(&t.columns, name, value).map_err(rejected)?);
+        }
+        if let Some(d) = &self.datetime {
+            conditions.push(filters::datetime(&t.columns, d).map_err(rejected)?);
+        }
+        let order = match &self.sortby {
+            Some(s) => Some(filters::sortby(&t.columns, s).map_err(rejected)?),
+            None => None,
+        };
+        Ok((
+            (!conditions.is_empty()).then(|| conditions.join(" and ")),
+            order,
+        ))
     }
 
     /// `crs` (the features' CRS) and `bbox-crs`, CRS84 when not given.
@@ -284,12 +334,8 @@ fn geometry_column(t: &TableRef) -> Option<String> {
         .map(|c| c.name.clone())
 }
 
-/// Rows of a page as GeoJSON Features (`first_id`: the `_id` of the first row).
-fn features(
-    page: &allmende_table::query::RecordsPage,
-    geometry: Option<&String>,
-    first_id: u64,
-) -> Vec<Value> {
+/// Rows of a page as GeoJSON Features; the row id (`_id`, the first column) is the id.
+fn features(page: &allmende_table::query::RecordsPage, geometry: Option<&String>) -> Vec<Value> {
     let keys = json::keys(&page.schema);
     let mut out = vec![b'['];
     let mut first = true;
@@ -300,36 +346,43 @@ fn features(
     let rows: Vec<serde_json::Map<String, Value>> =
         serde_json::from_slice(&out).unwrap_or_default();
     rows.into_iter()
-        .enumerate()
-        .map(|(i, mut props)| {
+        .map(|mut props| {
+            let id = props
+                .remove(allmende_table::ingest::ROW_ID)
+                .unwrap_or(Value::Null);
             let g = geometry
                 .and_then(|g| props.remove(g))
                 .unwrap_or(Value::Null);
-            json!({"type": "Feature", "id": first_id + i as u64, "geometry": g, "properties": props})
+            json!({"type": "Feature", "id": id, "geometry": g, "properties": props})
         })
         .collect()
 }
 
-fn intersects(g: &Value, b: &[f64; 4]) -> bool {
-    let mut notes = allmende_table::geo::geometry::ReadNotes::default();
-    let Ok(Some(g)) = Geometry::from_geojson(g, &mut notes) else {
-        return false;
-    };
-    g.bbox()
-        .is_some_and(|e| e[0] <= b[2] && e[2] >= b[0] && e[1] <= b[3] && e[3] >= b[1])
+/// What a page of features is selected by: `bbox` (CRS84), a condition, an order.
+#[derive(Default)]
+struct Selection {
+    bbox: Option<[f64; 4]>,
+    filter: Option<String>,
+    order: Option<String>,
 }
 
+/// A page of features; counted when a selection filters.
 async fn page(
     state: &AppState,
     client: &Client,
     t: &TableRef,
     offset: usize,
     limit: usize,
+    selection: Selection,
 ) -> ApiResult<allmende_table::query::RecordsPage> {
     let q = RecordsQuery {
         limit: Some(limit),
         offset,
-        total: false,
+        total: selection.bbox.is_some() || selection.filter.is_some(),
+        bbox: selection.bbox,
+        filter: selection.filter,
+        order_by: selection.order,
+        with_row_id: true,
         ..Default::default()
     };
     let permit = admit(state, Lane::Query, client).await?;
@@ -360,56 +413,43 @@ pub async fn items(
         None => 0,
         Some(o) => o.parse::<usize>().map_err(|_| bad("offset", o))?,
     };
-    let (matched, feats) = match p.bbox.as_deref() {
-        None => {
-            let page = page(&state, &client, &t, offset, limit).await?;
-            (
-                t.rows,
-                features(&page, geometry.as_ref(), offset as u64 + 1),
-            )
-        }
-        Some(raw) => {
-            let b = bbox_crs
+    let bbox = match p.bbox.as_deref() {
+        None => None,
+        Some(raw) => Some(
+            bbox_crs
                 .bbox_to_crs84(parse_bbox(raw)?)
-                .ok_or_else(|| bad("bbox", raw))?;
-            if t.rows > MAX_BBOX_SCAN {
-                return Err(ApiError::BadRequest(
-                    Msg::new("param.ogc_bbox_too_large").arg("max", MAX_BBOX_SCAN),
-                ));
-            }
-            // Until spatial indexes land: every feature, filtered here, then the page.
-            let mut matched = Vec::new();
-            let mut start = 0usize;
-            while (start as u64) < t.rows {
-                let chunk = page(&state, &client, &t, start, MAX_LIMIT).await?;
-                let feats = features(&chunk, geometry.as_ref(), start as u64 + 1);
-                if feats.is_empty() {
-                    break;
-                }
-                start += feats.len();
-                matched.extend(feats.into_iter().filter(|f| intersects(&f["geometry"], &b)));
-            }
-            let total = matched.len() as u64;
-            (
-                total,
-                matched.into_iter().skip(offset).take(limit).collect(),
-            )
-        }
+                .ok_or_else(|| bad("bbox", raw))?,
+        ),
     };
+    let (filter, order) = p.query(&t)?;
+    let selection = Selection {
+        bbox,
+        filter,
+        order,
+    };
+    let page = page(&state, &client, &t, offset, limit, selection).await?;
+    let matched = page.total.unwrap_or(t.rows);
+    let feats = features(&page, geometry.as_ref());
     let b = base(&state);
     let link = |rel: &str, off: usize| {
         let mut href = format!("{b}/collections/{id}/items?limit={limit}&offset={off}");
-        for (name, value) in [
+        let named = [
             ("bbox", &p.bbox),
             ("bbox-crs", &p.bbox_crs),
             ("crs", &p.crs),
-        ] {
-            if let Some(v) = value {
-                href.push_str(&format!(
-                    "&{name}={}",
-                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
-                ));
-            }
+            ("sortby", &p.sortby),
+            ("datetime", &p.datetime),
+        ];
+        let named = named
+            .iter()
+            .filter_map(|(n, v)| v.as_ref().map(|v| (*n, v.as_str())));
+        let properties = p.properties.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        for (name, value) in named.chain(properties) {
+            let enc = |s: &str| {
+                percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string()
+            };
+            href.push_str(&format!("&{}={}", enc(name), enc(value)));
         }
         json!({"href": href, "rel": rel, "type": "application/geo+json"})
     };
@@ -446,7 +486,14 @@ pub async fn item(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let p = ItemsParams::parse(raw.as_deref())?;
-    if p.limit.is_some() || p.offset.is_some() || p.bbox.is_some() || p.bbox_crs.is_some() {
+    if p.limit.is_some()
+        || p.offset.is_some()
+        || p.bbox.is_some()
+        || p.bbox_crs.is_some()
+        || p.sortby.is_some()
+        || p.datetime.is_some()
+        || !p.properties.is_empty()
+    {
         return Err(bad("query", raw.as_deref().unwrap_or("")));
     }
     let (crs, _) = p.crs()?;
@@ -456,8 +503,16 @@ pub async fn item(
         .ok()
         .filter(|n| (1..=t.rows).contains(n))
         .ok_or(ApiError::NotFound)?;
-    let page = page(&state, &client, &t, (n - 1) as usize, 1).await?;
-    let mut f = in_crs(features(&page, geometry_column(&t).as_ref(), n), crs)
+    let page = page(
+        &state,
+        &client,
+        &t,
+        (n - 1) as usize,
+        1,
+        Selection::default(),
+    )
+    .await?;
+    let mut f = in_crs(features(&page, geometry_column(&t).as_ref()), crs)
         .into_iter()
         .next()
         .ok_or(ApiError::NotFound)?;
@@ -499,8 +554,16 @@ pub async fn api(State(state): State<AppState>) -> Response {
                         {"name": "crs", "in": "query", "schema": {"type": "string", "format": "uri"}},
                         {"name": "bbox-crs", "in": "query", "schema": {"type": "string", "format": "uri"}},
                         {"name": "bbox", "in": "query", "style": "form", "explode": false,
-                         "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}}],
+                         "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}},
+                        {"name": "datetime", "in": "query", "description": "An instant or interval (`2024-01-01/..`) on the collection's first date column",
+                         "schema": {"type": "string"}},
+                        {"name": "sortby", "in": "query", "description": "Queryables, `+` ascending, `-` descending, e.g. `-kW,+Name`",
+                         "style": "form", "explode": false, "schema": {"type": "array", "items": {"type": "string"}}}],
                     "responses": geo_ok("FeatureCollection")}},
+                "/collections/{collectionId}/queryables": {"get": {"summary": "Queryables (JSON Schema); each is also a query parameter of items (equality)",
+                    "operationId": "getQueryables", "parameters": [collection_id],
+                    "responses": {"200": {"description": "JSON Schema", "content": {"application/schema+json": {"schema": {"type": "object"}}}},
+                                  "404": {"description": "Nicht gefunden"}}}},
                 "/collections/{collectionId}/items/{featureId}": {"get": {"summary": "One feature", "operationId": "getFeature",
                     "parameters": [collection_id, {"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}}],
                     "responses": geo_ok("Feature")}},
