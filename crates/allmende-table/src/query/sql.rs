@@ -144,11 +144,55 @@ const ALLOWED_FUNCTIONS: &[&str] = &[
     "to_unixtime",
 ];
 
-/// Removes every scalar function public SQL may not call.
+/// Spatial functions (geodatafusion, PostGIS names) public SQL may call: constructors,
+/// accessors, predicates and measures whose result is bounded by their input. Left out: the
+/// concave hull (its cost grows faster than the geometry) and the box and geohash helpers no
+/// one asked for.
+const SPATIAL_FUNCTIONS: &[&str] = &[
+    "st_area",
+    "st_asbinary",
+    "st_astext",
+    "st_centroid",
+    "st_convexhull",
+    "st_coorddim",
+    "st_distance",
+    "st_distancesphere",
+    "st_endpoint",
+    "st_geometrytype",
+    "st_geomfromtext",
+    "st_geomfromwkb",
+    "st_intersects",
+    "st_isclosed",
+    "st_isempty",
+    "st_isvalid",
+    "st_isvalidreason",
+    "st_length",
+    "st_makepoint",
+    "st_ndims",
+    "st_npoints",
+    "st_numinteriorrings",
+    "st_point",
+    "st_pointonsurface",
+    "st_simplify",
+    "st_simplifypreservetopology",
+    "st_startpoint",
+    "st_x",
+    "st_xmax",
+    "st_xmin",
+    "st_y",
+    "st_ymax",
+    "st_ymin",
+];
+
+/// Removes every scalar function public SQL may not call, after adding the spatial ones.
 pub(super) fn prune_functions(ctx: &datafusion::prelude::SessionContext) {
+    geodatafusion::register(ctx);
+    crate::geo::udf::register_sql_functions(ctx);
     let names: Vec<String> = ctx.state().scalar_functions().keys().cloned().collect();
     for name in names {
-        if !ALLOWED_FUNCTIONS.contains(&name.as_str()) {
+        if !ALLOWED_FUNCTIONS.contains(&name.as_str())
+            && !SPATIAL_FUNCTIONS.contains(&name.as_str())
+        {
             ctx.deregister_udf(&name);
         }
     }
@@ -184,6 +228,42 @@ impl SchemaProvider for PublicSchema {
     fn table_exist(&self, name: &str) -> bool {
         self.lookup.get(name).is_some()
     }
+}
+
+/// Geometries computed by spatial functions come as GeoArrow arrays (a point is a struct of
+/// x and y): the answer gives them as WKB like the tables' own geometry column, so that JSON
+/// shows GeoJSON and CSV shows WKT.
+fn as_wkb(
+    ctx: &datafusion::prelude::SessionContext,
+    df: datafusion::dataframe::DataFrame,
+) -> Result<datafusion::dataframe::DataFrame, DataFusionError> {
+    let geoarrow = |f: &datafusion::arrow::datatypes::Field| {
+        f.metadata()
+            .get("ARROW:extension:name")
+            .is_some_and(|n| n.starts_with("geoarrow."))
+            && f.data_type() != &datafusion::arrow::datatypes::DataType::Binary
+    };
+    if !df.schema().fields().iter().any(|f| geoarrow(f)) {
+        return Ok(df);
+    }
+    let wkb = ctx
+        .state()
+        .scalar_functions()
+        .get("st_asbinary")
+        .cloned()
+        .ok_or_else(|| DataFusionError::Plan("st_asbinary is not registered".into()))?;
+    let columns: Vec<datafusion::prelude::Expr> = df
+        .schema()
+        .iter()
+        .map(|(q, f)| {
+            let c = datafusion::prelude::Expr::Column(datafusion::common::Column::from((q, f)));
+            match geoarrow(f) {
+                true => wkb.call(vec![c]).alias(f.name()),
+                false => c,
+            }
+        })
+        .collect();
+    df.select(columns)
 }
 
 impl Engine {
@@ -233,7 +313,7 @@ impl Engine {
         ) {
             return Err(QueryError::Invalid(Msg::new("query.no_explain")));
         }
-        Ok(df)
+        as_wkb(&ctx, df).map_err(|e| QueryError::from_df(e, &self.limits))
     }
 
     /// Runs a query for a JSON answer: at most `max_rows` rows, `truncated` says if more exist.
@@ -293,5 +373,23 @@ impl Engine {
         df.execute_stream()
             .await
             .map_err(|e| QueryError::from_df(e, &self.limits))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The allowlist names functions that exist: a newer geodatafusion that renames or drops
+    /// one fails here, not in a user's query.
+    #[test]
+    fn every_allowed_spatial_function_is_there() {
+        let ctx = datafusion::prelude::SessionContext::new();
+        prune_functions(&ctx);
+        let registered = ctx.state().scalar_functions().clone();
+        for name in SPATIAL_FUNCTIONS {
+            assert!(registered.contains_key(*name), "{name}");
+        }
+        assert!(!registered.contains_key("st_concavehull"));
     }
 }

@@ -54,8 +54,20 @@ impl QueryError {
         }
     }
 
+    /// The engine's own words, cut to a readable length: a failed signature match lists every
+    /// type a function takes, which for the spatial functions is tens of kilobytes.
     pub(crate) fn invalid(text: impl std::fmt::Display) -> Self {
-        Self::Invalid(Msg::plain(text))
+        // The beginning says what failed, the end what was asked ("st_x(Binary)").
+        const HEAD: usize = 300;
+        const TAIL: usize = 300;
+        let text = text.to_string();
+        let chars: Vec<char> = text.chars().collect();
+        if chars.len() <= HEAD + TAIL {
+            return Self::Invalid(Msg::plain(text));
+        }
+        let head: String = chars[..HEAD].iter().collect();
+        let tail: String = chars[chars.len() - TAIL..].iter().collect();
+        Self::Invalid(Msg::plain(format!("{head} … {tail}")))
     }
 
     pub(crate) fn from_df(e: DataFusionError, limits: &QueryLimits) -> Self {

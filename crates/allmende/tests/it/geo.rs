@@ -414,6 +414,58 @@ async fn ogc_api_features(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
+    // SQL with PostGIS functions (geodatafusion): its intersection agrees with `bbox=`, and
+    // computed geometries come out as GeoJSON like the tables' own.
+    let alias = body(s.get(&format!("/api/v1/resources/{public}/table")).await).await["table_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sql = |q: String| {
+        let s = &s;
+        async move {
+            let url = format!(
+                "/api/v1/sql?sql={}",
+                percent_encoding::utf8_percent_encode(&q, percent_encoding::NON_ALPHANUMERIC)
+            );
+            s.get(&url).await
+        }
+    };
+    let n = body(
+        sql(format!(
+            "select count(*) as n from {alias} where st_intersects(geometry, \
+             st_geomfromtext('POLYGON((10.045 48.7, 10.075 48.7, 10.075 48.9, 10.045 48.9, 10.045 48.7))'))"
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(n["records"][0]["n"], 3, "{n}");
+    let xy = body(
+        sql(format!(
+            "select st_x(geometry) as x, st_y(geometry) as y, st_centroid(geometry) as c, \
+             st_geometrytype(geometry) as t from {alias} where \"Nr\" = 7"
+        ))
+        .await,
+    )
+    .await;
+    let r = &xy["records"][0];
+    assert!((r["x"].as_f64().unwrap() - 10.06).abs() < 1e-9, "{xy}");
+    assert!((r["y"].as_f64().unwrap() - 48.8).abs() < 1e-9, "{xy}");
+    assert_eq!(r["c"]["type"], "Point", "{xy}");
+    assert_eq!(r["t"], "ST_Point");
+    // Metres on the sphere between neighbouring trees (0.01° of longitude at 48.8° N).
+    let d = body(
+        sql(format!(
+            "select st_distancesphere(a.geometry, b.geometry) as m from {alias} a, {alias} b \
+             where a.\"Nr\" = 7 and b.\"Nr\" = 8"
+        ))
+        .await,
+    )
+    .await;
+    let m = d["records"][0]["m"].as_f64().unwrap();
+    assert!((m - 732.43).abs() < 0.1, "{d}");
+    // Not every function is for the public: a concave hull's cost grows faster than its input.
+    let res = sql(format!("select st_concavehull(geometry, 0.5) from {alias}")).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     for bad in [
         "bbox=1,2,3",
         "bbox=10,48,9,49",
