@@ -458,3 +458,39 @@ test('geodata: a GeoJSON resource gets a map with every feature, also without ti
   assert.deepEqual(await axe(page), []);
   await context.close();
 });
+
+test('geodata: a large layer is drawn view by view, counted in groups that zoom in; accessible', { skip: !password }, async () => {
+  const context = await browser.newContext({ bypassCSP: true, locale: 'de-DE' });
+  const page = await context.newPage();
+  await page.route('**/tile.openstreetmap.org/**', (r) => r.abort());
+  await login(page);
+  // 6,000 street lights with coordinate columns: more than a page sends to the browser whole.
+  let csv = 'Nr;Leuchtmittel;Breitengrad;Längengrad\r\n';
+  for (let i = 0; i < 6000; i++) {
+    const lat = (48.80 + Math.floor(i / 100) * 0.001).toFixed(4).replace('.', ',');
+    const lon = (10.05 + (i % 100) * 0.001).toFixed(4).replace('.', ',');
+    csv += `${i + 1};${i % 3 ? 'LED' : 'Natriumdampf'};${lat};${lon}\r\n`;
+  }
+  const { resource } = await draftWithFile(page, `laternen-${Date.now()}`, 'Straßenbeleuchtung',
+    'Leuchtenstandorte im Stadtgebiet', { title: 'Leuchten (CSV)', name: 'leuchten.csv', content: csv });
+  const id = resource.split('/resource/')[1].split('?')[0];
+  const table = async () => (await context.request.get(base + `/api/v1/resources/${id}/table`)).json();
+  for (let i = 0; i < 150 && (await table()).status !== 'done'; i++) await page.waitForTimeout(200);
+  await page.goto(resource);
+  await page.waitForSelector('#map[data-clusters]');
+  assert.ok(Number(await page.getAttribute('#map', 'data-clusters')) > 0, 'groups drawn');
+  assert.equal(await page.getAttribute('#map', 'data-features'), '6000');
+  assert.match(await page.locator('#map-status').innerText(), /6\.000 Objekte in diesem Ausschnitt/);
+  const groups = page.locator('.map-cluster');
+  assert.ok((await groups.count()) > 0);
+  assert.deepEqual(await axe(page), []);
+  // A click on a group zooms in, until the single lights are there with their attributes.
+  for (let i = 0; i < 6 && (await page.getAttribute('#map', 'data-clusters')) !== '0'; i++) {
+    const before = await page.getAttribute('#map', 'data-features');
+    await page.locator('.map-cluster').first().click();
+    await page.waitForFunction((b) => document.getElementById('map').dataset.features !== b, before);
+  }
+  assert.equal(await page.getAttribute('#map', 'data-clusters'), '0', 'single features at last');
+  assert.match(await page.locator('#map-status').innerText(), /Objekte auf der Karte/);
+  await context.close();
+});

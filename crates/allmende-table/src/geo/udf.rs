@@ -185,6 +185,55 @@ fn haversine(p: [f64; 2], q: [f64; 2]) -> f64 {
     2.0 * EARTH_RADIUS * h.sqrt().min(1.0).asin()
 }
 
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Anchor {
+    axis: usize,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for Anchor {
+    fn name(&self) -> &str {
+        ["allmende_anchor_x", "allmende_anchor_y"][self.axis]
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let g = arrays[0].as_binary::<i32>();
+        let mut out = Float64Builder::with_capacity(g.len());
+        for i in 0..g.len() {
+            let at = (!g.is_null(i))
+                .then(|| Geometry::from_wkb(g.value(i)).ok())
+                .flatten()
+                .and_then(|g| match g {
+                    Geometry::Point(p) => Some(p),
+                    other => other
+                        .bbox()
+                        .map(|b| [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0]),
+                });
+            out.append_option(at.map(|p| p[self.axis]));
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// Where a geometry (WKB) is drawn as one point: a point itself, the centre of anything
+/// else's extent; `axis` 0 for x (longitude), 1 for y.
+pub fn anchor(geometry: Expr, axis: usize) -> Expr {
+    ScalarUDF::new_from_impl(Anchor {
+        axis: axis.min(1),
+        signature: Signature::exact(vec![DataType::Binary], Volatility::Immutable),
+    })
+    .call(vec![geometry])
+}
+
 /// `st_x`, `st_y` and `st_distancesphere`, registered over the library's (same names).
 pub fn register_sql_functions(ctx: &datafusion::prelude::SessionContext) {
     for (name, axis) in [("st_x", 0), ("st_y", 1)] {

@@ -6,6 +6,7 @@ mod budget;
 mod cache;
 mod coop;
 pub mod expr;
+mod grid;
 pub mod json;
 mod pooled;
 mod records;
@@ -21,6 +22,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use datafusion::physical_plan::SendableRecordBatchStream;
+pub use grid::Cell;
 pub use pooled::{ExportSource, Queries};
 pub use records::{RecordsPage, RecordsQuery};
 pub use sql::TableLookup;

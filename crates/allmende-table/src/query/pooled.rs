@@ -66,6 +66,24 @@ impl Queries {
             .await?
     }
 
+    /// The features intersecting `bbox` counted in a grid (a map's clusters).
+    pub async fn grid(
+        &self,
+        permit: Permit,
+        t: &TableRef,
+        bbox: [f64; 4],
+        columns: u32,
+        rows: u32,
+    ) -> Result<Vec<super::Cell>, QueryError> {
+        let engine = self.engine.clone();
+        let t = t.clone();
+        self.pool
+            .run(permit, self.limits().timeout, async move {
+                engine.grid(&t, bbox, columns, rows).await
+            })
+            .await?
+    }
+
     /// A read-only SQL query as a JSON answer (at most `max_rows` rows).
     pub async fn sql(
         &self,

@@ -150,8 +150,13 @@ pub async fn dataset(
     // by the privacy check has no served table).
     let mut map = None;
     for res in ds.resources.iter().flatten().take(20) {
-        if let Ok((t, _)) = state.served(res).await
-            && let Some(m) = super::table_view::map_of(&state, res, &t)
+        if let Ok((t, v)) = state.served(res).await
+            && let Some(m) = super::table_view::map_of(
+                &state,
+                res,
+                &t,
+                v.report.as_ref().and_then(|r| r.pointer("/dialect/bbox")),
+            )
         {
             map = Some(context! { m, title => res.title.clone() });
             break;

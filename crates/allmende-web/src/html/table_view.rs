@@ -147,21 +147,28 @@ fn page_rows(page: &allmende_table::query::RecordsPage) -> Vec<serde_json::Value
 }
 
 /// The most features the resource page's map draws (in one canvas, from the GeoJSON export).
-const MAP_MAX_FEATURES: u64 = 50_000;
+/// Larger layers are drawn view by view from `/map` (features, or their counts in a grid)
+/// instead of loading the whole GeoJSON export into the browser.
+const MAP_WHOLE_FEATURES: u64 = 5_000;
 
-/// A spatial table's map (template `map` macro), drawn from its GeoJSON export while that stays
-/// small enough for a browser; `None` for other tables.
-pub(super) fn map_of(state: &AppState, res: &Resource, t: &TableRef) -> Option<Value> {
+/// A spatial table's map (template `map` macro); `None` for other tables.
+pub(super) fn map_of(
+    state: &AppState,
+    res: &Resource,
+    t: &TableRef,
+    bbox: Option<&serde_json::Value>,
+) -> Option<Value> {
     t.columns
         .iter()
         .any(|c| c.kind == ColumnType::Geometry)
         .then(|| {
+            let large = t.rows > MAP_WHOLE_FEATURES;
             context! {
                 geojson => format!("/api/v1/resources/{}/export/geojson", res.id),
+                view => large.then(|| format!("/api/v1/resources/{}/map", res.id)),
+                bbox => bbox.map(|b| b.to_string()).unwrap_or_default(),
                 tiles => state.settings.map_tile_url.clone(),
                 attribution => state.settings.map_attribution.clone(),
-                too_many => t.rows > MAP_MAX_FEATURES,
-                max => MAP_MAX_FEATURES,
             }
         })
 }
@@ -328,7 +335,7 @@ pub async fn view(
     let chart = chart(state, client, &t, params, filter.clone())
         .await
         .unwrap_or(None);
-    let map = map_of(state, res, &t);
+    let map = map_of(state, res, &t, dialect.get("bbox"));
     Ok(Some(context! {
         map,
         table_name => t.alias,

@@ -668,7 +668,82 @@ async fn gis_files_in_and_out(backend: Backend) {
     }
 }
 
+/// A large layer is drawn view by view: the features themselves in a small view, their counts
+/// in a grid in a large one, and every feature counted exactly once.
+async fn map_views_of_large_layers(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "laternen", "public").await;
+    // 1,500 street lights on a 50 × 30 raster around Aalen.
+    let lights: Vec<Value> = (0..1500)
+        .map(|i| {
+            let (col, row) = (f64::from(i % 50), f64::from(i / 50));
+            feature(
+                10.05 + col * 0.002,
+                48.82 + row * 0.001,
+                json!({"Nr": i + 1}),
+            )
+        })
+        .collect();
+    let res = s
+        .upload(
+            &ed,
+            "laternen",
+            "laternen.geojson",
+            collection("EPSG:4326", lights),
+        )
+        .await;
+    let rid = body(res).await["id"].as_str().unwrap().to_string();
+    assert_eq!(wait_table(&s, &rid, 1).await["status"], "done");
+    let view = |bbox: &str| {
+        let s = &s;
+        let url = format!("/api/v1/resources/{rid}/map?bbox={bbox}");
+        async move { body(s.get(&url).await).await }
+    };
+    let all = view("10.0,48.8,10.2,48.9").await;
+    assert_eq!(all["clustered"], true, "{all}");
+    assert_eq!(all["matched"], 1500);
+    let counted: u64 = all["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, 1500, "every feature in exactly one cell");
+    assert!(all["features"].as_array().unwrap().len() <= 16 * 10);
+    // The map says its size in cells; at most 64 × 64.
+    let coarse = view("10.0,48.8,10.2,48.9&columns=4&rows=2").await;
+    assert!(
+        coarse["features"].as_array().unwrap().len() <= 8,
+        "{coarse}"
+    );
+    let fine = view("10.0,48.8,10.2,48.9&columns=100000&rows=1").await;
+    assert!(fine["features"].as_array().unwrap().len() <= 64, "{fine}");
+    // A small view: the features themselves, with their attributes (10 × 5 lights).
+    let few = view("10.0499,48.8199,10.0681,48.8241").await;
+    assert_eq!(few["clustered"], false, "{few}");
+    assert_eq!(few["matched"], 50, "{few}");
+    assert_eq!(few["features"][0]["geometry"]["type"], "Point");
+    assert!(few["features"][0]["properties"]["Nr"].is_number());
+    for bad in ["", "?bbox=1,2,3", "?bbox=10,48,9,49", "?zoom=3"] {
+        let res = s.get(&format!("/api/v1/resources/{rid}/map{bad}")).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    // 1,500 features still go to the browser whole; the page draws by views above 5,000.
+    let page = s
+        .get(&format!("/dataset/laternen/resource/{rid}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-geojson=") && !page.contains("data-view="));
+}
+
 crate::both_backends!(
+    map_views_of_large_layers,
     gis_files_in_and_out,
     geojson_becomes_a_spatial_table,
     geodata_about_persons_is_gated,

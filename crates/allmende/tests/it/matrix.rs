@@ -275,6 +275,7 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
             "GET",
             "/api/v1/resources/{id}/table"
             | "/api/v1/resources/{id}/records"
+            | "/api/v1/resources/{id}/map"
             | "/api/v1/resources/{id}/export/{format}"
             | "/api/v1/resources/{id}/versions/{version}/source"
             | "/api/v1/jobs/{id}",
@@ -424,8 +425,14 @@ async fn dataset_with_table(
     };
     let ds = s.dataset(token, "stadt-aalen", slug, visibility).await;
     let r = body(
-        s.upload(token, slug, "werte.csv", b"Nr;Wert\n1;2\n3;4\n".to_vec())
-            .await,
+        // With coordinates, so that the spatial routes (map views) have a spatial table.
+        s.upload(
+            token,
+            slug,
+            "werte.csv",
+            b"Nr;Wert;lat;lon\n1;2;48,84;10,09\n3;4;48,85;10,1\n".to_vec(),
+        )
+        .await,
     )
     .await;
     let rid = r["id"].as_str().unwrap().to_string();
@@ -509,6 +516,7 @@ async fn fixture(s: &TestServer) -> Fixture {
 fn query_for(pattern: &str) -> &'static str {
     match pattern {
         "/api/v1/sql" => "?sql=SELECT%201%20AS%20eins",
+        "/api/v1/resources/{id}/map" => "?bbox=10,48,11,49",
         "/dataset/{slug}/resource/{id}/chart.svg" => "?chart_x=nr",
         _ => "",
     }

@@ -204,3 +204,24 @@ pub(super) fn accepted(state: &AppState, v: &TableVersion) -> Response {
     }
     resp
 }
+
+/// `min lon,min lat,max lon,max lat` in WGS 84.
+pub(super) fn parse_bbox(s: &str) -> ApiResult<[f64; 4]> {
+    let bad = || ApiError::BadRequest(Msg::new("param.bbox").arg("value", s));
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let [minx, miny, maxx, maxy] = v[..] else {
+        return Err(bad());
+    };
+    let lon = -180.0..=180.0;
+    let lat = -90.0..=90.0;
+    if !(lon.contains(&minx) && lon.contains(&maxx) && lat.contains(&miny) && lat.contains(&maxy))
+        || minx > maxx
+        || miny > maxy
+    {
+        return Err(bad());
+    }
+    Ok([minx, miny, maxx, maxy])
+}

@@ -4,6 +4,7 @@
 mod common;
 mod export;
 mod jobs;
+mod map;
 mod privacy;
 mod records;
 mod sql;
@@ -11,6 +12,7 @@ mod sql;
 pub use common::export_links;
 pub use export::*;
 pub use jobs::*;
+pub use map::*;
 pub use privacy::*;
 pub use records::*;
 pub use sql::*;

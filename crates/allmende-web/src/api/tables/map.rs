@@ -1,0 +1,118 @@
+//! What a map shows of a large spatial table in its current view: the features themselves
+//! while there are few, else their counts in a grid (clusters), so that a layer of half a
+//! million points pans and zooms as smoothly as one of a hundred.
+
+use allmende_table::query::RecordsQuery;
+use allmende_work::Lane;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::common::*;
+use crate::api::extract::ApiQuery;
+use crate::auth::CurrentActor;
+use crate::error::ApiResult;
+use crate::heavy::{Client, admit};
+use crate::state::AppState;
+
+/// Features a view shows one by one; more are counted in the grid.
+const DETAIL: usize = 1_000;
+/// The grid over a view unless the map says its size in cells (about 64 pixels each on a
+/// typical map), and the most cells a view may ask for.
+const COLUMNS: u32 = 16;
+const ROWS: u32 = 10;
+const MAX_CELLS: u32 = 64;
+
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MapParams {
+    /// The view (required): `min longitude,min latitude,max longitude,max latitude` (WGS 84).
+    pub bbox: Option<String>,
+    /// The grid's columns and rows when features are counted (1–64; default 16 × 10).
+    pub columns: Option<u32>,
+    pub rows: Option<u32>,
+}
+
+/// The features in a map's view: a GeoJSON FeatureCollection of the features themselves (with
+/// their attributes) when at most 1,000 intersect the view, else of grid cells, each a point
+/// at its features' mean position with `count` (and `clustered: true` on the collection).
+#[utoipa::path(get, path = "/resources/{id}/map", tag = "data",
+    params(("id" = Uuid, Path), MapParams),
+    responses((status = 200, description = "GeoJSON FeatureCollection with `matched` and `clustered`"),
+        (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn map_view(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    client: Client,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<MapParams>,
+) -> ApiResult<Response> {
+    let (res, ds) = state.visible_resource(&actor, &id).await?;
+    let t = version_table(&state, &actor, &res, &ds, None).await?;
+    // Asked after the visibility check: a stranger learns nothing from a 400.
+    let bbox = parse_bbox(params.bbox.as_deref().unwrap_or(""))?;
+    let q = RecordsQuery {
+        bbox: Some(bbox),
+        limit: Some(DETAIL),
+        total: true,
+        ..Default::default()
+    };
+    let permit = admit(&state, Lane::Query, &client).await?;
+    let page = state.tables.records(permit, &t, &q).await?;
+    let matched = page.total.unwrap_or(0);
+    let body = if matched as usize <= DETAIL {
+        let geometry = t
+            .columns
+            .iter()
+            .find(|c| c.kind == allmende_table::ColumnType::Geometry)
+            .map(|c| c.name.clone());
+        json!({
+            "type": "FeatureCollection",
+            "matched": matched,
+            "clustered": false,
+            "features": features(&page, geometry.as_deref()),
+        })
+    } else {
+        let permit = admit(&state, Lane::Query, &client).await?;
+        let size = |v: Option<u32>, default: u32| v.unwrap_or(default).clamp(1, MAX_CELLS);
+        let (columns, rows) = (size(params.columns, COLUMNS), size(params.rows, ROWS));
+        let cells = state.tables.grid(permit, &t, bbox, columns, rows).await?;
+        let features: Vec<Value> = cells
+            .iter()
+            .map(|c| {
+                json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [c.x, c.y]},
+                    "properties": {"count": c.count}})
+            })
+            .collect();
+        json!({"type": "FeatureCollection", "matched": matched, "clustered": true, "features": features})
+    };
+    let mut resp = axum::Json(body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/geo+json"),
+    );
+    Ok(resp)
+}
+
+/// A page's rows as Features: the geometry column as geometry, the rest as properties.
+fn features(page: &allmende_table::query::RecordsPage, geometry: Option<&str>) -> Vec<Value> {
+    let keys = allmende_table::query::json::keys(&page.schema);
+    let mut out = vec![b'['];
+    let mut first = true;
+    for b in &page.batches {
+        allmende_table::query::json::write_rows(&mut out, b, &keys, false, b",", &mut first);
+    }
+    out.push(b']');
+    let rows: Vec<serde_json::Map<String, Value>> =
+        serde_json::from_slice(&out).unwrap_or_default();
+    rows.into_iter()
+        .map(|mut props| {
+            let g = geometry
+                .and_then(|g| props.remove(g))
+                .unwrap_or(Value::Null);
+            json!({"type": "Feature", "geometry": g, "properties": props})
+        })
+        .collect()
+}
