@@ -87,8 +87,8 @@ for slug, rid in spatial:
         # The GIS formats the table is offered in, each opened by GDAL: same features, same
         # extent (GeoPackage: same attribute names; Shapefile names are cut to ten bytes).
         offered = {e["format"] for e in table["exports"]}
-        assert {"gpkg", "kml"} <= offered, f"{slug}: offered {offered}"
-        for fmt, suffix in [("gpkg", ".gpkg"), ("shp", ".zip"), ("kml", ".kml"), ("gpx", ".gpx")]:
+        assert {"gpkg", "kml", "fgb"} <= offered, f"{slug}: offered {offered}"
+        for fmt, suffix in [("gpkg", ".gpkg"), ("fgb", ".fgb"), ("shp", ".zip"), ("kml", ".kml"), ("gpx", ".gpx")]:
             if fmt not in offered:
                 continue
             path = f"{tmp}/{slug}-{fmt}{suffix}"
@@ -103,8 +103,8 @@ for slug, rid in spatial:
                 info["fields"] = []
             assert info["count"] == rows, f"{slug} {fmt}: {info['count']} features, API {rows}"
             assert all(abs(a - b) < 1e-6 for a, b in zip(info["extent"], bbox)), f"{slug} {fmt}: extent {info['extent']} != {bbox}"
-            if fmt == "gpkg":
-                assert info["fields"] == names, f"{slug} gpkg: fields {info['fields']} != {names}"
+            if fmt in ("gpkg", "fgb"):
+                assert info["fields"] == names, f"{slug} {fmt}: fields {info['fields']} != {names}"
             if fmt == "shp":
                 assert len(info["fields"]) == len(names), f"{slug} shp: fields {info['fields']} vs {names}"
         # In the source's CRS: GDAL reprojects it back to the same WGS 84 extent.

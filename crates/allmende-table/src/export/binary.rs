@@ -36,6 +36,9 @@ pub(super) async fn write_binary(
             ExportFormat::Xlsx => write_xlsx(schema, batches, &mut w),
             ExportFormat::GeoPackage => super::geopackage::write_gpkg(schema, batches, &mut w),
             ExportFormat::Shapefile => super::shapefile::write_shapefile(schema, batches, &mut w),
+            ExportFormat::FlatGeobuf => {
+                super::flatgeobuf::write_flatgeobuf(schema, batches, &mut w)
+            }
             _ => write_parquet(schema, batches, &mut w),
         };
         res.and_then(|_| w.flush())

@@ -25,6 +25,8 @@ pub enum ExportFormat {
     /// A ZIP of `.shp`, `.shx`, `.dbf` (UTF-8), `.cpg`, `.prj`: for tables of one geometry
     /// family (points, lines or areas).
     Shapefile,
+    /// FlatGeobuf (binary, streamable, typed attributes), WGS 84, without a spatial index.
+    FlatGeobuf,
 }
 
 impl ExportFormat {
@@ -50,6 +52,7 @@ impl ExportFormat {
             "gpx" => Self::Gpx,
             "gpkg" | "geopackage" => Self::GeoPackage,
             "shp" | "shapefile" => Self::Shapefile,
+            "fgb" | "flatgeobuf" => Self::FlatGeobuf,
             _ => return None,
         })
     }
@@ -75,7 +78,7 @@ impl ExportFormat {
         let points = family(&["Point", "MultiPoint"]);
         let lines = family(&["LineString", "MultiLineString"]);
         let areas = family(&["Polygon", "MultiPolygon"]);
-        let mut geo = vec![Self::GeoJson, Self::GeoPackage];
+        let mut geo = vec![Self::GeoJson, Self::GeoPackage, Self::FlatGeobuf];
         if points || lines || areas {
             geo.push(Self::Shapefile);
         }
@@ -100,6 +103,7 @@ impl ExportFormat {
             Self::Gpx => "gpx",
             Self::GeoPackage => "gpkg",
             Self::Shapefile => "shp",
+            Self::FlatGeobuf => "fgb",
         }
     }
 
@@ -116,6 +120,7 @@ impl ExportFormat {
             Self::Gpx => "application/gpx+xml",
             Self::GeoPackage => "application/geopackage+sqlite3",
             Self::Shapefile => "application/zip",
+            Self::FlatGeobuf => "application/flatgeobuf",
         }
     }
 
@@ -133,6 +138,7 @@ impl ExportFormat {
             Self::Gpx => ".gpx",
             Self::GeoPackage => ".gpkg",
             Self::Shapefile => "-shp.zip",
+            Self::FlatGeobuf => ".fgb",
         }
     }
 
@@ -148,6 +154,8 @@ impl ExportFormat {
             Self::Gpx => "GPX",
             Self::GeoPackage => "GPKG",
             Self::Shapefile => "SHP",
+            // The EU vocabulary has no FlatGeobuf yet.
+            Self::FlatGeobuf => "BIN",
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Streaming exports of query results: CSV (UTF-8, and the "Excel (DE)" dialect with `;`,
 //! decimal comma and BOM), JSON, NDJSON, XLSX with typed cells, Parquet; for spatial tables
-//! GeoJSON, KML, GPX, GeoPackage, Shapefile and GeoParquet. Batches flow through a
+//! GeoJSON, KML, GPX, GeoPackage, Shapefile, FlatGeobuf and GeoParquet. Batches flow through a
 //! bounded channel, so memory stays flat however large the result; dropping the receiver stops
 //! the query.
 
 mod binary;
+mod flatgeobuf;
 mod format;
 mod geopackage;
 mod markup;

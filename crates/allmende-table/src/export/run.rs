@@ -31,7 +31,8 @@ pub async fn write(
         ExportFormat::Xlsx
         | ExportFormat::Parquet
         | ExportFormat::GeoPackage
-        | ExportFormat::Shapefile => write_binary(stream, format, options, &sink).await,
+        | ExportFormat::Shapefile
+        | ExportFormat::FlatGeobuf => write_binary(stream, format, options, &sink).await,
         _ => write_text(stream, format, options, &sink).await,
     };
     match failed {

@@ -621,7 +621,7 @@ async fn gis_files_in_and_out(backend: Backend) {
         .iter()
         .map(|e| e["format"].as_str().unwrap())
         .collect();
-    for f in ["geojson", "gpkg", "shp", "kml", "gpx"] {
+    for f in ["geojson", "gpkg", "fgb", "shp", "kml", "gpx"] {
         assert!(offered.contains(&f), "{f} not in {offered:?}");
     }
     let near = |b: Option<[f64; 2]>, tolerance: f64| {
@@ -650,6 +650,15 @@ async fn gis_files_in_and_out(backend: Backend) {
             assert_eq!(dialect["crs"], "EPSG:31467", "{format}");
         }
     }
+    // FlatGeobuf (GDAL reads it in CI): the magic bytes, then a size-prefixed header.
+    let fgb = s
+        .get(&format!("/api/v1/resources/{rid}/export/fgb"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&fgb[..8], b"fgb\x03fgb\x00");
+    assert!(fgb.len() > 1000);
     // KML keeps every attribute, the Shapefile as many (names cut to ten characters).
     let kml = s
         .get(&format!("/api/v1/resources/{rid}/export/kml"))
