@@ -5,6 +5,7 @@
 mod budget;
 mod cache;
 mod coop;
+mod counts;
 pub mod expr;
 mod grid;
 pub mod json;
@@ -31,6 +32,8 @@ pub use types::{FieldInfo, QueryError, QueryLimits, TableRef, fields_of};
 pub struct Engine {
     limits: QueryLimits,
     providers: ProviderCache,
+    /// Filtered row counts per table version.
+    counts: counts::Counts,
 }
 
 pub(crate) type ProviderCache = Arc<cache::Providers>;
@@ -40,6 +43,7 @@ impl Engine {
         Self {
             limits,
             providers: Arc::new(cache::Providers::new(limits.cache_bytes)),
+            counts: counts::Counts::default(),
         }
     }
 

@@ -365,21 +365,27 @@ impl Engine {
             .df
             .limit(plan.offset, Some(limit))
             .map_err(|e| df_err(e, self))?;
+        // A filtered count on a snapshot stays what it was: counted once per version.
+        let count_key = (q.total && plan.known_total.is_none()).then(|| count_key(&t.key, q));
+        let counted = count_key.as_deref().and_then(|k| self.counts.get(k));
         let total = async {
-            match (q.total, plan.known_total, plan.count) {
-                (false, _, _) => Ok(None),
-                (true, Some(n), _) => Ok(Some(n)),
-                (true, None, Some(df)) => df
+            match (q.total, plan.known_total, counted, plan.count) {
+                (false, ..) => Ok(None),
+                (true, Some(n), _, _) | (true, None, Some(n), _) => Ok(Some(n)),
+                (true, None, None, Some(df)) => df
                     .count()
                     .await
                     .map(|n| Some(n as u64))
                     .map_err(|e| df_err(e, self)),
-                (true, None, None) => Ok(None),
+                (true, None, None, None) => Ok(None),
             }
         };
         let (batches, total) = tokio::join!(page.collect(), total);
         let mut batches = batches.map_err(|e| df_err(e, self))?;
         let total = total?;
+        if let (Some(k), Some(n), None) = (count_key, total, counted) {
+            self.counts.put(k, n);
+        }
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         let mut next = None;
         // The row id leads when paging by key or when asked for; it stays only when asked for.
@@ -462,4 +468,39 @@ fn page_schema(df: &DataFrame) -> datafusion::arrow::datatypes::Schema {
 
 fn bad_cursor() -> QueryError {
     QueryError::Invalid(Msg::new("query.bad_cursor"))
+}
+
+/// What identifies a count: the snapshot and everything that selects or groups rows (not the
+/// order, the page or the cursor).
+fn count_key(table_key: &str, q: &RecordsQuery) -> String {
+    let bbox = q.bbox.map(|b| b.map(f64::to_bits));
+    format!(
+        "{table_key}\u{1}{:?}\u{1}{:?}\u{1}{:?}\u{1}{:?}\u{1}{bbox:?}",
+        q.select, q.filter, q.q, q.group_by
+    )
+}
+
+#[cfg(test)]
+mod count_key_tests {
+    use super::*;
+
+    #[test]
+    fn keys_ignore_paging_and_order() {
+        let q = RecordsQuery {
+            filter: Some("a > 1".into()),
+            ..Default::default()
+        };
+        let paged = RecordsQuery {
+            offset: 200,
+            order_by: Some("a desc".into()),
+            ..q.clone()
+        };
+        assert_eq!(count_key("v1", &q), count_key("v1", &paged));
+        assert_ne!(count_key("v1", &q), count_key("v2", &q));
+        let boxed = RecordsQuery {
+            bbox: Some([1.0, 2.0, 3.0, 4.0]),
+            ..q.clone()
+        };
+        assert_ne!(count_key("v1", &q), count_key("v1", &boxed));
+    }
 }
