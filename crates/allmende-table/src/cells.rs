@@ -35,6 +35,15 @@ pub enum ColumnWriter<'a> {
 }
 
 impl<'a> ColumnWriter<'a> {
+    /// One writer per column of a batch.
+    pub fn of_batch(batch: &'a datafusion::arrow::array::RecordBatch) -> Vec<ColumnWriter<'a>> {
+        batch
+            .columns()
+            .iter()
+            .map(|c| ColumnWriter::new(c.as_ref()))
+            .collect()
+    }
+
     pub fn new(a: &'a dyn Array) -> Self {
         match a.data_type() {
             DataType::Int64 => Self::Int64(a.as_primitive()),

@@ -108,11 +108,7 @@ pub(super) fn write_gpkg(
         let mut text = Vec::new();
         let mut scratch = Vec::new();
         for batch in batches {
-            let writers: Vec<ColumnWriter<'_>> = batch
-                .columns()
-                .iter()
-                .map(|c| ColumnWriter::new(c.as_ref()))
-                .collect();
+            let writers = ColumnWriter::of_batch(&batch);
             for row in 0..batch.num_rows() {
                 values.clear();
                 values.push(match id {

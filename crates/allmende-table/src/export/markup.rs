@@ -63,11 +63,7 @@ pub(super) fn rows(out: &mut Vec<u8>, batch: &RecordBatch, format: ExportFormat)
     let attributes: Vec<usize> = (0..schema.fields().len())
         .filter(|&i| Some(i) != geometry && schema.field(i).name() != crate::snapshot::ROW_ID)
         .collect();
-    let columns: Vec<ColumnWriter<'_>> = batch
-        .columns()
-        .iter()
-        .map(|c| ColumnWriter::new(c.as_ref()))
-        .collect();
+    let columns: Vec<ColumnWriter<'_>> = ColumnWriter::of_batch(batch);
     let mut text = Vec::new();
     let mut scratch = Vec::new();
     let mut value = |c: usize, row: usize, text: &mut Vec<u8>| {
@@ -76,15 +72,7 @@ pub(super) fn rows(out: &mut Vec<u8>, batch: &RecordBatch, format: ExportFormat)
         !batch.column(c).is_null(row)
     };
     for row in 0..batch.num_rows() {
-        let g = geometry.and_then(|g| {
-            let a = batch
-                .column(g)
-                .as_any()
-                .downcast_ref::<datafusion::arrow::array::BinaryArray>()?;
-            (!a.is_null(row))
-                .then(|| Geometry::from_wkb(a.value(row)).ok())
-                .flatten()
-        });
+        let g = geometry.and_then(|g| Geometry::at(batch.column(g).as_ref(), row));
         match format {
             ExportFormat::Kml => {
                 out.extend_from_slice(b"<Placemark>");

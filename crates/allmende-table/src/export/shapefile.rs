@@ -75,18 +75,9 @@ pub(super) fn write_shapefile(
     let mut text = Vec::new();
     let mut scratch = Vec::new();
     for batch in batches {
-        let writers: Vec<ColumnWriter<'_>> = batch
-            .columns()
-            .iter()
-            .map(|c| ColumnWriter::new(c.as_ref()))
-            .collect();
+        let writers = ColumnWriter::of_batch(&batch);
         for row in 0..batch.num_rows() {
-            let g = geometry.and_then(|g| {
-                let a = batch.column(g).as_binary_opt::<i32>()?;
-                (!a.is_null(row))
-                    .then(|| Geometry::from_wkb(a.value(row)).ok())
-                    .flatten()
-            });
+            let g = geometry.and_then(|g| Geometry::at(batch.column(g).as_ref(), row));
             shp.push(g.as_ref())?;
             for f in fields.iter_mut() {
                 let a = batch.column(f.column);

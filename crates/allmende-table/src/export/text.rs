@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::physical_plan::SendableRecordBatchStream;
 use futures_util::StreamExt;
@@ -140,11 +140,7 @@ fn geojson_rows(
         .fields()
         .iter()
         .position(|f| f.name() == crate::snapshot::ROW_ID);
-    let columns: Vec<ColumnWriter<'_>> = batch
-        .columns()
-        .iter()
-        .map(|c| ColumnWriter::new(c.as_ref()))
-        .collect();
+    let columns: Vec<ColumnWriter<'_>> = ColumnWriter::of_batch(batch);
     for row in 0..batch.num_rows() {
         if row > 0 {
             out.extend_from_slice(b",\n");
@@ -201,11 +197,7 @@ fn csv_rows(out: &mut Vec<u8>, batch: &RecordBatch, german: bool, guard_formulas
 
 /// The rows of `batch` as CSV lines (no header).
 pub fn write_csv_rows(out: &mut Vec<u8>, batch: &RecordBatch, style: CsvStyle) {
-    let columns: Vec<ColumnWriter<'_>> = batch
-        .columns()
-        .iter()
-        .map(|c| ColumnWriter::new(c.as_ref()))
-        .collect();
+    let columns: Vec<ColumnWriter<'_>> = ColumnWriter::of_batch(batch);
     let mut scratch = Vec::new();
     for row in 0..batch.num_rows() {
         for (c, col) in columns.iter().enumerate() {
@@ -221,22 +213,18 @@ pub fn write_csv_rows(out: &mut Vec<u8>, batch: &RecordBatch, style: CsvStyle) {
 /// A WKB cell as GeoJSON in another CRS; `null` when it is missing or cannot be transformed
 /// (a point outside the CRS's area).
 fn projected(out: &mut Vec<u8>, column: &dyn Array, row: usize, t: &Transform) {
-    let g = (!column.is_null(row))
-        .then(|| column.as_binary_opt::<i32>())
-        .flatten()
-        .and_then(|a| Geometry::from_wkb(a.value(row)).ok())
-        .and_then(|mut g| {
-            // Every target CRS but WGS 84 is in metres: millimetres, not float noise
-            // (580378.0200000008).
-            g.each_coord_mut(&mut |[x, y]| {
-                t.apply(x, y)?;
-                *x = (*x * 1000.0).round() / 1000.0;
-                *y = (*y * 1000.0).round() / 1000.0;
-                Ok::<(), crate::geo::crs::TransformError>(())
-            })
-            .ok()
-            .map(|_| g)
-        });
+    let g = Geometry::at(column, row).and_then(|mut g| {
+        // Every target CRS but WGS 84 is in metres: millimetres, not float noise
+        // (580378.0200000008).
+        g.each_coord_mut(&mut |[x, y]| {
+            t.apply(x, y)?;
+            *x = (*x * 1000.0).round() / 1000.0;
+            *y = (*y * 1000.0).round() / 1000.0;
+            Ok::<(), crate::geo::crs::TransformError>(())
+        })
+        .ok()
+        .map(|_| g)
+    });
     match g {
         Some(g) => out.extend_from_slice(g.to_geojson().to_string().as_bytes()),
         None => out.extend_from_slice(b"null"),

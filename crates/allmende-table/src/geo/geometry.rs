@@ -43,6 +43,17 @@ pub struct ReadNotes {
 }
 
 impl Geometry {
+    /// Row `row` of a WKB column (a spatial table's geometry); `None` when it is missing, not
+    /// WKB or not a binary column at all.
+    pub fn at(column: &dyn datafusion::arrow::array::Array, row: usize) -> Option<Geometry> {
+        use datafusion::arrow::array::AsArray;
+        let a = column.as_binary_opt::<i32>()?;
+        if datafusion::arrow::array::Array::is_null(a, row) {
+            return None;
+        }
+        Geometry::from_wkb(a.value(row)).ok()
+    }
+
     /// A GeoJSON geometry object; `Ok(None)` for `null`.
     pub fn from_geojson(
         v: &Value,
