@@ -668,6 +668,40 @@ async fn gis_files_in_and_out(backend: Backend) {
         .unwrap();
     let (_, kml_names, _, _) = read_back(&kml, "x.kml");
     assert!(names.iter().all(|n| kml_names.contains(n)), "{kml_names:?}");
+    // In the catalogs: CKAN's `spatial` extra from the data's extent, and in DCAT the OGC API
+    // as a data service behind the table's collection.
+    let pkg = body(s.get("/api/3/action/package_show?id=wahlbezirke").await).await;
+    let spatial = pkg["result"]["extras"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == "spatial")
+        .map(|e| e["value"].as_str().unwrap().to_string())
+        .expect("spatial extra");
+    let polygon: Value = serde_json::from_str(&spatial).unwrap();
+    let west = polygon["coordinates"][0][0][0].as_f64().unwrap();
+    assert!((west - bbox[0]).abs() < 1e-9, "{spatial}");
+    let ttl = s.get("/catalog.ttl").await.bytes().await.unwrap().to_vec();
+    let triples: Vec<String> = oxrdfio::RdfParser::from_format(oxrdfio::RdfFormat::Turtle)
+        .for_reader(&ttl[..])
+        .map(|q| q.expect("valid RDF").to_string())
+        .collect();
+    let ogc = format!("<{}>", s.url("/ogc"));
+    let collection = format!("<{}>", s.url(&format!("/ogc/collections/{rid}")));
+    let has = |needle: &[&str]| triples.iter().any(|t| needle.iter().all(|n| t.contains(n)));
+    assert!(
+        has(&[&ogc, "rdf-syntax-ns#type", "dcat#DataService"]),
+        "no OGC service"
+    );
+    assert!(
+        has(&["dcat#accessURL", &collection]),
+        "no collection distribution"
+    );
+    assert!(
+        has(&["dcat#accessService", &ogc]),
+        "the collection's service"
+    );
+    assert!(has(&[&ogc, "dcat#servesDataset"]));
     // A CRS that is not supported, or `crs` on another format, is a 400.
     for bad in ["geojson?crs=EPSG:2056", "csv?crs=EPSG:25832"] {
         let res = s
