@@ -13,6 +13,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, SchemaRef};
 use crate::cells::ColumnWriter;
 use crate::geo::Geometry;
 use crate::geo::geometry::Coord;
+use crate::geo::rings::signed_area;
 use crate::snapshot::ROW_ID;
 
 const PRJ: &str = r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]"#;
@@ -420,13 +421,6 @@ fn bbox_of(cs: &[Coord]) -> [f64; 4] {
         crate::geo::geometry::extend(&mut b, c);
     }
     b.unwrap_or([0.0; 4])
-}
-
-/// Twice the signed area: positive for counter-clockwise rings.
-fn signed_area(ring: &[Coord]) -> f64 {
-    ring.windows(2)
-        .map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1])
-        .sum()
 }
 
 /// Shapefile rings: outer rings clockwise, holes counter-clockwise, whatever the source did.

@@ -3,6 +3,7 @@
 //! edge crossing it, or the box inside an area (and not inside one of its holes).
 
 use super::geometry::{Coord, Geometry};
+use super::rings::contains;
 
 impl Geometry {
     /// `b`: `[min x, min y, max x, max y]` in the geometry's coordinates.
@@ -77,21 +78,10 @@ fn area_hits(rings: &[Vec<Coord>], b: &[f64; 4]) -> bool {
     let centre = [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0];
     match rings.split_first() {
         Some((outer, holes)) => {
-            ring_contains(outer, centre) && !holes.iter().any(|h| ring_contains(h, centre))
+            contains(outer, centre) && !holes.iter().any(|h| contains(h, centre))
         }
         None => false,
     }
-}
-
-fn ring_contains(ring: &[Coord], p: Coord) -> bool {
-    let mut inside = false;
-    for w in ring.windows(2) {
-        let ([x1, y1], [x2, y2]) = (w[0], w[1]);
-        if (y1 > p[1]) != (y2 > p[1]) && p[0] < (x2 - x1) * (p[1] - y1) / (y2 - y1) + x1 {
-            inside = !inside;
-        }
-    }
-    inside
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod gpx;
 mod intersects;
 mod kml;
 mod points;
+pub(crate) mod rings;
 mod shapefile;
 mod spatial;
 pub mod udf;
@@ -38,26 +39,18 @@ pub(crate) fn ingest_features(
     output: &Path,
     progress: Progress<'_>,
 ) -> Result<IngestReport, IngestError> {
+    if format == InputFormat::GeoJson {
+        return ingest_geojson(input, format, options, limits, output, progress);
+    }
     let dir = output.parent().unwrap_or_else(|| Path::new("."));
     let converted_file = tempfile::NamedTempFile::new_in(dir)?;
-    let (path, converted) = match format {
-        InputFormat::Shapefile => (
-            converted_file.path(),
-            shapefile::convert(input, options, limits, converted_file.path())?,
-        ),
-        InputFormat::GeoPackage => (
-            converted_file.path(),
-            gpkg::convert(input, options, limits, converted_file.path())?,
-        ),
-        InputFormat::Kml => (
-            converted_file.path(),
-            kml::convert(input, limits, converted_file.path())?,
-        ),
-        InputFormat::Gpx => (
-            converted_file.path(),
-            gpx::convert(input, limits, converted_file.path())?,
-        ),
-        _ => (input, features::Converted::default()),
+    let path = converted_file.path();
+    let converted = match format {
+        InputFormat::Shapefile => shapefile::convert(input, options, limits, path)?,
+        InputFormat::GeoPackage => gpkg::convert(input, options, limits, path)?,
+        InputFormat::Kml => kml::convert(input, limits, path)?,
+        InputFormat::Gpx => gpx::convert(input, limits, path)?,
+        _ => return ingest_geojson(input, format, options, limits, output, progress),
     };
     let mut report = ingest_geojson(path, format, options, limits, output, progress)?;
     report.warnings.extend(converted.warnings);

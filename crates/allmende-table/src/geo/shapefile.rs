@@ -14,6 +14,7 @@ use super::crs::Crs;
 use super::dbf::{Dbf, encoding_of_cpg};
 use super::features::{Converted, FeatureFile};
 use super::geometry::{Coord, Geometry};
+use super::rings::{contains, signed_area};
 use crate::IngestError;
 use crate::ingest::options::{IngestOptions, Limits};
 
@@ -312,24 +313,6 @@ impl Le<'_> {
         }
         (0..n).map(|_| self.coord()).collect()
     }
-}
-
-/// Twice the signed area: positive for counter-clockwise rings.
-fn signed_area(ring: &[Coord]) -> f64 {
-    ring.windows(2)
-        .map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1])
-        .sum()
-}
-
-fn contains(ring: &[Coord], p: Coord) -> bool {
-    let mut inside = false;
-    for w in ring.windows(2) {
-        let ([x1, y1], [x2, y2]) = (w[0], w[1]);
-        if (y1 > p[1]) != (y2 > p[1]) && p[0] < (x2 - x1) * (p[1] - y1) / (y2 - y1) + x1 {
-            inside = !inside;
-        }
-    }
-    inside
 }
 
 /// Shapefile polygons are a list of rings: clockwise ones are outer rings, counter-clockwise

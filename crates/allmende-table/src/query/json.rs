@@ -31,11 +31,7 @@ pub fn write_rows(
     sep: &[u8],
     first: &mut bool,
 ) {
-    let columns: Vec<ColumnWriter<'_>> = batch
-        .columns()
-        .iter()
-        .map(|c| ColumnWriter::new(c.as_ref()))
-        .collect();
+    let columns = ColumnWriter::of_batch(batch);
     for row in 0..batch.num_rows() {
         if !*first {
             out.extend_from_slice(sep);
@@ -53,4 +49,36 @@ pub fn write_rows(
         }
         out.push(if lists { b']' } else { b'}' });
     }
+}
+
+/// Rows as GeoJSON Features: the `geometry` column (GeoJSON already) as the geometry, the row
+/// id (`_id`), when the rows carry it, as the id, every other column as a property.
+pub fn features(
+    schema: &datafusion::arrow::datatypes::Schema,
+    batches: &[RecordBatch],
+    geometry: Option<&str>,
+) -> Vec<serde_json::Value> {
+    let keys = keys(schema);
+    let mut out = vec![b'['];
+    let mut first = true;
+    for b in batches {
+        write_rows(&mut out, b, &keys, false, b",", &mut first);
+    }
+    out.push(b']');
+    let rows: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_slice(&out).unwrap_or_default();
+    rows.into_iter()
+        .map(|mut props| {
+            let g = geometry
+                .and_then(|g| props.remove(g))
+                .unwrap_or(serde_json::Value::Null);
+            let mut f = serde_json::json!({"type": "Feature"});
+            if let Some(id) = props.remove(crate::snapshot::ROW_ID) {
+                f["id"] = id;
+            }
+            f["geometry"] = g;
+            f["properties"] = serde_json::Value::Object(props);
+            f
+        })
+        .collect()
 }

@@ -72,7 +72,7 @@ pub async fn map_view(
             "type": "FeatureCollection",
             "matched": matched,
             "clustered": false,
-            "features": features(&page, geometry.as_deref()),
+            "features": allmende_table::query::json::features(&page.schema, &page.batches, geometry.as_deref()),
         })
     } else {
         let permit = admit(&state, Lane::Query, &client).await?;
@@ -94,25 +94,4 @@ pub async fn map_view(
         HeaderValue::from_static("application/geo+json"),
     );
     Ok(resp)
-}
-
-/// A page's rows as Features: the geometry column as geometry, the rest as properties.
-fn features(page: &allmende_table::query::RecordsPage, geometry: Option<&str>) -> Vec<Value> {
-    let keys = allmende_table::query::json::keys(&page.schema);
-    let mut out = vec![b'['];
-    let mut first = true;
-    for b in &page.batches {
-        allmende_table::query::json::write_rows(&mut out, b, &keys, false, b",", &mut first);
-    }
-    out.push(b']');
-    let rows: Vec<serde_json::Map<String, Value>> =
-        serde_json::from_slice(&out).unwrap_or_default();
-    rows.into_iter()
-        .map(|mut props| {
-            let g = geometry
-                .and_then(|g| props.remove(g))
-                .unwrap_or(Value::Null);
-            json!({"type": "Feature", "geometry": g, "properties": props})
-        })
-        .collect()
 }

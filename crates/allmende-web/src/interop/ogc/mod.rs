@@ -334,30 +334,6 @@ fn geometry_column(t: &TableRef) -> Option<String> {
         .map(|c| c.name.clone())
 }
 
-/// Rows of a page as GeoJSON Features; the row id (`_id`, the first column) is the id.
-fn features(page: &allmende_table::query::RecordsPage, geometry: Option<&String>) -> Vec<Value> {
-    let keys = json::keys(&page.schema);
-    let mut out = vec![b'['];
-    let mut first = true;
-    for b in &page.batches {
-        json::write_rows(&mut out, b, &keys, false, b",", &mut first);
-    }
-    out.push(b']');
-    let rows: Vec<serde_json::Map<String, Value>> =
-        serde_json::from_slice(&out).unwrap_or_default();
-    rows.into_iter()
-        .map(|mut props| {
-            let id = props
-                .remove(allmende_table::ingest::ROW_ID)
-                .unwrap_or(Value::Null);
-            let g = geometry
-                .and_then(|g| props.remove(g))
-                .unwrap_or(Value::Null);
-            json!({"type": "Feature", "id": id, "geometry": g, "properties": props})
-        })
-        .collect()
-}
-
 /// What a page of features is selected by: `bbox` (CRS84), a condition, an order.
 #[derive(Default)]
 struct Selection {
@@ -429,7 +405,7 @@ pub async fn items(
     };
     let page = page(&state, &client, &t, offset, limit, selection).await?;
     let matched = page.total.unwrap_or(t.rows);
-    let feats = features(&page, geometry.as_ref());
+    let feats = json::features(&page.schema, &page.batches, geometry.as_deref());
     let b = base(&state);
     let link = |rel: &str, off: usize| {
         let mut href = format!("{b}/collections/{id}/items?limit={limit}&offset={off}");
@@ -512,10 +488,13 @@ pub async fn item(
         Selection::default(),
     )
     .await?;
-    let mut f = in_crs(features(&page, geometry_column(&t).as_ref()), crs)
-        .into_iter()
-        .next()
-        .ok_or(ApiError::NotFound)?;
+    let mut f = in_crs(
+        json::features(&page.schema, &page.batches, geometry_column(&t).as_deref()),
+        crs,
+    )
+    .into_iter()
+    .next()
+    .ok_or(ApiError::NotFound)?;
     let b = base(&state);
     f["links"] = json!([
         {"href": format!("{b}/collections/{id}/items/{n}"), "rel": "self", "type": "application/geo+json"},
