@@ -494,3 +494,35 @@ test('geodata: a large layer is drawn view by view, counted in groups that zoom 
   assert.match(await page.locator('#map-status').innerText(), /Objekte auf der Karte/);
   await context.close();
 });
+
+test('OGC API pages: a browser walks from the landing page to one feature, without JavaScript; accessible', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const visited = [];
+  // A browser's own Accept header asks for the pages; no `f=html` needed at the start.
+  await page.goto(base + '/ogc');
+  assert.ok(await page.isVisible('h1:has-text("OGC API")'));
+  visited.push(page.url());
+  await page.click('main a[href="/ogc/collections?f=html"]');
+  visited.push(page.url());
+  await page.locator('table a[href*="/items?f=html"]').first().click();
+  assert.match(page.url(), /\/items\?f=html/);
+  assert.ok(await page.isVisible('table.data-table'));
+  visited.push(page.url());
+  await page.locator('table.data-table tbody th a').first().click();
+  assert.match(page.url(), /\/items\/1\?f=html/);
+  assert.ok(await page.isVisible('pre.geometry'));
+  visited.push(page.url());
+  // Its JSON twin is a link away.
+  const json = await page.getAttribute('main a[href*="f=json"]', 'href');
+  const res = await context.request.get(base + json);
+  assert.equal(res.headers()['content-type'], 'application/geo+json');
+  await context.close();
+  const withJs = await browser.newContext({ bypassCSP: true });
+  const p2 = await withJs.newPage();
+  for (const url of visited) {
+    await p2.goto(url);
+    assert.deepEqual(await axe(p2), [], url);
+  }
+  await withJs.close();
+});

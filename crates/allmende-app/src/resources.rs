@@ -64,7 +64,7 @@ pub fn media_type_after(res: &Resource, format: Option<&str>) -> Option<String> 
 
 impl App {
     /// Moves a staged upload into the store, detecting its format from the content.
-    pub async fn commit_upload(&self, upload: Upload) -> AppResult<StoredUpload> {
+    pub async fn commit_upload(&self, mut upload: Upload) -> AppResult<StoredUpload> {
         let head = upload
             .staged
             .head(allmende_table::detect::HEAD_BYTES)

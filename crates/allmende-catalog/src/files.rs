@@ -91,8 +91,11 @@ impl StagedBlob {
         &self.path
     }
 
-    /// The first bytes written so far, for content sniffing.
-    pub async fn head(&self, n: usize) -> std::io::Result<Vec<u8>> {
+    /// The first bytes written so far, for content sniffing. Flushes first: a tokio file
+    /// hands its last write to a background thread, so another handle (this one, or a reader
+    /// of [`StagedBlob::path`]) could otherwise see the file short or empty.
+    pub async fn head(&mut self, n: usize) -> std::io::Result<Vec<u8>> {
+        self.file.flush().await?;
         let mut f = tokio::fs::File::open(&*self.path).await?;
         let mut buf = Vec::with_capacity(n);
         (&mut f).take(n as u64).read_to_end(&mut buf).await?;

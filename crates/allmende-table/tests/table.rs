@@ -559,13 +559,18 @@ struct Table {
 }
 
 fn table(csv: &str, alias: &str) -> Table {
+    table_of(csv.as_bytes(), "in.csv", alias)
+}
+
+/// A queryable table of a file named `name` (its format found as uploads find it).
+fn table_of(bytes: &[u8], name: &str, alias: &str) -> Table {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("in.csv");
-    std::fs::write(&src, csv).unwrap();
+    let src = dir.path().join(name);
+    std::fs::write(&src, bytes).unwrap();
     let out = dir.path().join(format!("{alias}.parquet"));
     let report = ingest(
         &src,
-        Some("in.csv"),
+        Some(name),
         &Default::default(),
         Limits::default(),
         &out,
@@ -1141,6 +1146,8 @@ fn late_values_overrule_the_sample() {
     assert_eq!(l.kind("Anteil"), ColumnType::Integer);
 }
 
+#[path = "table/cql2.rs"]
+mod cql2;
 #[path = "table/geo.rs"]
 mod geo;
 #[path = "table/geo_formats.rs"]

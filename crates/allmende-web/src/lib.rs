@@ -12,6 +12,7 @@ pub mod markdown;
 mod middleware;
 pub mod multipart;
 mod negotiate;
+pub mod page;
 pub mod ratelimit;
 pub mod routes;
 pub mod search;

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use crate::error::ApiResult;
-use crate::html::PageCtx;
+use crate::page::PageCtx;
 use crate::state::AppState;
 
 pub async fn dataset(

@@ -65,6 +65,7 @@ const EMBEDDED: &[(&str, &str)] = &[
         "dashboard.html",
         include_str!("../templates/dashboard.html"),
     ),
+    ("ogc.html", include_str!("../templates/ogc.html")),
 ];
 
 pub struct Templates {

@@ -18,6 +18,9 @@
     if (status && template) status.textContent = template.replace('{n}', Number(n).toLocaleString(lang));
   };
   el.hidden = false;
+  // The static overview stands in for the map without JavaScript.
+  var still = document.getElementById('map-overview');
+  if (still) still.hidden = true;
   var map = L.map(el, { preferCanvas: true, scrollWheelZoom: false });
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   if (el.dataset.tiles) {

@@ -12,6 +12,8 @@ mod gpx;
 mod intersects;
 mod kml;
 mod points;
+pub mod raster;
+pub mod relate;
 pub(crate) mod rings;
 mod shapefile;
 mod spatial;

@@ -9,7 +9,6 @@ use datafusion::prelude::{Expr, lit};
 
 use super::translate::column;
 use super::{Engine, QueryError, TableRef};
-use crate::column::ColumnType;
 use crate::geo::udf::{anchor, intersects_box};
 
 /// One cell of the grid with features in it.
@@ -30,13 +29,7 @@ impl Engine {
         columns: u32,
         rows: u32,
     ) -> Result<Vec<Cell>, QueryError> {
-        let geometry = t
-            .columns
-            .iter()
-            .find(|c| c.kind == ColumnType::Geometry)
-            .ok_or_else(|| {
-                QueryError::Invalid(allmende_core::i18n::Msg::new("query.bbox_not_spatial"))
-            })?;
+        let geometry = t.spatial()?;
         let df_err = |e| QueryError::from_df(e, &self.limits);
         let ctx = self.session()?;
         let g = column(&geometry.name);

@@ -70,10 +70,10 @@ pub fn features(
     rows.into_iter()
         .map(|mut props| {
             let g = geometry
-                .and_then(|g| props.remove(g))
+                .and_then(|g| props.shift_remove(g))
                 .unwrap_or(serde_json::Value::Null);
             let mut f = serde_json::json!({"type": "Feature"});
-            if let Some(id) = props.remove(crate::snapshot::ROW_ID) {
+            if let Some(id) = props.shift_remove(crate::snapshot::ROW_ID) {
                 f["id"] = id;
             }
             f["geometry"] = g;

@@ -6,9 +6,12 @@ mod budget;
 mod cache;
 mod coop;
 mod counts;
+pub mod cql2;
 pub mod expr;
 mod grid;
+mod images;
 pub mod json;
+mod overview;
 mod pooled;
 mod records;
 mod sql;
@@ -34,6 +37,8 @@ pub struct Engine {
     providers: ProviderCache,
     /// Filtered row counts per table version.
     counts: counts::Counts,
+    /// Overview images per table version and size.
+    overviews: images::Overviews,
 }
 
 pub(crate) type ProviderCache = Arc<cache::Providers>;
@@ -44,6 +49,7 @@ impl Engine {
             limits,
             providers: Arc::new(cache::Providers::new(limits.cache_bytes)),
             counts: counts::Counts::default(),
+            overviews: images::Overviews::default(),
         }
     }
 

@@ -84,6 +84,24 @@ impl Queries {
             .await?
     }
 
+    /// A spatial table's features drawn on a PNG showing `bbox`.
+    pub async fn overview(
+        &self,
+        permit: Permit,
+        t: &TableRef,
+        bbox: [f64; 4],
+        width: u32,
+        height: u32,
+    ) -> Result<Arc<Vec<u8>>, QueryError> {
+        let engine = self.engine.clone();
+        let t = t.clone();
+        self.pool
+            .run(permit, self.limits().timeout, async move {
+                engine.overview(&t, bbox, width, height).await
+            })
+            .await?
+    }
+
     /// A read-only SQL query as a JSON answer (at most `max_rows` rows).
     pub async fn sql(
         &self,

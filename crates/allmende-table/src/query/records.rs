@@ -34,6 +34,8 @@ pub struct RecordsQuery {
     pub bbox: Option<[f64; 4]>,
     /// Keep the row id (`_id`) as the first output column (the OGC API's feature ids).
     pub with_row_id: bool,
+    /// A CQL2 filter (OGC API – Features Part 3), besides `filter`.
+    pub cql2: Option<super::cql2::Filter>,
 }
 
 pub struct RecordsPage {
@@ -145,16 +147,18 @@ impl Engine {
                 .map_err(|e| df_err(e, self))?;
             filtered = true;
         }
+        if let Some(c) = &q.cql2 {
+            df = df
+                .filter(c.to_expr(&t.columns)?)
+                .map_err(|e| df_err(e, self))?;
+            filtered = true;
+        }
         if let Some(e) = q.q.as_deref().and_then(|q| text_search(q, t)) {
             df = df.filter(e).map_err(|e| df_err(e, self))?;
             filtered = true;
         }
         if let Some(b) = q.bbox {
-            let geometry = t
-                .columns
-                .iter()
-                .find(|c| c.kind == ColumnType::Geometry)
-                .ok_or_else(|| QueryError::Invalid(Msg::new("query.bbox_not_spatial")))?;
+            let geometry = t.spatial()?;
             df = df
                 .filter(crate::geo::udf::intersects_box(column(&geometry.name), b))
                 .map_err(|e| df_err(e, self))?;
@@ -475,8 +479,8 @@ fn bad_cursor() -> QueryError {
 fn count_key(table_key: &str, q: &RecordsQuery) -> String {
     let bbox = q.bbox.map(|b| b.map(f64::to_bits));
     format!(
-        "{table_key}\u{1}{:?}\u{1}{:?}\u{1}{:?}\u{1}{:?}\u{1}{bbox:?}",
-        q.select, q.filter, q.q, q.group_by
+        "{table_key}\u{1}{:?}\u{1}{:?}\u{1}{:?}\u{1}{:?}\u{1}{bbox:?}\u{1}{:?}",
+        q.select, q.filter, q.q, q.group_by, q.cql2
     )
 }
 

@@ -115,6 +115,22 @@ pub struct TableRef {
     pub rows: u64,
 }
 
+impl TableRef {
+    /// A spatial table's geometry column.
+    pub fn geometry(&self) -> Option<&Column> {
+        self.columns
+            .iter()
+            .find(|c| c.kind == crate::column::ColumnType::Geometry)
+    }
+
+    /// The geometry column, or the answer that this table has none (`bbox` on a plain table).
+    pub(crate) fn spatial(&self) -> Result<&Column, QueryError> {
+        self.geometry().ok_or_else(|| {
+            QueryError::Invalid(allmende_core::i18n::Msg::new("query.bbox_not_spatial"))
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct QueryLimits {
     pub memory_bytes: usize,

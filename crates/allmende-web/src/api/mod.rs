@@ -69,6 +69,7 @@ pub fn router() -> crate::routes::Routes {
         )
         .route("/resources/{id}/records", get(tables::records))
         .route("/resources/{id}/map", get(tables::map_view))
+        .route("/resources/{id}/overview.png", get(tables::overview))
         .route("/resources/{id}/export/{format}", get(tables::export_table))
         .route(
             "/resources/{id}/versions/{version}/source",

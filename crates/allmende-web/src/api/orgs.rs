@@ -159,7 +159,7 @@ pub async fn put_logo(
 ) -> ApiResult<StatusCode> {
     let org = find(&state, &actor, &slug).await?;
     require(&actor, Action::ManageOrganization { org: org.id })?;
-    let upload = if upload::is_multipart(req.headers()) {
+    let mut upload = if upload::is_multipart(req.headers()) {
         upload::read_multipart(&state, req, MAX_LOGO)
             .await?
             .file

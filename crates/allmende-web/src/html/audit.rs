@@ -7,10 +7,10 @@ use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::render::PageCtx;
 use super::signin::login_redirect;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Msg;
+use crate::page::PageCtx;
 use crate::state::AppState;
 
 const PER_PAGE: i64 = 50;

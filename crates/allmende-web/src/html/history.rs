@@ -6,9 +6,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::forms::FormData;
-use super::render::PageCtx;
 use super::signin::login_redirect;
 use crate::error::{ApiError, ApiResult};
+use crate::page::PageCtx;
 use crate::state::AppState;
 
 /// The label of a (dotted) field, from the form's labels where there is one.

@@ -12,8 +12,8 @@ use minijinja::context;
 use super::forms::FormData;
 use super::login::start_session;
 use super::publish::form_errors;
-use super::render::PageCtx;
 use crate::error::{ApiError, ApiResult};
+use crate::page::PageCtx;
 use crate::state::AppState;
 
 fn no_store(mut res: Response) -> Response {

@@ -8,10 +8,10 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::forms::{FormData, safe_next};
-use super::render::PageCtx;
 use super::signin::{kept_post, resume_page};
 use crate::auth::{SESSION_COOKIE, client_ip, cookie, set_cookie};
 use crate::error::{ApiError, ApiResult};
+use crate::page::PageCtx;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]

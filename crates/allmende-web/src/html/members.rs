@@ -13,9 +13,9 @@ use minijinja::context;
 
 use super::forms::FormData;
 use super::publish::form_errors;
-use super::render::PageCtx;
 use super::signin::{login_redirect, signed_in_form};
 use crate::error::{ApiError, ApiResult};
+use crate::page::PageCtx;
 use crate::state::AppState;
 
 async fn organization(state: &AppState, ctx: &PageCtx, slug: &str) -> ApiResult<Organization> {

@@ -19,9 +19,10 @@ mod table_view;
 
 use axum::routing::{get, post};
 
+pub use crate::page::PageCtx;
 pub use crate::templates::{TemplateError, Templates};
 pub use pages::dataset as dataset_page;
-pub use render::{PageCtx, html_errors};
+pub use render::html_errors;
 
 pub fn router() -> crate::routes::Routes {
     crate::routes::Routes::new()

@@ -11,10 +11,10 @@ use minijinja::value::Value;
 use serde::Deserialize;
 
 use super::forms::safe_next;
-use super::render::PageCtx;
 use crate::auth::{LANG_COOKIE, set_cookie};
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Msg;
+use crate::page::PageCtx;
 use crate::state::AppState;
 
 pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Response> {

@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::forms::FormData;
-use super::render::PageCtx;
 use crate::error::{ApiError, ApiResult, field_messages};
+use crate::page::PageCtx;
 use crate::state::AppState;
 
 /// `POST /dataset/{slug}/resource/{id}/acknowledge`: one finding, with the reason.

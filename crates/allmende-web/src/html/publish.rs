@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::forms::FormData;
-use super::render::PageCtx;
 use super::signin::{login_redirect, signed_in_or_keep};
 use crate::error::{ApiError, ApiResult, field_messages};
 use crate::i18n::Msg;
+use crate::page::PageCtx;
 use crate::state::AppState;
 use allmende_app::access::{edit_action, require};
 

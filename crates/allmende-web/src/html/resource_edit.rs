@@ -15,11 +15,11 @@ use minijinja::context;
 
 use super::forms::FormData;
 use super::publish::form_errors;
-use super::render::PageCtx;
 use super::signin::login_redirect;
 use super::signin::signed_in_or_keep;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Msg;
+use crate::page::PageCtx;
 use crate::state::AppState;
 
 const TYPES: [ColumnType; 6] = [

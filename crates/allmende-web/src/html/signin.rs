@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::forms::{FormData, safe_next};
-use super::render::PageCtx;
 use crate::error::{ApiError, ApiResult};
+use crate::page::PageCtx;
 use crate::state::AppState;
 
 /// Publisher pages need a login; anonymous visitors are sent to the login form.

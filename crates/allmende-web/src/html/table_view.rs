@@ -167,6 +167,7 @@ pub(super) fn map_of(
                 geojson => format!("/api/v1/resources/{}/export/geojson", res.id),
                 view => large.then(|| format!("/api/v1/resources/{}/map", res.id)),
                 bbox => bbox.map(|b| b.to_string()).unwrap_or_default(),
+                overview => bbox.is_some().then(|| format!("/api/v1/resources/{}/overview.png", res.id)),
                 tiles => state.settings.map_tile_url.clone(),
                 attribution => state.settings.map_attribution.clone(),
             }

@@ -262,7 +262,10 @@ async fn ogc_api_features(backend: Backend) {
         .iter()
         .map(|l| l["rel"].as_str().unwrap())
         .collect();
-    assert_eq!(rels, ["self", "service-desc", "conformance", "data"]);
+    assert_eq!(
+        rels,
+        ["self", "alternate", "service-desc", "conformance", "data"]
+    );
     let conf = body(s.get("/ogc/conformance").await).await;
     assert!(
         conf["conformsTo"]
@@ -380,6 +383,165 @@ async fn ogc_api_features(backend: Backend) {
     )
     .await;
     assert_eq!(timed["numberMatched"], 0, "{timed}");
+    // Every resource is also a page (Part 1, HTML): by `f=html` or a browser's Accept header.
+    let page = |path: String, accept: Option<&'static str>| {
+        let s = &s;
+        async move {
+            let mut req = s.client.get(s.url(&path));
+            if let Some(a) = accept {
+                req = req.header("accept", a);
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status();
+            let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+            (status, ct, res.text().await.unwrap())
+        }
+    };
+    let browser = Some("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+    let (status, ct, html) = page("/ogc".into(), browser).await;
+    assert!(status.is_success() && ct.starts_with("text/html"), "{ct}");
+    assert!(html.contains("/ogc/collections?f=html"), "{html}");
+    let (_, ct, html) = page("/ogc/collections?f=html".into(), None).await;
+    assert!(ct.starts_with("text/html"));
+    assert!(
+        html.contains(&format!("/ogc/collections/{public}/items?f=html")),
+        "{html}"
+    );
+    assert!(!html.contains(&draft));
+    let (_, _, html) = page(
+        format!("/ogc/collections/{public}/items?limit=5&f=html"),
+        None,
+    )
+    .await;
+    assert!(html.contains("<th scope=\"col\">Nr</th>"), "{html}");
+    assert!(html.contains("rel=\"next\""), "{html}");
+    assert!(
+        html.contains("offset=5") && html.contains("f=html"),
+        "{html}"
+    );
+    let (_, _, html) = page(format!("/ogc/collections/{public}/items/7?f=html"), None).await;
+    assert!(html.contains("Point") && html.contains(">7<"), "{html}");
+    let (_, ct, _) = page("/ogc/conformance".into(), Some("application/json")).await;
+    assert_eq!(ct, "application/json");
+    // Clients that asked for JSON get their problems as JSON, browsers a page.
+    let (status, ct, _) = page(format!("/ogc/collections/{public}/items?limit=0"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(ct.starts_with("application/problem+json"), "{ct}");
+    let (status, ct, _) = page(format!("/ogc/collections/{draft}?f=html"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(ct.starts_with("text/html"), "{ct}");
+    assert_eq!(
+        page("/ogc?f=xml".into(), None).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    // The overview image: every feature on a PNG, in two sizes; the dataset page shows it and
+    // names it as the link preview; a draft's is nobody else's.
+    let png = s
+        .get(&format!("/api/v1/resources/{public}/overview.png"))
+        .await;
+    assert_eq!(png.headers()["content-type"], "image/png");
+    let png = png.bytes().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let dims = |b: &[u8]| {
+        (
+            u32::from_be_bytes(b[16..20].try_into().unwrap()),
+            u32::from_be_bytes(b[20..24].try_into().unwrap()),
+        )
+    };
+    assert_eq!(dims(&png), (640, 400));
+    let large = s
+        .get(&format!(
+            "/api/v1/resources/{public}/overview.png?size=large"
+        ))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(dims(&large), (1200, 630));
+    assert_ne!(png, large);
+    for (path, status) in [
+        (
+            format!("/api/v1/resources/{public}/overview.png?size=huge"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("/api/v1/resources/{draft}/overview.png"),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        assert_eq!(s.get(&path).await.status(), status, "{path}");
+    }
+    let (_, _, dataset_page) = page("/dataset/baeume".into(), browser).await;
+    assert!(
+        dataset_page.contains(&format!(
+            "/api/v1/resources/{public}/overview.png?size=large\""
+        )),
+        "og:image"
+    );
+    assert!(dataset_page.contains("id=\"map-overview\""));
+    // CQL2 (Part 3), in text and JSON, its geometries in another CRS when told.
+    let filtered = |query: String| {
+        let s = &s;
+        let public = public.clone();
+        async move {
+            let res = s
+                .get(&format!("/ogc/collections/{public}/items?{query}"))
+                .await;
+            let status = res.status();
+            (status, body(res).await)
+        }
+    };
+    let enc = |q: &str| {
+        percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let conf = conf.to_string();
+    for class in [
+        "features-3/1.0/conf/filter",
+        "cql2/1.0/conf/cql2-json",
+        "conf/spatial-functions",
+    ] {
+        assert!(conf.contains(class), "{class}");
+    }
+    let (_, above) = filtered(format!("filter={}&limit=2", enc("Nr > 20"))).await;
+    assert_eq!(numbers(&above), [21, 22]);
+    assert_eq!(above["numberMatched"], 5);
+    assert!(
+        above["links"].to_string().contains("filter=Nr%20%3E%2020"),
+        "{above}"
+    );
+    let (_, boxed) = filtered(format!(
+        "filter={}",
+        enc("S_INTERSECTS(geometry, BBOX(10.045, 48.7, 10.075, 48.9)) AND Nr <> 7")
+    ))
+    .await;
+    assert_eq!(numbers(&boxed), [6, 8], "{boxed}");
+    let within = json!({"op": "s_within", "args": [{"property": "geometry"}, {"type": "Polygon",
+        "coordinates": [[[10.105, 48.7], [10.125, 48.7], [10.125, 48.9], [10.105, 48.9], [10.105, 48.7]]]}]});
+    let (_, json_filtered) = filtered(format!(
+        "filter-lang=cql2-json&filter={}",
+        enc(&within.to_string())
+    ))
+    .await;
+    assert_eq!(numbers(&json_filtered), [12, 13], "{json_filtered}");
+    // EPSG:4326 is latitude first.
+    let (_, lat_first) = filtered(format!(
+        "filter={}&filter-crs={}",
+        enc("S_INTERSECTS(geometry, BBOX(48.7, 10.045, 48.9, 10.075))"),
+        enc("http://www.opengis.net/def/crs/EPSG/0/4326")
+    ))
+    .await;
+    assert_eq!(numbers(&lat_first), [6, 7, 8], "{lat_first}");
+    for bad in [
+        format!("filter={}", enc("Nr >")),
+        format!("filter={}", enc("Baumart = 'Linde'")),
+        format!("filter={}", enc("S_WITHIN(Nr, POINT(10 48))")),
+        format!("filter={}&filter-lang=ecql", enc("Nr = 1")),
+        format!("filter={}&filter-crs=EPSG%3A4326", enc("Nr = 1")),
+        "filter-lang=ecql".to_string(),
+    ] {
+        let (status, problem) = filtered(bad.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {problem}");
+    }
     for bad in [
         "Nr=sieben",
         "Baumart=Linde",

@@ -276,6 +276,7 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
             "/api/v1/resources/{id}/table"
             | "/api/v1/resources/{id}/records"
             | "/api/v1/resources/{id}/map"
+            | "/api/v1/resources/{id}/overview.png"
             | "/api/v1/resources/{id}/export/{format}"
             | "/api/v1/resources/{id}/versions/{version}/source"
             | "/api/v1/jobs/{id}",

@@ -63,11 +63,7 @@ pub async fn map_view(
     let page = state.tables.records(permit, &t, &q).await?;
     let matched = page.total.unwrap_or(0);
     let body = if matched as usize <= DETAIL {
-        let geometry = t
-            .columns
-            .iter()
-            .find(|c| c.kind == allmende_table::ColumnType::Geometry)
-            .map(|c| c.name.clone());
+        let geometry = t.geometry().map(|c| c.name.clone());
         json!({
             "type": "FeatureCollection",
             "matched": matched,
@@ -92,6 +88,67 @@ pub async fn map_view(
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/geo+json"),
+    );
+    Ok(resp)
+}
+
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OverviewParams {
+    /// `small` (640 × 400, the default) or `large` (1200 × 630, for link previews).
+    pub size: Option<String>,
+}
+
+/// A static picture of every feature on a plain background (no tiles): for the dataset page
+/// without JavaScript and for link previews (`og:image`). Two sizes only, so that each served
+/// table is drawn at most twice (the images are kept per table version).
+#[utoipa::path(get, path = "/resources/{id}/overview.png", tag = "data",
+    params(("id" = Uuid, Path), OverviewParams),
+    responses((status = 200, description = "PNG image", content_type = "image/png"),
+        (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn overview(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    client: Client,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<OverviewParams>,
+) -> ApiResult<Response> {
+    let (res, _) = state.visible_resource(&actor, &id).await?;
+    let (t, v) = state.served(&res).await?;
+    let bbox: [f64; 4] = v
+        .report
+        .as_ref()
+        .and_then(|r| r.pointer("/dialect/bbox"))
+        .and_then(|b| serde_json::from_value(b.clone()).ok())
+        .ok_or_else(|| {
+            crate::error::ApiError::BadRequest(allmende_core::i18n::Msg::new(
+                "overview.not_spatial",
+            ))
+        })?;
+    let (width, height) = match params.size.as_deref() {
+        None | Some("small") => (640, 400),
+        Some("large") => (1200, 630),
+        Some(other) => {
+            return Err(crate::error::ApiError::BadRequest(
+                allmende_core::i18n::Msg::new("param.ogc")
+                    .arg("param", "size")
+                    .arg("value", other),
+            ));
+        }
+    };
+    let permit = admit(&state, Lane::Query, &client).await?;
+    let png = state
+        .tables
+        .overview(permit, &t, bbox, width, height)
+        .await?;
+    let mut resp = png.as_ref().clone().into_response();
+    let headers = resp.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    // The served version changes only by a new upload; a short lifetime keeps it fresh, and
+    // only the browser keeps it (a draft's picture is its publisher's).
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=300"),
     );
     Ok(resp)
 }

@@ -73,6 +73,7 @@ impl RecordsParams {
             limit_cap: None,
             bbox: self.bbox.as_deref().map(parse_bbox).transpose()?,
             with_row_id: false,
+            cql2: None,
         })
     }
 }

@@ -107,6 +107,25 @@ impl OgcCrs {
     }
 }
 
+/// A CQL2 filter's geometry literals given in this CRS (`filter-crs`), moved to CRS84.
+impl allmende_table::query::cql2::LiteralCrs for OgcCrs {
+    fn geometry(&self, g: &mut Geometry) -> Option<()> {
+        let t = Transform::new(self.crs, Crs::Wgs84);
+        g.each_coord_mut(&mut |c| {
+            if self.swapped {
+                c.swap(0, 1);
+            }
+            let [x, y] = c;
+            t.apply(x, y)
+        })
+        .ok()
+    }
+
+    fn bbox(&self, b: [f64; 4]) -> Option<[f64; 4]> {
+        self.bbox_to_crs84(b)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,27 +4,29 @@
 
 mod crs;
 mod filters;
+mod html;
+mod openapi;
 
 use crs::OgcCrs;
 
 use allmende_core::authz::{Actor, read_scope};
-use allmende_table::column::ColumnType;
+use allmende_table::query::cql2::Filter;
 use allmende_table::query::{RecordsQuery, TableRef, json};
 use allmende_work::Lane;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::heavy::{Client, admit};
 use crate::i18n::Msg;
+use crate::page::{PageCtx, wants_html};
 use crate::state::AppState;
+use html::{About, Kind};
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
-/// Features per page unless asked otherwise, and at most (the standard's example values).
-const DEFAULT_LIMIT: usize = 10;
-const MAX_LIMIT: usize = 10_000;
+use openapi::{DEFAULT_LIMIT, MAX_LIMIT};
 
 fn base(state: &AppState) -> String {
     format!("{}/ogc", state.settings.public_url.trim_end_matches('/'))
@@ -37,38 +39,92 @@ fn reply(body: Value, content_type: &'static str) -> Response {
     res
 }
 
+/// Whether a resource other than items is asked for as a page: `f=html|json` or the `Accept`
+/// header; any other `f` is a 400 (the other parameters these resources do not read).
+fn page_wanted(headers: &HeaderMap, raw: Option<&str>) -> ApiResult<bool> {
+    let f = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "f")
+        .map(|(_, v)| v.into_owned());
+    match f.as_deref() {
+        None | Some("json" | "html") => Ok(wants_html(headers, f.as_deref())),
+        Some(other) => Err(bad("f", other)),
+    }
+}
+
+/// The page twin of a JSON resource (`rel=alternate`).
+fn alternate(href: &str) -> Value {
+    let sep = if href.contains('?') { '&' } else { '?' };
+    json!({"href": format!("{href}{sep}f=html"), "rel": "alternate", "type": "text/html"})
+}
+
 /// `GET /ogc`
-pub async fn landing(State(state): State<AppState>) -> Response {
+pub async fn landing(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let b = base(&state);
-    reply(
-        json!({
+    let doc = json!({
             "title": state.settings.site_title,
-            "description": "OGC API – Features: die Geodaten des Portals",
+            "description": ctx.t("ogc.intro"),
             "links": [
                 {"href": b, "rel": "self", "type": "application/json", "title": "Diese Seite"},
+                alternate(&b),
                 {"href": format!("{b}/api"), "rel": "service-desc",
                  "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI"},
                 {"href": format!("{b}/conformance"), "rel": "conformance", "type": "application/json"},
                 {"href": format!("{b}/collections"), "rel": "data", "type": "application/json"},
             ],
-        }),
-        "application/json",
-    )
+    });
+    if page_wanted(&headers, raw.as_deref())? {
+        let about = About {
+            collection: None,
+            json_href: "/ogc?f=json".into(),
+        };
+        return html::render(&ctx, &state, Kind::Landing, about, &doc);
+    }
+    Ok(reply(doc, "application/json"))
 }
 
 /// `GET /ogc/conformance`
-pub async fn conformance() -> Response {
-    reply(
-        json!({ "conformsTo": [
-            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-            "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
-            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
-            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
-        ]}),
-        "application/json",
-    )
+pub async fn conformance(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let doc = json!({ "conformsTo": [
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+        "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+        "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+        "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+        "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+        "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+        "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+        "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+    ]});
+    if page_wanted(&headers, raw.as_deref())? {
+        let about = About {
+            collection: None,
+            json_href: "/ogc/conformance?f=json".into(),
+        };
+        return html::render(&ctx, &state, Kind::Conformance, about, &doc);
+    }
+    Ok(reply(doc, "application/json"))
 }
 
 /// A public spatial table as a collection.
@@ -93,7 +149,7 @@ async fn spatial_tables(state: &AppState, only: Option<&str>) -> ApiResult<Vec<C
         let Ok(table) = state.table_ref(&t.version, t.alias.clone()) else {
             continue;
         };
-        if !table.columns.iter().any(|c| c.kind == ColumnType::Geometry) {
+        if table.geometry().is_none() {
             continue;
         }
         let bbox = t
@@ -140,6 +196,7 @@ fn collection_json(b: &str, id: &str, title: &str, bbox: &Value) -> Value {
         "storageCrs": CRS84,
         "links": [
             {"href": format!("{b}/collections/{id}"), "rel": "self", "type": "application/json"},
+            alternate(&format!("{b}/collections/{id}")),
             {"href": format!("{b}/collections/{id}/items"), "rel": "items", "type": "application/geo+json"},
             {"href": format!("{b}/collections/{id}/queryables"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
              "type": "application/schema+json", "title": "Queryables"},
@@ -152,7 +209,13 @@ fn collection_json(b: &str, id: &str, title: &str, bbox: &Value) -> Value {
 }
 
 /// `GET /ogc/collections`
-pub async fn collections(State(state): State<AppState>) -> ApiResult<Response> {
+pub async fn collections(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let page = page_wanted(&headers, raw.as_deref())?;
     let b = base(&state);
     let mut list = Vec::new();
     for c in spatial_tables(&state, None).await? {
@@ -161,13 +224,21 @@ pub async fn collections(State(state): State<AppState>) -> ApiResult<Response> {
     }
     list.sort_by(|a, b| a.0.cmp(&b.0));
     let list: Vec<Value> = list.into_iter().map(|(_, c)| c).collect();
-    Ok(reply(
-        json!({
-            "links": [{"href": format!("{b}/collections"), "rel": "self", "type": "application/json"}],
-            "collections": list,
-        }),
-        "application/json",
-    ))
+    let doc = json!({
+        "links": [
+            {"href": format!("{b}/collections"), "rel": "self", "type": "application/json"},
+            alternate(&format!("{b}/collections")),
+        ],
+        "collections": list,
+    });
+    if page {
+        let about = About {
+            collection: None,
+            json_href: "/ogc/collections?f=json".into(),
+        };
+        return html::render(&ctx, &state, Kind::Collections, about, &doc);
+    }
+    Ok(reply(doc, "application/json"))
 }
 
 async fn collection_of(state: &AppState, id: &str) -> ApiResult<Collection> {
@@ -202,14 +273,23 @@ pub async fn queryables(
 /// `GET /ogc/collections/{id}`
 pub async fn collection(
     State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
+    let page = page_wanted(&headers, raw.as_deref())?;
     let c = collection_of(&state, &id).await?;
     let title = title(&state, &c).await?;
-    Ok(reply(
-        collection_json(&base(&state), &id, &title, &c.bbox),
-        "application/json",
-    ))
+    let doc = collection_json(&base(&state), &id, &title, &c.bbox);
+    if page {
+        let about = About {
+            collection: Some((&id, &title)),
+            json_href: format!("/ogc/collections/{id}?f=json"),
+        };
+        return html::render(&ctx, &state, Kind::Collection, about, &doc);
+    }
+    Ok(reply(doc, "application/json"))
 }
 
 #[derive(Debug, Default)]
@@ -221,6 +301,12 @@ pub struct ItemsParams {
     bbox_crs: Option<String>,
     sortby: Option<String>,
     datetime: Option<String>,
+    /// CQL2 (Part 3): the filter, its encoding, the CRS of its geometries.
+    filter: Option<String>,
+    filter_lang: Option<String>,
+    filter_crs: Option<String>,
+    /// `f`: `json`, `geojson` or `html`.
+    f: Option<String>,
     /// `name=value` for queryables; checked against the collection (an unknown name is 400).
     properties: Vec<(String, String)>,
 }
@@ -241,7 +327,10 @@ impl ItemsParams {
                 "bbox-crs" => p.bbox_crs = Some(v),
                 "sortby" => p.sortby = Some(v),
                 "datetime" => p.datetime = Some(v),
-                "f" if matches!(v.as_str(), "json" | "geojson") => {}
+                "filter" => p.filter = Some(v),
+                "filter-lang" => p.filter_lang = Some(v),
+                "filter-crs" => p.filter_crs = Some(v),
+                "f" if matches!(v.as_str(), "json" | "geojson" | "html") => p.f = Some(v),
                 "f" => return Err(bad("f", &v)),
                 other => p.properties.push((other.to_string(), v)),
             }
@@ -267,6 +356,31 @@ impl ItemsParams {
             (!conditions.is_empty()).then(|| conditions.join(" and ")),
             order,
         ))
+    }
+
+    /// `filter` in its `filter-lang` (CQL2 text unless told), its geometries from `filter-crs`
+    /// (CRS84 unless told) in the stored CRS84.
+    fn cql2(&self) -> ApiResult<Option<Filter>> {
+        let Some(text) = self.filter.as_deref() else {
+            match self.filter_lang.as_deref() {
+                None | Some("cql2-text" | "cql2-json") => return Ok(None),
+                Some(other) => return Err(bad("filter-lang", other)),
+            }
+        };
+        let parsed = match self.filter_lang.as_deref() {
+            None | Some("cql2-text") => Filter::parse_text(text),
+            Some("cql2-json") => Filter::parse_json(text),
+            Some(other) => return Err(bad("filter-lang", other)),
+        };
+        let crs = match &self.filter_crs {
+            None => OgcCrs::CRS84,
+            Some(u) => OgcCrs::parse(u).ok_or_else(|| bad("filter-crs", u))?,
+        };
+        let mut filter = parsed.map_err(bad_filter)?;
+        if crs != OgcCrs::CRS84 {
+            filter.literals_to(&crs).map_err(bad_filter)?;
+        }
+        Ok(Some(filter))
     }
 
     /// `crs` (the features' CRS) and `bbox-crs`, CRS84 when not given.
@@ -300,6 +414,10 @@ fn with_content_crs(mut res: Response, crs: OgcCrs) -> Response {
     res
 }
 
+fn bad_filter(e: allmende_table::query::cql2::Cql2Error) -> ApiError {
+    ApiError::BadRequest(Msg::new("param.ogc_filter").msg("reason", e.0))
+}
+
 fn bad(param: &str, value: &str) -> ApiError {
     ApiError::BadRequest(
         Msg::new("param.ogc")
@@ -328,10 +446,7 @@ fn parse_bbox(s: &str) -> ApiResult<[f64; 4]> {
 
 /// The name of a spatial table's geometry column.
 fn geometry_column(t: &TableRef) -> Option<String> {
-    t.columns
-        .iter()
-        .find(|c| c.kind == ColumnType::Geometry)
-        .map(|c| c.name.clone())
+    t.geometry().map(|c| c.name.clone())
 }
 
 /// What a page of features is selected by: `bbox` (CRS84), a condition, an order.
@@ -339,6 +454,7 @@ fn geometry_column(t: &TableRef) -> Option<String> {
 struct Selection {
     bbox: Option<[f64; 4]>,
     filter: Option<String>,
+    cql2: Option<Filter>,
     order: Option<String>,
 }
 
@@ -354,9 +470,10 @@ async fn page(
     let q = RecordsQuery {
         limit: Some(limit),
         offset,
-        total: selection.bbox.is_some() || selection.filter.is_some(),
+        total: selection.bbox.is_some() || selection.filter.is_some() || selection.cql2.is_some(),
         bbox: selection.bbox,
         filter: selection.filter,
+        cql2: selection.cql2,
         order_by: selection.order,
         with_row_id: true,
         ..Default::default()
@@ -369,12 +486,19 @@ async fn page(
 pub async fn items(
     State(state): State<AppState>,
     client: Client,
+    ctx: PageCtx,
+    headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let p = ItemsParams::parse(raw.as_deref())?;
     let (crs, bbox_crs) = p.crs()?;
-    let t = collection_of(&state, &id).await?.table;
+    let collection = collection_of(&state, &id).await?;
+    let page_title = match wants_html(&headers, p.f.as_deref()) {
+        true => Some(title(&state, &collection).await?),
+        false => None,
+    };
+    let t = collection.table;
     let geometry = geometry_column(&t);
     let limit = match p.limit.as_deref() {
         None => DEFAULT_LIMIT,
@@ -401,6 +525,7 @@ pub async fn items(
     let selection = Selection {
         bbox,
         filter,
+        cql2: p.cql2()?,
         order,
     };
     let page = page(&state, &client, &t, offset, limit, selection).await?;
@@ -415,6 +540,9 @@ pub async fn items(
             ("crs", &p.crs),
             ("sortby", &p.sortby),
             ("datetime", &p.datetime),
+            ("filter", &p.filter),
+            ("filter-lang", &p.filter_lang),
+            ("filter-crs", &p.filter_crs),
         ];
         let named = named
             .iter()
@@ -437,27 +565,36 @@ pub async fn items(
         links.push(link("prev", offset.saturating_sub(limit)));
     }
     links.push(json!({"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json"}));
+    let self_href = links[0]["href"].as_str().unwrap_or_default().to_string();
+    links.insert(1, alternate(&self_href));
     let feats = in_crs(feats, crs);
-    Ok(with_content_crs(
-        reply(
-            json!({
-                "type": "FeatureCollection",
-                "numberMatched": matched,
-                "numberReturned": feats.len(),
-                "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "links": links,
-                "features": feats,
-            }),
-            "application/geo+json",
-        ),
-        crs,
-    ))
+    let doc = json!({
+        "type": "FeatureCollection",
+        "numberMatched": matched,
+        "numberReturned": feats.len(),
+        "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "links": links,
+        "features": feats,
+    });
+    if let Some(title) = page_title {
+        let json_href = self_href
+            .find("/ogc/")
+            .map_or(self_href.as_str(), |i| &self_href[i..]);
+        let about = About {
+            collection: Some((&id, &title)),
+            json_href: format!("{json_href}&f=json"),
+        };
+        return html::render(&ctx, &state, Kind::Items, about, &doc);
+    }
+    Ok(with_content_crs(reply(doc, "application/geo+json"), crs))
 }
 
 /// `GET /ogc/collections/{id}/items/{featureId}` (the row number).
 pub async fn item(
     State(state): State<AppState>,
     client: Client,
+    ctx: PageCtx,
+    headers: HeaderMap,
     Path((id, feature)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
@@ -468,12 +605,20 @@ pub async fn item(
         || p.bbox_crs.is_some()
         || p.sortby.is_some()
         || p.datetime.is_some()
+        || p.filter.is_some()
+        || p.filter_lang.is_some()
+        || p.filter_crs.is_some()
         || !p.properties.is_empty()
     {
         return Err(bad("query", raw.as_deref().unwrap_or("")));
     }
     let (crs, _) = p.crs()?;
-    let t = collection_of(&state, &id).await?.table;
+    let collection = collection_of(&state, &id).await?;
+    let page_title = match wants_html(&headers, p.f.as_deref()) {
+        true => Some(title(&state, &collection).await?),
+        false => None,
+    };
+    let t = collection.table;
     let n: u64 = feature
         .parse()
         .ok()
@@ -498,56 +643,23 @@ pub async fn item(
     let b = base(&state);
     f["links"] = json!([
         {"href": format!("{b}/collections/{id}/items/{n}"), "rel": "self", "type": "application/geo+json"},
+        alternate(&format!("{b}/collections/{id}/items/{n}")),
         {"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json"},
     ]);
+    if let Some(title) = page_title {
+        let about = About {
+            collection: Some((&id, &title)),
+            json_href: format!("/ogc/collections/{id}/items/{n}?f=json"),
+        };
+        return html::render(&ctx, &state, Kind::Item, about, &f);
+    }
     Ok(with_content_crs(reply(f, "application/geo+json"), crs))
 }
 
 /// `GET /ogc/api`: the OpenAPI 3.0 description of the paths above.
 pub async fn api(State(state): State<AppState>) -> Response {
-    let b = base(&state);
-    let json_ok = |d: &str| json!({"200": {"description": d, "content": {"application/json": {"schema": {"type": "object"}}}}});
-    let geo_ok = |d: &str| {
-        json!({
-            "200": {"description": d, "content": {"application/geo+json": {"schema": {"type": "object"}}}},
-            "400": {"description": "Ungültiger Parameter"},
-            "404": {"description": "Nicht gefunden"},
-        })
-    };
-    let collection_id = json!({"name": "collectionId", "in": "path", "required": true, "schema": {"type": "string"}});
     reply(
-        json!({
-            "openapi": "3.0.3",
-            "info": {"title": format!("{} – OGC API Features", state.settings.site_title), "version": env!("CARGO_PKG_VERSION")},
-            "servers": [{"url": b}],
-            "paths": {
-                "/": {"get": {"summary": "Landing page", "operationId": "getLandingPage", "responses": json_ok("Links")}},
-                "/conformance": {"get": {"summary": "Conformance classes", "operationId": "getConformance", "responses": json_ok("conformsTo")}},
-                "/collections": {"get": {"summary": "Collections", "operationId": "getCollections", "responses": json_ok("Collections")}},
-                "/collections/{collectionId}": {"get": {"summary": "One collection", "operationId": "describeCollection",
-                    "parameters": [collection_id], "responses": json_ok("Collection")}},
-                "/collections/{collectionId}/items": {"get": {"summary": "Features", "operationId": "getFeatures",
-                    "parameters": [collection_id,
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
-                        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
-                        {"name": "crs", "in": "query", "schema": {"type": "string", "format": "uri"}},
-                        {"name": "bbox-crs", "in": "query", "schema": {"type": "string", "format": "uri"}},
-                        {"name": "bbox", "in": "query", "style": "form", "explode": false,
-                         "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}},
-                        {"name": "datetime", "in": "query", "description": "An instant or interval (`2024-01-01/..`) on the collection's first date column",
-                         "schema": {"type": "string"}},
-                        {"name": "sortby", "in": "query", "description": "Queryables, `+` ascending, `-` descending, e.g. `-kW,+Name`",
-                         "style": "form", "explode": false, "schema": {"type": "array", "items": {"type": "string"}}}],
-                    "responses": geo_ok("FeatureCollection")}},
-                "/collections/{collectionId}/queryables": {"get": {"summary": "Queryables (JSON Schema); each is also a query parameter of items (equality)",
-                    "operationId": "getQueryables", "parameters": [collection_id],
-                    "responses": {"200": {"description": "JSON Schema", "content": {"application/schema+json": {"schema": {"type": "object"}}}},
-                                  "404": {"description": "Nicht gefunden"}}}},
-                "/collections/{collectionId}/items/{featureId}": {"get": {"summary": "One feature", "operationId": "getFeature",
-                    "parameters": [collection_id, {"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}}],
-                    "responses": geo_ok("Feature")}},
-            },
-        }),
+        openapi::document(&base(&state), &state.settings.site_title),
         "application/vnd.oai.openapi+json;version=3.0",
     )
 }
