@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
@@ -525,4 +526,51 @@ test('OGC API pages: a browser walks from the landing page to one feature, witho
     assert.deepEqual(await axe(p2), [], url);
   }
   await withJs.close();
+});
+
+test('a web app on another origin reads records and searches the CKAN API; a token is not sent', async () => {
+  // Another origin: localhost instead of 127.0.0.1, on a port of its own.
+  const app = `<!doctype html><html lang="de"><title>App</title><body><output id="out">…</output><script>
+    (async () => {
+      const base = ${JSON.stringify(base)};
+      const out = {};
+      const ds = await (await fetch(base + '/api/v1/datasets/baumkataster-aalen')).json();
+      const table = ds.resources.find((r) => r.format === 'CSV');
+      const recs = await (await fetch(base + '/api/v1/resources/' + table.id + '/records?limit=5&where=' +
+        encodeURIComponent('pflanzjahr >= 1990'))).json();
+      out.records = recs.records.length;
+      out.total = recs.total;
+      const ckan = await (await fetch(base + '/api/3/action/package_search', { method: 'POST',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ q: 'Baum', rows: 3 }) })).json();
+      out.ckan = ckan.success && ckan.result.count > 0;
+      try {
+        await fetch(base + '/api/v1/me', { headers: { Authorization: 'Bearer alm_nicht-meins' } });
+        out.token = 'sent';
+      } catch (e) {
+        out.token = 'blocked';
+      }
+      document.getElementById('out').textContent = JSON.stringify(out);
+    })().catch((e) => { document.getElementById('out').textContent = 'error: ' + e; });
+  </script></body></html>`;
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(app);
+  });
+  await new Promise((r) => server.listen(0, 'localhost', r));
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await page.goto(`http://localhost:${server.address().port}/`);
+    await page.waitForFunction(() => document.getElementById('out').textContent !== '…');
+    const text = await page.textContent('#out');
+    assert.ok(!text.startsWith('error'), text);
+    const out = JSON.parse(text);
+    assert.equal(out.records, 5);
+    assert.ok(out.total > 5, text);
+    assert.equal(out.ckan, true);
+    assert.equal(out.token, 'blocked', 'a stranger page may not send a token');
+  } finally {
+    await context.close();
+    server.close();
+  }
 });

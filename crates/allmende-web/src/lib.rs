@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cors;
 pub mod error;
 pub mod heavy;
 pub mod html;
@@ -85,6 +86,12 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::security_headers,
         ))
+        // Outside the limits and error pages: a 429 or a problem must be readable cross-origin.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cors::cors,
+        ))
+        .layer(middleware::compression())
         .layer(middleware::trace_layers())
         .with_state(state)
 }

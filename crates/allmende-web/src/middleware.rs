@@ -172,6 +172,48 @@ pub async fn notify_search(
     res
 }
 
+/// Text answers compressed as the client asks (brotli at quality 4, zstd, gzip), streamed, so
+/// that exports stay bounded in memory. Not images and archives (already compressed), and not
+/// files served with byte ranges (a download stays resumable and its length known).
+pub fn compression()
+-> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+    let textual = |_: axum::http::StatusCode,
+                   _: axum::http::Version,
+                   h: &axum::http::HeaderMap,
+                   _: &axum::http::Extensions| {
+        if h.contains_key(header::ACCEPT_RANGES) {
+            return false;
+        }
+        let Some(ct) = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+            return false;
+        };
+        let ct = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        ct.starts_with("text/")
+            || ct.ends_with("+json")
+            || ct.ends_with("+xml")
+            || matches!(
+                ct.as_str(),
+                "application/json"
+                    | "application/xml"
+                    | "application/x-ndjson"
+                    | "application/javascript"
+                    | "application/n-triples"
+                    | "application/trig"
+            )
+    };
+    tower_http::compression::CompressionLayer::new()
+        .gzip(true)
+        .br(true)
+        .zstd(true)
+        .compress_when(DefaultPredicate::new().and(textual))
+}
+
 #[cfg(test)]
 mod tests {
     use super::tile_origin;

@@ -30,6 +30,8 @@ pub struct Settings {
     pub map_attribution: String,
     /// Requests per minute per client for the APIs and SQL.
     pub rate_limits: crate::throttle::RateLimits,
+    /// Origins whose pages may call the API with a token (CORS); public reads answer any.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Settings {
@@ -56,6 +58,7 @@ impl Default for Settings {
                 .into(),
             trust_proxy: false,
             rate_limits: Default::default(),
+            cors_allowed_origins: Vec::new(),
         }
     }
 }

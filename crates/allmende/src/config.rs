@@ -100,6 +100,9 @@ pub struct Config {
     pub map_tile_url: String,
     /// The tiles' attribution, shown on every map (HTML allowed, from the operator).
     pub map_attribution: String,
+    /// Origins (`https://app.example.org`, comma-separated) whose pages may call the API with
+    /// a token; public reads answer every origin. Empty: none.
+    pub cors_allowed_origins: String,
     /// `text` or `json`.
     pub log_format: String,
     /// A `tracing` filter, e.g. `info` or `allmende_web=debug,info`.
@@ -159,6 +162,7 @@ impl Default for Config {
             contributor_id: String::new(),
             map_tile_url: web.map_tile_url.clone(),
             map_attribution: web.map_attribution.clone(),
+            cors_allowed_origins: String::new(),
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -354,6 +358,12 @@ impl Config {
             contributor_id: Some(self.contributor_id.trim().to_string()).filter(|c| !c.is_empty()),
             map_tile_url: self.map_tile_url.trim().to_string(),
             map_attribution: self.map_attribution.clone(),
+            cors_allowed_origins: self
+                .cors_allowed_origins
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect(),
             rate_limits: allmende_web::throttle::RateLimits {
                 anonymous: allmende_web::throttle::Rate {
                     per_minute: self.rate_limit_per_minute,

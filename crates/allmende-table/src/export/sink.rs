@@ -94,9 +94,13 @@ impl ExportBody {
     }
 
     pub fn into_stream(self) -> impl futures_util::Stream<Item = Chunk> + Send + 'static {
+        use futures_util::StreamExt as _;
+        // Fused: a reader that polls once more after the end (a compressing encoder does) gets
+        // the end again instead of a panic.
         futures_util::stream::unfold(self, |mut body| async move {
             body.next().await.map(|chunk| (chunk, body))
         })
+        .fuse()
     }
 }
 

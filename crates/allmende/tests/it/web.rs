@@ -563,9 +563,230 @@ async fn a_theme_overrides_templates_styles_and_pages(backend: Backend) {
     );
 }
 
+/// CORS: public reads answer any origin (`*`, without the Authorization header), writes with a
+/// token only listed origins; pages never.
+async fn cross_origin_reads_and_listed_writers(backend: Backend) {
+    let app = "https://app.example.org";
+    let stranger = "https://elsewhere.example";
+    let s = TestServer::start_with(backend, |c| {
+        c.cors_allowed_origins = format!("{app}/, https://other.example.org");
+    })
+    .await;
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "baeume", "public").await;
+    let acao = |h: &HeaderMap| {
+        h.get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let header = |h: &HeaderMap, name: &str| {
+        h.get(name)
+            .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    for path in [
+        "/api/v1/datasets",
+        "/api/v1/datasets/baeume",
+        "/api/3/action/package_search?q=baeume",
+        "/catalog.ttl",
+        "/ogc/collections",
+        "/feed.atom",
+        // Errors too, so that a script can read why.
+        "/api/v1/datasets/gibt-es-nicht",
+    ] {
+        let res = s
+            .client
+            .get(s.url(path))
+            .header("origin", stranger)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(acao(res.headers()).as_deref(), Some("*"), "{path}");
+        assert!(
+            header(res.headers(), "access-control-expose-headers").contains("link"),
+            "{path}"
+        );
+    }
+    let res = s
+        .client
+        .post(s.url("/api/3/action/package_search"))
+        .header("origin", stranger)
+        .json(&serde_json::json!({"q": "baeume"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(acao(res.headers()).as_deref(), Some("*"));
+    let preflight = |path: &'static str, origin: &'static str, method: &'static str| {
+        let s = &s;
+        async move {
+            s.client
+                .request(reqwest::Method::OPTIONS, s.url(path))
+                .header("origin", origin)
+                .header("access-control-request-method", method)
+                .header(
+                    "access-control-request-headers",
+                    "authorization, content-type",
+                )
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A stranger's page may read, with no token and no writes.
+    let res = preflight("/api/v1/datasets/baeume", stranger, "GET").await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(acao(res.headers()).as_deref(), Some("*"));
+    let methods = header(res.headers(), "access-control-allow-methods");
+    assert!(
+        methods.contains("get") && !methods.contains("delete"),
+        "{methods}"
+    );
+    let allowed = header(res.headers(), "access-control-allow-headers");
+    assert!(
+        allowed.contains("content-type") && !allowed.contains("authorization"),
+        "{allowed}"
+    );
+    let res = preflight("/api/3/action/package_search", stranger, "POST").await;
+    assert!(header(res.headers(), "access-control-allow-methods").contains("post"));
+    // Pages and forms are not for other origins.
+    for path in ["/dashboard", "/login", "/dataset/baeume"] {
+        let res = preflight(path, stranger, "POST").await;
+        assert_eq!(acao(res.headers()), None, "{path}");
+        let res = s
+            .client
+            .get(s.url(path))
+            .header("origin", stranger)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(acao(res.headers()), None, "{path}");
+    }
+    // A listed origin writes with a token: its origin echoed, every method, Authorization.
+    let res = preflight("/api/v1/datasets/baeume", app, "PATCH").await;
+    assert_eq!(acao(res.headers()).as_deref(), Some(app));
+    assert!(header(res.headers(), "access-control-allow-methods").contains("patch"));
+    assert!(header(res.headers(), "access-control-allow-headers").contains("authorization"));
+    assert!(header(res.headers(), "vary").contains("origin"));
+    assert!(
+        res.headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+    let res = s
+        .client
+        .patch(s.url("/api/v1/datasets/baeume"))
+        .header("origin", app)
+        .bearer_auth(&ed)
+        .json(&serde_json::json!({"title": "Bäume in Aalen"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(acao(res.headers()).as_deref(), Some(app));
+    // The same write from a stranger's page gets no CORS answer (the browser drops it).
+    let res = s
+        .client
+        .patch(s.url("/api/v1/datasets/baeume"))
+        .header("origin", stranger)
+        .bearer_auth(&ed)
+        .json(&serde_json::json!({"title": "Bäume"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(acao(res.headers()), None);
+}
+
+/// HTTP compression: pages, JSON and text exports as the client asks; file downloads (with byte
+/// ranges) stay as stored.
+async fn answers_are_compressed_as_asked(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "baeume", "public").await;
+    let csv: String = std::iter::once("Nr;Baumart;Pflanzjahr\n".to_string())
+        .chain((1..=500).map(|i| format!("{i};Linde;{}\n", 1950 + i % 70)))
+        .collect();
+    let res = json(
+        s.upload(&ed, "baeume", "baeume.csv", csv.into_bytes())
+            .await,
+    )
+    .await;
+    let rid = res["id"].as_str().unwrap().to_string();
+    // Compared twice below: wait until reading the file has changed everything it changes.
+    for _ in 0..200 {
+        let t = json(s.get(&format!("/api/v1/resources/{rid}/table")).await).await;
+        if t["status"] == "done" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let get = |path: String, encoding: Option<&'static str>| {
+        let s = &s;
+        async move {
+            let mut req = s.client.get(s.url(&path));
+            if let Some(e) = encoding {
+                req = req.header("accept-encoding", e);
+            }
+            let res = req.send().await.unwrap();
+            assert!(res.status().is_success(), "{path}: {}", res.status());
+            let h = res.headers().clone();
+            (h, res.bytes().await.unwrap().to_vec())
+        }
+    };
+    let encoding = |h: &HeaderMap| {
+        h.get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    for e in ["br", "zstd", "gzip"] {
+        let (h, _) = get("/datasets".into(), Some(e)).await;
+        assert_eq!(encoding(&h).as_deref(), Some(e), "page as {e}");
+        assert!(h.get("vary").is_some_and(|v| {
+            v.to_str()
+                .unwrap()
+                .to_ascii_lowercase()
+                .contains("accept-encoding")
+        }));
+    }
+    // The same bytes once decoded; nothing compressed for a client that did not ask.
+    for path in [
+        "/api/v1/datasets/baeume".to_string(),
+        "/dataset/baeume.ttl".to_string(),
+        format!("/api/v1/resources/{rid}/export/csv"),
+    ] {
+        let (plain_h, plain) = get(path.clone(), None).await;
+        assert_eq!(encoding(&plain_h), None, "{path}");
+        let (h, zipped) = get(path.clone(), Some("gzip")).await;
+        assert_eq!(encoding(&h).as_deref(), Some("gzip"), "{path}");
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(zipped.as_slice()),
+            &mut unzipped,
+        )
+        .unwrap();
+        assert_eq!(unzipped, plain, "{path}");
+        assert!(zipped.len() < plain.len(), "{path}");
+    }
+    // A stored file keeps its length and byte ranges.
+    let (h, body) = get(
+        format!("/api/v1/resources/{rid}/download"),
+        Some("gzip, br"),
+    )
+    .await;
+    assert_eq!(encoding(&h), None);
+    assert!(h.contains_key("accept-ranges"));
+    assert!(body.starts_with(b"Nr;Baumart"));
+}
+
 crate::both_backends!(
+    answers_are_compressed_as_asked,
     public_pages_render_in_german_and_english,
     forms_need_login_and_csrf,
     login_is_rate_limited,
-    a_theme_overrides_templates_styles_and_pages
+    a_theme_overrides_templates_styles_and_pages,
+    cross_origin_reads_and_listed_writers
 );
