@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every ```sh example of docs/api.md as written, against a demo server, the way a reader
+# would: BASE pointing at it, `allmende` on PATH, its data directory as ./allmende-data.
+# Usage: tests/docs/api_examples.sh BASE_URL DATA_DIR ALLMENDE_BINARY
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BASE=$1 DATA=$2 BIN=$(cd "$(dirname "$3")" && pwd)/$(basename "$3")
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/bin"
+ln -s "$BIN" "$WORK/bin/allmende"
+ln -s "$DATA" "$WORK/allmende-data"
+python3 - "$ROOT/docs/api.md" "$WORK" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+assert blocks, "no sh examples in docs/api.md"
+for i, b in enumerate(blocks):
+    open(f"{sys.argv[2]}/example-{i}.sh", "w").write(b)
+print(f"{len(blocks)} examples")
+PY
+for f in "$WORK"/example-*.sh; do
+  echo "-- $(basename "$f")"
+  (cd "$WORK" && PATH="$WORK/bin:$PATH" BASE="$BASE" bash -euo pipefail "$f" >"$f.out" 2>&1) || {
+    cat "$f" "$f.out" >&2
+    exit 1
+  }
+  head -c 300 "$f.out"; echo
+done
+echo "docs/api.md: every example ran"
