@@ -128,6 +128,7 @@ pub async fn restore(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChangeParams {
     /// Return changes with a sequence number greater than this.
     pub since: Option<i64>,

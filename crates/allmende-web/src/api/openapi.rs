@@ -61,7 +61,54 @@ pub fn openapi(public_url: &str) -> utoipa::openapi::OpenApi {
         "{}/api/v1",
         public_url.trim_end_matches('/')
     ))]);
+    unique_operation_ids(&mut doc);
     doc
+}
+
+/// Handlers in different modules share names (`show`, `create`, …), which utoipa takes as the
+/// operation ids; OpenAPI wants them unique (code generators name methods after them). A shared
+/// one becomes method and path in camel case: `getDatasetsIdPublication`.
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let each =
+        |doc: &mut utoipa::openapi::OpenApi,
+         f: &mut dyn FnMut(&str, &str, &mut utoipa::openapi::path::Operation)| {
+            for (path, item) in doc.paths.paths.iter_mut() {
+                for (method, op) in [
+                    ("get", &mut item.get),
+                    ("put", &mut item.put),
+                    ("post", &mut item.post),
+                    ("delete", &mut item.delete),
+                    ("patch", &mut item.patch),
+                    ("head", &mut item.head),
+                ] {
+                    if let Some(op) = op {
+                        f(path, method, op);
+                    }
+                }
+            }
+        };
+    each(doc, &mut |_, _, op| {
+        if let Some(id) = &op.operation_id {
+            *seen.entry(id.clone()).or_default() += 1;
+        }
+    });
+    each(doc, &mut |path, method, op| {
+        if op.operation_id.as_ref().is_some_and(|id| seen[id] > 1) {
+            let mut id = method.to_string();
+            for part in path
+                .split(['/', '{', '}', '-', '_'])
+                .filter(|p| !p.is_empty())
+            {
+                let mut c = part.chars();
+                if let Some(first) = c.next() {
+                    id.push(first.to_ascii_uppercase());
+                    id.extend(c);
+                }
+            }
+            op.operation_id = Some(id);
+        }
+    });
 }
 
 pub(super) async fn openapi_json(

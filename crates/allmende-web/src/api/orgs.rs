@@ -31,6 +31,7 @@ async fn find(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrgListParams {
     pub page: Option<i64>,

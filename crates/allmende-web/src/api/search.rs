@@ -34,6 +34,7 @@ pub async fn list(
 
 /// The search parameters, for the OpenAPI document (parsed by hand: facets repeat).
 #[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ListParams {
     /// Search words, `"phrases"`, `-excluded` words.

@@ -354,6 +354,26 @@ async fn openapi_document_is_generated(backend: Backend) {
     }
     assert!(doc["components"]["schemas"]["Dataset"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // Path parameters are the path's own; everything else is a query parameter. Operation ids
+    // are unique. (CI also runs openapi-spec-validator on the served document.)
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    p["in"],
+                    if in_path { "path" } else { "query" },
+                    "{method} {path}: {name}"
+                );
+            }
+            if let Some(id) = op["operationId"].as_str() {
+                assert!(ids.insert(id.to_string()), "operationId {id} twice");
+            }
+        }
+    }
+    assert!(ids.contains("getDatasetsIdPublication") && ids.contains("records"));
     let page = s.get("/api").await.text().await.unwrap();
     assert!(page.contains("/api/v1/datasets/{id}/resources"));
 }

@@ -26,6 +26,7 @@ const ROWS: u32 = 10;
 const MAX_CELLS: u32 = 64;
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MapParams {
     /// The view (required): `min longitude,min latitude,max longitude,max latitude` (WGS 84).
@@ -93,6 +94,7 @@ pub async fn map_view(
 }
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OverviewParams {
     /// `small` (640 × 400, the default) or `large` (1200 × 630, for link previews).

@@ -17,6 +17,7 @@ use crate::i18n::Msg;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RecordsParams {
     /// Columns and aggregates, e.g. `Stadtteil, sum("Betrag") as summe`.

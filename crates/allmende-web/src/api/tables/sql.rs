@@ -18,6 +18,7 @@ use crate::i18n::Msg;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SqlParams {
     /// One read-only `SELECT`; tables are named by their `table_name`.
