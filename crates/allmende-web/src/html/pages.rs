@@ -408,8 +408,11 @@ pub async fn api_docs(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<
                             .map(|p| {
                                 context! {
                                     name => p.get("name").and_then(|v| v.as_str()),
-                                    location => p.get("in").and_then(|v| v.as_str()),
-                                    description => p.get("description").and_then(|v| v.as_str()),
+                                    location => match p.get("in").and_then(|v| v.as_str()) {
+                                        Some("path") => ctx.t("api.in_path"),
+                                        _ => ctx.t("api.in_query"),
+                                    },
+                                    description => p.get("description").and_then(|v| v.as_str()).map(code_spans),
                                 }
                             })
                             .collect()
@@ -420,19 +423,64 @@ pub async fn api_docs(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<
                     .and_then(|r| r.as_object())
                     .map(|r| r.keys().cloned().collect())
                     .unwrap_or_default();
-                operations.push(context! {
-                    method => method.to_uppercase(),
-                    path => format!("/api/v1{path}"),
-                    summary => op.get("summary").and_then(|v| v.as_str()),
-                    description => op.get("description").and_then(|v| v.as_str()),
-                    tag => op.get("tags").and_then(|t| t.get(0)).and_then(|v| v.as_str()),
-                    auth => op.get("security").is_some(),
-                    params, responses,
-                });
+                let tag = op
+                    .get("tags")
+                    .and_then(|t| t.get(0))
+                    .and_then(|v| v.as_str());
+                let auth = op.get("security").is_some();
+                // A newcomer's order: what anyone may read first (datasets, then their data),
+                // writes and administration last.
+                let rank = [
+                    "datasets",
+                    "data",
+                    "resources",
+                    "organizations",
+                    "vocabularies",
+                ]
+                .iter()
+                .position(|t| Some(*t) == tag)
+                .unwrap_or(5);
+                operations.push((
+                    (auth, rank, path.clone()),
+                    context! {
+                        method => method.to_uppercase(),
+                        path => format!("/api/v1{path}"),
+                        summary => op.get("summary").and_then(|v| v.as_str()).map(code_spans),
+                        description => op.get("description").and_then(|v| v.as_str()).map(code_spans),
+                        tag, auth, params, responses,
+                    },
+                ));
             }
         }
     }
+    operations.sort_by(|a, b| a.0.cmp(&b.0));
+    let operations: Vec<Value> = operations.into_iter().map(|(_, o)| o).collect();
     ctx.render(&state, "api.html", context! { operations })
+}
+
+/// Text with `code` spans (as the API's doc comments write them) as HTML: escaped, the spans
+/// as `<code>`.
+fn code_spans(text: &str) -> Value {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    // An unpaired backtick is a character, not code.
+    if escaped.matches('`').count() % 2 == 1 {
+        return Value::from_safe_string(escaped);
+    }
+    let mut out = String::with_capacity(escaped.len() + 16);
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str("<code>");
+            out.push_str(part);
+            out.push_str("</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    Value::from_safe_string(out)
 }
 
 #[derive(Debug, Deserialize)]

@@ -376,6 +376,12 @@ async fn openapi_document_is_generated(backend: Backend) {
     assert!(ids.contains("getDatasetsIdPublication") && ids.contains("records"));
     let page = s.get("/api").await.text().await.unwrap();
     assert!(page.contains("/api/v1/datasets/{id}/resources"));
+    // A newcomer's order: public reads first, the sysadmins' change feed late; locations in
+    // words, code in descriptions as code.
+    let at = |needle: &str| page.find(needle).unwrap_or_else(|| panic!("{needle}"));
+    assert!(at("<code>/api/v1/datasets</code>") < at("<code>/api/v1/changes</code>"));
+    assert!(!page.contains("<td>path</td>") && page.contains("<td>Abfrage (?…)</td>"));
+    assert!(!page.contains('`'), "backticks left on the page");
 }
 
 crate::both_backends!(
