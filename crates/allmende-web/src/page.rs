@@ -155,6 +155,13 @@ impl PageCtx {
     }
 }
 
+/// The `f` parameter of a query string (the OGC APIs' format choice).
+pub fn f_param(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "f")
+        .map(|(_, v)| v.into_owned())
+}
+
 /// Whether a request asks for a page: `f=html`, or a browser's `Accept` (HTML before JSON).
 /// `f` given as anything else means no.
 pub fn wants_html(headers: &axum::http::HeaderMap, f: Option<&str>) -> bool {

@@ -29,15 +29,8 @@ const STRING: u8 = 11;
 const DATETIME: u8 = 13;
 
 fn geometry_type(g: &Geometry) -> u8 {
-    match g {
-        Geometry::Point(_) => 1,
-        Geometry::LineString(_) => 2,
-        Geometry::Polygon(_) => 3,
-        Geometry::MultiPoint(_) => 4,
-        Geometry::MultiLineString(_) => 5,
-        Geometry::MultiPolygon(_) => 6,
-        Geometry::Collection(_) => 7,
-    }
+    // The same codes as WKB's (1–7).
+    g.wkb_code() as u8
 }
 
 /// Coordinates and part ends (in coordinate pairs) of a ring list.

@@ -77,7 +77,8 @@ impl Geometry {
         }
     }
 
-    fn wkb_code(&self) -> u32 {
+    /// The OGC simple-feature type code (WKB, FlatGeobuf, GeoPackage).
+    pub(crate) fn wkb_code(&self) -> u32 {
         match self {
             Geometry::Point(_) => 1,
             Geometry::LineString(_) => 2,

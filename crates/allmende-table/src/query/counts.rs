@@ -1,29 +1,39 @@
-//! How many rows a filter matches, kept per table version: a snapshot never changes, so neither
-//! does the count, and paging through a filtered result (the OGC API's `numberMatched`, the
-//! records API's `total`, a map's view) counts once instead of on every page. Bounded: when
-//! full, everything is dropped and counting starts over.
+//! What is kept per table version: a snapshot never changes, so neither does a filter's row
+//! count (paging through a filtered result — the OGC API's `numberMatched`, the records API's
+//! `total`, a map's view — counts once instead of on every page) nor its overview image.
+//! Bounded: when full, everything is dropped and keeping starts over.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-const MAX_ENTRIES: usize = 4096;
+/// Filtered row counts kept at most.
+pub(crate) const MAX_COUNTS: usize = 4096;
+/// Overview images (a few tens of kilobytes each) kept at most.
+pub(crate) const MAX_IMAGES: usize = 128;
 
-#[derive(Default)]
-pub(crate) struct Counts {
-    map: Mutex<HashMap<String, u64>>,
+pub(crate) struct Kept<V> {
+    map: Mutex<HashMap<String, V>>,
+    max: usize,
 }
 
-impl Counts {
-    pub(crate) fn get(&self, key: &str) -> Option<u64> {
-        self.map.lock().ok()?.get(key).copied()
+impl<V: Clone> Kept<V> {
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+            max,
+        }
     }
 
-    pub(crate) fn put(&self, key: String, n: u64) {
+    pub(crate) fn get(&self, key: &str) -> Option<V> {
+        self.map.lock().ok()?.get(key).cloned()
+    }
+
+    pub(crate) fn put(&self, key: String, value: V) {
         if let Ok(mut m) = self.map.lock() {
-            if m.len() >= MAX_ENTRIES {
+            if m.len() >= self.max {
                 m.clear();
             }
-            m.insert(key, n);
+            m.insert(key, value);
         }
     }
 }
@@ -34,13 +44,13 @@ mod tests {
 
     #[test]
     fn bounded() {
-        let c = Counts::default();
+        let c = Kept::new(MAX_COUNTS);
         c.put("k".into(), 7);
         assert_eq!(c.get("k"), Some(7));
         assert_eq!(c.get("other"), None);
-        for i in 0..MAX_ENTRIES + 1 {
+        for i in 0..MAX_COUNTS + 1 {
             c.put(format!("k{i}"), 1);
         }
-        assert!(c.map.lock().unwrap().len() <= MAX_ENTRIES);
+        assert!(c.map.lock().unwrap().len() <= MAX_COUNTS);
     }
 }

@@ -9,7 +9,6 @@ mod counts;
 pub mod cql2;
 pub mod expr;
 mod grid;
-mod images;
 pub mod json;
 mod overview;
 mod pooled;
@@ -36,9 +35,9 @@ pub struct Engine {
     limits: QueryLimits,
     providers: ProviderCache,
     /// Filtered row counts per table version.
-    counts: counts::Counts,
+    counts: counts::Kept<u64>,
     /// Overview images per table version and size.
-    overviews: images::Overviews,
+    overviews: counts::Kept<Arc<Vec<u8>>>,
 }
 
 pub(crate) type ProviderCache = Arc<cache::Providers>;
@@ -48,8 +47,8 @@ impl Engine {
         Self {
             limits,
             providers: Arc::new(cache::Providers::new(limits.cache_bytes)),
-            counts: counts::Counts::default(),
-            overviews: images::Overviews::default(),
+            counts: counts::Kept::new(counts::MAX_COUNTS),
+            overviews: counts::Kept::new(counts::MAX_IMAGES),
         }
     }
 

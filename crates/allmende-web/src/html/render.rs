@@ -13,12 +13,11 @@ use crate::state::AppState;
 pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     // OGC API clients get the problem as JSON unless they asked for a page.
-    let wants_page = !path.starts_with("/ogc") || {
-        let f = url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
-            .find(|(k, _)| k == "f")
-            .map(|(_, v)| v.into_owned());
-        crate::page::wants_html(req.headers(), f.as_deref())
-    };
+    let wants_page = !path.starts_with("/ogc")
+        || crate::page::wants_html(
+            req.headers(),
+            crate::page::f_param(req.uri().query()).as_deref(),
+        );
     if path.starts_with("/api/") || path == "/healthz" || path == "/readyz" || !wants_page {
         return next.run(req).await;
     }

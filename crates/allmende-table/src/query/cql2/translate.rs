@@ -69,6 +69,13 @@ fn insensitivity(n: &Node) -> (bool, bool, &Node) {
     }
 }
 
+/// Whether any of the operands asks for case or accent insensitivity.
+fn asked<'n>(nodes: impl Iterator<Item = &'n Node>) -> (bool, bool) {
+    nodes
+        .map(insensitivity)
+        .fold((false, false), |(c, a), (c2, a2, _)| (c || c2, a || a2))
+}
+
 impl Cx<'_> {
     /// A property's column name and type (`_id` is the row number).
     fn property(&self, name: &str) -> Result<(String, ColumnType), QueryError> {
@@ -137,10 +144,7 @@ impl Cx<'_> {
                         Msg::new("query.in_list_too_long").arg("max", MAX_IN_LIST),
                     ));
                 }
-                let (c, acc) = std::iter::once(&**a)
-                    .chain(list)
-                    .map(insensitivity)
-                    .fold((false, false), |(c, a), (c2, a2, _)| (c || c2, a || a2));
+                let (c, acc) = asked(std::iter::once(&**a).chain(list));
                 let x = self.folded(a, c, acc)?;
                 let list = list
                     .iter()
@@ -177,10 +181,7 @@ impl Cx<'_> {
     /// Operands compared with each other, each made case or accent insensitive when any of
     /// them asks for it.
     fn insensitive<const N: usize>(&self, nodes: [&Node; N]) -> Result<[Expr; N], QueryError> {
-        let (c, a) = nodes
-            .iter()
-            .map(|n| insensitivity(n))
-            .fold((false, false), |(c, a), (c2, a2, _)| (c || c2, a || a2));
+        let (c, a) = asked(nodes.iter().copied());
         let mut out = Vec::with_capacity(N);
         for n in nodes {
             out.push(self.folded(n, c, a)?);

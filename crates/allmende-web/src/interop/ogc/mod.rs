@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, ApiResult};
 use crate::heavy::{Client, admit};
 use crate::i18n::Msg;
-use crate::page::{PageCtx, wants_html};
+use crate::page::{PageCtx, f_param, wants_html};
 use crate::state::AppState;
 use html::{About, Kind};
 
@@ -42,9 +42,7 @@ fn reply(body: Value, content_type: &'static str) -> Response {
 /// Whether a resource other than items is asked for as a page: `f=html|json` or the `Accept`
 /// header; any other `f` is a 400 (the other parameters these resources do not read).
 fn page_wanted(headers: &HeaderMap, raw: Option<&str>) -> ApiResult<bool> {
-    let f = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-        .find(|(k, _)| k == "f")
-        .map(|(_, v)| v.into_owned());
+    let f = f_param(raw);
     match f.as_deref() {
         None | Some("json" | "html") => Ok(wants_html(headers, f.as_deref())),
         Some(other) => Err(bad("f", other)),
