@@ -66,6 +66,7 @@ const publicPages = [
   '/', '/datasets', '/datasets?theme=ENVI&sort=title', '/dataset/baumkataster-aalen',
   '/dataset/lehrdaten-parkraum-bw', '/organizations', '/organization/stadt-aalen', '/login', '/api',
   '/about', '/impressum', '/datenschutz', '/gibt-es-nicht', '/?lang=en', '/datasets?lang=en',
+  '/showcases', '/showcases/new?dataset=baumkataster-aalen',
 ];
 
 test('public pages have no WCAG 2.1 AA violations, in German and English', async () => {
@@ -573,4 +574,108 @@ test('a web app on another origin reads records and searches the CKAN API; a tok
     await context.close();
     server.close();
   }
+});
+
+test('phones: no page scrolls sideways at 320 and 390 px; on the search page results come before the filters', async () => {
+  const context = await browser.newContext({ bypassCSP: true, locale: 'de-DE', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await page.route('**/tile.openstreetmap.org/**', (r) => r.abort());
+  // Every kind of public page, with the resource pages reached through their datasets.
+  const pages = [...publicPages, '/datasets?q=Parkhaus', '/ogc', '/ogc/collections'];
+  for (const slug of ['baumkataster-aalen', 'bevoelkerung-aalen-stadtbezirke', 'bebauungsplaene-aalen', 'haushaltsplan-aalen-2025']) {
+    await page.goto(base + `/dataset/${slug}`);
+    pages.push(`/dataset/${slug}`);
+    const href = await page.getAttribute('.resources h3 a', 'href');
+    pages.push(href);
+  }
+  const collections = await (await context.request.get(base + '/ogc/collections?f=json')).json();
+  pages.push(`/ogc/collections/${collections.collections[0].id}/items?f=html`);
+  for (const width of [390, 320]) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const path of pages) {
+      await page.goto(base + path);
+      const { scroll, client, wide } = await page.evaluate(() => {
+        const root = document.documentElement;
+        // The elements that stick out, to say what to fix.
+        const wide = [...document.querySelectorAll('body *')]
+          .filter((e) => e.getBoundingClientRect().right > root.clientWidth + 1 && !e.closest('.table-scroll, pre, .leaflet-container'))
+          .slice(0, 5)
+          .map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''}`);
+        return { scroll: root.scrollWidth, client: root.clientWidth, wide };
+      });
+      assert.ok(scroll <= client, `${path} at ${width}px: ${scroll} > ${client} (${wide.join(', ')})`);
+    }
+  }
+  // Search on a phone: the first result before the filters, which open from the "Filter" link.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(base + '/datasets');
+  const firstResult = await page.locator('.results .card').first().boundingBox();
+  assert.ok(firstResult && firstResult.y < 844, `the first result is on the first screen (${firstResult?.y})`);
+  assert.ok(await page.isHidden('#filters'), 'filters wait behind their link');
+  await page.click('.filter-toggle a');
+  assert.ok(await page.isVisible('#filters .facet a'));
+  await page.click('#filters .facet a[href*="theme="]');
+  assert.match(page.url(), /theme=/);
+  assert.ok(await page.isVisible('.chips'));
+  assert.match(await page.locator('.filter-toggle a').innerText(), /Filter \(1\)/);
+  assert.deepEqual(await axe(page), []);
+  await context.close();
+});
+
+test('embeds: the "Einbetten" code shows a chart on another origin; other pages refuse to be framed', async () => {
+  const context = await browser.newContext({ locale: 'de-DE' });
+  const page = await context.newPage();
+  await page.goto(base + '/dataset/bevoelkerung-aalen-stadtbezirke');
+  await page.click('.resources h3 a');
+  const code = await page.inputValue('#embed-chart');
+  assert.match(code, /^<iframe src="http[^"]+\/embed\/dataset\/bevoelkerung-aalen-stadtbezirke\/resource\/[^"]+\/chart"/);
+  const blog = `<!doctype html><html lang="de"><title>Blog</title><body><h1>Mein Blog</h1>${code}
+    <iframe id="plain" title="Datensatzseite" src="${base}/dataset/bevoelkerung-aalen-stadtbezirke"></iframe></body></html>`;
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(blog);
+  });
+  await new Promise((r) => server.listen(0, 'localhost', r));
+  try {
+    await page.goto(`http://localhost:${server.address().port}/`);
+    const embed = page.frameLocator('iframe[src*="/embed/"]');
+    await embed.locator('#chart svg').waitFor();
+    assert.match(await embed.locator('#chart figcaption').innerText(), /Einwohner gesamt/);
+    assert.match(await embed.locator('.embed-footer').innerText(), /Lizenz/);
+    assert.match(await embed.locator('.embed-title a').getAttribute('href'), /\/dataset\/bevoelkerung-aalen-stadtbezirke\/resource\//);
+    // The ordinary page is not shown inside the other site.
+    await page.waitForTimeout(500);
+    const plain = page.frames().find((f) => f !== page.mainFrame() && !f.url().includes('/embed/'));
+    const shown = plain ? await plain.evaluate(() => !!document.querySelector('.site-header')).catch(() => false) : false;
+    assert.equal(shown, false, 'a normal page refuses framing');
+  } finally {
+    await context.close();
+    server.close();
+  }
+});
+
+test('showcases: a visitor proposes one (the form needs no JavaScript); errors are accessible; the demo shows approved ones', async () => {
+  const context = await browser.newContext({ bypassCSP: true, locale: 'de-DE' });
+  const page = await context.newPage();
+  await page.goto(base + '/');
+  assert.ok(await page.isVisible('#showcases-h'), 'the home page shows showcases');
+  await page.goto(base + '/dataset/baumkataster-aalen');
+  assert.ok(await page.isVisible('#showcases-h + ul .card'), 'the dataset page shows the one using it');
+  await page.click('a[href="/showcases/new?dataset=baumkataster-aalen"]');
+  assert.deepEqual(await page.$$eval('#datasets option:checked', (o) => o.map((x) => x.value)), ['baumkataster-aalen']);
+  await page.fill('#title', 'Ab');
+  await page.fill('#url', 'https://example.org/app');
+  await page.fill('#description', 'zu kurz');
+  await page.fill('#submitter_name', 'Familie Test');
+  await page.click('form.form button[type=submit]');
+  assert.equal(await page.getAttribute('#title', 'aria-invalid'), 'true');
+  assert.ok(await page.isVisible('.error[role=alert]'));
+  assert.deepEqual(await axe(page), []);
+  await page.fill('#title', 'Spielplatzfinder Aalen');
+  await page.fill('#description', 'Eine App, die Familien den nächsten Spielplatz mit Baumschatten zeigt.');
+  await page.click('form.form button[type=submit]');
+  assert.match(page.url(), /\/showcases\?done=showcase_proposed$/);
+  assert.ok(await page.isVisible('text=Ihr Vorschlag wird geprüft'));
+  assert.ok(!(await page.isVisible('text=Spielplatzfinder Aalen')), 'not shown before approval');
+  await context.close();
 });

@@ -18,6 +18,7 @@ pub mod quality;
 mod rescan;
 pub mod resources;
 mod schedule;
+pub mod showcases;
 pub mod tables;
 
 use std::sync::Arc;

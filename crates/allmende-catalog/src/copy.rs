@@ -243,6 +243,27 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "showcases",
+        key: &["id"],
+        columns: &[
+            ("id", Text),
+            ("title", Text),
+            ("url", Text),
+            ("description", Text),
+            ("submitter_name", Text),
+            ("submitter_email", Text),
+            ("status", Text),
+            ("created_at", Text),
+            ("reviewed_at", Text),
+            ("reviewed_by", Text),
+        ],
+    },
+    Table {
+        name: "showcase_datasets",
+        key: &["showcase_id", "dataset_id"],
+        columns: &[("showcase_id", Text), ("dataset_id", Text)],
+    },
+    Table {
         name: "changes",
         key: &["seq"],
         columns: &[

@@ -16,8 +16,9 @@ pub use error::CatalogError;
 pub use files::{BlobMeta, BlobStore, LocalStore, StagedBlob, UploadError};
 pub use repo::{
     Acknowledgement, AuditActor, AuditEntry, Catalog, DatasetFilter, DatasetSort, Finished,
-    INGEST_JOB, Job, JobStatus, NewAcknowledgement, NewFile, NewResource, PendingInvitation,
-    PublicTable, Reaped, Revision, ScheduledPublication, TableVersion, Totals,
+    INGEST_JOB, Job, JobStatus, NewAcknowledgement, NewFile, NewResource, NewShowcase,
+    PendingInvitation, PublicTable, Reaped, Revision, ScheduledPublication, Showcase,
+    ShowcaseDataset, ShowcaseStatus, TableVersion, Totals,
 };
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;

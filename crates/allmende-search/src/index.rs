@@ -196,7 +196,8 @@ pub fn document(f: &Fields, ds: &Dataset) -> TantivyDocument {
         f.org_name => ds.organization_name.as_str(),
         f.organization => ds.organization.as_str(),
         f.license => ds.license.as_str(),
-        f.modified => ds.updated_at.timestamp_micros(),
+        // The data's date as the publisher states it (and new files move it), as the pages show.
+        f.modified => if ds.modified.is_some() { micros(ds.modified) } else { ds.updated_at.timestamp_micros() },
         f.issued => if ds.issued.is_some() { micros(ds.issued) } else { ds.created_at.timestamp_micros() },
         f.title_sort => ds.title.to_lowercase(),
         f.words => format!("{} {}", ds.title, ds.keywords.join(" ")),

@@ -300,6 +300,20 @@ impl SearchService {
         Ok(result)
     }
 
+    /// Up to `n` datasets like `ds` that `scope` may see (the dataset page's "related").
+    pub async fn related(
+        &self,
+        ds: &allmende_core::Dataset,
+        scope: allmende_core::authz::ReadScope,
+        n: usize,
+    ) -> Result<Vec<allmende_core::Dataset>, SearchError> {
+        let g = self.live();
+        let ds = ds.clone();
+        tokio::task::spawn_blocking(move || search::related(&g, &ds, &Some(scope), n))
+            .await
+            .map_err(|_| SearchError::Worker)?
+    }
+
     fn cache(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, SearchResult>> {
         match self.inner.cache.lock() {
             Ok(g) => g,

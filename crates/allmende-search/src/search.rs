@@ -534,6 +534,63 @@ fn run_without_suggestion(
     Ok(searcher.search(&q, &Count)? as u64)
 }
 
+/// Datasets like `ds`, best first: sharing keywords counts most, then themes, then the
+/// publisher; `ds` itself and what `scope` may not see are left out.
+pub fn related(
+    g: &Arc<Generation>,
+    ds: &Dataset,
+    scope: &Option<ReadScope>,
+    n: usize,
+) -> Result<Vec<Dataset>, SearchError> {
+    let f = &g.fields;
+    let term = |field: Field, v: &str, boost: f32| -> (Occur, Box<dyn Query>) {
+        (
+            Occur::Should,
+            // Fixed weights: how rare a term is (what BM25 would add) says nothing here.
+            Box::new(tantivy::query::ConstScoreQuery::new(
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, v),
+                    IndexRecordOption::Basic,
+                )),
+                boost,
+            )),
+        )
+    };
+    let mut alike: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for k in ds.keywords.iter().take(20) {
+        alike.push(term(f.keyword, k, 3.0));
+    }
+    for t in ds.themes.iter().take(13) {
+        alike.push(term(f.theme, t, 2.0));
+    }
+    alike.push(term(f.organization, &ds.organization, 1.0));
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+        (Occur::Must, Box::new(BooleanQuery::new(alike))),
+        (
+            Occur::MustNot,
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.id, &ds.id.to_string()),
+                IndexRecordOption::Basic,
+            )),
+        ),
+    ];
+    if let Some(v) = visibility_filter(g, scope) {
+        clauses.push((Occur::Must, v));
+    }
+    let searcher = g.reader.searcher();
+    let docs = searcher.search(
+        &BooleanQuery::new(clauses),
+        &TopDocs::with_limit(n.max(1)).order_by_score(),
+    )?;
+    let mut out = Vec::with_capacity(docs.len());
+    for (_, addr) in docs {
+        if let (_, Some(d)) = load(&searcher, g, addr)? {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

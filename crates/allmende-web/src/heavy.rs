@@ -38,6 +38,29 @@ pub async fn admit(state: &AppState, lane: Lane, client: &Client) -> ApiResult<P
 }
 
 /// A search on the pool's search lane, under the query deadline.
+/// Datasets like `ds` (its page's "related"), as a search: in the search lane, under the
+/// query deadline.
+pub async fn related(
+    state: &AppState,
+    client: &Client,
+    ds: &allmende_core::Dataset,
+    scope: allmende_core::authz::ReadScope,
+) -> ApiResult<Vec<allmende_core::Dataset>> {
+    let permit = admit(state, Lane::Search, client).await?;
+    let search = state.search.clone();
+    let ds = ds.clone();
+    let deadline = state.tables.limits().timeout;
+    let result = state
+        .tables
+        .pool()
+        .run(permit, deadline, async move {
+            search.related(&ds, scope, 4).await
+        })
+        .await
+        .map_err(allmende_table::query::QueryError::from)?;
+    Ok(result?)
+}
+
 pub async fn search(
     state: &AppState,
     client: &Client,

@@ -44,6 +44,7 @@ pub fn app_state(
         login_limiter: Arc::new(throttle::RateLimiter::new(Duration::from_secs(
             settings.login_window_secs,
         ))),
+        proposal_limiter: Arc::new(throttle::RateLimiter::new(Duration::from_secs(60 * 60))),
         rate_limiter: Arc::new(throttle::Limiter::new(settings.rate_limits)),
         settings: Arc::new(settings),
         templates: Arc::new(templates),

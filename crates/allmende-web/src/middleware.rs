@@ -61,6 +61,8 @@ pub async fn security_headers(
     req: Request,
     next: Next,
 ) -> Response {
+    // Embeds are made to be framed by other sites; every other page refuses.
+    let embed = req.uri().path().starts_with("/embed/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     // Browsers that once reached the portal over https stay on https (a year, as the HSTS
@@ -79,10 +81,11 @@ pub async fn security_headers(
         // Map tiles are the one thing pages load from elsewhere.
         let csp = format!(
             "default-src 'self'; img-src 'self' data:{}; style-src 'self'; script-src 'self'; \
-             object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+             object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors {}",
             tile_origin(&state.settings.map_tile_url)
                 .map(|o| format!(" {o}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if embed { "*" } else { "'none'" }
         );
         if let Ok(v) = HeaderValue::from_str(&csp) {
             h.insert(header::CONTENT_SECURITY_POLICY, v);
@@ -94,7 +97,9 @@ pub async fn security_headers(
         header::REFERRER_POLICY,
         "strict-origin-when-cross-origin",
     );
-    set(h, header::X_FRAME_OPTIONS, "DENY");
+    if !embed {
+        set(h, header::X_FRAME_OPTIONS, "DENY");
+    }
     set(
         h,
         HeaderName::from_static("permissions-policy"),

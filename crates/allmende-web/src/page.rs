@@ -131,6 +131,8 @@ impl PageCtx {
             "member_removed",
             "token_revoked",
             "welcome",
+            "showcase_proposed",
+            "showcase_reviewed",
         ];
         url::form_urlencoded::parse(self.query.as_bytes())
             .find(|(k, _)| k == "done")

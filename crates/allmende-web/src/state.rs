@@ -71,6 +71,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub templates: Arc<Templates>,
     pub login_limiter: Arc<RateLimiter>,
+    /// Showcase proposals per client (an hour's window).
+    pub proposal_limiter: Arc<RateLimiter>,
     /// Requests per client for the APIs and SQL.
     pub rate_limiter: Arc<crate::throttle::Limiter>,
     pub openapi: Arc<utoipa::openapi::OpenApi>,

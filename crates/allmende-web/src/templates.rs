@@ -31,6 +31,19 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("datasets.html", include_str!("../templates/datasets.html")),
     ("dataset.html", include_str!("../templates/dataset.html")),
     ("resource.html", include_str!("../templates/resource.html")),
+    ("embed.html", include_str!("../templates/embed.html")),
+    (
+        "showcases.html",
+        include_str!("../templates/showcases.html"),
+    ),
+    (
+        "showcase_form.html",
+        include_str!("../templates/showcase_form.html"),
+    ),
+    (
+        "showcase_review.html",
+        include_str!("../templates/showcase_review.html"),
+    ),
     (
         "organizations.html",
         include_str!("../templates/organizations.html"),

@@ -10,6 +10,7 @@ mod privacy;
 mod resources;
 mod revisions;
 mod schedule;
+mod showcases;
 mod tables;
 mod users;
 
@@ -30,6 +31,7 @@ pub use privacy::{Acknowledgement, NewAcknowledgement};
 pub use resources::{NewFile, NewResource};
 pub use revisions::Revision;
 pub use schedule::ScheduledPublication;
+pub use showcases::{NewShowcase, Showcase, ShowcaseDataset, ShowcaseStatus};
 pub use tables::{Finished, INGEST_JOB, PublicTable, TableVersion};
 
 use crate::{BlobStore, CatalogError, Db, Result};
@@ -109,6 +111,32 @@ pub(crate) async fn record_change(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// A dataset changed: its record's `updated_at` moves. With new data (a file added or replaced,
+/// a new table version) a publisher's stated `modified` date (`dct:modified`) moves too, which
+/// would otherwise keep saying the data is as old as the date once typed into the form.
+pub(crate) async fn touch_dataset(
+    conn: &mut AnyConnection,
+    dataset_id: Uuid,
+    now: &str,
+    new_data: bool,
+) -> Result<u64> {
+    let query = if new_data {
+        sqlx::query(
+            "UPDATE datasets SET updated_at = $2, \
+             modified = CASE WHEN modified IS NOT NULL AND modified < $3 THEN $3 ELSE modified END \
+             WHERE id = $1",
+        )
+        .bind(dataset_id.to_string())
+        .bind(now)
+        .bind(now.get(..10).unwrap_or(now))
+    } else {
+        sqlx::query("UPDATE datasets SET updated_at = $2 WHERE id = $1")
+            .bind(dataset_id.to_string())
+            .bind(now)
+    };
+    Ok(query.execute(conn).await?.rows_affected())
 }
 
 pub(crate) fn parse_uuid(s: &str) -> Result<Uuid> {

@@ -5,7 +5,7 @@ use allmende_core::{ProcessingStatus, Resource, time};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Catalog, Sql, parse_time, parse_uuid, record_change};
+use super::{Catalog, Sql, parse_time, parse_uuid, record_change, touch_dataset};
 use crate::{CatalogError, Result};
 
 /// A stored upload a resource points at.
@@ -94,12 +94,7 @@ impl Catalog {
         let now = time::to_db(&time::now());
         let _w = self.db.write_guard().await;
         let mut tx = self.db.pool.begin().await?;
-        let touched = sqlx::query("UPDATE datasets SET updated_at = $2 WHERE id = $1")
-            .bind(dataset_id.to_string())
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let touched = touch_dataset(&mut tx, dataset_id, &now, r.file.is_some()).await?;
         if touched == 0 {
             return Err(CatalogError::NotFound);
         }

@@ -6,7 +6,7 @@ use allmende_core::time;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Catalog, Sql, parse_time, parse_uuid, record_change};
+use super::{Catalog, Sql, parse_time, parse_uuid, record_change, touch_dataset};
 use crate::{CatalogError, Result};
 
 /// Job kind of an ingestion.
@@ -540,11 +540,7 @@ impl Catalog {
         if n == 0 {
             return Err(CatalogError::NotFound);
         }
-        sqlx::query("UPDATE datasets SET updated_at = $2 WHERE id = $1")
-            .bind(dataset_id.to_string())
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
+        touch_dataset(&mut tx, dataset_id, &now, true).await?;
         record_change(&mut tx, "resource", id, "update").await?;
         record_change(&mut tx, "dataset", dataset_id, "update").await?;
         tx.commit().await?;
@@ -623,7 +619,7 @@ async fn serve_version(
     .execute(&mut *tx)
     .await?;
     // A replacement file becomes the resource's file in the same transaction as its table.
-    sqlx::query(
+    let replaced = sqlx::query(
         "UPDATE resources SET sha256 = v.source_sha256, file_name = COALESCE(v.source_name, resources.file_name), \
          byte_size = v.source_size, format = COALESCE(v.source_format, resources.format), \
          media_type = COALESCE(v.source_media_type, resources.media_type), url = NULL \
@@ -632,12 +628,10 @@ async fn serve_version(
     .bind(&resource_id)
     .bind(id.to_string())
     .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE datasets SET updated_at = $2 WHERE id = $1")
-        .bind(&dataset_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    .await?
+    .rows_affected();
+    // A first read or a re-read with other options is the same data; a new file is new data.
+    touch_dataset(&mut *tx, parse_uuid(&dataset_id)?, now, replaced > 0).await?;
     record_change(&mut *tx, "resource", parse_uuid(&resource_id)?, "update").await?;
     record_change(&mut *tx, "dataset", parse_uuid(&dataset_id)?, "update").await?;
     Ok(true)

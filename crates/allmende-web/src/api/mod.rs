@@ -10,6 +10,7 @@ mod publication;
 pub mod quality;
 pub(crate) mod resources;
 pub mod search;
+mod showcases;
 pub mod tables;
 mod vocab;
 
@@ -95,6 +96,7 @@ pub fn router() -> crate::routes::Routes {
             "/organizations/{slug}/members/{user}",
             put(orgs::put_member).delete(orgs::delete_member),
         )
+        .route("/showcases", get(showcases::list))
         .route("/licenses", get(vocab::licenses))
         .route("/themes", get(vocab::themes))
         .route("/formats", get(vocab::formats))

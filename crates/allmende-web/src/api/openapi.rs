@@ -4,7 +4,8 @@ use allmende_core::{Dataset, Page};
 use utoipa::OpenApi;
 
 use super::{
-    audit, datasets, history, orgs, publication, quality, resources, search, tables, vocab,
+    audit, datasets, history, orgs, publication, quality, resources, search, showcases, tables,
+    vocab,
 };
 use crate::error::Problem;
 use crate::state::AppState;
@@ -25,6 +26,7 @@ use crate::state::AppState;
         resources::delete, resources::download,
         orgs::list, orgs::create, orgs::show, orgs::patch, orgs::logo, orgs::put_logo,
         orgs::members, orgs::put_member, orgs::delete_member, orgs::me,
+        showcases::list,
         vocab::licenses, vocab::themes, vocab::formats, vocab::frequencies, vocab::organization_types,
         tables::show, tables::privacy, tables::acknowledge, tables::records, tables::map_view, tables::overview, tables::export_table, tables::version_source, tables::ingest,
         tables::replace_file, tables::job, tables::sql_get, tables::sql_post,
@@ -62,7 +64,63 @@ pub fn openapi(public_url: &str) -> utoipa::openapi::OpenApi {
         public_url.trim_end_matches('/')
     ))]);
     unique_operation_ids(&mut doc);
+    problem_responses(&mut doc);
     doc
+}
+
+/// Every error is a problem document (RFC 9457) sent as `application/problem+json`: the
+/// declared error responses say so, and every operation gets a `default` response for the
+/// errors any request can meet (a bad parameter, an invalid token, too many requests, a busy
+/// server), so that no answer of the API is outside its contract.
+fn problem_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    const PROBLEM: &str = "application/problem+json";
+    let problem_ref = "#/components/schemas/Problem";
+    let is_problem = |c: &utoipa::openapi::Content| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location == problem_ref);
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for response in op.responses.responses.values_mut() {
+                if let RefOr::T(r) = response
+                    && let Some(json) = r.content.get("application/json")
+                    && is_problem(json)
+                    && let Some(c) = r.content.shift_remove("application/json")
+                {
+                    r.content.insert(PROBLEM.into(), c);
+                }
+            }
+            op.responses
+                .responses
+                .entry("default".into())
+                .or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(
+                                "A problem (RFC 9457): a bad parameter (400), a missing or \
+                                 invalid token (401), not allowed (403), not there (404), too \
+                                 many requests (429), a query over its limits (422) or a busy \
+                                 server (503, with Retry-After)",
+                            )
+                            .content(
+                                PROBLEM,
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::new(problem_ref)))
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                });
+        }
+    }
 }
 
 /// Handlers in different modules share names (`show`, `create`, …), which utoipa takes as the

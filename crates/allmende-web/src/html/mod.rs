@@ -2,8 +2,12 @@
 //! JavaScript. Templates are embedded and can be overridden from a theme folder.
 
 mod account;
+mod api_snippets;
 mod audit;
+mod cells;
+mod chart;
 mod discovery;
+mod embed;
 mod forms;
 mod history;
 mod invite;
@@ -14,7 +18,9 @@ mod privacy;
 mod publish;
 mod render;
 mod resource_edit;
+mod showcases;
 mod signin;
+mod table_filter;
 mod table_view;
 
 use axum::routing::{get, post};
@@ -55,6 +61,10 @@ pub fn router() -> crate::routes::Routes {
         .route("/dataset/{slug}/delete", post(publish::delete_dataset))
         .route("/dataset/{slug}/restore", post(publish::restore_dataset))
         .route("/dataset/{slug}/resource/{id}", get(pages::resource))
+        .route(
+            "/embed/dataset/{slug}/resource/{id}/{view}",
+            get(embed::embed),
+        )
         .route(
             "/dataset/{slug}/resource/{id}/chart.svg",
             get(pages::resource_chart),
@@ -105,6 +115,13 @@ pub fn router() -> crate::routes::Routes {
             "/invite/{secret}",
             get(invite::invite_form).post(invite::accept),
         )
+        .route("/showcases", get(showcases::list))
+        .route(
+            "/showcases/new",
+            get(showcases::new_form).post(showcases::propose),
+        )
+        .route("/showcases/review", get(showcases::review_list))
+        .route("/showcases/{id}/review", post(showcases::review))
         .route("/api", get(pages::api_docs))
         .route("/impressum", get(pages::imprint))
         .route("/imprint", get(pages::imprint))

@@ -23,7 +23,7 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Resp
     let themes: Vec<Value> = vocab::THEMES
         .iter()
         .map(|t| {
-            context! { code => t.code, label => t.label(ctx.lang), count => counts.get(t.code).copied().unwrap_or(0) }
+            context! { code => t.code, label => t.label(ctx.lang), icon => theme_icon(t.code), count => counts.get(t.code).copied().unwrap_or(0) }
         })
         .collect();
     let newest = state
@@ -37,10 +37,11 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Resp
         .await?;
     let orgs = state.catalog.organizations(&scope, 1, 12).await?;
     let totals = state.catalog.totals(&scope).await?;
+    let showcases = state.showcases(None, 3).await?;
     ctx.render(
         &state,
         "home.html",
-        context! { themes, newest => newest.items, organizations => orgs.items, totals },
+        context! { themes, newest => newest.items, organizations => orgs.items, totals, showcases },
     )
 }
 
@@ -162,10 +163,15 @@ pub async fn dataset(
             break;
         }
     }
+    let showcases = state.showcases(Some(ds.id), 20).await?;
+    // A busy server leaves the related datasets out rather than the page.
+    let related = crate::heavy::related(&state, &ctx.client, &ds, read_scope(&ctx.actor))
+        .await
+        .unwrap_or_default();
     ctx.render(
         &state,
         "dataset.html",
-        context! { ds, license, can_edit, jsonld, quality, scheduled, map },
+        context! { ds, license, can_edit, jsonld, quality, scheduled, map, related, showcases },
     )
 }
 
@@ -207,6 +213,13 @@ pub(super) async fn render_resource(
             ) => (None, true),
             Err(e) => return Err(e),
         };
+    // Embeds show public data only.
+    let embeds = match &table {
+        Some(t) if allmende_app::access::is_public(&ds) => {
+            super::embed::codes(&state.settings.public_url, &ds.slug, &res, t, &ctx.query)
+        }
+        _ => Vec::new(),
+    };
     // While a version is being read, show how far it got.
     let progress = match res.status {
         allmende_core::ProcessingStatus::Pending | allmende_core::ProcessingStatus::Running => {
@@ -219,18 +232,24 @@ pub(super) async fn render_resource(
         }
         _ => None,
     };
-    let chart_query: String = ["chart_x", "chart_agg", "chart_y"]
-        .iter()
-        .filter_map(|k| {
-            params.get(*k).map(|v| {
-                format!(
-                    "{k}={}",
-                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
-                )
-            })
+    let chart_query: String = [
+        "chart_x",
+        "chart_agg",
+        "chart_y",
+        "chart_type",
+        "chart_series",
+    ]
+    .iter()
+    .filter_map(|k| {
+        params.get(*k).map(|v| {
+            format!(
+                "{k}={}",
+                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+            )
         })
-        .collect::<Vec<_>>()
-        .join("&");
+    })
+    .collect::<Vec<_>>()
+    .join("&");
     // The privacy check's findings, for the organization's members only.
     let privacy = if can_edit {
         state
@@ -245,7 +264,7 @@ pub(super) async fn render_resource(
         &state,
         status,
         "resource.html",
-        context! { res, ds, license, can_edit, table, table_busy, params, chart_query, progress, privacy },
+        context! { res, ds, license, can_edit, table, table_busy, params, chart_query, progress, privacy, embeds },
     )
 }
 
@@ -258,7 +277,7 @@ pub async fn resource_chart(
 ) -> ApiResult<Response> {
     let (res, _) = resource_of(&state, &ctx, &slug, &id).await?;
     let (t, _) = state.served(&res).await?;
-    let chart = super::table_view::chart(&state, &ctx.client, &t, &params, None)
+    let chart = super::chart::chart(&state, &ctx.client, &t, &params, None, ctx.lang)
         .await?
         .ok_or_else(|| ApiError::BadRequest(Msg::new("param.chart_x")))?;
     let svg: String = chart
@@ -508,7 +527,50 @@ pub async fn switch_language(
     Ok(res)
 }
 
+/// A Lucide icon (`static/vendor/lucide/`) as a static file.
+macro_rules! icon {
+    ($name:literal) => {
+        (
+            concat!("vendor/lucide/", $name, ".svg"),
+            "image/svg+xml",
+            include_str!(concat!("../../static/vendor/lucide/", $name, ".svg")),
+        )
+    };
+}
+
+/// The icon of each EU data theme on the home page.
+fn theme_icon(code: &str) -> &'static str {
+    match code {
+        "AGRI" => "wheat",
+        "ECON" => "briefcase",
+        "EDUC" => "graduation-cap",
+        "ENER" => "zap",
+        "ENVI" => "leaf",
+        "GOVE" => "landmark",
+        "HEAL" => "heart-pulse",
+        "INTR" => "globe",
+        "JUST" => "scale",
+        "REGI" => "map",
+        "SOCI" => "users",
+        "TECH" => "cpu",
+        _ => "bus",
+    }
+}
+
 const STATIC: &[(&str, &str, &str)] = &[
+    icon!("wheat"),
+    icon!("briefcase"),
+    icon!("graduation-cap"),
+    icon!("zap"),
+    icon!("leaf"),
+    icon!("landmark"),
+    icon!("heart-pulse"),
+    icon!("globe"),
+    icon!("scale"),
+    icon!("map"),
+    icon!("users"),
+    icon!("cpu"),
+    icon!("bus"),
     (
         "map.js",
         "text/javascript; charset=utf-8",

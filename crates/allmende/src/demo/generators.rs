@@ -24,42 +24,75 @@ pub(super) fn de(v: f64, decimals: usize) -> String {
     format!("{v:.decimals$}").replace('.', ",")
 }
 
-pub(super) const AALEN_DISTRICTS: &[&str] = &[
-    "Aalen (Kernstadt)",
-    "Dewangen",
-    "Ebnat",
-    "Fachsenfeld",
-    "Hofen",
-    "Unterkochen",
-    "Waldhausen",
-    "Wasseralfingen",
+/// Aalen's districts with a resident count of the size the city reports for them (the sum is
+/// the city's ~68,000).
+pub(super) const AALEN_DISTRICTS: &[(&str, i64)] = &[
+    ("Aalen (Kernstadt)", 38_450),
+    ("Dewangen", 3_180),
+    ("Ebnat", 2_010),
+    ("Fachsenfeld", 2_890),
+    ("Hofen", 2_390),
+    ("Unterkochen", 4_760),
+    ("Waldhausen", 2_040),
+    ("Wasseralfingen", 12_230),
 ];
-pub(super) const HDH_DISTRICTS: &[&str] = &[
-    "Innenstadt",
-    "Mergelstetten",
-    "Schnaitheim",
-    "Oggenhausen",
-    "Großkuchen",
-    "Zanger Berg",
-    "Reutenen",
-    "Voithsiedlung",
-    "Osterholz",
-    "Staufen",
+/// Heidenheim's districts (the sum is the city's ~50,000).
+pub(super) const HDH_DISTRICTS: &[(&str, i64)] = &[
+    ("Innenstadt", 9_870),
+    ("Mergelstetten", 6_620),
+    ("Schnaitheim", 8_940),
+    ("Oggenhausen", 1_060),
+    ("Großkuchen", 1_340),
+    ("Zanger Berg", 4_720),
+    ("Reutenen", 3_880),
+    ("Voithsiedlung", 3_310),
+    ("Osterholz", 5_390),
+    ("Staufen", 5_060),
 ];
 
-pub(super) fn population_csv(seed: u64, districts: &[&str]) -> Vec<u8> {
+/// Six years of residents per district ending with `last_year`: each district keeps its own
+/// slow trend (a little growth in the core, a little loss in villages) with small yearly noise,
+/// ends near its stated size, and the shares of young and old people drift, not jump.
+pub(super) fn population_csv(seed: u64, districts: &[(&str, i64)], last_year: i32) -> Vec<u8> {
     let mut r = Rng(seed);
+    let first_year = last_year - 5;
     let mut s = String::from(
         "Stadtteil;Jahr;Einwohner gesamt;davon weiblich;Anteil unter 18 (%);Anteil über 65 (%)\r\n",
     );
-    for year in 2019..=2024 {
-        for d in districts {
-            let total = r.range(1_800, 30_000);
-            let female = total / 2 + r.range(-400, 400);
+    struct Walk {
+        total: f64,
+        trend: f64,
+        female: f64,
+        young: f64,
+        old: f64,
+    }
+    let mut walks: Vec<Walk> = districts
+        .iter()
+        .map(|(_, size)| {
+            let trend = r.float(-0.004, 0.009);
+            Walk {
+                total: *size as f64 / (1.0 + trend).powi(5),
+                trend,
+                female: r.float(0.503, 0.514),
+                young: r.float(15.2, 19.4),
+                old: r.float(19.5, 25.5),
+            }
+        })
+        .collect();
+    for year in first_year..=last_year {
+        for ((name, _), w) in districts.iter().zip(walks.iter_mut()) {
+            if year > first_year {
+                w.total *= 1.0 + w.trend + r.float(-0.003, 0.003);
+                w.female += r.float(-0.0008, 0.0008);
+                w.young += r.float(-0.25, 0.2);
+                w.old += r.float(0.05, 0.3);
+            }
+            let total = w.total.round() as i64;
+            let female = (w.total * w.female).round() as i64;
             s.push_str(&format!(
-                "{d};{year};{total};{female};{};{}\r\n",
-                de(r.float(14.0, 21.0), 1),
-                de(r.float(17.0, 27.0), 1)
+                "{name};{year};{total};{female};{};{}\r\n",
+                de(w.young, 1),
+                de(w.old, 1)
             ));
         }
     }
@@ -182,32 +215,151 @@ pub(super) fn budget_csv() -> Vec<u8> {
     bytes.into_owned()
 }
 
-pub(super) fn monthly_csv(seed: u64, header: &str, lo: f64, hi: f64, decimals: usize) -> Vec<u8> {
+/// 36 monthly values ending with the month `end` (1st of the month, German date). With
+/// `winter_peak` the values follow the seasons (energy, heating), otherwise they scatter.
+pub(super) fn monthly_csv(
+    seed: u64,
+    header: &str,
+    (lo, hi): (f64, f64),
+    decimals: usize,
+    end: chrono::NaiveDate,
+    winter_peak: bool,
+) -> Vec<u8> {
+    use chrono::Datelike;
     let mut r = Rng(seed);
     let mut s = format!("Monat;{header}\r\n");
-    for year in 2022..=2024 {
-        for month in 1..=12 {
-            s.push_str(&format!(
-                "01.{month:02}.{year};{}\r\n",
-                de(r.float(lo, hi), decimals)
-            ));
-        }
+    let last = end.year() * 12 + end.month0() as i32;
+    for m in last - 35..=last {
+        let (year, month0) = (m.div_euclid(12), m.rem_euclid(12));
+        let value = if winter_peak {
+            let season = (std::f64::consts::TAU * month0 as f64 / 12.0).cos();
+            let mid = (lo + hi) / 2.0;
+            mid + season * (hi - lo) * 0.4 + r.float(-0.1, 0.1) * (hi - lo)
+        } else {
+            r.float(lo, hi)
+        };
+        s.push_str(&format!(
+            "01.{:02}.{year};{}\r\n",
+            month0 + 1,
+            de(value, decimals)
+        ));
     }
     s.into_bytes()
 }
 
-pub(super) fn daily_csv(seed: u64, header: &str, columns: usize, lo: i64, hi: i64) -> Vec<u8> {
+/// 120 daily rows ending with `end`.
+pub(super) fn daily_csv(
+    seed: u64,
+    header: &str,
+    columns: usize,
+    (lo, hi): (i64, i64),
+    end: chrono::NaiveDate,
+) -> Vec<u8> {
     let mut r = Rng(seed);
     let mut s = format!("Datum;{header}\r\n");
-    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
-    for d in 0..120 {
-        let day = start + chrono::Duration::days(d);
+    for d in (0..120).rev() {
+        let day = end - chrono::Duration::days(d);
         let values: Vec<String> = (0..columns).map(|_| r.range(lo, hi).to_string()).collect();
         s.push_str(&format!(
             "{};{}\r\n",
             day.format("%d.%m.%Y"),
             values.join(";")
         ));
+    }
+    s.into_bytes()
+}
+
+/// Votes per polling district in a Baden-Württemberg municipal election (each voter has as
+/// many votes as there are seats, so the votes are many times the voters).
+pub(super) fn election_csv() -> Vec<u8> {
+    const PARTIES: &[(&str, f64)] = &[
+        ("CDU", 0.27),
+        ("FREIE WÄHLER", 0.19),
+        ("SPD", 0.15),
+        ("GRÜNE", 0.14),
+        ("AfD", 0.12),
+        ("FDP", 0.06),
+        ("DIE LINKE", 0.04),
+    ];
+    const DISTRICTS: &[&str] = &[
+        "101 Rathaus",
+        "102 Hellenstein-Gymnasium",
+        "103 Karl-Rau-Halle",
+        "201 Mergelstetten Grundschule",
+        "202 Mergelstetten Festhalle",
+        "301 Schnaitheim Rathaus",
+        "302 Schnaitheim Arphalle",
+        "401 Oggenhausen Ortsverwaltung",
+        "501 Großkuchen Ortsverwaltung",
+        "601 Zanger Berg Schule",
+        "701 Reutenen Kindergarten",
+        "801 Voithsiedlung Gemeindehaus",
+        "901 Osterholz Schule",
+        "951 Staufen Gemeindehaus",
+        "990 Briefwahl",
+    ];
+    const SEATS: i64 = 32;
+    let mut r = Rng(4);
+    let mut s = String::from("Wahlbezirk;Wahlberechtigte;Wählende");
+    for (p, _) in PARTIES {
+        s.push(';');
+        s.push_str(p);
+    }
+    s.push_str("\r\n");
+    for d in DISTRICTS {
+        let entitled = if d.starts_with("990") {
+            0
+        } else {
+            r.range(1_400, 3_100)
+        };
+        let voters = if entitled == 0 {
+            r.range(5_500, 7_500)
+        } else {
+            (entitled as f64 * r.float(0.38, 0.58)) as i64
+        };
+        s.push_str(&format!("{d};{entitled};{voters}"));
+        for (_, share) in PARTIES {
+            let votes = voters as f64 * SEATS as f64 * 0.93 * share * r.float(0.8, 1.2);
+            s.push_str(&format!(";{}", votes.round() as i64));
+        }
+        s.push_str("\r\n");
+    }
+    s.into_bytes()
+}
+
+/// A year's waste collection days for six collection districts.
+pub(super) fn waste_calendar_csv(year: i32) -> Vec<u8> {
+    const KINDS: &[(&str, i64, i64)] = &[
+        // (kind, every n days, offset of district 1)
+        ("Restmüll", 14, 1),
+        ("Bioabfall", 7, 3),
+        ("Papier", 28, 9),
+        ("Gelber Sack", 14, 8),
+    ];
+    let mut rows: Vec<(chrono::NaiveDate, i64, &str)> = Vec::new();
+    let Some(first) = chrono::NaiveDate::from_ymd_opt(year, 1, 1) else {
+        return Vec::new();
+    };
+    for district in 1..=6 {
+        for (kind, every, offset) in KINDS {
+            let mut day = first + chrono::Duration::days(offset + district - 1);
+            while chrono::Datelike::year(&day) == year {
+                // No collection on Sundays: the truck comes on Monday.
+                let weekday = chrono::Datelike::weekday(&day);
+                let when = if weekday == chrono::Weekday::Sun {
+                    day + chrono::Duration::days(1)
+                } else {
+                    day
+                };
+                rows.push((when, district, kind));
+                day += chrono::Duration::days(*every);
+            }
+        }
+    }
+    rows.sort();
+    let mut s = String::from("Datum;Abfuhrbezirk;Abfallart\r\n");
+    for (day, district, kind) in rows {
+        s.push_str(&format!("{};{district};{kind}\r\n", day.format("%d.%m.%Y")));
     }
     s.into_bytes()
 }

@@ -18,7 +18,7 @@ use allmende_core::validate::{DatasetInput, OrganizationInput, ResourceInput, Te
 use allmende_core::{Contact, Spatial};
 use anyhow::Context;
 
-use catalog::{ORGS, Res, datasets};
+use catalog::{Clock, ORGS, Res, datasets};
 
 pub const ADMIN_USER: &str = "admin";
 
@@ -101,7 +101,9 @@ pub async fn seed(app: &App, data_dir: &Path) -> anyhow::Result<Report> {
         .map_err(|e| anyhow::anyhow!("demo organization {}: {e}", o.slug))?;
         catalog.create_organization(&fields).await?;
     }
-    let all = datasets();
+    let all = datasets(&Clock {
+        today: chrono::Utc::now().date_naive(),
+    });
     let mut created = 0;
     for d in &all {
         if catalog.dataset(d.slug).await?.is_some() {
@@ -125,7 +127,7 @@ pub async fn seed(app: &App, data_dir: &Path) -> anyhow::Result<Report> {
         };
         let input = DatasetInput {
             slug: Some(d.slug.into()),
-            title: Some(d.title.into()),
+            title: Some(d.title.clone()),
             description: Some(d.description.clone()),
             keywords: Some(d.keywords.iter().map(|k| k.to_string()).collect()),
             themes: Some(d.themes.iter().map(|k| k.to_string()).collect()),
@@ -135,10 +137,10 @@ pub async fn seed(app: &App, data_dir: &Path) -> anyhow::Result<Report> {
                 name: Some(name.into()),
                 email: Some(email.into()),
             }),
-            issued: Some("2025-01-15".into()),
+            issued: d.issued.map(|t| t.format("%Y-%m-%d").to_string()),
             temporal: Some(TemporalInput {
-                start: d.temporal.0.map(Into::into),
-                end: d.temporal.1.map(Into::into),
+                start: d.temporal.0.clone(),
+                end: d.temporal.1.clone(),
             }),
             spatial: Some(Spatial {
                 name: Some(
@@ -164,7 +166,7 @@ pub async fn seed(app: &App, data_dir: &Path) -> anyhow::Result<Report> {
             ..Default::default()
         };
         let dataset = app
-            .create_dataset(&actor, input)
+            .create_dataset(&actor, input.clone())
             .await
             .map_err(|e| anyhow::anyhow!("demo dataset {}: {e:?}", d.slug))?;
         for r in &d.resources {
@@ -173,12 +175,12 @@ pub async fn seed(app: &App, data_dir: &Path) -> anyhow::Result<Report> {
                     let mut staged = catalog.files.stage(u64::MAX).await?;
                     staged.write(&f.content).await?;
                     let input = ResourceInput {
-                        title: Some(f.title.to_string()),
+                        title: Some(f.title.clone()),
                         ..Default::default()
                     };
                     let upload = Upload {
                         staged,
-                        file_name: f.name.to_string(),
+                        file_name: f.name.clone(),
                     };
                     (input, Some(upload))
                 }
@@ -197,8 +199,23 @@ pub async fn seed(app: &App, data_dir: &Path) -> anyhow::Result<Report> {
                 .await
                 .map_err(|e| anyhow::anyhow!("demo resource of {}: {e:?}", d.slug))?;
         }
+        // The data's own date comes last: a file added now would move it to today.
+        if let Some(modified) = d.modified {
+            let current = catalog
+                .dataset(d.slug)
+                .await?
+                .with_context(|| format!("demo dataset {}", d.slug))?;
+            let input = DatasetInput {
+                modified: Some(modified.format("%Y-%m-%d").to_string()),
+                ..input
+            };
+            app.update_dataset(&actor, &current, input)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo dataset {}: {e:?}", d.slug))?;
+        }
         created += 1;
     }
+    seed_showcases(app, &actor).await?;
     Ok(Report {
         organizations: ORGS.len(),
         datasets: all.len(),
@@ -206,4 +223,50 @@ pub async fn seed(app: &App, data_dir: &Path) -> anyhow::Result<Report> {
         admin_user: ADMIN_USER.into(),
         admin_password,
     })
+}
+
+/// Two approved showcases, so that the list, the dataset pages and the home page show what
+/// they are for (made-up projects at example.org addresses, marked as examples).
+async fn seed_showcases(app: &App, actor: &Actor) -> anyhow::Result<()> {
+    use allmende_app::showcases::ShowcaseInput;
+    use allmende_catalog::ShowcaseStatus;
+    if !app
+        .catalog
+        .showcases(ShowcaseStatus::Approved, None, 1)
+        .await?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let proposals = [
+        ShowcaseInput {
+            title: "Baumkarte Aalen".into(),
+            url: "https://example.org/baumkarte-aalen".into(),
+            description: "Interaktive Karte der Aalener Straßenbäume: Baumart, Pflanzjahr und Stammumfang je Standort, mit Filter nach Stadtbezirk. Entstanden in einem Workshop der Hochschule Aalen (Beispiel der Demo).".into(),
+            submitter_name: "Code for Ostalb (Beispiel)".into(),
+            submitter_email: String::new(),
+            datasets: vec!["baumkataster-aalen".into()],
+        },
+        ShowcaseInput {
+            title: "Wie wachsen unsere Stadtteile?".into(),
+            url: "https://example.org/stadtteile-im-vergleich".into(),
+            description: "Artikel mit Diagrammen zur Einwohnerentwicklung der Aalener und Heidenheimer Stadtteile seit sechs Jahren, mit den Anteilen junger und älterer Menschen (Beispiel der Demo).".into(),
+            submitter_name: "Lokalredaktion (Beispiel)".into(),
+            submitter_email: String::new(),
+            datasets: vec![
+                "bevoelkerung-aalen-stadtbezirke".into(),
+                "bevoelkerung-heidenheim-stadtteile".into(),
+            ],
+        },
+    ];
+    for p in proposals {
+        let s = app
+            .propose_showcase(p)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo showcase: {e:?}"))?;
+        app.review_showcase(actor, s.id, true)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo showcase: {e:?}"))?;
+    }
+    Ok(())
 }

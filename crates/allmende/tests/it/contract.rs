@@ -585,6 +585,76 @@ async fn table_versions(backend: Backend) {
     );
 }
 
+/// New data moves a stated `modified` date forward; metadata edits and links do not, and a
+/// dataset without one keeps none.
+async fn new_data_moves_modified(backend: Backend) {
+    let (_d, c) = catalog(backend).await;
+    let aalen = org(&c, "stadt-aalen").await;
+    let old = chrono::NaiveDate::from_ymd_opt(2020, 1, 1);
+    let stated = |slug: &str| DatasetInput {
+        modified: Some("2020-01-01".into()),
+        ..dataset_input(slug, "stadt-aalen", "public")
+    };
+    let f = stated("pegel").validate().unwrap();
+    let ds = c.create_dataset(&f, aalen.id).await.unwrap();
+    let modified = |c: &Catalog| {
+        let c = c.clone();
+        async move { c.dataset("pegel").await.unwrap().unwrap().modified }
+    };
+    let link = ResourceInput {
+        title: Some("Dienst".into()),
+        url: Some("https://example.org/wms".into()),
+        ..Default::default()
+    }
+    .validate(None)
+    .unwrap();
+    c.create_resource(
+        ds.id,
+        &NewResource {
+            fields: link,
+            file: None,
+            format: None,
+            media_type: None,
+            status: ProcessingStatus::None,
+            withheld: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(modified(&c).await, old, "a link is not new data");
+    let r = file_resource(&c, ds.id, "pegel.csv", b"tag;cm\n1;80\n").await;
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(modified(&c).await, Some(today));
+
+    c.update_dataset(ds.id, &f, aalen.id).await.unwrap();
+    assert_eq!(modified(&c).await, old);
+    let fields = ResourceInput {
+        title: Some("Pegel".into()),
+        ..Default::default()
+    }
+    .validate(Some("pegel.csv"))
+    .unwrap();
+    c.update_resource(r.id, ds.id, &fields, None).await.unwrap();
+    assert_eq!(modified(&c).await, old, "a new title is not new data");
+    let mut staged = c.files.stage(u64::MAX).await.unwrap();
+    staged.write(b"tag;cm\n2;95\n").await.unwrap();
+    let (sha256, size, _) = c.files.commit(staged).await.unwrap();
+    let file = NewFile {
+        sha256,
+        size: size as i64,
+        file_name: "pegel2.csv".into(),
+    };
+    c.replace_resource_file(r.id, ds.id, &file, Some("CSV"), Some("text/csv"))
+        .await
+        .unwrap();
+    assert_eq!(modified(&c).await, Some(today));
+
+    let plain = dataset(&c, &aalen, "ohne-datum", "public").await;
+    file_resource(&c, plain.id, "x.csv", b"a\n1\n").await;
+    let plain = c.dataset("ohne-datum").await.unwrap().unwrap();
+    assert_eq!(plain.modified, None, "no date is made up");
+}
+
 async fn held_versions_and_acknowledgements(backend: Backend) {
     use allmende_catalog::{AuditActor, Finished, NewAcknowledgement};
     let (_d, c) = catalog(backend).await;
@@ -766,6 +836,7 @@ crate::both_backends!(
     tokens_and_sessions,
     datasets_lists_and_the_change_log,
     resources_and_blobs,
+    new_data_moves_modified,
     table_versions,
     held_versions_and_acknowledgements,
     job_queue,

@@ -291,12 +291,205 @@ async fn upload_becomes_queryable_table(backend: Backend) {
         html.contains("keine Zahl"),
         "a bad filter value is explained"
     );
+    // A bad field is reported beside itself and left out; the good one beside it still filters.
+    let html = s
+        .get(&format!(
+            "/dataset/bevoelkerung/resource/{rid}?f.einwohner_gesamt=zw%C3%B6lf&f.stadt=heid"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("aria-describedby=\"fe-einwohner_gesamt filter-hint\""),
+        "{html}"
+    );
+    assert!(html.contains("id=\"fe-einwohner_gesamt\""));
+    let rows = |html: &str| {
+        html.split("class=\"data-table\"")
+            .nth(1)
+            .unwrap_or_default()
+            .split("<tbody>")
+            .nth(1)
+            .and_then(|b| b.split("</tbody>").next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let body = rows(&html);
+    assert!(
+        body.contains("Schnaitheim") && !body.contains("Wasseralfingen"),
+        "{body}"
+    );
+    // Comparisons and ranges; exports and the API link carry the filter and the order.
+    let html = s
+        .get(&format!(
+            "/dataset/bevoelkerung/resource/{rid}?f.einwohner_gesamt=%3E10000&sort=einwohner_gesamt&dir=asc"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let body = rows(&html);
+    assert!(
+        body.contains("Wasseralfingen") && !body.contains("Schnaitheim"),
+        "{body}"
+    );
+    let csv_link = html
+        .split("href=\"")
+        .filter_map(|h| h.split('"').next())
+        .find(|h| h.contains("/export/csv?"))
+        .expect("a CSV export link with the filter")
+        .replace("&amp;", "&");
+    assert!(
+        csv_link.contains("where=") && csv_link.contains("order_by="),
+        "{csv_link}"
+    );
+    let csv = s.get(&csv_link).await.text().await.unwrap();
+    assert_eq!(
+        csv.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap_or(""))
+            .collect::<Vec<_>>(),
+        ["Wasseralfingen", "Mitte", "Mitte"],
+        "{csv}"
+    );
+    let api_link = html
+        .split("href=\"")
+        .filter_map(|h| h.split('"').next())
+        .find(|h| h.contains("/records?"))
+        .expect("an API link with the filter")
+        .replace("&amp;", "&");
+    let page: serde_json::Value = s.get(&api_link).await.json().await.unwrap();
+    assert_eq!(page["total"], 3, "{page}");
+    // The API panel's curl code runs as written: records, CSV and SQL keep the filter.
+    let curl = html
+        .split("<code class=\"language-curl\">")
+        .nth(1)
+        .and_then(|c| c.split("</code>").next())
+        .expect("the curl snippet")
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'");
+    let urls: Vec<&str> = curl
+        .lines()
+        .filter(|l| l.starts_with("curl "))
+        .filter_map(|l| l.split('"').nth(1))
+        .collect();
+    assert_eq!(urls.len(), 3, "{curl}");
+    for url in urls {
+        let path = &url[url.find("/api/").expect("an API URL")..];
+        let res = s.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{url}");
+        let body = res.text().await.unwrap();
+        if path.contains("/export/csv") {
+            assert_eq!(body.lines().count(), 4, "{body}");
+        } else {
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(v["records"].as_array().map(Vec::len), Some(3), "{url}: {v}");
+        }
+    }
     let res = s.get(&format!("/dataset/bevoelkerung/resource/{rid}/chart.svg?chart_x=stadt&chart_agg=sum&chart_y=einwohner_gesamt")).await;
     assert_eq!(res.status(), StatusCode::OK);
     let svg = res.text().await.unwrap();
     assert!(
-        svg.contains("<svg") && svg.contains("Heidenheim: 29100"),
+        svg.contains("<svg") && svg.contains("Heidenheim: 29.100"),
         "{svg}"
+    );
+    assert!(
+        svg.contains("Summe von Einwohner gesamt nach Stadt"),
+        "{svg}"
+    );
+    // Without a choice the page draws what fits: the sum of the measure over the date column.
+    let html = s
+        .get(&format!("/dataset/bevoelkerung/resource/{rid}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let chart = html
+        .split("id=\"chart\"")
+        .nth(1)
+        .expect("a chart by default");
+    assert!(
+        chart.contains("Summe von Einwohner gesamt nach Stichtag") && chart.contains("<polyline"),
+        "{chart}"
+    );
+    let svg_url = |q: &str| format!("/dataset/bevoelkerung/resource/{rid}/chart.svg?{q}");
+    let pie = s
+        .get(&svg_url(
+            "chart_x=stadt&chart_type=pie&chart_agg=sum&chart_y=einwohner_gesamt",
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(pie.matches("<path").count(), 2, "{pie}");
+    assert!(pie.contains("Aalen: 28.300 (49,3 %)"), "{pie}");
+    let stacked = s
+        .get(&svg_url(
+            "chart_x=stichtag&chart_type=stacked&chart_series=stadt&chart_agg=sum&chart_y=einwohner_gesamt",
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        stacked.contains("aufgeteilt nach Stadt") && stacked.contains("Heidenheim – "),
+        "{stacked}"
+    );
+    // Embeds: other sites may frame them (and only them), with the source and the licence.
+    let res = s
+        .get(&format!(
+            "/embed/dataset/bevoelkerung/resource/{rid}/table?f.stadt=aalen"
+        ))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("frame-ancestors *"), "{csp}");
+    assert!(!res.headers().contains_key("x-frame-options"));
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!("/dataset/bevoelkerung/resource/{rid}\"")),
+        "links back"
+    );
+    assert!(html.contains("rel=\"license noopener\""), "{html}");
+    let body = rows(&html);
+    assert!(
+        body.contains("Wasseralfingen") && !body.contains("Schnaitheim"),
+        "{body}"
+    );
+    let chart = s
+        .get(&format!(
+            "/embed/dataset/bevoelkerung/resource/{rid}/chart?chart_x=stadt"
+        ))
+        .await;
+    assert_eq!(chart.status(), StatusCode::OK);
+    assert!(chart.text().await.unwrap().contains("<svg"));
+    for wrong in ["map", "admin"] {
+        let res = s
+            .get(&format!(
+                "/embed/dataset/bevoelkerung/resource/{rid}/{wrong}"
+            ))
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{wrong}");
+    }
+    let page = s
+        .get(&format!("/dataset/bevoelkerung/resource/{rid}"))
+        .await;
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("id=\"embed-table\"") && html.contains("&lt;iframe src="),
+        "the Einbetten dialog"
     );
     // The original stays downloadable unchanged.
     let original = s
@@ -534,6 +727,15 @@ async fn broken_reupload_keeps_previous_version(backend: Backend) {
     assert_eq!(s.get(&src_path).await.status(), StatusCode::NOT_FOUND);
     let src = s.get_as(&src_path, &ed).await.bytes().await.unwrap();
     assert_eq!(src.len(), xlsx.len() / 2);
+    // A version that is no number, or beyond any, is a bad request in the API's own words.
+    for bad in ["zwei", "9223372036854775808"] {
+        crate::harness::problem(
+            s.get(&format!("/api/v1/resources/{rid}/versions/{bad}/source"))
+                .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
 
     // Version 3: a good file switches over; version 1 stays readable.
     let part = reqwest::multipart::Part::bytes(b"a;b\n5;6\n".to_vec()).file_name("zahlen.csv");

@@ -23,4 +23,5 @@ mod quality;
 mod resource_edit;
 mod schedule;
 mod search;
+mod showcases;
 mod web;

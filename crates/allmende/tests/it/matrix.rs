@@ -117,6 +117,9 @@ enum Rule {
     DeleteDataset,
     /// Reading a dataset or what belongs to it.
     ReadDataset,
+    /// What other sites frame (embeds): public datasets for everyone, nothing else for anyone,
+    /// whoever is signed in.
+    PublicOnly,
     /// Changing a dataset or what belongs to it (API).
     WriteDataset,
     /// Reading a dataset's table: like `ReadDataset`.
@@ -134,6 +137,9 @@ enum Rule {
     ReadMembers,
     /// A publisher page without a dataset: sign-in first.
     PageSignedIn,
+    /// A moderator's form action on something that may not exist: sign-in first, then not
+    /// refused (a 404 for an unknown showcase).
+    PageSignedInMaybeAbsent,
     /// A publisher page of a dataset (form or form action).
     PageWriteDataset,
     /// A publisher page to create in an organization.
@@ -154,6 +160,8 @@ fn want(rule: Rule, a: Actor, v: Vis) -> Want {
         Rule::LoginAttempt => Want::Unauthorized,
         Rule::DeleteDataset if v == Vis::Deleted => Want::NotFound,
         Rule::DeleteDataset => want(Rule::WriteDataset, a, v),
+        Rule::PublicOnly if v == Vis::Public => Want::Ok,
+        Rule::PublicOnly => Want::NotFound,
         Rule::ReadDataset | Rule::ReadTable => {
             if may_read(a, v) {
                 Want::Ok
@@ -210,6 +218,10 @@ fn want(rule: Rule, a: Actor, v: Vis) -> Want {
         Rule::PageSignedIn => match a {
             Anonymous => Want::Login,
             _ => Want::Allowed,
+        },
+        Rule::PageSignedInMaybeAbsent => match a {
+            Anonymous => Want::Login,
+            _ => Want::NotDenied,
         },
         Rule::PageWriteDataset => {
             if a == Anonymous {
@@ -307,6 +319,12 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
             | "/api/v1/openapi.json",
         ) => e(Open),
         ("GET", "/api/v1/me") => e(SignedIn),
+        ("GET", "/api/v1/showcases") => e(Open),
+        ("GET", "/showcases" | "/showcases/new") => e(Open),
+        // Anyone may propose; the empty proposal is refused for its fields (422).
+        ("POST", "/showcases/new") => e(OpenMaybeAbsent),
+        ("GET", "/showcases/review") => e(PageSignedIn),
+        ("POST", "/showcases/{id}/review") => e(PageSignedInMaybeAbsent),
         ("GET", "/api/v1/changes" | "/api/v1/audit") => e(Sysadmin),
         // Pages.
         (
@@ -366,6 +384,7 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
             | "/dataset/{slug}/resource/{id}"
             | "/dataset/{slug}/resource/{id}/chart.svg",
         ) => e(ReadDataset),
+        ("GET", "/embed/dataset/{slug}/resource/{id}/{view}") => e(PublicOnly),
         (
             "GET" | "POST",
             "/dataset/{slug}/edit"
@@ -519,6 +538,7 @@ fn query_for(pattern: &str) -> &'static str {
         "/api/v1/sql" => "?sql=SELECT%201%20AS%20eins",
         "/api/v1/resources/{id}/map" => "?bbox=10,48,11,49",
         "/dataset/{slug}/resource/{id}/chart.svg" => "?chart_x=nr",
+        "/embed/dataset/{slug}/resource/{id}/{view}" => "?chart_x=nr",
         _ => "",
     }
 }
@@ -538,7 +558,10 @@ fn fill(pattern: &str, slug: &str, ids: &(String, String, String)) -> String {
     let mut p = pattern.to_string();
     if p.starts_with("/api/v1/jobs/") {
         p = p.replace("{id}", job);
-    } else if p.starts_with("/api/v1/resources/") || p.starts_with("/dataset/{slug}/resource/") {
+    } else if p.starts_with("/api/v1/resources/")
+        || p.starts_with("/dataset/{slug}/resource/")
+        || p.starts_with("/embed/")
+    {
         p = p.replace("{id}", rid);
     } else {
         p = p.replace("{id}", slug);
@@ -559,7 +582,8 @@ fn fill(pattern: &str, slug: &str, ids: &(String, String, String)) -> String {
         .replace("{secret}", &"0".repeat(64))
         .replace("{lang}", "en")
         .replace("{*path}", "style.css")
-        .replace("{name}", "status_show");
+        .replace("{name}", "status_show")
+        .replace("{view}", "chart");
     format!("{p}{}", query_for(pattern))
 }
 

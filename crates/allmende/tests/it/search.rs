@@ -527,7 +527,30 @@ async fn bad_search_input(backend: Backend) {
     );
 }
 
+/// A dataset page lists datasets like it (shared keywords, themes, publisher) that the
+/// visitor may see, never itself.
+async fn related_datasets(backend: Backend) {
+    let (s, _, _) = setup(backend).await;
+    let html = s.get("/dataset/radwege").await.text().await.unwrap();
+    let related = html
+        .split("id=\"related-h\"")
+        .nth(1)
+        .and_then(|r| r.split("</section>").next())
+        .expect("a related section");
+    let at = |title: &str| related.find(title);
+    assert!(at("Parkplätze in der Innenstadt").is_some(), "{related}");
+    assert!(at("Ladestationen für Elektroautos").is_some(), "{related}");
+    assert!(
+        at("Kindertagesstätten Heidenheim") > at("Parkplätze in der Innenstadt"),
+        "a shared theme weighs more than the same publisher: {related}"
+    );
+    assert!(at("Geheimwort Planung").is_none(), "private stays out");
+    assert!(at("Fahrradwege im Stadtgebiet").is_none(), "not itself");
+    assert!(at("Haushaltsplan 2025").is_none(), "nothing in common");
+}
+
 crate::both_backends!(
+    related_datasets,
     german_queries,
     facets_multi_select_and_sorting,
     visibility_in_results_and_counts,

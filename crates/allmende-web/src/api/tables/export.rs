@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::common::*;
-use crate::api::extract::ApiQuery;
+use crate::api::extract::{ApiPath, ApiQuery};
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult};
 use crate::heavy::Client;
@@ -24,6 +24,12 @@ pub struct ExportParams {
     /// GeoJSON only: the CRS of the coordinates (`EPSG:25832`, `EPSG:31467`, `EPSG:3857`, …;
     /// default WGS 84 longitude/latitude as RFC 7946 has it).
     pub crs: Option<String>,
+    /// Only the rows matching this condition (the records API's `where`), e.g.
+    /// `"Einwohner gesamt" > 1000`.
+    #[serde(rename = "where")]
+    pub filter: Option<String>,
+    /// Row order (the records API's `order_by`), e.g. `Jahr desc`.
+    pub order_by: Option<String>,
 }
 
 /// The whole table in one format, streamed: `csv`, `csv-de` (Excel in German: `;`, decimal
@@ -57,7 +63,11 @@ pub async fn export_table(
         &state,
         &client,
         &t,
-        RecordsQuery::default(),
+        RecordsQuery {
+            filter: params.filter,
+            order_by: params.order_by,
+            ..RecordsQuery::default()
+        },
         ExportTarget { format, crs },
         &ds,
         &base,
@@ -72,7 +82,7 @@ pub async fn export_table(
 pub async fn version_source(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
-    Path((id, version)): Path<(String, i64)>,
+    ApiPath((id, version)): ApiPath<(String, i64)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let (res, ds) = state.visible_resource(&actor, &id).await?;

@@ -1,0 +1,96 @@
+//! Views for other websites to frame: a table, a chart or a map of one public resource, each
+//! with its title linking back to the dataset and with licence and attribution. These are the
+//! only pages other sites may frame (`frame-ancestors *`, set in the security middleware for
+//! `/embed/`); every other page refuses.
+
+use std::collections::HashMap;
+
+use allmende_core::authz::Actor;
+use allmende_core::vocab;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use minijinja::context;
+
+use crate::error::{ApiError, ApiResult};
+use crate::page::PageCtx;
+use crate::state::AppState;
+
+/// What an embed shows.
+const VIEWS: [&str; 3] = ["table", "chart", "map"];
+
+pub async fn embed(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((slug, id, view)): Path<(String, String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    if !VIEWS.contains(&view.as_str()) {
+        return Err(ApiError::NotFound);
+    }
+    // Framed on any site, an embed shows what everyone may see, whoever is signed in here:
+    // another site must not get a draft into its page through a visitor's session.
+    let (res, ds) = state.visible_resource(&Actor::default(), &id).await?;
+    if ds.slug != slug {
+        return Err(ApiError::NotFound);
+    }
+    let table = super::table_view::view(&state, &ctx.client, &res, &params, ctx.lang)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let shown = match view.as_str() {
+        "chart" => table.get_attr("chart").is_ok_and(|c| !c.is_none()),
+        "map" => table.get_attr("map").is_ok_and(|m| !m.is_none()),
+        _ => true,
+    };
+    if !shown {
+        return Err(ApiError::NotFound);
+    }
+    let license_id = res.license.clone().unwrap_or_else(|| ds.license.clone());
+    let license = vocab::license(&license_id);
+    let page_url = format!(
+        "{}/dataset/{}/resource/{}",
+        state.settings.public_url.trim_end_matches('/'),
+        ds.slug,
+        res.id
+    );
+    ctx.render(
+        &state,
+        "embed.html",
+        context! { view, res, ds, table, license, page_url, params },
+    )
+}
+
+/// The `<iframe>` code of each view the resource offers, for the "Einbetten" dialog.
+pub(super) fn codes(
+    public_url: &str,
+    slug: &str,
+    res: &allmende_core::Resource,
+    table: &minijinja::Value,
+    query: &str,
+) -> Vec<minijinja::Value> {
+    let base = public_url.trim_end_matches('/');
+    VIEWS
+        .iter()
+        .filter(|v| match **v {
+            "chart" => table.get_attr("chart").is_ok_and(|c| !c.is_none()),
+            "map" => table.get_attr("map").is_ok_and(|m| !m.is_none()),
+            _ => true,
+        })
+        .map(|v| {
+            let src = format!(
+                "{base}/embed/dataset/{slug}/resource/{}/{v}{}{query}",
+                res.id,
+                if query.is_empty() { "" } else { "?" }
+            );
+            let title = res.title.replace('"', "&quot;").replace('<', "&lt;");
+            let height = if *v == "table" { 520 } else { 460 };
+            context! {
+                view => *v,
+                src => src.clone(),
+                code => format!(
+                    "<iframe src=\"{}\" title=\"{title}\" width=\"100%\" height=\"{height}\" loading=\"lazy\" style=\"border:1px solid #c9d3d8\"></iframe>",
+                    src.replace('&', "&amp;")
+                ),
+            }
+        })
+        .collect()
+}
