@@ -3,7 +3,10 @@
 // Expects ALLMENDE_URL (a server started with --demo) and ALLMENDE_ADMIN_PASSWORD.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
@@ -66,7 +69,7 @@ const publicPages = [
   '/', '/datasets', '/datasets?theme=ENVI&sort=title', '/dataset/baumkataster-aalen',
   '/dataset/lehrdaten-parkraum-bw', '/organizations', '/organization/stadt-aalen', '/login', '/api',
   '/about', '/impressum', '/datenschutz', '/gibt-es-nicht', '/?lang=en', '/datasets?lang=en',
-  '/showcases', '/showcases/new?dataset=baumkataster-aalen',
+  '/showcases', '/showcases/new?dataset=baumkataster-aalen', '/feedback', '/feedback?dataset=baumkataster-aalen&kind=error',
 ];
 
 test('public pages have no WCAG 2.1 AA violations, in German and English', async () => {
@@ -678,4 +681,83 @@ test('showcases: a visitor proposes one (the form needs no JavaScript); errors a
   assert.ok(await page.isVisible('text=Ihr Vorschlag wird geprüft'));
   assert.ok(!(await page.isVisible('text=Spielplatzfinder Aalen')), 'not shown before approval');
   await context.close();
+});
+
+test('moderators: the feedback inbox and the showcase review are accessible', { skip: !password }, async () => {
+  const context = await browser.newContext({ bypassCSP: true, locale: 'de-DE' });
+  const page = await context.newPage();
+  await login(page);
+  await page.goto(base + '/feedback/inbox');
+  assert.ok(await page.isVisible('text=doppelte Nummer'), 'the demo feedback is there');
+  assert.deepEqual(await axe(page), []);
+  await page.goto(base + '/showcases/review');
+  assert.deepEqual(await axe(page), []);
+  await context.close();
+});
+
+test('vector basemap: with map_style_url the features lie on a MapLibre map drawn from that style, under our CSP', { skip: !process.env.ALLMENDE_BIN }, async () => {
+  // The style's server, another origin: a background colour only (CI has no internet).
+  const style = { version: 8, sources: {}, layers: [{ id: 'hintergrund', type: 'background', paint: { 'background-color': '#ffe4b5' } }] };
+  let styleRequests = 0;
+  const styleServer = createServer((req, res) => {
+    styleRequests += 1;
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' });
+    res.end(JSON.stringify(style));
+  });
+  await new Promise((r) => styleServer.listen(0, 'localhost', r));
+  const dir = mkdtempSync(join(tmpdir(), 'allmende-style-'));
+  const port = 18311;
+  const portal = spawn(process.env.ALLMENDE_BIN, ['serve', '--demo', '--data-dir', dir, '--bind', `127.0.0.1:${port}`], {
+    env: { ...process.env, ALLMENDE_MAP_STYLE_URL: `http://localhost:${styleServer.address().port}/style.json`, ALLMENDE_LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
+  const gl = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist', '--no-first-run'],
+  });
+  try {
+    const base2 = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 300; i++) {
+      const ok = await fetch(base2 + '/readyz').then((r) => r.ok).catch(() => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const context = await gl.newContext({ locale: 'de-DE', viewport: { width: 1000, height: 900 } });
+    const page = await context.newPage();
+    const refused = [];
+    page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) refused.push(m.text()); });
+    await page.goto(base2 + '/dataset/ladesaeulen-aalen');
+    const href = await page.getAttribute('.resources h3 a', 'href');
+    for (let i = 0; i < 100; i++) {
+      await page.goto(base2 + href);
+      if (await page.$('#map')) break;
+      await page.waitForTimeout(300);
+    }
+    await page.waitForSelector('#map[data-features]');
+    await page.waitForFunction(() => document.getElementById('map').dataset.basemap);
+    assert.equal(await page.getAttribute('#map', 'data-basemap'), 'vector');
+    assert.ok(styleRequests > 0, 'the style was fetched');
+    // The style's background is painted under the features (a corner away from them).
+    await page.waitForTimeout(1000);
+    const shot = (await page.locator('#map').screenshot()).toString('base64');
+    const pixel = await page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = 'data:image/png;base64,' + b64;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width; c.height = img.height;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0);
+      return Array.from(g.getImageData(8, img.height - 8, 1, 1).data.slice(0, 3));
+    }, shot);
+    const want = [0xff, 0xe4, 0xb5];
+    assert.ok(pixel.every((v, i) => Math.abs(v - want[i]) < 12), `background ${pixel}`);
+    assert.deepEqual(refused, [], 'nothing refused by the Content-Security-Policy');
+    await context.close();
+  } finally {
+    await gl.close();
+    portal.kill();
+    styleServer.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

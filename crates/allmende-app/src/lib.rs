@@ -8,6 +8,7 @@
 pub mod access;
 pub mod datasets;
 mod error;
+pub mod feedback;
 pub mod history;
 pub mod ingest;
 pub mod invitations;

@@ -264,6 +264,24 @@ const TABLES: &[Table] = &[
         columns: &[("showcase_id", Text), ("dataset_id", Text)],
     },
     Table {
+        name: "feedback",
+        key: &["id"],
+        columns: &[
+            ("id", Text),
+            ("kind", Text),
+            ("dataset_id", Text),
+            ("organization_id", Text),
+            ("message", Text),
+            ("name", Text),
+            ("email", Text),
+            ("status", Text),
+            ("public_answer", Text),
+            ("created_at", Text),
+            ("updated_at", Text),
+            ("answered_by", Text),
+        ],
+    },
+    Table {
         name: "changes",
         key: &["seq"],
         columns: &[

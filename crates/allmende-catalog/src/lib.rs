@@ -15,10 +15,11 @@ pub use db::{Backend, Db, DbOptions};
 pub use error::CatalogError;
 pub use files::{BlobMeta, BlobStore, LocalStore, StagedBlob, UploadError};
 pub use repo::{
-    Acknowledgement, AuditActor, AuditEntry, Catalog, DatasetFilter, DatasetSort, Finished,
-    INGEST_JOB, Job, JobStatus, NewAcknowledgement, NewFile, NewResource, NewShowcase,
-    PendingInvitation, PublicTable, Reaped, Revision, ScheduledPublication, Showcase,
-    ShowcaseDataset, ShowcaseStatus, TableVersion, Totals,
+    Acknowledgement, AuditActor, AuditEntry, Catalog, DatasetFilter, DatasetSort, Feedback,
+    FeedbackFilter, FeedbackKind, FeedbackStatus, Finished, INGEST_JOB, Job, JobStatus,
+    NewAcknowledgement, NewFeedback, NewFile, NewResource, NewShowcase, PendingInvitation,
+    PublicTable, Reaped, Revision, ScheduledPublication, Showcase, ShowcaseDataset, ShowcaseStatus,
+    TableVersion, Totals,
 };
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;

@@ -78,13 +78,18 @@ pub async fn security_headers(
         h.entry(k).or_insert(HeaderValue::from_static(v));
     };
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        // Map tiles are the one thing pages load from elsewhere.
+        // Map tiles are the one thing pages load from elsewhere: raster tiles as images, a
+        // vector style (its tiles, glyphs and sprites) by fetch from its origin.
+        let style = tile_origin(&state.settings.map_style_url);
         let csp = format!(
-            "default-src 'self'; img-src 'self' data:{}; style-src 'self'; script-src 'self'; \
-             object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors {}",
+            "default-src 'self'; img-src 'self' data: blob:{}{}; connect-src 'self'{}; \
+             style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; \
+             form-action 'self'; frame-ancestors {}",
             tile_origin(&state.settings.map_tile_url)
                 .map(|o| format!(" {o}"))
                 .unwrap_or_default(),
+            style.as_ref().map(|o| format!(" {o}")).unwrap_or_default(),
+            style.as_ref().map(|o| format!(" {o}")).unwrap_or_default(),
             if embed { "*" } else { "'none'" }
         );
         if let Ok(v) = HeaderValue::from_str(&csp) {

@@ -133,6 +133,7 @@ impl PageCtx {
             "welcome",
             "showcase_proposed",
             "showcase_reviewed",
+            "feedback_sent",
         ];
         url::form_urlencoded::parse(self.query.as_bytes())
             .find(|(k, _)| k == "done")

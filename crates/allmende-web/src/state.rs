@@ -27,6 +27,9 @@ pub struct Settings {
     pub contributor_id: Option<String>,
     /// Raster tiles under the maps (`https://…/{z}/{x}/{y}.png`); empty: none.
     pub map_tile_url: String,
+    /// A MapLibre style (`https://…/style.json`, e.g. basemap.de's vector tiles) drawn under
+    /// the maps instead of the raster tiles; empty: the raster tiles.
+    pub map_style_url: String,
     pub map_attribution: String,
     /// Requests per minute per client for the APIs and SQL.
     pub rate_limits: crate::throttle::RateLimits,
@@ -54,6 +57,7 @@ impl Default for Settings {
             publisher_name: "Städte Aalen und Heidenheim an der Brenz".into(),
             contributor_id: None,
             map_tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
+            map_style_url: String::new(),
             map_attribution: "© <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap</a>-Mitwirkende"
                 .into(),
             trust_proxy: false,

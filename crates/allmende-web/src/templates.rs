@@ -33,6 +33,14 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("resource.html", include_str!("../templates/resource.html")),
     ("embed.html", include_str!("../templates/embed.html")),
     (
+        "feedback_form.html",
+        include_str!("../templates/feedback_form.html"),
+    ),
+    (
+        "feedback_inbox.html",
+        include_str!("../templates/feedback_inbox.html"),
+    ),
+    (
         "showcases.html",
         include_str!("../templates/showcases.html"),
     ),

@@ -23,7 +23,16 @@
   if (still) still.hidden = true;
   var map = L.map(el, { preferCanvas: true, scrollWheelZoom: false });
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-  if (el.dataset.tiles) {
+  if (el.dataset.style) {
+    // A vector basemap (MapLibre, loaded by basemap.mjs) under the features; without WebGL or
+    // without the style's server the features stay on a plain background.
+    (window.allmendeBasemap || Promise.reject(new Error('no basemap module')))
+      .then(function () {
+        L.maplibreGL({ style: el.dataset.style, attribution: el.dataset.attribution || '' }).addTo(map);
+        el.dataset.basemap = 'vector';
+      })
+      .catch(function () { el.dataset.basemap = 'none'; });
+  } else if (el.dataset.tiles) {
     L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution || '' }).addTo(map);
   }
   var colour = '#0b5394';

@@ -98,6 +98,9 @@ pub struct Config {
     /// Raster tiles under the maps (`{z}/{x}/{y}` template); empty: features on a plain
     /// background.
     pub map_tile_url: String,
+    /// A MapLibre style document under the maps instead of the raster tiles (vector tiles,
+    /// e.g. basemap.de); empty: the raster tiles.
+    pub map_style_url: String,
     /// The tiles' attribution, shown on every map (HTML allowed, from the operator).
     pub map_attribution: String,
     /// Origins (`https://app.example.org`, comma-separated) whose pages may call the API with
@@ -161,6 +164,7 @@ impl Default for Config {
             publisher_name: web.publisher_name.clone(),
             contributor_id: String::new(),
             map_tile_url: web.map_tile_url.clone(),
+            map_style_url: String::new(),
             map_attribution: web.map_attribution.clone(),
             cors_allowed_origins: String::new(),
             log_format: "text".into(),
@@ -357,6 +361,7 @@ impl Config {
             publisher_name: self.publisher_name.clone(),
             contributor_id: Some(self.contributor_id.trim().to_string()).filter(|c| !c.is_empty()),
             map_tile_url: self.map_tile_url.trim().to_string(),
+            map_style_url: self.map_style_url.trim().to_string(),
             map_attribution: self.map_attribution.clone(),
             cors_allowed_origins: self
                 .cors_allowed_origins

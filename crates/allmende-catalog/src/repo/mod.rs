@@ -3,6 +3,7 @@
 
 mod audit;
 mod datasets;
+mod feedback;
 mod invitations;
 mod jobs;
 mod orgs;
@@ -25,6 +26,7 @@ use uuid::Uuid;
 
 pub use audit::{Actor as AuditActor, AuditEntry};
 pub use datasets::{DatasetFilter, DatasetSort, Totals};
+pub use feedback::{Feedback, FeedbackFilter, FeedbackKind, FeedbackStatus, NewFeedback};
 pub use invitations::PendingInvitation;
 pub use jobs::{Job, JobStatus, Reaped};
 pub use privacy::{Acknowledgement, NewAcknowledgement};

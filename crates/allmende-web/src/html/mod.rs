@@ -8,6 +8,7 @@ mod cells;
 mod chart;
 mod discovery;
 mod embed;
+mod feedback;
 mod forms;
 mod history;
 mod invite;
@@ -20,6 +21,7 @@ mod render;
 mod resource_edit;
 mod showcases;
 mod signin;
+mod static_files;
 mod table_filter;
 mod table_view;
 
@@ -115,6 +117,9 @@ pub fn router() -> crate::routes::Routes {
             "/invite/{secret}",
             get(invite::invite_form).post(invite::accept),
         )
+        .route("/feedback", get(feedback::form).post(feedback::send))
+        .route("/feedback/inbox", get(feedback::inbox))
+        .route("/feedback/{id}", post(feedback::answer))
         .route("/showcases", get(showcases::list))
         .route(
             "/showcases/new",
@@ -130,7 +135,7 @@ pub fn router() -> crate::routes::Routes {
         .route("/about", get(pages::about))
         .route("/ueber", get(pages::about))
         .route("/sprache/{lang}", get(pages::switch_language))
-        .route("/static/{*path}", get(pages::static_file))
+        .route("/static/{*path}", get(static_files::static_file))
         .route("/sitemap.xml", get(discovery::sitemap))
         .route("/robots.txt", get(discovery::robots))
         .route("/feed.atom", get(discovery::feed))

@@ -23,7 +23,7 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Resp
     let themes: Vec<Value> = vocab::THEMES
         .iter()
         .map(|t| {
-            context! { code => t.code, label => t.label(ctx.lang), icon => theme_icon(t.code), count => counts.get(t.code).copied().unwrap_or(0) }
+            context! { code => t.code, label => t.label(ctx.lang), icon => super::static_files::theme_icon(t.code), count => counts.get(t.code).copied().unwrap_or(0) }
         })
         .collect();
     let newest = state
@@ -164,6 +164,7 @@ pub async fn dataset(
         }
     }
     let showcases = state.showcases(Some(ds.id), 20).await?;
+    let answered = state.answered_feedback(ds.id).await?;
     // A busy server leaves the related datasets out rather than the page.
     let related = crate::heavy::related(&state, &ctx.client, &ds, read_scope(&ctx.actor))
         .await
@@ -171,7 +172,7 @@ pub async fn dataset(
     ctx.render(
         &state,
         "dataset.html",
-        context! { ds, license, can_edit, jsonld, quality, scheduled, map, related, showcases },
+        context! { ds, license, can_edit, jsonld, quality, scheduled, map, related, showcases, answered },
     )
 }
 
@@ -525,113 +526,6 @@ pub async fn switch_language(
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(res)
-}
-
-/// A Lucide icon (`static/vendor/lucide/`) as a static file.
-macro_rules! icon {
-    ($name:literal) => {
-        (
-            concat!("vendor/lucide/", $name, ".svg"),
-            "image/svg+xml",
-            include_str!(concat!("../../static/vendor/lucide/", $name, ".svg")),
-        )
-    };
-}
-
-/// The icon of each EU data theme on the home page.
-fn theme_icon(code: &str) -> &'static str {
-    match code {
-        "AGRI" => "wheat",
-        "ECON" => "briefcase",
-        "EDUC" => "graduation-cap",
-        "ENER" => "zap",
-        "ENVI" => "leaf",
-        "GOVE" => "landmark",
-        "HEAL" => "heart-pulse",
-        "INTR" => "globe",
-        "JUST" => "scale",
-        "REGI" => "map",
-        "SOCI" => "users",
-        "TECH" => "cpu",
-        _ => "bus",
-    }
-}
-
-const STATIC: &[(&str, &str, &str)] = &[
-    icon!("wheat"),
-    icon!("briefcase"),
-    icon!("graduation-cap"),
-    icon!("zap"),
-    icon!("leaf"),
-    icon!("landmark"),
-    icon!("heart-pulse"),
-    icon!("globe"),
-    icon!("scale"),
-    icon!("map"),
-    icon!("users"),
-    icon!("cpu"),
-    icon!("bus"),
-    (
-        "map.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../static/map.js"),
-    ),
-    (
-        "vendor/leaflet/leaflet.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../static/vendor/leaflet/leaflet.js"),
-    ),
-    (
-        "vendor/leaflet/leaflet.css",
-        "text/css; charset=utf-8",
-        include_str!("../../static/vendor/leaflet/leaflet.css"),
-    ),
-    (
-        "publish.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../static/publish.js"),
-    ),
-    (
-        "style.css",
-        "text/css; charset=utf-8",
-        include_str!("../../static/style.css"),
-    ),
-    (
-        "logo.svg",
-        "image/svg+xml",
-        include_str!("../../static/logo.svg"),
-    ),
-    (
-        "chart.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../static/chart.js"),
-    ),
-];
-
-pub async fn static_file(
-    State(state): State<AppState>,
-    Path(path): Path<String>,
-) -> ApiResult<Response> {
-    let content_type = match path.rsplit_once('.').map(|(_, e)| e) {
-        Some("css") => "text/css; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("woff2") => "font/woff2",
-        Some("js") => "text/javascript; charset=utf-8",
-        _ => "application/octet-stream",
-    };
-    let cache = [(header::CACHE_CONTROL, "public, max-age=3600")];
-    if let Some(p) = crate::templates::theme_path(&state.settings.theme_dir, "static", &path)
-        && let Ok(bytes) = tokio::fs::read(&p).await
-    {
-        return Ok(([(header::CONTENT_TYPE, content_type)], cache, bytes).into_response());
-    }
-    let (_, ct, body) = STATIC
-        .iter()
-        .find(|(n, _, _)| *n == path)
-        .ok_or(ApiError::NotFound)?;
-    Ok(([(header::CONTENT_TYPE, *ct)], cache, *body).into_response())
 }
 
 pub async fn not_found() -> ApiError {

@@ -40,6 +40,7 @@ pub(super) fn map_of(
                 bbox => bbox.map(|b| b.to_string()).unwrap_or_default(),
                 overview => bbox.is_some().then(|| format!("/api/v1/resources/{}/overview.png", res.id)),
                 tiles => state.settings.map_tile_url.clone(),
+                style => state.settings.map_style_url.clone(),
                 attribution => state.settings.map_attribution.clone(),
             }
         })

@@ -216,6 +216,7 @@ pub async fn seed(app: &App, data_dir: &Path) -> anyhow::Result<Report> {
         created += 1;
     }
     seed_showcases(app, &actor).await?;
+    seed_feedback(app, &actor).await?;
     Ok(Report {
         organizations: ORGS.len(),
         datasets: all.len(),
@@ -223,6 +224,35 @@ pub async fn seed(app: &App, data_dir: &Path) -> anyhow::Result<Report> {
         admin_user: ADMIN_USER.into(),
         admin_password,
     })
+}
+
+/// One reported error with its public answer, so the dataset page shows how feedback works.
+async fn seed_feedback(app: &App, actor: &Actor) -> anyhow::Result<()> {
+    use allmende_app::feedback::FeedbackInput;
+    let Some(trees) = app.catalog.dataset("baumkataster-aalen").await? else {
+        return Ok(());
+    };
+    if !app.answered_feedback(trees.id).await?.is_empty() {
+        return Ok(());
+    }
+    let sent = app
+        .send_feedback(FeedbackInput {
+            kind: "error".into(),
+            dataset: "baumkataster-aalen".into(),
+            message: "In der Gartenstraße stehen laut Kataster zwei Bäume mit derselben Nummer (Beispiel der Demo).".into(),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("demo feedback: {e:?}"))?;
+    app.answer_feedback(
+        actor,
+        sent.id,
+        "done",
+        "Danke für den Hinweis! Die doppelte Nummer ist korrigiert; die nächste Aktualisierung enthält die neue Nummer.",
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo feedback: {e:?}"))?;
+    Ok(())
 }
 
 /// Two approved showcases, so that the list, the dataset pages and the home page show what

@@ -947,7 +947,81 @@ async fn map_views_of_large_layers(backend: Backend) {
     assert!(page.contains("data-geojson=") && !page.contains("data-view="));
 }
 
+/// With `map_style_url` the map pages load MapLibre (shipped, module and worker from this
+/// origin) and the CSP lets the style's origin be fetched; without it nothing of that.
+async fn vector_basemap_is_configured(backend: Backend) {
+    let s = TestServer::start_with(backend, |c| {
+        c.map_style_url =
+            "https://sgx.geodatenzentrum.de/gdz_basemapde_vektor/styles/bm_web_col.json".into();
+    })
+    .await;
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let ed = s
+        .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+        .await;
+    s.dataset(&ed, "stadt-aalen", "ladepunkte", "public").await;
+    let bytes = collection(
+        "urn:ogc:def:crs:EPSG::25832",
+        vec![feature(
+            580225.4211,
+            5410001.3090,
+            json!({"Name": "Marktplatz"}),
+        )],
+    );
+    let res = s
+        .upload(&ed, "ladepunkte", "ladepunkte.geojson", bytes)
+        .await;
+    let rid = body(res).await["id"].as_str().unwrap().to_string();
+    wait_table(&s, &rid, 1).await;
+    let page = s.get(&format!("/dataset/ladepunkte/resource/{rid}")).await;
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("connect-src 'self' https://sgx.geodatenzentrum.de"),
+        "{csp}"
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("data-style=\"https://sgx.geodatenzentrum.de/"),
+        "{html}"
+    );
+    assert!(html.contains("<script type=\"module\" src=\"/static/basemap.mjs\">"));
+    for (path, kind) in [
+        ("/static/basemap.mjs", "text/javascript"),
+        ("/static/vendor/maplibre/maplibre-gl.mjs", "text/javascript"),
+        (
+            "/static/vendor/maplibre/maplibre-gl-worker.mjs",
+            "text/javascript",
+        ),
+        (
+            "/static/vendor/maplibre/leaflet-maplibre-gl.js",
+            "text/javascript",
+        ),
+        ("/static/vendor/maplibre/maplibre-gl.css", "text/css"),
+    ] {
+        let res = s.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{path}: modules need a JavaScript type"
+        );
+    }
+    // The default portal: raster tiles, no MapLibre, no extra origin to fetch from.
+    let plain = TestServer::start(backend).await;
+    let csp = plain.get("/").await.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("connect-src 'self';"), "{csp}");
+}
+
 crate::both_backends!(
+    vector_basemap_is_configured,
     map_views_of_large_layers,
     gis_files_in_and_out,
     geojson_becomes_a_spatial_table,

@@ -7,6 +7,7 @@ mod bad_input;
 mod contract;
 mod data;
 mod discovery;
+mod feedback;
 mod files;
 mod geo;
 mod hardening;

@@ -324,6 +324,11 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
         // Anyone may propose; the empty proposal is refused for its fields (422).
         ("POST", "/showcases/new") => e(OpenMaybeAbsent),
         ("GET", "/showcases/review") => e(PageSignedIn),
+        ("GET", "/feedback") => e(Open),
+        // Anyone may write; the empty message is refused for its fields (422).
+        ("POST", "/feedback") => e(OpenMaybeAbsent),
+        ("GET", "/feedback/inbox") => e(PageSignedIn),
+        ("POST", "/feedback/{id}") => e(PageSignedInMaybeAbsent),
         ("POST", "/showcases/{id}/review") => e(PageSignedInMaybeAbsent),
         ("GET", "/api/v1/changes" | "/api/v1/audit") => e(Sysadmin),
         // Pages.
