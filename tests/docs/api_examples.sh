@@ -28,3 +28,18 @@ for f in "$WORK"/example-*.sh; do
   head -c 300 "$f.out"; echo
 done
 echo "docs/api.md: every example ran"
+
+# The examples on the developer page (/api), as a reader copies them from it.
+curl -fsS "$BASE/api" -o "$WORK/api.html"
+python3 - "$WORK/api.html" "$WORK" <<'PY'
+import html, re, sys
+page = open(sys.argv[1]).read()
+examples = [html.unescape(e) for e in re.findall(r'<code class="example">(.*?)</code>', page, re.S)]
+assert len(examples) >= 15, f"only {len(examples)} examples on /api"
+with open(f"{sys.argv[2]}/page-examples.sh", "w") as f:
+    for e in examples:
+        f.write(e + " > /dev/null\n")
+print(f"{len(examples)} examples on /api")
+PY
+(cd "$WORK" && bash -euo pipefail -x page-examples.sh) 2>&1 | tail -3
+echo "/api: every example ran"

@@ -31,6 +31,9 @@ pub struct Settings {
     /// the maps instead of the raster tiles; empty: the raster tiles.
     pub map_style_url: String,
     pub map_attribution: String,
+    /// The dataset the home page features (slug); empty: the public dataset changed last that
+    /// has a table.
+    pub featured_dataset: String,
     /// Requests per minute per client for the APIs and SQL.
     pub rate_limits: crate::throttle::RateLimits,
     /// Origins whose pages may call the API with a token (CORS); public reads answer any.
@@ -58,6 +61,7 @@ impl Default for Settings {
             contributor_id: None,
             map_tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
             map_style_url: String::new(),
+            featured_dataset: String::new(),
             map_attribution: "© <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap</a>-Mitwirkende"
                 .into(),
             trust_proxy: false,

@@ -103,6 +103,9 @@ pub struct Config {
     pub map_style_url: String,
     /// The tiles' attribution, shown on every map (HTML allowed, from the operator).
     pub map_attribution: String,
+    /// The dataset the home page features (slug); empty: the public dataset changed last that
+    /// has a table.
+    pub featured_dataset: String,
     /// Origins (`https://app.example.org`, comma-separated) whose pages may call the API with
     /// a token; public reads answer every origin. Empty: none.
     pub cors_allowed_origins: String,
@@ -166,6 +169,7 @@ impl Default for Config {
             map_tile_url: web.map_tile_url.clone(),
             map_style_url: String::new(),
             map_attribution: web.map_attribution.clone(),
+            featured_dataset: String::new(),
             cors_allowed_origins: String::new(),
             log_format: "text".into(),
             log_level: "info".into(),
@@ -362,6 +366,7 @@ impl Config {
             contributor_id: Some(self.contributor_id.trim().to_string()).filter(|c| !c.is_empty()),
             map_tile_url: self.map_tile_url.trim().to_string(),
             map_style_url: self.map_style_url.trim().to_string(),
+            featured_dataset: self.featured_dataset.trim().to_string(),
             map_attribution: self.map_attribution.clone(),
             cors_allowed_origins: self
                 .cors_allowed_origins

@@ -15,6 +15,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::page::PageCtx;
 use crate::state::AppState;
 
+/// Characters left as they are in the embed code's query (the rest is percent-encoded).
+const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'-');
+
 /// What an embed shows.
 const VIEWS: [&str; 3] = ["table", "chart", "map"];
 
@@ -65,9 +71,42 @@ pub(super) fn codes(
     slug: &str,
     res: &allmende_core::Resource,
     table: &minijinja::Value,
-    query: &str,
+    params: &HashMap<String, String>,
 ) -> Vec<minijinja::Value> {
     let base = public_url.trim_end_matches('/');
+    // Only the view's own parameters, encoded again: the code is pasted into other sites, so
+    // nothing of a crafted link may reach it as written.
+    let mut kept: Vec<(&String, &String)> = params
+        .iter()
+        .filter(|(k, v)| {
+            !v.is_empty()
+                && (k.starts_with("f.")
+                    || matches!(
+                        k.as_str(),
+                        "sort"
+                            | "dir"
+                            | "page"
+                            | "chart_x"
+                            | "chart_y"
+                            | "chart_agg"
+                            | "chart_type"
+                            | "chart_series"
+                    ))
+        })
+        .collect();
+    kept.sort();
+    let query: String = kept
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                percent_encoding::utf8_percent_encode(k, QUERY),
+                percent_encoding::utf8_percent_encode(v, QUERY)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let query = query.as_str();
     VIEWS
         .iter()
         .filter(|v| match **v {
@@ -81,7 +120,12 @@ pub(super) fn codes(
                 res.id,
                 if query.is_empty() { "" } else { "?" }
             );
-            let title = res.title.replace('"', "&quot;").replace('<', "&lt;");
+            let title = res
+                .title
+                .replace('&', "&amp;")
+                .replace('"', "&quot;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
             let height = if *v == "table" { 520 } else { 460 };
             context! {
                 view => *v,

@@ -2,6 +2,7 @@
 //! JavaScript. Templates are embedded and can be overridden from a theme folder.
 
 mod account;
+mod api_page;
 mod api_snippets;
 mod audit;
 mod cells;
@@ -127,7 +128,7 @@ pub fn router() -> crate::routes::Routes {
         )
         .route("/showcases/review", get(showcases::review_list))
         .route("/showcases/{id}/review", post(showcases::review))
-        .route("/api", get(pages::api_docs))
+        .route("/api", get(api_page::api_docs))
         .route("/impressum", get(pages::imprint))
         .route("/imprint", get(pages::imprint))
         .route("/datenschutz", get(pages::privacy))

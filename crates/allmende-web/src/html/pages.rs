@@ -38,11 +38,53 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Resp
     let orgs = state.catalog.organizations(&scope, 1, 12).await?;
     let totals = state.catalog.totals(&scope).await?;
     let showcases = state.showcases(None, 3).await?;
+    let featured = featured(&state).await?;
     ctx.render(
         &state,
         "home.html",
-        context! { themes, newest => newest.items, organizations => orgs.items, totals, showcases },
+        context! { themes, newest => newest.items, organizations => orgs.items, totals, showcases, featured },
     )
+}
+
+/// The home page's featured dataset, public only: the configured one, else the public
+/// dataset changed last that has a table; with its first table's default chart when one fits.
+async fn featured(state: &AppState) -> ApiResult<Option<Value>> {
+    let public = allmende_core::authz::ReadScope::PublicAnd(Vec::new());
+    let candidates = match state.settings.featured_dataset.as_str() {
+        "" => {
+            state
+                .catalog
+                .datasets(&DatasetFilter::new(public), DatasetSort::Modified, 1, 10)
+                .await?
+                .items
+        }
+        slug => state
+            .catalog
+            .dataset(slug)
+            .await?
+            .filter(allmende_app::access::is_public)
+            .into_iter()
+            .collect(),
+    };
+    for ds in candidates {
+        let ds = match ds.resources {
+            Some(_) => ds,
+            None => match state.catalog.dataset(&ds.id.to_string()).await? {
+                Some(full) => full,
+                None => continue,
+            },
+        };
+        for res in ds.resources.iter().flatten().take(5) {
+            let Ok((t, _)) = state.served(res).await else {
+                continue;
+            };
+            let chart = super::chart::choice(&t, &Default::default())
+                .is_some()
+                .then(|| format!("/dataset/{}/resource/{}/chart.svg", ds.slug, res.id));
+            return Ok(Some(context! { ds, res, chart }));
+        }
+    }
+    Ok(None)
 }
 
 /// The search page: full-text search with facets, all state in the URL (works without
@@ -217,7 +259,7 @@ pub(super) async fn render_resource(
     // Embeds show public data only.
     let embeds = match &table {
         Some(t) if allmende_app::access::is_public(&ds) => {
-            super::embed::codes(&state.settings.public_url, &ds.slug, &res, t, &ctx.query)
+            super::embed::codes(&state.settings.public_url, &ds.slug, &res, t, &params)
         }
         _ => Vec::new(),
     };
@@ -406,101 +448,6 @@ pub async fn about(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Res
             .replace("{rating}", &rating)
     });
     markdown_page(&state, &ctx, "about", "nav.about", extra).await
-}
-
-/// The API reference, rendered from the same OpenAPI document clients download.
-pub async fn api_docs(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Response> {
-    let doc =
-        serde_json::to_value(&*state.openapi).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut operations = Vec::new();
-    if let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) {
-        for (path, item) in paths {
-            let Some(item) = item.as_object() else {
-                continue;
-            };
-            for method in ["get", "post", "put", "patch", "delete"] {
-                let Some(op) = item.get(method) else { continue };
-                let params: Vec<Value> = op
-                    .get("parameters")
-                    .and_then(|p| p.as_array())
-                    .map(|ps| {
-                        ps.iter()
-                            .map(|p| {
-                                context! {
-                                    name => p.get("name").and_then(|v| v.as_str()),
-                                    location => match p.get("in").and_then(|v| v.as_str()) {
-                                        Some("path") => ctx.t("api.in_path"),
-                                        _ => ctx.t("api.in_query"),
-                                    },
-                                    description => p.get("description").and_then(|v| v.as_str()).map(code_spans),
-                                }
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let responses: Vec<String> = op
-                    .get("responses")
-                    .and_then(|r| r.as_object())
-                    .map(|r| r.keys().cloned().collect())
-                    .unwrap_or_default();
-                let tag = op
-                    .get("tags")
-                    .and_then(|t| t.get(0))
-                    .and_then(|v| v.as_str());
-                let auth = op.get("security").is_some();
-                // A newcomer's order: what anyone may read first (datasets, then their data),
-                // writes and administration last.
-                let rank = [
-                    "datasets",
-                    "data",
-                    "resources",
-                    "organizations",
-                    "vocabularies",
-                ]
-                .iter()
-                .position(|t| Some(*t) == tag)
-                .unwrap_or(5);
-                operations.push((
-                    (auth, rank, path.clone()),
-                    context! {
-                        method => method.to_uppercase(),
-                        path => format!("/api/v1{path}"),
-                        summary => op.get("summary").and_then(|v| v.as_str()).map(code_spans),
-                        description => op.get("description").and_then(|v| v.as_str()).map(code_spans),
-                        tag, auth, params, responses,
-                    },
-                ));
-            }
-        }
-    }
-    operations.sort_by(|a, b| a.0.cmp(&b.0));
-    let operations: Vec<Value> = operations.into_iter().map(|(_, o)| o).collect();
-    ctx.render(&state, "api.html", context! { operations })
-}
-
-/// Text with `code` spans (as the API's doc comments write them) as HTML: escaped, the spans
-/// as `<code>`.
-fn code_spans(text: &str) -> Value {
-    let escaped = text
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;");
-    // An unpaired backtick is a character, not code.
-    if escaped.matches('`').count() % 2 == 1 {
-        return Value::from_safe_string(escaped);
-    }
-    let mut out = String::with_capacity(escaped.len() + 16);
-    for (i, part) in escaped.split('`').enumerate() {
-        if i % 2 == 1 {
-            out.push_str("<code>");
-            out.push_str(part);
-            out.push_str("</code>");
-        } else {
-            out.push_str(part);
-        }
-    }
-    Value::from_safe_string(out)
 }
 
 #[derive(Debug, Deserialize)]

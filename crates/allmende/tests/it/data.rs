@@ -491,6 +491,33 @@ async fn upload_becomes_queryable_table(backend: Backend) {
         html.contains("id=\"embed-table\"") && html.contains("&lt;iframe src="),
         "the Einbetten dialog"
     );
+    // The code goes into other sites: a crafted link's parameters do not reach it as written.
+    let html = s
+        .get(&format!(
+            "/dataset/bevoelkerung/resource/{rid}?f.stadt=%22%3E%3Cscript%3Ealert(1)%3C/script%3E&x=%22%3E%3Cb%3E"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let code = html
+        .split("id=\"embed-table\"")
+        .nth(1)
+        .and_then(|t| t.split_once('>').map(|(_, rest)| rest))
+        .and_then(|t| t.split("</textarea").next())
+        .expect("the table's embed code")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&");
+    assert!(code.starts_with("<iframe src=\""), "{code}");
+    let src = code.split('"').nth(1).unwrap_or_default();
+    assert!(src.contains("f.stadt=%22%3E%3Cscript%3E"), "{src}");
+    assert!(
+        !src.contains("x=") && !code.contains("<script") && !code.contains("<b>"),
+        "{code}"
+    );
     // The original stays downloadable unchanged.
     let original = s
         .get(&format!("/api/v1/resources/{rid}/download"))
@@ -998,7 +1025,62 @@ async fn links_are_fetched_behind_an_ssrf_guard(backend: Backend) {
     }
 }
 
+/// The home page features a public dataset with its table's chart: the configured one, else
+/// the one changed last; a private one never, even when configured.
+async fn home_page_features_a_public_dataset(backend: Backend) {
+    for (configured, expected) in [
+        ("", Some("Titel neu")),
+        ("intern", None),
+        ("alt", Some("Titel alt")),
+    ] {
+        let s = TestServer::start_with(backend, |c| c.featured_dataset = configured.into()).await;
+        s.org("stadt-aalen", "Stadt Aalen").await;
+        let ed = s
+            .user("ed", false, Some(("stadt-aalen", Role::Editor)))
+            .await;
+        for (slug, vis) in [("alt", "public"), ("intern", "private"), ("neu", "public")] {
+            s.dataset(&ed, "stadt-aalen", slug, vis).await;
+            let res = s
+                .upload(
+                    &ed,
+                    slug,
+                    "werte.csv",
+                    b"Jahr;Wert\n2023;1\n2024;2\n".to_vec(),
+                )
+                .await;
+            let rid = body(res).await["id"].as_str().unwrap().to_string();
+            if vis == "public" {
+                wait_table(&s, &rid, 1).await;
+            }
+        }
+        let html = s.get("/").await.text().await.unwrap();
+        let featured = html
+            .split("id=\"featured-h\"")
+            .nth(1)
+            .and_then(|f| f.split("</section>").next());
+        match expected {
+            None => assert!(featured.is_none(), "{html}"),
+            Some(title) => {
+                let f = featured.expect("a featured dataset");
+                assert!(
+                    f.contains(title) && f.contains("/chart.svg"),
+                    "{configured}: {f}"
+                );
+                let src = f
+                    .split("src=\"")
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                    .unwrap();
+                let svg = s.get(src).await;
+                assert_eq!(svg.status(), StatusCode::OK);
+                assert!(svg.text().await.unwrap().contains("<svg"));
+            }
+        }
+    }
+}
+
 crate::both_backends!(
+    home_page_features_a_public_dataset,
     links_are_fetched_behind_an_ssrf_guard,
     upload_becomes_queryable_table,
     sql_over_public_tables_only,

@@ -1,0 +1,231 @@
+//! The developer page `/api`: every operation of the OpenAPI document in a newcomer's order,
+//! its parameters in words, and for each a curl command against this portal's own public data
+//! (a public table, its dataset and publisher), which CI runs as written.
+
+use allmende_core::authz::ReadScope;
+use axum::extract::State;
+use axum::response::Response;
+use minijinja::context;
+use minijinja::value::Value;
+
+use crate::error::{ApiError, ApiResult};
+use crate::page::PageCtx;
+use crate::state::AppState;
+
+/// Real public things to put into the examples' paths.
+struct Sample {
+    dataset: String,
+    resource: Option<String>,
+    /// The resource's table's SQL name.
+    table: Option<String>,
+    spatial: bool,
+    organization: String,
+}
+
+async fn sample(state: &AppState) -> ApiResult<Option<Sample>> {
+    // The public tables, a spatial one first (so that the map examples have one), then by
+    // name: the same choice on every load.
+    let mut tables = state
+        .catalog
+        .served_tables(&ReadScope::PublicAnd(Vec::new()))
+        .await?;
+    let spatial = |t: &allmende_catalog::PublicTable| {
+        t.version
+            .report
+            .as_ref()
+            .is_some_and(|r| r.pointer("/dialect/bbox").is_some())
+    };
+    tables.sort_by(|a, b| {
+        spatial(b)
+            .cmp(&spatial(a))
+            .then_with(|| a.alias.cmp(&b.alias))
+    });
+    for t in &tables {
+        if let Some(ds) = state.catalog.dataset(&t.dataset_slug).await?
+            && allmende_app::access::is_public(&ds)
+        {
+            return Ok(Some(Sample {
+                dataset: ds.slug.clone(),
+                resource: Some(t.version.resource_id.to_string()),
+                table: Some(t.alias.clone()),
+                spatial: spatial(t),
+                organization: ds.organization.clone(),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// A curl command for a public read whose path can be filled with `sample`; `None` for writes,
+/// administration and what needs a job of one's own.
+fn example(public_url: &str, path: &str, op: &serde_json::Value, s: &Sample) -> Option<String> {
+    let mut filled = path.to_string();
+    for (name, value) in [
+        ("{slug}", Some(s.organization.as_str())),
+        ("{format}", Some("csv")),
+        ("{version}", Some("1")),
+    ] {
+        filled = filled.replace(name, value?);
+    }
+    if filled.contains("{id}") {
+        let id = if path.starts_with("/resources/") {
+            s.resource.as_deref()?
+        } else if path.starts_with("/datasets/") {
+            s.dataset.as_str()
+        } else {
+            return None;
+        };
+        filled = filled.replace("{id}", id);
+    }
+    // Logos are optional, and maps need a spatial table: an example must not depend on them.
+    let needs_map = path.ends_with("/map") || path.ends_with("/overview.png");
+    if filled.contains('{') || path.ends_with("/logo") || (needs_map && !s.spatial) {
+        return None;
+    }
+    // Required query parameters get a working value.
+    let mut query = Vec::new();
+    for p in op
+        .get("parameters")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let required = p.get("required").and_then(|r| r.as_bool()).unwrap_or(false);
+        let name = p.get("name").and_then(|v| v.as_str()).unwrap_or_default();
+        let in_query = p.get("in").and_then(|v| v.as_str()) == Some("query");
+        match (in_query, name) {
+            (true, "sql") => query.push(format!(
+                "sql={}",
+                percent_encoding::utf8_percent_encode(
+                    &match &s.table {
+                        Some(t) => format!("SELECT * FROM \"{t}\" LIMIT 5"),
+                        None => "SELECT 1 AS eins".into(),
+                    },
+                    percent_encoding::NON_ALPHANUMERIC
+                )
+            )),
+            (true, "bbox") if path.ends_with("/map") => {
+                query.push("bbox=9.9,48.6,10.3,48.9".into())
+            }
+            (true, "limit") if path.ends_with("/records") => query.push("limit=5".into()),
+            (true, _) if required => return None,
+            _ => {}
+        }
+    }
+    let url = format!(
+        "{}/api/v1{filled}{}{}",
+        public_url.trim_end_matches('/'),
+        if query.is_empty() { "" } else { "?" },
+        query.join("&")
+    );
+    let binary = path.ends_with("/download")
+        || path.ends_with("/source")
+        || path.ends_with("/logo")
+        || path.contains("/export/")
+        || path.ends_with("/overview.png");
+    Some(if binary {
+        format!("curl -fsS -o daten \"{url}\"")
+    } else {
+        format!("curl -fsS \"{url}\"")
+    })
+}
+
+/// The API reference, rendered from the same OpenAPI document clients download.
+pub async fn api_docs(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Response> {
+    let doc =
+        serde_json::to_value(&*state.openapi).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let sample = sample(&state).await?;
+    let mut operations = Vec::new();
+    if let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) {
+        for (path, item) in paths {
+            let Some(item) = item.as_object() else {
+                continue;
+            };
+            for method in ["get", "post", "put", "patch", "delete"] {
+                let Some(op) = item.get(method) else { continue };
+                let params: Vec<Value> = op
+                    .get("parameters")
+                    .and_then(|p| p.as_array())
+                    .map(|ps| {
+                        ps.iter()
+                            .map(|p| {
+                                context! {
+                                    name => p.get("name").and_then(|v| v.as_str()),
+                                    location => match p.get("in").and_then(|v| v.as_str()) {
+                                        Some("path") => ctx.t("api.in_path"),
+                                        _ => ctx.t("api.in_query"),
+                                    },
+                                    description => p.get("description").and_then(|v| v.as_str()).map(code_spans),
+                                }
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let responses: Vec<String> = op
+                    .get("responses")
+                    .and_then(|r| r.as_object())
+                    .map(|r| r.keys().cloned().collect())
+                    .unwrap_or_default();
+                let tag = op
+                    .get("tags")
+                    .and_then(|t| t.get(0))
+                    .and_then(|v| v.as_str());
+                let auth = op.get("security").is_some();
+                let example = match (&sample, auth, method) {
+                    (Some(s), false, "get") => example(&state.settings.public_url, path, op, s),
+                    _ => None,
+                };
+                // A newcomer's order: what anyone may read first (datasets, then their data),
+                // writes and administration last.
+                let rank = [
+                    "datasets",
+                    "data",
+                    "resources",
+                    "organizations",
+                    "vocabularies",
+                ]
+                .iter()
+                .position(|t| Some(*t) == tag)
+                .unwrap_or(5);
+                operations.push((
+                    (auth, rank, path.clone()),
+                    context! {
+                        method => method.to_uppercase(),
+                        path => format!("/api/v1{path}"),
+                        summary => op.get("summary").and_then(|v| v.as_str()).map(code_spans),
+                        description => op.get("description").and_then(|v| v.as_str()).map(code_spans),
+                        tag, auth, params, responses, example,
+                    },
+                ));
+            }
+        }
+    }
+    operations.sort_by(|a, b| a.0.cmp(&b.0));
+    let operations: Vec<Value> = operations.into_iter().map(|(_, o)| o).collect();
+    ctx.render(&state, "api.html", context! { operations })
+}
+
+/// Text with `code` spans (as the API's doc comments write them) as HTML: escaped, the spans
+/// as `<code>`.
+pub(super) fn code_spans(text: &str) -> Value {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    // An unpaired backtick is a character, not code.
+    if escaped.matches('`').count() % 2 == 1 {
+        return Value::from_safe_string(escaped);
+    }
+    let mut out = String::with_capacity(escaped.len() + 16);
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str("<code>");
+            out.push_str(part);
+            out.push_str("</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    Value::from_safe_string(out)
+}
