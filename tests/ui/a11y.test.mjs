@@ -351,8 +351,18 @@ async function tabTo(page, selector, max = 300) {
 // A file through the keyboard: Space on the focused file input opens the chooser.
 async function chooseFile(page, selector, name, content) {
   await tabTo(page, selector);
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
-  await chooser.setFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(content) });
+  // On a busy machine the first Space can come before the input takes keys (seen once in CI);
+  // pressing it again is still the keyboard opening the chooser.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 10000 }), page.keyboard.press('Space')]);
+      await chooser.setFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(content) });
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      await tabTo(page, selector);
+    }
+  }
 }
 
 test('publishing safely with the keyboard only: findings, refusal, a clean file, the checklist', { skip: !password }, async () => {

@@ -21,7 +21,8 @@ pub(super) struct Target<'a> {
     pub order_by: Option<&'a str>,
 }
 
-fn join(url: String, query: &str) -> String {
+/// `url` with `query` appended (`?` or `&`); unchanged for an empty query.
+pub(super) fn join(url: String, query: &str) -> String {
     match (query.is_empty(), url.contains('?')) {
         (true, _) => url,
         (false, true) => format!("{url}&{query}"),

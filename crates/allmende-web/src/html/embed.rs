@@ -42,12 +42,7 @@ pub async fn embed(
     let table = super::table_view::view(&state, &ctx.client, &res, &params, ctx.lang)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let shown = match view.as_str() {
-        "chart" => table.get_attr("chart").is_ok_and(|c| !c.is_none()),
-        "map" => table.get_attr("map").is_ok_and(|m| !m.is_none()),
-        _ => true,
-    };
-    if !shown {
+    if !offers(&table, &view) {
         return Err(ApiError::NotFound);
     }
     let license_id = res.license.clone().unwrap_or_else(|| ds.license.clone());
@@ -63,6 +58,15 @@ pub async fn embed(
         "embed.html",
         context! { view, res, ds, table, license, page_url, params },
     )
+}
+
+/// Whether the table's page has this view: a chart only when one fits, a map only for a
+/// spatial table.
+fn offers(table: &minijinja::Value, view: &str) -> bool {
+    match view {
+        "chart" | "map" => table.get_attr(view).is_ok_and(|v| !v.is_none()),
+        _ => true,
+    }
 }
 
 /// The `<iframe>` code of each view the resource offers, for the "Einbetten" dialog.
@@ -109,11 +113,7 @@ pub(super) fn codes(
     let query = query.as_str();
     VIEWS
         .iter()
-        .filter(|v| match **v {
-            "chart" => table.get_attr("chart").is_ok_and(|c| !c.is_none()),
-            "map" => table.get_attr("map").is_ok_and(|m| !m.is_none()),
-            _ => true,
-        })
+        .filter(|v| offers(table, v))
         .map(|v| {
             let src = format!(
                 "{base}/embed/dataset/{slug}/resource/{}/{v}{}{query}",

@@ -12,9 +12,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::forms::FormData;
-use super::publish::form_errors;
-use super::showcases::PROPOSALS_PER_HOUR;
 use super::signin::{login_redirect, signed_in_form};
+use super::visitor_form::{self, Gate};
 use crate::error::{ApiError, ApiResult};
 use crate::page::PageCtx;
 use crate::state::AppState;
@@ -100,10 +99,6 @@ pub async fn send(
         name: form.get("name").unwrap_or_default(),
         email: form.get("email").unwrap_or_default(),
     };
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        let errors = BTreeMap::from([("message".to_string(), vec![ctx.t("login.csrf")])]);
-        return render_form(&state, &ctx, StatusCode::FORBIDDEN, &input, errors).await;
-    }
     let back = match input.dataset.trim() {
         "" => "/feedback?done=feedback_sent".to_string(),
         slug => format!(
@@ -111,34 +106,27 @@ pub async fn send(
             url::form_urlencoded::byte_serialize(slug.as_bytes()).collect::<String>()
         ),
     };
-    // A robot fills every field, also the one people do not see: thanked, nothing kept.
-    if form.nonempty("website").is_some() {
-        return Ok(Redirect::to(&back).into_response());
-    }
-    let key = format!("feedback:{}", ctx.client.0);
-    if state.proposal_limiter.is_blocked(&key, PROPOSALS_PER_HOUR) {
-        return Err(ApiError::TooManyRequests(60 * 60));
-    }
-    match state.send_feedback(input.clone()).await {
-        Ok(_) => {
-            state.proposal_limiter.record_failure(&key);
-            Ok(Redirect::to(&back).into_response())
+    let done = || Ok(Redirect::to(&back).into_response());
+    let admitted = match visitor_form::gate(&state, &ctx, &form, "feedback")? {
+        Gate::Forged(message) => {
+            let errors = BTreeMap::from([("message".to_string(), vec![message])]);
+            return render_form(&state, &ctx, StatusCode::FORBIDDEN, &input, errors).await;
         }
-        Err(e) => {
-            let e = ApiError::from(e);
-            match form_errors(ctx.lang, &e) {
-                Some(errors) => {
-                    render_form(
-                        &state,
-                        &ctx,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        &input,
-                        errors,
-                    )
-                    .await
-                }
-                None => Err(e),
-            }
+        Gate::Robot => return done(),
+        Gate::Admitted(a) => a,
+    };
+    let result = state.send_feedback(input.clone()).await;
+    match admitted.settle(&state, &ctx, result)? {
+        Ok(()) => done(),
+        Err(errors) => {
+            render_form(
+                &state,
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &input,
+                errors,
+            )
+            .await
         }
     }
 }

@@ -25,6 +25,7 @@ mod signin;
 mod static_files;
 mod table_filter;
 mod table_view;
+mod visitor_form;
 
 use axum::routing::{get, post};
 

@@ -13,14 +13,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 
 use super::forms::FormData;
-use super::publish::form_errors;
 use super::signin::{login_redirect, signed_in_form};
+use super::visitor_form::{self, Gate};
 use crate::error::{ApiError, ApiResult};
 use crate::page::PageCtx;
 use crate::state::AppState;
-
-/// Proposals per client and hour.
-pub const PROPOSALS_PER_HOUR: u32 = 5;
 
 /// `GET /showcases`
 pub async fn list(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<Response> {
@@ -116,38 +113,27 @@ pub async fn propose(
         submitter_email: form.get("submitter_email").unwrap_or_default(),
         datasets: form.all("datasets"),
     };
-    if !ctx.csrf_ok(form.get("csrf").as_deref()) {
-        let errors = BTreeMap::from([("title".to_string(), vec![ctx.t("login.csrf")])]);
-        return render_form(&state, &ctx, StatusCode::FORBIDDEN, &input, errors).await;
-    }
-    // A robot fills every field, also the one people do not see: it is thanked and forgotten.
-    if form.nonempty("website").is_some() {
-        return Ok(Redirect::to("/showcases?done=showcase_proposed").into_response());
-    }
-    let key = format!("showcase:{}", ctx.client.0);
-    if state.proposal_limiter.is_blocked(&key, PROPOSALS_PER_HOUR) {
-        return Err(ApiError::TooManyRequests(60 * 60));
-    }
-    match state.propose_showcase(input.clone()).await {
-        Ok(_) => {
-            state.proposal_limiter.record_failure(&key);
-            Ok(Redirect::to("/showcases?done=showcase_proposed").into_response())
+    let done = || Ok(Redirect::to("/showcases?done=showcase_proposed").into_response());
+    let admitted = match visitor_form::gate(&state, &ctx, &form, "showcase")? {
+        Gate::Forged(message) => {
+            let errors = BTreeMap::from([("title".to_string(), vec![message])]);
+            return render_form(&state, &ctx, StatusCode::FORBIDDEN, &input, errors).await;
         }
-        Err(e) => {
-            let e = ApiError::from(e);
-            match form_errors(ctx.lang, &e) {
-                Some(errors) => {
-                    render_form(
-                        &state,
-                        &ctx,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        &input,
-                        errors,
-                    )
-                    .await
-                }
-                None => Err(e),
-            }
+        Gate::Robot => return done(),
+        Gate::Admitted(a) => a,
+    };
+    let result = state.propose_showcase(input.clone()).await;
+    match admitted.settle(&state, &ctx, result)? {
+        Ok(()) => done(),
+        Err(errors) => {
+            render_form(
+                &state,
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &input,
+                errors,
+            )
+            .await
         }
     }
 }

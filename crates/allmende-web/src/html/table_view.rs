@@ -93,13 +93,7 @@ pub async fn view(
         })
         .collect::<Vec<_>>()
         .join("&");
-    let with_carried = |url: String| -> String {
-        match (carried.is_empty(), url.contains('?')) {
-            (true, _) => url,
-            (false, true) => format!("{url}&{carried}"),
-            (false, false) => format!("{url}?{carried}"),
-        }
-    };
+    let with_carried = |url: String| super::api_snippets::join(url, &carried);
     let q = RecordsQuery {
         filter: filter.clone(),
         order_by: order_by.clone(),
