@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
@@ -768,6 +769,78 @@ test('vector basemap: with map_style_url the features lie on a MapLibre map draw
     await gl.close();
     portal.kill();
     styleServer.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('follow by e-mail: the form on a dataset page and the confirmation link work without JavaScript and are axe-clean', { skip: !process.env.ALLMENDE_BIN }, async () => {
+  // A relay that takes every mail (SMTP's minimal command set): the portal's real outbox.
+  const mails = [];
+  const relay = createTcpServer((socket) => {
+    let buffer = '';
+    let data = null;
+    socket.write('220 relay.test ESMTP\r\n');
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('latin1');
+      let i;
+      while ((i = buffer.indexOf('\r\n')) >= 0) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 2);
+        if (data !== null) {
+          if (line === '.') { mails.push(data.join('\n')); data = null; socket.write('250 queued\r\n'); } else { data.push(line.startsWith('.') ? line.slice(1) : line); }
+        } else if (/^(EHLO|HELO)/i.test(line)) socket.write('250-relay.test\r\n250 8BITMIME\r\n');
+        else if (/^DATA/i.test(line)) { data = []; socket.write('354 go ahead\r\n'); }
+        else if (/^QUIT/i.test(line)) { socket.end('221 bye\r\n'); }
+        else socket.write('250 OK\r\n');
+      }
+    });
+  });
+  await new Promise((r) => relay.listen(0, '127.0.0.1', r));
+  const dir = mkdtempSync(join(tmpdir(), 'allmende-follow-'));
+  const port = 18312;
+  const portal = spawn(process.env.ALLMENDE_BIN, ['serve', '--demo', '--data-dir', dir, '--bind', `127.0.0.1:${port}`], {
+    env: { ...process.env, ALLMENDE_SMTP_URL: `smtp://127.0.0.1:${relay.address().port}`, ALLMENDE_MAIL_FROM: 'Offene Daten <daten@example.org>', ALLMENDE_LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
+  // The visitor's browser runs no JavaScript; a second one runs axe on the same pages.
+  const context = await browser.newContext({ locale: 'de-DE', javaScriptEnabled: false });
+  const checker = await browser.newContext({ locale: 'de-DE', bypassCSP: true });
+  try {
+    const base2 = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 300; i++) {
+      const ok = await fetch(base2 + '/readyz').then((r) => r.ok).catch(() => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const page = await context.newPage();
+    const audit = await checker.newPage();
+    await audit.goto(base2 + '/dataset/baumkataster-aalen');
+    assert.deepEqual(await axe(audit), []);
+    await page.goto(base2 + '/dataset/baumkataster-aalen');
+    await page.fill('#follow-email', 'anna@example.org');
+    await page.click('.follow-form button[type=submit]');
+    await page.waitForURL(/done=follow_requested/);
+    assert.ok(await page.isVisible('text=Bitte bestätigen Sie'), 'the notice says what happens next');
+    for (let i = 0; i < 100 && mails.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(mails.length, 1, 'one confirmation mail');
+    const body = mails[0].replace(/=\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+    const link = body.match(/http\S+\/confirm/)[0];
+    await audit.goto(link);
+    assert.ok(await audit.isVisible('text=Ja, per E-Mail folgen'), 'opening the link only asks');
+    assert.deepEqual(await axe(audit), []);
+    await page.goto(link);
+    await page.click('button[type=submit]');
+    assert.ok(await page.isVisible('text=Bestätigt'));
+    await audit.goto(link);
+    assert.ok(await audit.isVisible('text=Bestätigt'));
+    assert.deepEqual(await axe(audit), []);
+    await audit.goto(base2 + '/dataset/baumkataster-aalen/follow');
+    assert.deepEqual(await axe(audit), []);
+  } finally {
+    await context.close();
+    await checker.close();
+    portal.kill();
+    relay.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -9,10 +9,13 @@ pub mod access;
 pub mod datasets;
 mod error;
 pub mod feedback;
+pub mod follow;
 pub mod history;
+pub mod images;
 pub mod ingest;
 pub mod invitations;
 pub mod links;
+pub mod mail;
 pub mod members;
 pub mod privacy;
 pub mod quality;
@@ -43,6 +46,8 @@ pub struct App {
     pub privacy_rules: Arc<allmende_table::privacy::PrivacyRules>,
     /// The catalog-wide average quality score, with when it was computed.
     quality_cache: Arc<std::sync::Mutex<Option<QualityAverage>>>,
+    /// E-mail to followers of datasets, when an SMTP relay is configured.
+    followers: Option<mail::Followers>,
 }
 
 type QualityAverage = (std::time::Instant, Option<(u32, usize)>);
@@ -62,12 +67,30 @@ impl App {
             jobs,
             privacy_rules: allmende_table::privacy::PrivacyRules::builtin(),
             quality_cache: Arc::default(),
+            followers: None,
         }
     }
 
     /// The operator's privacy rules instead of the built-in ones.
     pub fn with_privacy_rules(mut self, rules: Arc<allmende_table::privacy::PrivacyRules>) -> Self {
         self.privacy_rules = rules;
+        self
+    }
+
+    /// Lets visitors follow datasets by e-mail through this mailer; a changed dataset is
+    /// mailed once it has been `quiet` that long.
+    pub fn with_mailer(
+        mut self,
+        mailer: mail::Mailer,
+        site_title: &str,
+        quiet: std::time::Duration,
+    ) -> Self {
+        self.followers = Some(mail::Followers {
+            mailer: Arc::new(mailer),
+            site_title: site_title.to_string(),
+            wake: Arc::default(),
+            quiet,
+        });
         self
     }
 }

@@ -94,14 +94,17 @@ impl App {
 
     /// Removes a just-stored blob when the catalog row that should point at it was not written.
     pub async fn discard_if_unused(&self, stored: &StoredUpload) {
-        if stored.new_blob
-            && matches!(
-                self.catalog.blob_in_use(&stored.file.sha256).await,
-                Ok(false)
-            )
-            && let Err(e) = self.catalog.files.delete(&stored.file.sha256).await
+        if stored.new_blob {
+            self.discard_blob_if_unused(&stored.file.sha256).await;
+        }
+    }
+
+    /// Removes a blob nothing in the catalog points at any more.
+    pub async fn discard_blob_if_unused(&self, sha256: &str) {
+        if matches!(self.catalog.blob_in_use(sha256).await, Ok(false))
+            && let Err(e) = self.catalog.files.delete(sha256).await
         {
-            tracing::warn!(error = %e, sha256 = %stored.file.sha256, "could not remove orphaned upload");
+            tracing::warn!(error = %e, sha256 = %sha256, "could not remove an unused file");
         }
     }
 

@@ -7,6 +7,7 @@ use allmende_core::authz::Actor;
 use allmende_core::validate::{is_valid_email, is_valid_url};
 use allmende_core::{FieldErrors, Role};
 
+use crate::resources::Upload;
 use crate::{App, AppError, AppResult};
 
 /// A proposal as a form or an API client sends it.
@@ -61,9 +62,14 @@ fn link(errors: &mut FieldErrors, field: &str, v: &str, required: bool) -> Optio
 }
 
 impl App {
-    /// Stores a proposal, waiting for approval. Its datasets must be public: a proposal cannot
-    /// learn, or reveal, which private datasets exist.
-    pub async fn propose_showcase(&self, input: ShowcaseInput) -> AppResult<Showcase> {
+    /// Stores a proposal, waiting for approval, with its picture if one came (PNG, JPEG or
+    /// WebP, by content). Its datasets must be public: a proposal cannot learn, or reveal,
+    /// which private datasets exist.
+    pub async fn propose_showcase(
+        &self,
+        input: ShowcaseInput,
+        image: Option<Upload>,
+    ) -> AppResult<Showcase> {
         let mut errors = FieldErrors::default();
         let title = text(&mut errors, "title", &input.title, 3, 200);
         let url = link(&mut errors, "url", &input.url, true).unwrap_or_default();
@@ -95,10 +101,25 @@ impl App {
                 }
             }
         }
+        let mut image = image;
+        let media_type = match &mut image {
+            Some(upload) => {
+                let media = crate::images::image_type(&upload.staged.head(12).await?);
+                if media.is_none() {
+                    errors.add("image", "image_type");
+                }
+                media
+            }
+            None => None,
+        };
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        Ok(self
+        let stored = match (image, media_type) {
+            (Some(upload), Some(media)) => Some((self.commit_upload(upload).await?, media)),
+            _ => None,
+        };
+        let created = self
             .catalog
             .create_showcase(&NewShowcase {
                 title,
@@ -107,8 +128,36 @@ impl App {
                 submitter_name,
                 submitter_email,
                 datasets,
+                image: stored
+                    .as_ref()
+                    .map(|(s, media)| (s.file.sha256.clone(), media.to_string())),
             })
-            .await?)
+            .await;
+        if created.is_err()
+            && let Some((s, _)) = &stored
+        {
+            self.discard_if_unused(s).await;
+        }
+        Ok(created?)
+    }
+
+    /// A showcase's picture (blob and media type) for this actor: an approved showcase's for
+    /// anyone, a proposal's for its moderators.
+    pub async fn showcase_image(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+    ) -> AppResult<(Showcase, String, String)> {
+        let s = self.catalog.showcase(id).await?.ok_or(AppError::NotFound)?;
+        let visible = s.status == ShowcaseStatus::Approved
+            || (actor.is_authenticated() && may_review(actor, &s));
+        match (&s.image_sha256, &s.image_media_type) {
+            (Some(sha), Some(media)) if visible => {
+                let (sha, media) = (sha.clone(), media.clone());
+                Ok((s, sha, media))
+            }
+            _ => Err(AppError::NotFound),
+        }
     }
 
     /// Approved showcases, newest first, each listing only its public datasets (a showcase is
@@ -166,6 +215,10 @@ impl App {
         self.catalog
             .review_showcase(id, status, actor.user_id)
             .await?;
+        // A rejected proposal keeps no picture.
+        if !approve && let Some(sha) = self.catalog.clear_showcase_image(id).await? {
+            self.discard_blob_if_unused(&sha).await;
+        }
         let who = crate::access::audit_actor(actor);
         let detail = serde_json::json!({"title": showcase.title, "status": status.as_str()});
         if let Err(e) = self

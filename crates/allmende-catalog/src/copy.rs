@@ -256,6 +256,8 @@ const TABLES: &[Table] = &[
             ("created_at", Text),
             ("reviewed_at", Text),
             ("reviewed_by", Text),
+            ("image_sha256", Text),
+            ("image_media_type", Text),
         ],
     },
     Table {
@@ -279,6 +281,22 @@ const TABLES: &[Table] = &[
             ("created_at", Text),
             ("updated_at", Text),
             ("answered_by", Text),
+        ],
+    },
+    Table {
+        name: "subscriptions",
+        key: &["id"],
+        columns: &[
+            ("id", Text),
+            ("dataset_id", Text),
+            ("email", Text),
+            ("lang", Text),
+            ("token", Text),
+            ("created_at", Text),
+            ("confirm_sent_at", Text),
+            ("confirmed_at", Text),
+            ("notified_updated", Text),
+            ("notified_at", Text),
         ],
     },
     Table {

@@ -19,7 +19,7 @@ pub use repo::{
     FeedbackFilter, FeedbackKind, FeedbackStatus, Finished, INGEST_JOB, Job, JobStatus,
     NewAcknowledgement, NewFeedback, NewFile, NewResource, NewShowcase, PendingInvitation,
     PublicTable, Reaped, Revision, ScheduledPublication, Showcase, ShowcaseDataset, ShowcaseStatus,
-    TableVersion, Totals,
+    Subscribed, Subscription, TableVersion, Totals,
 };
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;

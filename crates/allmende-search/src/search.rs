@@ -272,8 +272,19 @@ pub fn run(
         .collect();
     let main = combine(g, &base, &filters, None);
 
-    let per_page = req.per_page.max(1);
-    let offset = req.offset.unwrap_or(req.page.saturating_sub(1) * per_page);
+    // The collector reserves room for offset + limit documents up front: a stranger's
+    // `offset=900000000` would ask for gigabytes. Past the last document every page is empty,
+    // so both are bounded by the index's size.
+    let docs = usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX);
+    let per_page = req.per_page.clamp(1, docs.max(1));
+    let offset = req
+        .offset
+        .unwrap_or(
+            req.page
+                .saturating_sub(1)
+                .saturating_mul(req.per_page.max(1)),
+        )
+        .min(docs);
     let top = TopDocs::with_limit(per_page).and_offset(offset);
     let sort = match req.sort {
         Sort::Auto if text.is_some() => Sort::Relevance,

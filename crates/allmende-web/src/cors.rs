@@ -32,6 +32,7 @@ pub fn public_read(path: &str) -> bool {
         || path == "/feed.atom"
         || path == "/sitemap.xml"
         || (path.starts_with("/organization/") && path.ends_with("/feed.atom"))
+        || (path.starts_with("/dataset/") && path.ends_with("/feed.atom"))
         || (path.starts_with("/dataset/")
             && [
                 ".ttl",

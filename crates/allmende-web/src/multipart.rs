@@ -17,11 +17,16 @@ use crate::state::AppState;
 
 /// Text fields are metadata; anything longer is not a title or description.
 const MAX_TEXT_FIELD: usize = 200 * 1024;
+/// Text fields per form: a form has dozens, not thousands (each one is kept in memory).
+const MAX_FIELDS: usize = 1000;
 
 pub use allmende_app::resources::Upload as StagedUpload;
 
 pub struct MultipartForm {
+    /// Text fields by name (the last value of a repeated one).
     pub fields: HashMap<String, String>,
+    /// Every text field in order, repeated ones included (checkbox groups, multiple selects).
+    pub pairs: Vec<(String, String)>,
     pub file: Option<StagedUpload>,
 }
 
@@ -116,6 +121,7 @@ pub async fn read_multipart_named(
         .map_err(|e| ApiError::BadRequest(Msg::plain(e.body_text())))?;
     let mut form = MultipartForm {
         fields: HashMap::new(),
+        pairs: Vec::new(),
         file: None,
     };
     while let Some(mut field) = multipart
@@ -155,6 +161,10 @@ pub async fn read_multipart_named(
             }
             let value = String::from_utf8(value)
                 .map_err(|_| ApiError::BadRequest(Msg::new("param.not_utf8").arg("name", &name)))?;
+            if form.pairs.len() >= MAX_FIELDS {
+                return Err(ApiError::PayloadTooLarge(MAX_TEXT_FIELD as u64));
+            }
+            form.pairs.push((name.clone(), value.clone()));
             form.fields.insert(name, value);
         }
     }

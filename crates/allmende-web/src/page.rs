@@ -134,6 +134,7 @@ impl PageCtx {
             "showcase_proposed",
             "showcase_reviewed",
             "feedback_sent",
+            "follow_requested",
         ];
         url::form_urlencoded::parse(self.query.as_bytes())
             .find(|(k, _)| k == "done")

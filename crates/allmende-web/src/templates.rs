@@ -30,6 +30,11 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("home.html", include_str!("../templates/home.html")),
     ("datasets.html", include_str!("../templates/datasets.html")),
     ("dataset.html", include_str!("../templates/dataset.html")),
+    ("follow.html", include_str!("../templates/follow.html")),
+    (
+        "follow_form.html",
+        include_str!("../templates/follow_form.html"),
+    ),
     ("resource.html", include_str!("../templates/resource.html")),
     ("embed.html", include_str!("../templates/embed.html")),
     (

@@ -109,6 +109,15 @@ pub struct Config {
     /// Origins (`https://app.example.org`, comma-separated) whose pages may call the API with
     /// a token; public reads answer every origin. Empty: none.
     pub cors_allowed_origins: String,
+    /// The SMTP relay for follower e-mails: `smtp://host:25` (plain, a local relay),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtps://user:pass@host:465`.
+    /// Empty: datasets are followed by Atom feed only.
+    pub smtp_url: String,
+    /// The sender of follower e-mails, e.g. `Offene Daten Aalen <opendata@aalen.de>`.
+    pub mail_from: String,
+    /// Seconds a changed dataset must stay unchanged before its followers get a mail (a
+    /// publisher's burst of edits makes one mail).
+    pub follower_mail_secs: u64,
     /// `text` or `json`.
     pub log_format: String,
     /// A `tracing` filter, e.g. `info` or `allmende_web=debug,info`.
@@ -171,6 +180,9 @@ impl Default for Config {
             map_attribution: web.map_attribution.clone(),
             featured_dataset: String::new(),
             cors_allowed_origins: String::new(),
+            smtp_url: String::new(),
+            mail_from: String::new(),
+            follower_mail_secs: 600,
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -344,6 +356,21 @@ impl Config {
             per_round: 100,
             pause: std::time::Duration::from_secs(1),
         })
+    }
+
+    /// The mailer for followers, when `smtp_url` is set (then `mail_from` must be too).
+    pub fn mailer(&self) -> anyhow::Result<Option<allmende_app::mail::Mailer>> {
+        if self.smtp_url.trim().is_empty() {
+            return Ok(None);
+        }
+        if self.mail_from.trim().is_empty() {
+            bail!("smtp_url is set, so mail_from must name the sender of follower e-mails");
+        }
+        Ok(Some(allmende_app::mail::Mailer::new(
+            self.smtp_url.trim(),
+            self.mail_from.trim(),
+            std::time::Duration::from_secs(30),
+        )?))
     }
 
     pub fn web_settings(&self) -> allmende_web::Settings {

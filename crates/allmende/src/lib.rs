@@ -88,6 +88,7 @@ pub struct Ready {
 pub async fn prepare(config: &Config, data_dir: &Path, catalog: Catalog) -> anyhow::Result<Ready> {
     // Read first: a broken rules file stops the start before anything runs.
     let privacy_rules = config.privacy_rules()?;
+    let mailer = config.mailer()?;
     let listener = TcpListener::bind(&config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
@@ -115,6 +116,14 @@ pub async fn prepare(config: &Config, data_dir: &Path, catalog: Catalog) -> anyh
         .context("starting the heavy-work threads")?;
     let app = allmende_app::App::new(catalog, search, config.query_limits(), pool.clone(), jobs)
         .with_privacy_rules(privacy_rules);
+    let app = match mailer {
+        Some(m) => app.with_mailer(
+            m,
+            &settings.site_title,
+            std::time::Duration::from_secs(config.follower_mail_secs),
+        ),
+        None => app,
+    };
     let state = allmende_web::app_state(app.clone(), settings)?;
     // Background work that holds the application; stopped with the server (the application
     // holds the search index's writer, which a restart needs).
@@ -124,6 +133,7 @@ pub async fn prepare(config: &Config, data_dir: &Path, catalog: Catalog) -> anyh
     if let Some(check) = config.link_check() {
         background.push(app.spawn_link_checker(check, std::time::Duration::from_secs(600)));
     }
+    background.extend(app.spawn_follower_mails());
     // Tables checked by an older privacy scanner (or none) are read again in the background.
     let rescan = app.clone();
     background.push(tokio::spawn(async move {

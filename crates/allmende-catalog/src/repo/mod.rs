@@ -12,6 +12,7 @@ mod resources;
 mod revisions;
 mod schedule;
 mod showcases;
+mod subscriptions;
 mod tables;
 mod users;
 
@@ -34,6 +35,7 @@ pub use resources::{NewFile, NewResource};
 pub use revisions::Revision;
 pub use schedule::ScheduledPublication;
 pub use showcases::{NewShowcase, Showcase, ShowcaseDataset, ShowcaseStatus};
+pub use subscriptions::{Subscribed, Subscription};
 pub use tables::{Finished, INGEST_JOB, PublicTable, TableVersion};
 
 use crate::{BlobStore, CatalogError, Db, Result};

@@ -258,7 +258,8 @@ impl Catalog {
     pub async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM resources WHERE sha256 = $1) + \
-             (SELECT COUNT(*) FROM organizations WHERE logo_sha256 = $1)",
+             (SELECT COUNT(*) FROM organizations WHERE logo_sha256 = $1) + \
+             (SELECT COUNT(*) FROM showcases WHERE image_sha256 = $1)",
         )
         .bind(sha256)
         .fetch_one(&self.db.pool)

@@ -59,6 +59,9 @@ pub struct Showcase {
     pub status: ShowcaseStatus,
     pub created_at: DateTime<Utc>,
     pub reviewed_at: Option<DateTime<Utc>>,
+    /// The picture in the file store, with its media type.
+    pub image_sha256: Option<String>,
+    pub image_media_type: Option<String>,
     pub datasets: Vec<ShowcaseDataset>,
 }
 
@@ -71,6 +74,8 @@ pub struct NewShowcase {
     pub submitter_name: String,
     pub submitter_email: Option<String>,
     pub datasets: Vec<Uuid>,
+    /// A stored picture: its SHA-256 and media type.
+    pub image: Option<(String, String)>,
 }
 
 type Row = (
@@ -83,10 +88,13 @@ type Row = (
     String,
     String,
     Option<String>,
+    Option<String>,
+    Option<String>,
 );
 
 const SELECT: &str = "SELECT s.id, s.title, s.url, s.description, s.submitter_name, \
-     s.submitter_email, s.status, s.created_at, s.reviewed_at FROM showcases s";
+     s.submitter_email, s.status, s.created_at, s.reviewed_at, s.image_sha256, s.image_media_type \
+     FROM showcases s";
 
 impl Catalog {
     pub async fn create_showcase(&self, new: &NewShowcase) -> Result<Showcase> {
@@ -97,7 +105,8 @@ impl Catalog {
             let mut tx = self.db.pool.begin().await?;
             sqlx::query(
                 "INSERT INTO showcases (id, title, url, description, submitter_name, submitter_email, \
-                 status, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)",
+                 status, created_at, image_sha256, image_media_type) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9)",
             )
             .bind(id.to_string())
             .bind(&new.title)
@@ -106,6 +115,8 @@ impl Catalog {
             .bind(&new.submitter_name)
             .bind(&new.submitter_email)
             .bind(&now)
+            .bind(new.image.as_ref().map(|i| &i.0))
+            .bind(new.image.as_ref().map(|i| &i.1))
             .execute(&mut *tx)
             .await?;
             for d in &new.datasets {
@@ -194,6 +205,23 @@ impl Catalog {
         Ok(())
     }
 
+    /// Drops a showcase's picture (a rejected proposal keeps none); returns the blob it had.
+    pub async fn clear_showcase_image(&self, id: Uuid) -> Result<Option<String>> {
+        let _w = self.db.write_guard().await;
+        let old: Option<Option<String>> =
+            sqlx::query_scalar("SELECT image_sha256 FROM showcases WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.db.pool)
+                .await?;
+        sqlx::query(
+            "UPDATE showcases SET image_sha256 = NULL, image_media_type = NULL WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .execute(&self.db.pool)
+        .await?;
+        Ok(old.flatten())
+    }
+
     async fn with_datasets(&self, r: Row) -> Result<Showcase> {
         let id = parse_uuid(&r.0)?;
         let datasets: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
@@ -214,6 +242,8 @@ impl Catalog {
             status: ShowcaseStatus::parse(&r.6)?,
             created_at: parse_time(&r.7)?,
             reviewed_at: r.8.as_deref().map(parse_time).transpose()?,
+            image_sha256: r.9,
+            image_media_type: r.10,
             datasets: datasets
                 .into_iter()
                 .map(|(id, slug, title, org, visibility, deleted)| {

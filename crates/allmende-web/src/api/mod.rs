@@ -97,6 +97,7 @@ pub fn router() -> crate::routes::Routes {
             put(orgs::put_member).delete(orgs::delete_member),
         )
         .route("/showcases", get(showcases::list))
+        .route("/showcases/{id}/image", get(showcases::image))
         .route("/licenses", get(vocab::licenses))
         .route("/themes", get(vocab::themes))
         .route("/formats", get(vocab::formats))

@@ -27,6 +27,7 @@ use crate::state::AppState;
         orgs::list, orgs::create, orgs::show, orgs::patch, orgs::logo, orgs::put_logo,
         orgs::members, orgs::put_member, orgs::delete_member, orgs::me,
         showcases::list,
+        showcases::image,
         vocab::licenses, vocab::themes, vocab::formats, vocab::frequencies, vocab::organization_types,
         tables::show, tables::privacy, tables::acknowledge, tables::records, tables::map_view, tables::overview, tables::export_table, tables::version_source, tables::ingest,
         tables::replace_file, tables::job, tables::sql_get, tables::sql_post,

@@ -16,7 +16,7 @@ use crate::multipart::{self as upload, StagedUpload};
 use crate::state::AppState;
 use allmende_app::access::require;
 
-const MAX_LOGO: u64 = 2 * 1024 * 1024;
+const MAX_LOGO: u64 = allmende_app::images::MAX_IMAGE_BYTES;
 
 async fn find(
     state: &AppState,
@@ -116,7 +116,7 @@ pub async fn patch(
 
 /// The organization's logo.
 #[utoipa::path(get, path = "/organizations/{slug}/logo", tag = "organizations",
-    params(("slug" = String, Path)), responses((status = 200, description = "PNG or JPEG"), (status = 404, body = Problem)))]
+    params(("slug" = String, Path)), responses((status = 200, description = "PNG, JPEG or WebP"), (status = 404, body = Problem)))]
 pub async fn logo(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
@@ -127,7 +127,7 @@ pub async fn logo(
     let (Some(sha), Some(media)) = (&org.logo_sha256, &org.logo_media_type) else {
         return Err(ApiError::NotFound);
     };
-    let ext = if media == "image/png" { "png" } else { "jpg" };
+    let ext = allmende_app::images::extension(media);
     let mut res = super::download::serve_blob(
         &state,
         &headers,
@@ -142,14 +142,15 @@ pub async fn logo(
     Ok(res)
 }
 
-/// Upload a logo: PNG or JPEG, at most 2 MiB, as the `file` field of a multipart form or as
+/// Upload a logo: PNG, JPEG or WebP, at most 2 MiB, as the `file` field of a multipart form or as
 /// the raw request body.
 #[utoipa::path(put, path = "/organizations/{slug}/logo", tag = "organizations",
     params(("slug" = String, Path)), security(("token" = [])),
     request_body(content(
         (Object = "multipart/form-data"),
         (Vec<u8> = "image/png"),
-        (Vec<u8> = "image/jpeg")
+        (Vec<u8> = "image/jpeg"),
+        (Vec<u8> = "image/webp")
     )),
     responses((status = 204), (status = 403, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem)))]
 pub async fn put_logo(
@@ -184,11 +185,7 @@ pub async fn put_logo(
         }
     };
     let head = upload.staged.head(16).await?;
-    let media = if head.starts_with(b"\x89PNG\r\n\x1a\n") {
-        "image/png"
-    } else if head.starts_with(b"\xff\xd8\xff") {
-        "image/jpeg"
-    } else {
+    let Some(media) = allmende_app::images::image_type(&head) else {
         return Err(ApiError::UnsupportedMediaType(Msg::new("media.logo")));
     };
     let stored = state.commit_upload(upload).await?;

@@ -251,6 +251,94 @@ pub async fn organization_feed(
     ))
 }
 
+/// `GET /dataset/{slug}/feed.atom`: one public dataset for feed readers — an entry for its
+/// description and one per file or link, whose id changes with the file, so that a new
+/// version of the data is a new entry.
+pub async fn dataset_feed(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<Response> {
+    let ds = state
+        .catalog
+        .dataset(&slug)
+        .await?
+        .filter(allmende_app::access::is_public)
+        .ok_or(ApiError::NotFound)?;
+    let base = state.settings.public_url.trim_end_matches('/');
+    let page = format!("{base}/dataset/{}", ds.slug);
+    let resources: Vec<_> = ds.resources.iter().flatten().collect();
+    let updated = resources
+        .iter()
+        .map(|r| r.updated_at)
+        .chain([ds.updated_at])
+        .max()
+        .unwrap_or(ds.updated_at);
+    let self_url = format!("{page}/feed.atom");
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"de\">\n\
+         <title>{}</title>\n<id>{}</id>\n<link rel=\"self\" href=\"{}\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n<updated>{}</updated>\n<author><name>{}</name></author>\n",
+        xml_escape(&format!("{} – {}", ds.title, state.settings.site_title)),
+        xml_escape(&self_url),
+        xml_escape(&self_url),
+        xml_escape(&page),
+        updated.to_rfc3339(),
+        xml_escape(&ds.organization_name),
+    );
+    xml.push_str(&format!(
+        "<entry>\n<id>{}#{}</id>\n<title>{}</title>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n\
+         <published>{}</published>\n<updated>{}</updated>\n<summary>{}</summary>\n</entry>\n",
+        xml_escape(&page),
+        ds.updated_at.timestamp(),
+        xml_escape(&ds.title),
+        xml_escape(&page),
+        ds.created_at.to_rfc3339(),
+        ds.updated_at.to_rfc3339(),
+        xml_escape(&crate::markdown::teaser(&ds.description, 400)),
+    ));
+    for r in resources {
+        let url = format!("{page}/resource/{}", r.id);
+        // The file's hash marks its version; a link's version is its last change. A file the
+        // privacy check holds back shows without its hash and without its address.
+        let version = match (&r.sha256, r.withheld) {
+            (_, true) => "withheld".to_string(),
+            (Some(h), false) => h.get(..16).unwrap_or(h).to_string(),
+            (None, false) => r.updated_at.timestamp().to_string(),
+        };
+        let enclosure = if r.withheld {
+            String::new()
+        } else {
+            format!(
+                "<link rel=\"enclosure\" href=\"{}\"/>\n",
+                xml_escape(&r.download_url)
+            )
+        };
+        let summary = match (&r.format, &r.file_name) {
+            (Some(f), Some(n)) => format!("{f}: {n}"),
+            (Some(f), None) => f.clone(),
+            (None, Some(n)) => n.clone(),
+            (None, None) => String::new(),
+        };
+        xml.push_str(&format!(
+            "<entry>\n<id>{}#{}</id>\n<title>{}</title>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n\
+             {}<published>{}</published>\n<updated>{}</updated>\n<summary>{}</summary>\n</entry>\n",
+            xml_escape(&url),
+            xml_escape(&version),
+            xml_escape(&r.title),
+            xml_escape(&url),
+            enclosure,
+            r.created_at.to_rfc3339(),
+            r.updated_at.to_rfc3339(),
+            xml_escape(&summary),
+        ));
+    }
+    xml.push_str("</feed>\n");
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        xml,
+    )
+        .into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

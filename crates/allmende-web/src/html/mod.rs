@@ -10,6 +10,7 @@ mod chart;
 mod discovery;
 mod embed;
 mod feedback;
+mod follow;
 mod forms;
 mod history;
 mod invite;
@@ -54,6 +55,15 @@ pub fn router() -> crate::routes::Routes {
         )
         .route("/dataset/{slug}/visibility", post(publish::set_visibility))
         .route("/dataset/{slug}/history", get(history::history))
+        .route(
+            "/dataset/{slug}/follow",
+            get(follow::form).post(follow::request),
+        )
+        .route("/dataset/{slug}/feed.atom", get(discovery::dataset_feed))
+        .route(
+            "/follow/{token}/{action}",
+            get(follow::page).post(follow::act),
+        )
         .route(
             "/dataset/{slug}/schedule/cancel",
             post(publish::cancel_schedule),
@@ -125,7 +135,12 @@ pub fn router() -> crate::routes::Routes {
         .route("/showcases", get(showcases::list))
         .route(
             "/showcases/new",
-            get(showcases::new_form).post(showcases::propose),
+            get(showcases::new_form).post(showcases::propose).layer(
+                // The picture and the form's fields around it.
+                axum::extract::DefaultBodyLimit::max(
+                    allmende_app::images::MAX_IMAGE_BYTES as usize + 1024 * 1024,
+                ),
+            ),
         )
         .route("/showcases/review", get(showcases::review_list))
         .route("/showcases/{id}/review", post(showcases::review))

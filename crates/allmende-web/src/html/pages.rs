@@ -214,7 +214,8 @@ pub async fn dataset(
     ctx.render(
         &state,
         "dataset.html",
-        context! { ds, license, can_edit, jsonld, quality, scheduled, map, related, showcases, answered },
+        context! { ds, license, can_edit, jsonld, quality, scheduled, map, related, showcases, answered,
+        follow_mail => state.follow_by_mail() },
     )
 }
 

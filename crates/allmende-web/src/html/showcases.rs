@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use allmende_app::showcases::ShowcaseInput;
 use allmende_catalog::{DatasetFilter, DatasetSort};
 use allmende_core::authz::ReadScope;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -99,12 +99,24 @@ pub async fn new_form(
     render_form(&state, &ctx, StatusCode::OK, &input, BTreeMap::new()).await
 }
 
-/// `POST /showcases/new`
+/// `POST /showcases/new`: a form post, or a multipart one with a picture.
 pub async fn propose(
     State(state): State<AppState>,
     ctx: PageCtx,
-    form: FormData,
+    req: axum::extract::Request,
 ) -> ApiResult<Response> {
+    let (form, image) = if crate::multipart::is_multipart(req.headers()) {
+        let m = crate::multipart::read_multipart_named(
+            &state,
+            req,
+            allmende_app::images::MAX_IMAGE_BYTES,
+            &["image"],
+        )
+        .await?;
+        (FormData(m.pairs), m.file)
+    } else {
+        (FormData::from_request(req, &state).await?, None)
+    };
     let input = ShowcaseInput {
         title: form.get("title").unwrap_or_default(),
         url: form.get("url").unwrap_or_default(),
@@ -122,7 +134,7 @@ pub async fn propose(
         Gate::Robot => return done(),
         Gate::Admitted(a) => a,
     };
-    let result = state.propose_showcase(input.clone()).await;
+    let result = state.propose_showcase(input.clone(), image).await;
     match admitted.settle(&state, &ctx, result)? {
         Ok(()) => done(),
         Err(errors) => {

@@ -291,7 +291,7 @@ async fn seed_showcases(app: &App, actor: &Actor) -> anyhow::Result<()> {
     ];
     for p in proposals {
         let s = app
-            .propose_showcase(p)
+            .propose_showcase(p, None)
             .await
             .map_err(|e| anyhow::anyhow!("demo showcase: {e:?}"))?;
         app.review_showcase(actor, s.id, true)

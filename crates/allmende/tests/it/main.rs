@@ -9,6 +9,7 @@ mod data;
 mod discovery;
 mod feedback;
 mod files;
+mod follow;
 mod geo;
 mod hardening;
 mod harness;

@@ -320,6 +320,13 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
         ) => e(Open),
         ("GET", "/api/v1/me") => e(SignedIn),
         ("GET", "/api/v1/showcases") => e(Open),
+        // An approved showcase's picture for anyone, a proposal's for its moderators only.
+        ("GET", "/api/v1/showcases/{id}/image") => e(OpenMaybeAbsent),
+        // Following by e-mail: anyone, for public datasets, when the portal has a relay
+        // (without one, and for any other dataset, not there); the links in the mails work
+        // for whoever holds them.
+        ("GET" | "POST", "/dataset/{slug}/follow") => e(OpenMaybeAbsent),
+        ("GET" | "POST", "/follow/{token}/{action}") => e(OpenMaybeAbsent),
         ("GET", "/showcases" | "/showcases/new") => e(Open),
         // Anyone may propose; the empty proposal is refused for its fields (422).
         ("POST", "/showcases/new") => e(OpenMaybeAbsent),
@@ -390,6 +397,7 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
             | "/dataset/{slug}/resource/{id}/chart.svg",
         ) => e(ReadDataset),
         ("GET", "/embed/dataset/{slug}/resource/{id}/{view}") => e(PublicOnly),
+        ("GET", "/dataset/{slug}/feed.atom") => e(PublicOnly),
         (
             "GET" | "POST",
             "/dataset/{slug}/edit"
@@ -419,7 +427,7 @@ fn entry(method: &str, path: &str) -> Option<(Rule, bool)> {
         ("GET", "/dataset/{slug}/datapackage.json" | "/dataset/{slug}/datapackage.zip") => {
             e(ReadDataset)
         }
-        ("GET", "/api/3") => e(Open),
+        ("GET", "/api/3" | "/api/3/openapi.json") => e(Open),
         // CKAN actions are one route; their calls are checked one by one below.
         ("GET" | "POST", "/api/3/action/{name}" | "/api/action/{name}") => e(Open),
         _ => None,

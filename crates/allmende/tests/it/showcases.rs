@@ -185,4 +185,165 @@ async fn proposals_and_moderation(backend: Backend) {
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
 
-crate::both_backends!(proposals_and_moderation);
+/// A proposal in a multipart form, with a picture.
+async fn propose_with_image(
+    s: &TestServer,
+    title: &str,
+    image: &[u8],
+    name: &str,
+) -> reqwest::Response {
+    let csrf = csrf_token(s).await;
+    let mut form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("title", title.to_string());
+    for (k, v) in GOOD.iter().filter(|(k, _)| *k != "title") {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    form = form.text("datasets", "karten").part(
+        "image",
+        reqwest::multipart::Part::bytes(image.to_vec()).file_name(name.to_string()),
+    );
+    s.client
+        .post(s.url("/showcases/new"))
+        .header("cookie", format!("allmende_csrf={csrf}"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A proposal's picture: taken by content (not by name), kept from everyone but the
+/// moderators until approved, dropped with a rejected proposal; too large or not a picture is
+/// refused and leaves nothing behind.
+async fn showcase_pictures(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.org("stadt-aalen", "Stadt Aalen").await;
+    let admin = s
+        .user("chefin", false, Some(("stadt-aalen", Role::Admin)))
+        .await;
+    s.dataset(&admin, "stadt-aalen", "baeume", "public").await;
+    s.dataset(&admin, "stadt-aalen", "karten", "public").await;
+    let blobs = s.stored_files().0;
+
+    // Not a picture (an SVG can carry script), whatever its name says: the form again.
+    let svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>";
+    let res = propose_with_image(&s, "Mit SVG", svg, "bild.png").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("PNG, JPEG oder WebP") && html.contains("Mit SVG"),
+        "the form keeps its values"
+    );
+    // Over 2 MB: refused while reading.
+    let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
+    big.resize(2 * 1024 * 1024 + 10, 0);
+    let res = propose_with_image(&s, "Zu groß", &big, "gross.png").await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        s.stored_files(),
+        (blobs, 0),
+        "nothing kept of refused pictures"
+    );
+
+    // A PNG with a proposal using two datasets (both selected in one multipart form).
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    let res = propose_with_image(&s, "Baumkarte mit Bild", png, "screenshot.bin").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let review = s
+        .client
+        .get(s.url("/showcases/review"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let id = review
+        .split("/api/v1/showcases/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("the review shows the picture")
+        .to_string();
+    let image = format!("/api/v1/showcases/{id}/image");
+    assert_eq!(
+        s.get(&image).await.status(),
+        StatusCode::NOT_FOUND,
+        "not before approval"
+    );
+    let res = s.get_as(&image, &admin).await;
+    assert_eq!(res.status(), StatusCode::OK, "the moderator sees it");
+    let res = form_post(
+        &s,
+        &admin,
+        &format!("/showcases/{id}/review"),
+        vec![("decision", "approve".into())],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = s.get(&image).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(res.bytes().await.unwrap().as_ref(), png);
+    let listed: serde_json::Value = s.get("/api/v1/showcases").await.json().await.unwrap();
+    assert_eq!(listed[0]["image_url"], s.url(&image));
+    assert_eq!(listed[0]["datasets"].as_array().map(Vec::len), Some(2));
+    assert!(
+        s.get("/showcases")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains(&format!("src=\"{image}\""))
+    );
+
+    // A rejected proposal's picture is deleted from the file store.
+    let jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0";
+    let res = propose_with_image(&s, "Werbung", jpeg, "w.jpg").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(s.stored_files().0, blobs + 2);
+    let review = s
+        .client
+        .get(s.url("/showcases/review"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let id2 = review
+        .split("/showcases/")
+        .filter_map(|r| r.split('/').next())
+        .find(|i| i.len() == 36 && *i != id)
+        .unwrap()
+        .to_string();
+    let res = form_post(
+        &s,
+        &admin,
+        &format!("/showcases/{id2}/review"),
+        vec![("decision", "reject".into())],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        s.stored_files().0,
+        blobs + 1,
+        "the rejected picture is gone"
+    );
+    assert_eq!(
+        s.get_as(&format!("/api/v1/showcases/{id2}/image"), &admin)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+crate::both_backends!(proposals_and_moderation, showcase_pictures);

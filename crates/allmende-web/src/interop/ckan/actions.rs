@@ -368,7 +368,11 @@ fn resource_form(m: &serde_json::Map<String, Value>) -> MultipartForm {
             None => fields.remove("format"),
         };
     }
-    MultipartForm { fields, file: None }
+    MultipartForm {
+        fields,
+        pairs: Vec::new(),
+        file: None,
+    }
 }
 
 fn normalize_format(f: &str) -> Option<String> {

@@ -9,6 +9,7 @@ mod actions;
 mod call;
 mod datastore;
 pub mod dicts;
+mod openapi;
 mod search;
 
 pub use call::{Answer, CKAN_VERSION, Call, CkanError, CkanResult};
@@ -28,6 +29,14 @@ pub fn router() -> crate::routes::Routes {
         .route(
             "/api/3",
             get(|| async { axum::Json(json!({"version": 3})) }),
+        )
+        .route(
+            "/api/3/openapi.json",
+            get(
+                |axum::extract::State(state): axum::extract::State<AppState>| async move {
+                    axum::Json(openapi::document(&state.settings.public_url))
+                },
+            ),
         )
         // Uploads (`resource_create` with a file) are bounded by `max_upload_bytes` where
         // they are read, and other bodies by the reader below, not by axum's 2 MB default.
@@ -304,5 +313,26 @@ fn add_param(params: &mut Map<String, Value>, key: String, value: Value) {
         None => {
             params.insert(key, value);
         }
+    }
+}
+
+#[cfg(test)]
+mod openapi_tests {
+    /// Every action the dispatcher answers is in the OpenAPI document, and nothing else.
+    #[test]
+    fn the_document_describes_every_action() {
+        let source = include_str!("mod.rs");
+        let dispatch = &source[source.find("async fn dispatch(").expect("dispatcher")..];
+        let dispatch = &dispatch[..dispatch.find("/// Who calls").expect("end of dispatcher")];
+        let mut answered: Vec<&str> = dispatch
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('"'))
+            .filter_map(|l| l.split_once("\" =>").map(|(name, _)| name))
+            .collect();
+        answered.sort_unstable();
+        let mut described = super::openapi::described();
+        described.sort_unstable();
+        assert!(answered.len() > 20, "{answered:?}");
+        assert_eq!(answered, described);
     }
 }
