@@ -1,8 +1,8 @@
 //! Following a public dataset by e-mail: a request, a confirmation mail whose link must be
 //! used (double opt-in), then a mail when the dataset changed and has been quiet for a while
-//! (a publisher's burst of edits makes one mail), each with a link that ends the
-//! subscription and deletes the address. Mails go out from a worker, never in a visitor's
-//! request.
+//! (a publisher's burst of edits makes one mail; data that never rests, at most one a day),
+//! each with a link that ends the subscription and deletes the address. Mails go out from
+//! a worker, never in a visitor's request.
 
 use std::time::Duration;
 
@@ -105,17 +105,19 @@ impl App {
             }
         }
         let quiet = chrono::Duration::from_std(f.quiet).unwrap_or(chrono::Duration::minutes(10));
-        let quiet_since = allmende_core::time::now() - quiet;
+        let now = allmende_core::time::now();
+        // A dataset that never rests (live data) is mailed at most once a day.
+        let (quiet_since, heard_before) = (now - quiet, now - chrono::Duration::days(1));
         for s in self
             .catalog
-            .notifications_due(quiet_since, PER_ROUND)
+            .notifications_due(quiet_since, heard_before, PER_ROUND)
             .await?
         {
             if self.catalog.claim_notification(&s).await? {
                 sent += usize::from(self.deliver(f, update(f, self, &s)).await);
             }
         }
-        let before = allmende_core::time::now() - chrono::Duration::days(UNCONFIRMED_DAYS);
+        let before = now - chrono::Duration::days(UNCONFIRMED_DAYS);
         self.catalog.forget_unconfirmed(before).await?;
         Ok(sent)
     }

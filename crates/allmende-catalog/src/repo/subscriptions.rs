@@ -188,18 +188,23 @@ impl Catalog {
     }
 
     /// Confirmed followers of public datasets that changed since their last mail and have
-    /// not changed since `quiet_since` (a publisher's burst of edits makes one mail).
+    /// not changed since `quiet_since` (a publisher's burst of edits makes one mail) — or,
+    /// for a dataset that never rests (live data), whose follower last heard before
+    /// `heard_before`.
     pub async fn notifications_due(
         &self,
         quiet_since: DateTime<Utc>,
+        heard_before: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<Subscription>> {
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "{SELECT} WHERE s.confirmed_at IS NOT NULL AND {PUBLIC} \
-             AND d.updated_at <> COALESCE(s.notified_updated, '') AND d.updated_at < $1 \
-             ORDER BY s.dataset_id, s.id LIMIT $2"
+             AND d.updated_at <> COALESCE(s.notified_updated, '') \
+             AND (d.updated_at < $1 OR COALESCE(s.notified_at, s.confirmed_at) < $2) \
+             ORDER BY s.dataset_id, s.id LIMIT $3"
         ))
         .bind(time::to_db(&quiet_since))
+        .bind(time::to_db(&heard_before))
         .bind(limit)
         .fetch_all(&self.db.pool)
         .await?;

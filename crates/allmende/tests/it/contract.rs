@@ -831,7 +831,111 @@ async fn job_queue(backend: Backend) {
     assert!(c.job_status(Uuid::new_v4()).await.unwrap().is_none());
 }
 
+/// Followers by e-mail: requests, the confirmation mail claimed once, confirmation, which
+/// changes are due (quiet ones, or a restless dataset's once a day), claims, forgetting
+/// unconfirmed requests, unsubscribing; a private dataset's request is never due.
+async fn subscriptions_and_their_mails(backend: Backend) {
+    use allmende_catalog::Subscribed;
+    use allmende_core::time;
+    let (_dir, c) = catalog(backend).await;
+    let o = org(&c, "aalen").await;
+    let public = dataset(&c, &o, "baeume", "public").await;
+    let private = dataset(&c, &o, "intern", "private").await;
+    let (a, b) = ("a".repeat(48), "b".repeat(48));
+    assert_eq!(
+        c.subscribe(public.id, "anna@example.org", "de", &a)
+            .await
+            .unwrap(),
+        Subscribed::Requested
+    );
+    assert_eq!(
+        c.subscribe(public.id, "anna@example.org", "de", "c".repeat(48).as_str())
+            .await
+            .unwrap(),
+        Subscribed::Unchanged
+    );
+    assert_eq!(
+        c.subscribe(private.id, "bob@example.org", "en", &b)
+            .await
+            .unwrap(),
+        Subscribed::Requested
+    );
+    let due = c.confirmations_due(10).await.unwrap();
+    assert_eq!(due.len(), 1, "not the private dataset's");
+    assert_eq!(
+        (due[0].token.as_str(), due[0].lang.as_str()),
+        (a.as_str(), "de")
+    );
+    assert!(c.claim_confirmation(due[0].id).await.unwrap());
+    assert!(
+        !c.claim_confirmation(due[0].id).await.unwrap(),
+        "claimed once"
+    );
+    assert!(c.confirmations_due(10).await.unwrap().is_empty());
+    assert!(!c.subscription(&a).await.unwrap().unwrap().confirmed);
+    assert!(c.confirm_subscription(&a).await.unwrap());
+    assert!(!c.confirm_subscription(&a).await.unwrap());
+    assert!(c.subscription(&a).await.unwrap().unwrap().confirmed);
+
+    let now = time::now();
+    let (past, future) = (
+        now - chrono::Duration::days(30),
+        now + chrono::Duration::minutes(5),
+    );
+    assert!(
+        c.notifications_due(future, future, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing changed since"
+    );
+    sqlx::query("UPDATE datasets SET updated_at = $1 WHERE id = $2")
+        .bind(time::to_db(&now))
+        .bind(public.id.to_string())
+        .execute(c.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        c.notifications_due(past, past, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not quiet, heard lately"
+    );
+    assert_eq!(
+        c.notifications_due(future, past, 10).await.unwrap().len(),
+        1,
+        "quiet"
+    );
+    let due = c.notifications_due(past, future, 10).await.unwrap();
+    assert_eq!(due.len(), 1, "restless, but last heard long ago");
+    assert!(c.claim_notification(&due[0]).await.unwrap());
+    assert!(
+        !c.claim_notification(&due[0]).await.unwrap(),
+        "claimed once"
+    );
+    assert!(
+        c.notifications_due(future, future, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    assert_eq!(c.follower_count(public.id).await.unwrap(), 1);
+    assert_eq!(
+        c.forget_unconfirmed(future).await.unwrap(),
+        1,
+        "bob never confirmed"
+    );
+    assert!(c.subscription(&b).await.unwrap().is_none());
+    assert!(c.unsubscribe(&a).await.unwrap());
+    assert!(!c.unsubscribe(&a).await.unwrap());
+    assert!(c.subscription(&a).await.unwrap().is_none());
+    assert_eq!(c.follower_count(public.id).await.unwrap(), 0);
+}
+
 crate::both_backends!(
+    subscriptions_and_their_mails,
     organizations_and_members,
     tokens_and_sessions,
     datasets_lists_and_the_change_log,

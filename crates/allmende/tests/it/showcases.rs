@@ -250,12 +250,8 @@ async fn showcase_pictures(backend: Backend) {
     let res = propose_with_image(&s, "Baumkarte mit Bild", png, "screenshot.bin").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let review = s
-        .client
-        .get(s.url("/showcases/review"))
-        .bearer_auth(&admin)
-        .send()
+        .get_as("/showcases/review", &admin)
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -310,12 +306,8 @@ async fn showcase_pictures(backend: Backend) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(s.stored_files().0, blobs + 2);
     let review = s
-        .client
-        .get(s.url("/showcases/review"))
-        .bearer_auth(&admin)
-        .send()
+        .get_as("/showcases/review", &admin)
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
