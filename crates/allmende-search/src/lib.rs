@@ -44,6 +44,8 @@ struct Inner {
     /// landing page, popular queries, facet clicks back and forth — cost a lookup. Any index
     /// change moves the position, so a stale entry can never be hit.
     cache: std::sync::Mutex<std::collections::HashMap<String, SearchResult>>,
+    /// The same for the dataset pages' related datasets, keyed alike (dataset, scope, count).
+    related: std::sync::Mutex<std::collections::HashMap<String, Vec<allmende_core::Dataset>>>,
     cache_entries: usize,
 }
 
@@ -119,6 +121,7 @@ impl SearchService {
                 applied: std::sync::atomic::AtomicI64::new(applied),
                 sync: tokio::sync::Mutex::new(()),
                 cache: std::sync::Mutex::new(std::collections::HashMap::new()),
+                related: std::sync::Mutex::new(std::collections::HashMap::new()),
                 cache_entries,
             }),
         };
@@ -300,6 +303,35 @@ impl SearchService {
         Ok(result)
     }
 
+    fn related_key(
+        &self,
+        ds: &allmende_core::Dataset,
+        scope: &allmende_core::authz::ReadScope,
+        n: usize,
+    ) -> String {
+        format!(
+            "{}|{}|{}|{scope:?}|{n}",
+            self.live().name,
+            self.applied_seq(),
+            ds.id
+        )
+    }
+
+    /// The related datasets of `ds` if they are in the cache (valid for the current
+    /// position), so that a dataset page can skip queueing for a search slot.
+    pub fn cached_related(
+        &self,
+        ds: &allmende_core::Dataset,
+        scope: &allmende_core::authz::ReadScope,
+        n: usize,
+    ) -> Option<Vec<allmende_core::Dataset>> {
+        if self.inner.cache_entries == 0 {
+            return None;
+        }
+        let key = self.related_key(ds, scope, n);
+        lock(&self.inner.related).get(&key).cloned()
+    }
+
     /// Up to `n` datasets like `ds` that `scope` may see (the dataset page's "related").
     pub async fn related(
         &self,
@@ -307,21 +339,38 @@ impl SearchService {
         scope: allmende_core::authz::ReadScope,
         n: usize,
     ) -> Result<Vec<allmende_core::Dataset>, SearchError> {
+        if let Some(hit) = self.cached_related(ds, &scope, n) {
+            return Ok(hit);
+        }
+        let key = self.related_key(ds, &scope, n);
         let g = self.live();
         let ds = ds.clone();
-        tokio::task::spawn_blocking(move || search::related(&g, &ds, &Some(scope), n))
+        let found = tokio::task::spawn_blocking(move || search::related(&g, &ds, &Some(scope), n))
             .await
-            .map_err(|_| SearchError::Worker)?
+            .map_err(|_| SearchError::Worker)??;
+        if self.inner.cache_entries > 0 {
+            let mut cache = lock(&self.inner.related);
+            if cache.len() >= self.inner.cache_entries {
+                cache.clear();
+            }
+            cache.insert(key, found.clone());
+        }
+        Ok(found)
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, SearchResult>> {
-        match self.inner.cache.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        lock(&self.inner.cache)
     }
 
     pub fn data_dir(&self) -> &Path {
         &self.inner.data_dir
+    }
+}
+
+/// A cache's lock; a panic elsewhere while holding it leaves a map that is still usable.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
     }
 }

@@ -40,12 +40,19 @@ pub async fn admit(state: &AppState, lane: Lane, client: &Client) -> ApiResult<P
 /// A search on the pool's search lane, under the query deadline.
 /// Datasets like `ds` (its page's "related"), as a search: in the search lane, under the
 /// query deadline.
+/// Related datasets a dataset page shows.
+const RELATED: usize = 4;
+
 pub async fn related(
     state: &AppState,
     client: &Client,
     ds: &allmende_core::Dataset,
     scope: allmende_core::authz::ReadScope,
 ) -> ApiResult<Vec<allmende_core::Dataset>> {
+    // The same page again costs nothing: no slot needed.
+    if let Some(hit) = state.search.cached_related(ds, &scope, RELATED) {
+        return Ok(hit);
+    }
     let permit = admit(state, Lane::Search, client).await?;
     let search = state.search.clone();
     let ds = ds.clone();
@@ -54,7 +61,7 @@ pub async fn related(
         .tables
         .pool()
         .run(permit, deadline, async move {
-            search.related(&ds, scope, 4).await
+            search.related(&ds, scope, RELATED).await
         })
         .await
         .map_err(allmende_table::query::QueryError::from)?;

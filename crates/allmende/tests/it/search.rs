@@ -530,13 +530,16 @@ async fn bad_search_input(backend: Backend) {
 /// A dataset page lists datasets like it (shared keywords, themes, publisher) that the
 /// visitor may see, never itself.
 async fn related_datasets(backend: Backend) {
-    let (s, _, _) = setup(backend).await;
-    let html = s.get("/dataset/radwege").await.text().await.unwrap();
-    let related = html
-        .split("id=\"related-h\"")
-        .nth(1)
-        .and_then(|r| r.split("</section>").next())
-        .expect("a related section");
+    let (s, aalen, _) = setup(backend).await;
+    let page = || async {
+        let html = s.get("/dataset/radwege").await.text().await.unwrap();
+        html.split("id=\"related-h\"")
+            .nth(1)
+            .and_then(|r| r.split("</section>").next())
+            .expect("a related section")
+            .to_string()
+    };
+    let related = page().await;
     let at = |title: &str| related.find(title);
     assert!(at("Parkplätze in der Innenstadt").is_some(), "{related}");
     assert!(at("Ladestationen für Elektroautos").is_some(), "{related}");
@@ -547,6 +550,19 @@ async fn related_datasets(backend: Backend) {
     assert!(at("Geheimwort Planung").is_none(), "private stays out");
     assert!(at("Fahrradwege im Stadtgebiet").is_none(), "not itself");
     assert!(at("Haushaltsplan 2025").is_none(), "nothing in common");
+    // The page's related datasets are cached; a change to the catalog is seen at once.
+    assert_eq!(page().await, related, "the same answer again");
+    let res = s
+        .send_json(
+            reqwest::Method::PATCH,
+            "/api/v1/datasets/parkplaetze",
+            Some(&aalen),
+            &serde_json::json!({"visibility": "private"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let after = page().await;
+    assert!(!after.contains("Parkplätze in der Innenstadt"), "{after}");
 }
 
 crate::both_backends!(
