@@ -101,7 +101,7 @@ impl App {
         let mut sent = 0;
         for s in self.catalog.confirmations_due(PER_ROUND).await? {
             if self.catalog.claim_confirmation(s.id).await? {
-                sent += usize::from(self.deliver(f, confirmation(f, self, &s)).await);
+                sent += usize::from(f.deliver(confirmation(f, self, &s)).await);
             }
         }
         let quiet = chrono::Duration::from_std(f.quiet).unwrap_or(chrono::Duration::minutes(10));
@@ -114,24 +114,12 @@ impl App {
             .await?
         {
             if self.catalog.claim_notification(&s).await? {
-                sent += usize::from(self.deliver(f, update(f, self, &s)).await);
+                sent += usize::from(f.deliver(update(f, self, &s)).await);
             }
         }
         let before = now - chrono::Duration::days(UNCONFIRMED_DAYS);
         self.catalog.forget_unconfirmed(before).await?;
         Ok(sent)
-    }
-
-    /// A mail that fails is logged and not retried: a follower misses one notice rather than
-    /// a broken relay repeating every mail each round.
-    async fn deliver(&self, f: &Followers, mail: Mail) -> bool {
-        match f.mailer.send(mail).await {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not send a follower e-mail");
-                false
-            }
-        }
     }
 
     /// Runs the follower mails in the background: a round every minute (or every quiet

@@ -35,6 +35,20 @@ pub struct Followers {
     pub quiet: Duration,
 }
 
+impl Followers {
+    /// A mail that fails is logged and not retried: a follower misses one notice rather than
+    /// a broken relay repeating every mail each round.
+    pub async fn deliver(&self, mail: Mail) -> bool {
+        match self.mailer.send(mail).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not send a follower e-mail");
+                false
+            }
+        }
+    }
+}
+
 /// Where mails go out and who they are from.
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,

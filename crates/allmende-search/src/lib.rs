@@ -328,8 +328,9 @@ impl SearchService {
         if self.inner.cache_entries == 0 {
             return None;
         }
-        let key = self.related_key(ds, scope, n);
-        lock(&self.inner.related).get(&key).cloned()
+        lock(&self.inner.related)
+            .get(&self.related_key(ds, scope, n))
+            .cloned()
     }
 
     /// Up to `n` datasets like `ds` that `scope` may see (the dataset page's "related").
@@ -339,10 +340,12 @@ impl SearchService {
         scope: allmende_core::authz::ReadScope,
         n: usize,
     ) -> Result<Vec<allmende_core::Dataset>, SearchError> {
-        if let Some(hit) = self.cached_related(ds, &scope, n) {
-            return Ok(hit);
-        }
         let key = self.related_key(ds, &scope, n);
+        if self.inner.cache_entries > 0
+            && let Some(hit) = lock(&self.inner.related).get(&key)
+        {
+            return Ok(hit.clone());
+        }
         let g = self.live();
         let ds = ds.clone();
         let found = tokio::task::spawn_blocking(move || search::related(&g, &ds, &Some(scope), n))

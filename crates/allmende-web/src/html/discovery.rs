@@ -8,6 +8,7 @@ use allmende_core::{Dataset, vocab};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
@@ -176,6 +177,29 @@ pub async fn robots(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
 
+/// An Atom feed's opening: its title, id and self link (`self_url`), the page it stands for.
+fn feed_head(title: &str, self_url: &str, alternate: &str, updated: &DateTime<Utc>) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"de\">\n\
+         <title>{}</title>\n<id>{}</id>\n<link rel=\"self\" href=\"{}\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n<updated>{}</updated>\n",
+        xml_escape(title),
+        xml_escape(self_url),
+        xml_escape(self_url),
+        xml_escape(alternate),
+        updated.to_rfc3339()
+    )
+}
+
+/// Closes a feed and answers with it.
+fn feed_response(mut xml: String) -> Response {
+    xml.push_str("</feed>\n");
+    (
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        xml,
+    )
+        .into_response()
+}
+
 fn atom(state: &AppState, title: &str, self_path: &str, datasets: &[Dataset]) -> Response {
     let base = state.settings.public_url.trim_end_matches('/');
     let updated = datasets
@@ -183,15 +207,8 @@ fn atom(state: &AppState, title: &str, self_path: &str, datasets: &[Dataset]) ->
         .map(|d| d.updated_at)
         .max()
         .unwrap_or_else(allmende_core::time::now);
-    let mut xml = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"de\">\n\
-         <title>{}</title>\n<id>{}</id>\n<link rel=\"self\" href=\"{}\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n<updated>{}</updated>\n",
-        xml_escape(title),
-        xml_escape(&format!("{base}{self_path}")),
-        xml_escape(&format!("{base}{self_path}")),
-        xml_escape(&format!("{base}/datasets")),
-        updated.to_rfc3339()
-    );
+    let self_url = format!("{base}{self_path}");
+    let mut xml = feed_head(title, &self_url, &format!("{base}/datasets"), &updated);
     for d in datasets {
         let url = format!("{base}/dataset/{}", d.slug);
         xml.push_str(&format!(
@@ -206,12 +223,7 @@ fn atom(state: &AppState, title: &str, self_path: &str, datasets: &[Dataset]) ->
             xml_escape(&crate::markdown::teaser(&d.description, 400)),
         ));
     }
-    xml.push_str("</feed>\n");
-    (
-        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
-        xml,
-    )
-        .into_response()
+    feed_response(xml)
 }
 
 pub async fn feed(State(state): State<AppState>) -> ApiResult<Response> {
@@ -274,16 +286,16 @@ pub async fn dataset_feed(
         .max()
         .unwrap_or(ds.updated_at);
     let self_url = format!("{page}/feed.atom");
-    let mut xml = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"de\">\n\
-         <title>{}</title>\n<id>{}</id>\n<link rel=\"self\" href=\"{}\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n<updated>{}</updated>\n<author><name>{}</name></author>\n",
-        xml_escape(&format!("{} – {}", ds.title, state.settings.site_title)),
-        xml_escape(&self_url),
-        xml_escape(&self_url),
-        xml_escape(&page),
-        updated.to_rfc3339(),
-        xml_escape(&ds.organization_name),
+    let mut xml = feed_head(
+        &format!("{} – {}", ds.title, state.settings.site_title),
+        &self_url,
+        &page,
+        &updated,
     );
+    xml.push_str(&format!(
+        "<author><name>{}</name></author>\n",
+        xml_escape(&ds.organization_name)
+    ));
     xml.push_str(&format!(
         "<entry>\n<id>{}#{}</id>\n<title>{}</title>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n\
          <published>{}</published>\n<updated>{}</updated>\n<summary>{}</summary>\n</entry>\n",
@@ -331,12 +343,7 @@ pub async fn dataset_feed(
             xml_escape(&summary),
         ));
     }
-    xml.push_str("</feed>\n");
-    Ok((
-        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
-        xml,
-    )
-        .into_response())
+    Ok(feed_response(xml))
 }
 
 #[cfg(test)]

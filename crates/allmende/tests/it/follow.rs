@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::harness::{Backend, TestServer};
-use crate::privacy::csrf_token;
+use crate::privacy::visitor_post;
 
 /// One mail as the relay received it.
 #[derive(Debug, Clone)]
@@ -141,16 +141,7 @@ async fn settle(s: &TestServer) {
 }
 
 async fn follow(s: &TestServer, slug: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let csrf = csrf_token(s).await;
-    let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
-    form.extend_from_slice(fields);
-    s.client
-        .post(s.url(&format!("/dataset/{slug}/follow")))
-        .header("cookie", format!("allmende_csrf={csrf}"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    visitor_post(s, &format!("/dataset/{slug}/follow"), fields).await
 }
 
 fn link(body: &str, what: &str) -> String {

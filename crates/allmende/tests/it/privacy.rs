@@ -545,6 +545,24 @@ pub(crate) async fn form_post(
         .unwrap()
 }
 
+/// A form a visitor without an account sends: this browser's CSRF token and the fields.
+pub(crate) async fn visitor_post(
+    s: &TestServer,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let csrf = csrf_token(s).await;
+    let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    s.client
+        .post(s.url(path))
+        .header("cookie", format!("allmende_csrf={csrf}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
 pub(crate) async fn csrf_token(s: &TestServer) -> String {
     let login = s.get("/login").await;
     login

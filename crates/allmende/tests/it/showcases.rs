@@ -6,19 +6,10 @@ use allmende_core::Role;
 use reqwest::StatusCode;
 
 use crate::harness::{Backend, TestServer};
-use crate::privacy::{csrf_token, form_post};
+use crate::privacy::{csrf_token, form_post, visitor_post};
 
 async fn propose(s: &TestServer, fields: &[(&str, &str)]) -> reqwest::Response {
-    let csrf = csrf_token(s).await;
-    let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
-    form.extend_from_slice(fields);
-    s.client
-        .post(s.url("/showcases/new"))
-        .header("cookie", format!("allmende_csrf={csrf}"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    visitor_post(s, "/showcases/new", fields).await
 }
 
 const GOOD: &[(&str, &str)] = &[
