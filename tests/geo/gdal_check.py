@@ -41,6 +41,26 @@ def ogrinfo(path, *extra, layer=None):
     return info
 
 
+def check_geopackage(path, geojson, bbox, kinds):
+    """GDAL's own GeoPackage validator (requirements of the standard and of the R-tree
+    extension, warnings as errors; from PyPI's gdal-utils) passes; GDAL sees the spatial index, and a window over the
+    western half finds through it what a scan of the GeoJSON export finds (points: a window
+    test on envelopes and on geometries is the same)."""
+    check = subprocess.run([sys.executable, "-m", "osgeo_utils.samples.validate_gpkg",
+                            "--warning-as-error", path], capture_output=True, text=True)
+    assert check.returncode == 0, f"{path}: {check.stdout}{check.stderr}"
+    out = subprocess.run(["ogrinfo", "-ro", path, "-sql",
+                          "SELECT HasSpatialIndex('features', 'geom')"],
+                         check=True, capture_output=True, text=True).stdout
+    assert "HasSpatialIndex (Integer) = 1" in out, out
+    if kinds and all(k == "Point" for k in kinds):
+        west = [bbox[0], bbox[1], (bbox[0] + bbox[2]) / 2, bbox[3]]
+        spat = ["-spat", *(repr(v) for v in west)]
+        indexed = ogrinfo(path, *spat)["count"]
+        scanned = ogrinfo(geojson, *spat)["count"]
+        assert indexed == scanned, f"{path}: {indexed} in the western half, GeoJSON {scanned}"
+
+
 def table(rid):
     try:
         return json.loads(get(f"/api/v1/resources/{rid}/table"))
@@ -105,6 +125,8 @@ for slug, rid in spatial:
             assert all(abs(a - b) < 1e-6 for a, b in zip(info["extent"], bbox)), f"{slug} {fmt}: extent {info['extent']} != {bbox}"
             if fmt in ("gpkg", "fgb"):
                 assert info["fields"] == names, f"{slug} {fmt}: fields {info['fields']} != {names}"
+            if fmt == "gpkg":
+                check_geopackage(path, gj, bbox, table["dialect"].get("geometry_types", []))
             if fmt == "shp":
                 assert len(info["fields"]) == len(names), f"{slug} shp: fields {info['fields']} vs {names}"
         # In the source's CRS: GDAL reprojects it back to the same WGS 84 extent.

@@ -19,6 +19,9 @@ use crate::state::AppState;
 const MAX_TEXT_FIELD: usize = 200 * 1024;
 /// Text fields per form: a form has dozens, not thousands (each one is kept in memory).
 const MAX_FIELDS: usize = 1000;
+/// All text fields of one form together: upload routes have no body limit, so without
+/// this a form of many long fields would hold hundreds of megabytes in memory.
+const MAX_TEXT_TOTAL: usize = 1024 * 1024;
 
 pub use allmende_app::resources::Upload as StagedUpload;
 
@@ -124,6 +127,7 @@ pub async fn read_multipart_named(
         pairs: Vec::new(),
         file: None,
     };
+    let mut text_total = 0usize;
     while let Some(mut field) = multipart
         .next_field()
         .await
@@ -156,6 +160,10 @@ pub async fn read_multipart_named(
             while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
                 if value.len() + chunk.len() > MAX_TEXT_FIELD {
                     return Err(ApiError::PayloadTooLarge(MAX_TEXT_FIELD as u64));
+                }
+                text_total += chunk.len();
+                if text_total > MAX_TEXT_TOTAL {
+                    return Err(ApiError::PayloadTooLarge(MAX_TEXT_TOTAL as u64));
                 }
                 value.extend_from_slice(&chunk);
             }

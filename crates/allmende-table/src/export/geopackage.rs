@@ -1,6 +1,7 @@
 //! GeoPackage export (OGC 12-128, version 1.4): one feature table `features` in WGS 84 with
-//! the table's attributes as typed columns and the `_id` as feature id. SQLite needs a file,
-//! so the package is built in a temporary directory and then streamed.
+//! the table's attributes as typed columns and the `_id` as feature id, and the R-tree spatial
+//! index extension (`gpkg_rtree_index`), so GIS clients filter by extent without scanning.
+//! SQLite needs a file, so the package is built in a temporary directory and then streamed.
 
 use std::io::Write;
 
@@ -38,6 +39,60 @@ CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT N
   CONSTRAINT uk_gc_table_name UNIQUE (table_name),
   CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
   CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
+CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
+  definition TEXT NOT NULL, scope TEXT NOT NULL,
+  CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+CREATE VIRTUAL TABLE rtree_features_geom USING rtree(id, minx, maxx, miny, maxy);
+INSERT INTO gpkg_extensions VALUES ('features', 'geom', 'gpkg_rtree_index',
+  'http://www.geopackage.org/spec120/#extension_rtree', 'write-only');
+"#;
+
+/// The triggers the R-tree extension requires (spec 1.4, annex F.3), so that a client editing
+/// the package keeps its index right. They are created after the rows are in: they call the
+/// `ST_*` functions a GeoPackage client provides, which plain SQLite here does not have.
+const RTREE_TRIGGERS: &str = r#"
+CREATE TRIGGER rtree_features_geom_insert AFTER INSERT ON features
+  WHEN (new.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN
+  INSERT OR REPLACE INTO rtree_features_geom VALUES (NEW.fid,
+    ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+END;
+CREATE TRIGGER rtree_features_geom_update2 AFTER UPDATE OF geom ON features
+  WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+BEGIN
+  DELETE FROM rtree_features_geom WHERE id = OLD.fid;
+END;
+CREATE TRIGGER rtree_features_geom_update4 AFTER UPDATE ON features
+  WHEN OLD.fid != NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+BEGIN
+  DELETE FROM rtree_features_geom WHERE id IN (OLD.fid, NEW.fid);
+END;
+CREATE TRIGGER rtree_features_geom_update5 AFTER UPDATE ON features
+  WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN
+  DELETE FROM rtree_features_geom WHERE id = OLD.fid;
+  INSERT OR REPLACE INTO rtree_features_geom VALUES (NEW.fid,
+    ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+END;
+CREATE TRIGGER rtree_features_geom_update6 AFTER UPDATE OF geom ON features
+  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+    AND (OLD.geom NOTNULL AND NOT ST_IsEmpty(OLD.geom))
+BEGIN
+  UPDATE rtree_features_geom SET minx = ST_MinX(NEW.geom), maxx = ST_MaxX(NEW.geom),
+    miny = ST_MinY(NEW.geom), maxy = ST_MaxY(NEW.geom) WHERE id = NEW.fid;
+END;
+CREATE TRIGGER rtree_features_geom_update7 AFTER UPDATE OF geom ON features
+  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+    AND (OLD.geom ISNULL OR ST_IsEmpty(OLD.geom))
+BEGIN
+  INSERT INTO rtree_features_geom VALUES (NEW.fid,
+    ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+END;
+CREATE TRIGGER rtree_features_geom_delete AFTER DELETE ON features
+  WHEN old.geom NOT NULL
+BEGIN
+  DELETE FROM rtree_features_geom WHERE id = OLD.fid;
+END;
 "#;
 
 fn sql(e: rusqlite::Error) -> std::io::Error {
@@ -104,6 +159,9 @@ pub(super) fn write_gpkg(
                 placeholders.join(", ")
             ))
             .map_err(sql)?;
+        let mut index = tx
+            .prepare("INSERT INTO rtree_features_geom VALUES (?1, ?2, ?3, ?4, ?5)")
+            .map_err(sql)?;
         let mut values: Vec<Sql> = Vec::with_capacity(attributes.len() + 2);
         let mut text = Vec::new();
         let mut scratch = Vec::new();
@@ -119,10 +177,11 @@ pub(super) fn write_gpkg(
                         .map_or(Sql::Null, |a| Sql::Integer(a.value(row))),
                     None => Sql::Null,
                 });
-                values.push(match geometry {
-                    Some(g) => blob(batch.column(g).as_ref(), row, &mut bbox),
-                    None => Sql::Null,
-                });
+                let (cell, envelope) = match geometry {
+                    Some(g) => blob(batch.column(g).as_ref(), row),
+                    None => (Sql::Null, None),
+                };
+                values.push(cell);
                 for &c in &attributes {
                     let a = batch.column(c);
                     values.push(if a.is_null(row) {
@@ -153,6 +212,20 @@ pub(super) fn write_gpkg(
                 insert
                     .execute(rusqlite::params_from_iter(values.iter()))
                     .map_err(sql)?;
+                if let Some([minx, miny, maxx, maxy]) = envelope {
+                    for c in [[minx, miny], [maxx, maxy]] {
+                        crate::geo::geometry::extend(&mut bbox, &c);
+                    }
+                    index
+                        .execute(rusqlite::params![
+                            tx.last_insert_rowid(),
+                            minx,
+                            maxx,
+                            miny,
+                            maxy
+                        ])
+                        .map_err(sql)?;
+                }
             }
         }
     }
@@ -163,6 +236,7 @@ pub(super) fn write_gpkg(
         )
         .map_err(sql)?;
     }
+    tx.execute_batch(RTREE_TRIGGERS).map_err(sql)?;
     tx.commit().map_err(sql)?;
     conn.close().map_err(|(_, e)| sql(e))?;
     std::io::copy(&mut std::fs::File::open(&path)?, w)?;
@@ -170,18 +244,20 @@ pub(super) fn write_gpkg(
 }
 
 /// A WKB cell as a GeoPackage geometry: `GP`, version 0, flags (little-endian, an xy
-/// envelope, or "empty"), SRS 4326, envelope (min x, max x, min y, max y), then the WKB.
-fn blob(column: &dyn Array, row: usize, bbox: &mut Option<[f64; 4]>) -> Sql {
+/// envelope, or "empty"), SRS 4326, envelope (min x, max x, min y, max y), then the WKB;
+/// with the envelope (min x, min y, max x, max y) of a geometry that is not empty.
+fn blob(column: &dyn Array, row: usize) -> (Sql, Option<[f64; 4]>) {
     let Some(a) = column.as_binary_opt::<i32>() else {
-        return Sql::Null;
+        return (Sql::Null, None);
     };
     if a.is_null(row) {
-        return Sql::Null;
+        return (Sql::Null, None);
     }
     let wkb = a.value(row);
     let Ok(g) = Geometry::from_wkb(wkb) else {
-        return Sql::Null;
+        return (Sql::Null, None);
     };
+    let mut envelope = None;
     let mut out = vec![b'G', b'P', 0];
     match g.bbox() {
         Some([minx, miny, maxx, maxy]) if !g.is_empty() => {
@@ -190,9 +266,7 @@ fn blob(column: &dyn Array, row: usize, bbox: &mut Option<[f64; 4]>) -> Sql {
             for v in [minx, maxx, miny, maxy] {
                 out.extend_from_slice(&v.to_le_bytes());
             }
-            for c in [[minx, miny], [maxx, maxy]] {
-                crate::geo::geometry::extend(bbox, &c);
-            }
+            envelope = Some([minx, miny, maxx, maxy]);
         }
         _ => {
             out.push(0b0001_0001);
@@ -200,5 +274,101 @@ fn blob(column: &dyn Array, row: usize, bbox: &mut Option<[f64; 4]>) -> Sql {
         }
     }
     out.extend_from_slice(wkb);
-    Sql::Blob(out)
+    (Sql::Blob(out), envelope)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{BinaryArray, Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{Field, Schema};
+
+    use super::*;
+
+    /// Three features (a point, a line, no geometry) and an empty polygon: the index holds the
+    /// two that have an extent, with their envelopes, and answers a window query.
+    #[test]
+    fn spatial_index_holds_every_extent() {
+        let geometries = [
+            Some(Geometry::Point([10.0933, 48.8378]).to_wkb()),
+            Some(Geometry::LineString(vec![[10.15, 48.67], [10.16, 48.68]]).to_wkb()),
+            None,
+            Some(Geometry::Polygon(vec![]).to_wkb()),
+        ];
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(ROW_ID, DataType::Int64, false),
+            Field::new("geometry", DataType::Binary, true),
+            Field::new("Name", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int64Array::from(vec![7, 8, 9, 10])),
+                Arc::new(BinaryArray::from_iter(
+                    geometries.iter().map(|g| g.as_deref()),
+                )),
+                Arc::new(StringArray::from(vec![
+                    "Marktplatz",
+                    "Brenz",
+                    "ohne",
+                    "leer",
+                ])),
+            ],
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        write_gpkg(schema, std::iter::once(batch), &mut out).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.gpkg");
+        std::fs::write(&path, &out).unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let registered: String = conn
+            .query_row(
+                "SELECT scope FROM gpkg_extensions WHERE table_name = 'features'
+                   AND column_name = 'geom' AND extension_name = 'gpkg_rtree_index'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(registered, "write-only");
+        let entries: Vec<(i64, f64, f64, f64, f64)> = conn
+            .prepare("SELECT id, minx, maxx, miny, maxy FROM rtree_features_geom ORDER BY id")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(entries.len(), 2, "{entries:?}");
+        // The R-tree keeps 32-bit bounds, rounded outwards.
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-5;
+        assert_eq!(entries[0].0, 7);
+        assert!(close(entries[0].1, 10.0933) && close(entries[0].3, 48.8378));
+        assert_eq!(entries[1].0, 8);
+        assert!(close(entries[1].1, 10.15) && close(entries[1].2, 10.16));
+        assert!(close(entries[1].3, 48.67) && close(entries[1].4, 48.68));
+        let in_window: Vec<String> = conn
+            .prepare(
+                "SELECT f.Name FROM features f JOIN rtree_features_geom r ON r.id = f.fid
+                 WHERE r.maxx >= 10.0 AND r.minx <= 10.1 AND r.maxy >= 48.8 AND r.miny <= 48.9",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(in_window, ["Marktplatz"]);
+        // The maintenance triggers are there for clients that edit the package.
+        let triggers: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'
+                   AND name LIKE 'rtree_features_geom_%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(triggers, 7);
+    }
 }

@@ -130,7 +130,20 @@ pub(super) fn points_geojson(
     .unwrap_or_default()
 }
 
-pub(super) fn trees_csv() -> Vec<u8> {
+/// The demo's street trees in Aalen's centre: number, species, street, year planted, trunk
+/// girth (cm), crown diameter (m), latitude, longitude.
+struct Tree {
+    number: String,
+    species: &'static str,
+    street: &'static str,
+    planted: i64,
+    girth: i64,
+    crown: f64,
+    lat: f64,
+    lon: f64,
+}
+
+fn trees() -> Vec<Tree> {
     let mut r = Rng(11);
     let species = [
         "Spitzahorn",
@@ -154,22 +167,57 @@ pub(super) fn trees_csv() -> Vec<u8> {
         "Wilhelm-Merz-Straße",
         "Weidenfelder Straße",
     ];
+    (1..=400)
+        .map(|i| Tree {
+            number: format!("A-{i:05}"),
+            species: species[r.range(0, 9) as usize],
+            street: streets[r.range(0, 7) as usize],
+            planted: r.range(1950, 2022),
+            girth: r.range(20, 320),
+            crown: r.float(2.0, 18.0),
+            lat: 48.8375 + r.float(-0.02, 0.02),
+            lon: 10.0933 + r.float(-0.03, 0.03),
+        })
+        .collect()
+}
+
+pub(super) fn trees_csv() -> Vec<u8> {
     let mut s = String::from(
         "Baumnummer;Baumart;Straße;Pflanzjahr;Stammumfang (cm);Kronendurchmesser (m);Breitengrad;Längengrad\r\n",
     );
-    for i in 1..=400 {
+    for t in trees() {
         s.push_str(&format!(
-            "A-{i:05};{};{};{};{};{};{};{}\r\n",
-            species[r.range(0, 9) as usize],
-            streets[r.range(0, 7) as usize],
-            r.range(1950, 2022),
-            r.range(20, 320),
-            de(r.float(2.0, 18.0), 1),
-            de(48.8375 + r.float(-0.02, 0.02), 6),
-            de(10.0933 + r.float(-0.03, 0.03), 6),
+            "{};{};{};{};{};{};{};{}\r\n",
+            t.number,
+            t.species,
+            t.street,
+            t.planted,
+            t.girth,
+            de(t.crown, 1),
+            de(t.lat, 6),
+            de(t.lon, 6),
         ));
     }
     s.into_bytes()
+}
+
+/// The picture of the demo's tree-map showcase: the same trees, drawn as the portal draws a
+/// spatial table's overview (a link preview's 1200 × 630).
+pub(super) fn trees_png() -> Vec<u8> {
+    use allmende_table::geo::{Geometry, geometry::extend, raster::Canvas};
+    let trees = trees();
+    let mut bbox = None;
+    for t in &trees {
+        extend(&mut bbox, &[t.lon, t.lat]);
+    }
+    let Some(bbox) = bbox else {
+        return Vec::new();
+    };
+    let mut canvas = Canvas::new(1200, 630, bbox);
+    for t in &trees {
+        canvas.draw(&Geometry::Point([t.lon, t.lat]), 4.0);
+    }
+    canvas.png()
 }
 
 pub(super) fn budget_csv() -> Vec<u8> {

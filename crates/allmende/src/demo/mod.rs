@@ -256,7 +256,8 @@ async fn seed_feedback(app: &App, actor: &Actor) -> anyhow::Result<()> {
 }
 
 /// Two approved showcases, so that the list, the dataset pages and the home page show what
-/// they are for (made-up projects at example.org addresses, marked as examples).
+/// they are for (made-up projects at example.org addresses, marked as examples), one with
+/// a picture.
 async fn seed_showcases(app: &App, actor: &Actor) -> anyhow::Result<()> {
     use allmende_app::showcases::ShowcaseInput;
     use allmende_catalog::ShowcaseStatus;
@@ -289,9 +290,22 @@ async fn seed_showcases(app: &App, actor: &Actor) -> anyhow::Result<()> {
             ],
         },
     ];
-    for p in proposals {
+    // The tree map has a picture of its trees; the article shows how a showcase looks without.
+    let pictures = [Some(generators::trees_png()), None];
+    for (p, picture) in proposals.into_iter().zip(pictures) {
+        let image = match picture {
+            Some(png) => {
+                let mut staged = app.catalog.files.stage(u64::MAX).await?;
+                staged.write(&png).await?;
+                Some(Upload {
+                    staged,
+                    file_name: "baumkarte-aalen.png".into(),
+                })
+            }
+            None => None,
+        };
         let s = app
-            .propose_showcase(p, None)
+            .propose_showcase(p, image)
             .await
             .map_err(|e| anyhow::anyhow!("demo showcase: {e:?}"))?;
         app.review_showcase(actor, s.id, true)

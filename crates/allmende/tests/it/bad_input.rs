@@ -245,6 +245,22 @@ async fn bad_uploads_leave_nothing_behind(backend: Backend) {
         assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 
+    // Many text fields, each under its own cap, together over the form's text cap: refused
+    // before they pile up in memory (upload routes have no overall body limit).
+    let mut form = reqwest::multipart::Form::new();
+    for i in 0..8 {
+        form = form.text(format!("description{i}"), "x".repeat(180 * 1024));
+    }
+    let res = s
+        .client
+        .post(s.url("/api/v1/datasets/ziel/resources"))
+        .bearer_auth(&ed)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::PAYLOAD_TOO_LARGE).await;
+
     // Path traversal and control characters in file names.
     for name in ["../../etc/passwd", "..\\..\\boot.ini", "a/b.csv"] {
         let res = s.upload(&ed, "ziel", name, b"a;b\n1;2\n".to_vec()).await;

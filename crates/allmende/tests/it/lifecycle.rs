@@ -266,6 +266,24 @@ async fn demo_data_is_idempotent_and_hides_private_and_draft(backend: Backend) {
             .status(),
         StatusCode::NOT_FOUND
     );
+    // Two approved showcases; the tree map comes with its picture (a PNG of the trees).
+    let showcases = json(s.get("/api/v1/showcases").await).await;
+    let items = showcases.as_array().unwrap();
+    assert_eq!(items.len(), 2, "{showcases}");
+    let map = items
+        .iter()
+        .find(|i| i["title"] == "Baumkarte Aalen")
+        .expect("the tree map");
+    let picture = s
+        .client
+        .get(map["image_url"].as_str().expect("a picture"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(picture.status(), StatusCode::OK);
+    assert_eq!(picture.headers()["content-type"], "image/png");
+    let png = picture.bytes().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 1000);
     assert!(
         s.catalog
             .verify_login("admin", &first.admin_password)
