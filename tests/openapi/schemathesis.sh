@@ -9,7 +9,7 @@
 set -euo pipefail
 BASE=$1 ST=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
-export ST_DATASET=bevoelkerung-aalen-stadtbezirke ST_ORGANIZATION=stadt-aalen
+export ST_DATASET=bevoelkerung-aalen-stadtbezirke ST_ORGANIZATION=stadt-aalen ST_USER=admin
 ST_RESOURCE=$(curl -fsS "$BASE/api/v1/datasets/$ST_DATASET" | python3 -c "import sys, json; print(json.load(sys.stdin)['resources'][0]['id'])")
 export ST_RESOURCE
 # Both runs are paced below the anonymous rate limit (1,200 a minute, refilled every second),
