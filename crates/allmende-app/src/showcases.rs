@@ -116,7 +116,10 @@ impl App {
             return Err(AppError::Validation(errors));
         }
         let stored = match (image, media_type) {
-            (Some(upload), Some(media)) => Some((self.commit_upload(upload).await?, media)),
+            (Some(upload), Some(media)) => {
+                let upload = self.publishable_picture(upload, media).await?;
+                Some((self.commit_upload(upload).await?, media))
+            }
             _ => None,
         };
         let created = self

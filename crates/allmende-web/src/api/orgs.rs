@@ -188,6 +188,7 @@ pub async fn put_logo(
     let Some(media) = allmende_app::images::image_type(&head) else {
         return Err(ApiError::UnsupportedMediaType(Msg::new("media.logo")));
     };
+    let upload = state.publishable_picture(upload, media).await?;
     let stored = state.commit_upload(upload).await?;
     if let Err(e) = state
         .catalog

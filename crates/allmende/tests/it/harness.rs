@@ -402,3 +402,18 @@ pub async fn problem(res: Response, status: StatusCode) -> Value {
     );
     v
 }
+
+/// A well-formed 1 × 1 PNG (transparent), as a browser would upload one.
+pub const PIXEL_PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\nIDATx\x9cc\0\x01\0\0\x05\0\x01\r\n-\xb4\0\0\0\0IEND\xaeB`\x82";
+
+/// [`PIXEL_PNG`] with a text chunk naming a person after its header, as editors write them.
+pub fn pixel_png_with_author() -> Vec<u8> {
+    let text = b"Author\0Erika Mustermann";
+    let mut png = PIXEL_PNG[..33].to_vec();
+    png.extend_from_slice(&(text.len() as u32).to_be_bytes());
+    png.extend_from_slice(b"tEXt");
+    png.extend_from_slice(text);
+    png.extend_from_slice(&[0, 0, 0, 0]);
+    png.extend_from_slice(&PIXEL_PNG[33..]);
+    png
+}

@@ -286,22 +286,33 @@ async fn organizations_members_and_vocabularies(backend: Backend) {
     )
     .await;
 
-    // Logo: PNG accepted, anything else refused.
-    let png =
-        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    // Logo: PNG accepted (without the text chunk naming its author), anything else refused,
+    // and so is a PNG cut short.
     let res = s
         .client
         .put(s.url("/api/v1/organizations/stadt-heidenheim/logo"))
         .bearer_auth(&admin)
         .header("content-type", "image/png")
-        .body(png.clone())
+        .body(crate::harness::pixel_png_with_author())
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = s.get("/api/v1/organizations/stadt-heidenheim/logo").await;
     assert_eq!(res.headers()["content-type"], "image/png");
-    assert_eq!(res.bytes().await.unwrap().to_vec(), png);
+    assert_eq!(
+        res.bytes().await.unwrap().as_ref(),
+        crate::harness::PIXEL_PNG
+    );
+    let res = s
+        .client
+        .put(s.url("/api/v1/organizations/stadt-heidenheim/logo"))
+        .bearer_auth(&admin)
+        .body(crate::harness::PIXEL_PNG[..40].to_vec())
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     let res = s
         .client
         .put(s.url("/api/v1/organizations/stadt-heidenheim/logo"))

@@ -236,9 +236,16 @@ async fn showcase_pictures(backend: Backend) {
         "nothing kept of refused pictures"
     );
 
-    // A PNG with a proposal using two datasets (both selected in one multipart form).
-    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
-    let res = propose_with_image(&s, "Baumkarte mit Bild", png, "screenshot.bin").await;
+    // A PNG with a proposal using two datasets (both selected in one multipart form); the
+    // text chunk with its author's name does not get out.
+    let png = crate::harness::PIXEL_PNG;
+    let res = propose_with_image(
+        &s,
+        "Baumkarte mit Bild",
+        &crate::harness::pixel_png_with_author(),
+        "screenshot.bin",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let review = s
         .get_as("/showcases/review", &admin)
@@ -292,7 +299,8 @@ async fn showcase_pictures(backend: Backend) {
     );
 
     // A rejected proposal's picture is deleted from the file store.
-    let jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0";
+    let jpeg =
+        b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xff\xda\0\x02\x12\x34\xff\xd9";
     let res = propose_with_image(&s, "Werbung", jpeg, "w.jpg").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(s.stored_files().0, blobs + 2);
