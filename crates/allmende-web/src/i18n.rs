@@ -26,6 +26,24 @@ pub fn negotiate(accept_language: &str) -> &'static str {
     best.map_or(DEFAULT_LANG, |(l, _)| l)
 }
 
+/// An API operation's description in `lang` from the catalog (`apidoc.get /datasets`), for
+/// the developer page where the OpenAPI document's English is not the page's language.
+pub fn api_operation_text(lang: &str, method: &str, path: &str) -> Option<&'static str> {
+    allmende_core::i18n::lookup_in(lang, &format!("apidoc.{method} {path}"))
+}
+
+/// An API parameter's description in `lang`: the operation's own (`apidoc.get /sql ?format`),
+/// else the one for every parameter of that name (`apidoc.?format`).
+pub fn api_parameter_text(
+    lang: &str,
+    method: &str,
+    path: &str,
+    name: &str,
+) -> Option<&'static str> {
+    allmende_core::i18n::lookup_in(lang, &format!("apidoc.{method} {path} ?{name}"))
+        .or_else(|| allmende_core::i18n::lookup_in(lang, &format!("apidoc.?{name}")))
+}
+
 pub fn supported(lang: &str) -> Option<&'static str> {
     LANGS.iter().find(|l| **l == lang).copied()
 }

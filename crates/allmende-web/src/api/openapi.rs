@@ -175,3 +175,48 @@ pub(super) async fn openapi_json(
 ) -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json((*state.openapi).clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use crate::i18n::{api_operation_text, api_parameter_text};
+
+    /// The German developer page describes every operation and every described parameter of
+    /// this document, and the catalog holds no description of something that is gone.
+    #[test]
+    fn every_operation_is_described_in_german() {
+        let doc = serde_json::to_value(super::openapi("http://portal")).unwrap();
+        let mut missing = Vec::new();
+        let mut used = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                    continue;
+                }
+                used.insert(format!("apidoc.{method} {path}"));
+                if api_operation_text("de", method, path).is_none() {
+                    missing.push(format!("apidoc.{method} {path}"));
+                }
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    let name = p["name"].as_str().unwrap();
+                    used.insert(format!("apidoc.{method} {path} ?{name}"));
+                    used.insert(format!("apidoc.?{name}"));
+                    if p["description"].is_string()
+                        && api_parameter_text("de", method, path, name).is_none()
+                    {
+                        missing.push(format!("apidoc.{method} {path} ?{name}"));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no German for: {missing:#?}");
+        let stale: Vec<_> = allmende_core::i18n::keys_with_prefix("de", "apidoc.")
+            .into_iter()
+            .filter(|k| !used.contains(*k))
+            .collect();
+        assert!(stale.is_empty(), "German for what is gone: {stale:#?}");
+        // English stays the document's own.
+        assert_eq!(api_operation_text("en", "get", "/datasets"), None);
+    }
+}

@@ -143,7 +143,7 @@ pub async fn logo(
 }
 
 /// Upload a logo: PNG, JPEG or WebP, at most 2 MiB, as the `file` field of a multipart form or as
-/// the raw request body.
+/// the raw request body; metadata in the picture (EXIF, XMP, text) is removed.
 #[utoipa::path(put, path = "/organizations/{slug}/logo", tag = "organizations",
     params(("slug" = String, Path)), security(("token" = [])),
     request_body(content(

@@ -70,8 +70,8 @@ pub async fn show(
     Ok(Json(state.visible_resource(&actor, &id).await?.0))
 }
 
-/// Change a resource's metadata (JSON merge patch). The file itself is immutable: upload a
-/// new resource to replace it.
+/// Change a resource's metadata (JSON merge patch). The file itself is replaced with
+/// `PUT /resources/{id}/file`.
 #[utoipa::path(patch, path = "/resources/{id}", tag = "resources", request_body = ResourceInput,
     params(("id" = Uuid, Path)), security(("token" = [])),
     responses((status = 200, body = Resource), (status = 404, body = Problem), (status = 422, body = Problem)))]

@@ -149,13 +149,26 @@ pub async fn api_docs(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<
                     .map(|ps| {
                         ps.iter()
                             .map(|p| {
+                                let name = p.get("name").and_then(|v| v.as_str());
+                                let description = p
+                                    .get("description")
+                                    .and_then(|v| v.as_str())
+                                    .map(|english| {
+                                        crate::i18n::api_parameter_text(
+                                            ctx.lang,
+                                            method,
+                                            path,
+                                            name.unwrap_or(""),
+                                        )
+                                        .unwrap_or(english)
+                                    });
                                 context! {
-                                    name => p.get("name").and_then(|v| v.as_str()),
+                                    name,
                                     location => match p.get("in").and_then(|v| v.as_str()) {
                                         Some("path") => ctx.t("api.in_path"),
                                         _ => ctx.t("api.in_query"),
                                     },
-                                    description => p.get("description").and_then(|v| v.as_str()).map(code_spans),
+                                    description => description.map(code_spans),
                                 }
                             })
                             .collect()
@@ -192,8 +205,14 @@ pub async fn api_docs(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<
                     context! {
                         method => method.to_uppercase(),
                         path => format!("/api/v1{path}"),
-                        summary => op.get("summary").and_then(|v| v.as_str()).map(code_spans),
-                        description => op.get("description").and_then(|v| v.as_str()).map(code_spans),
+                        summary => crate::i18n::api_operation_text(ctx.lang, method, path)
+                            .or_else(|| op.get("summary").and_then(|v| v.as_str()))
+                            .map(code_spans),
+                        description => op
+                            .get("description")
+                            .and_then(|v| v.as_str())
+                            .filter(|_| crate::i18n::api_operation_text(ctx.lang, method, path).is_none())
+                            .map(code_spans),
                         tag, auth, params, responses, example,
                     },
                 ));

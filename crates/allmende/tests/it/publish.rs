@@ -393,6 +393,21 @@ async fn openapi_document_is_generated(backend: Backend) {
     assert!(at("<code>/api/v1/datasets</code>") < at("<code>/api/v1/changes</code>"));
     assert!(!page.contains("<td>path</td>") && page.contains("<td>Abfrage (?…)</td>"));
     assert!(!page.contains('`'), "backticks left on the page");
+    // Described in the page's language: German by default, the document's English on the
+    // English page.
+    assert!(page.contains("Legt einen Datensatz an.") && !page.contains("Create a dataset."));
+    assert!(page.contains("Zeilen je Seite") && !page.contains("Rows per page"));
+    let english = s
+        .client
+        .get(s.url("/api"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("Create a dataset.") && !english.contains("Legt einen Datensatz an."));
 }
 
 crate::both_backends!(

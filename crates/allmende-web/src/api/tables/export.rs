@@ -34,8 +34,8 @@ pub struct ExportParams {
 
 /// The whole table in one format, streamed: `csv`, `csv-de` (Excel in German: `;`, decimal
 /// comma, BOM), `json`, `ndjson`, `xlsx`, `parquet` (GeoParquet for spatial tables); for
-/// spatial tables also `geojson` (with `crs`), `kml`, `gpx`, `gpkg` (GeoPackage) and `shp`
-/// (Shapefile ZIP).
+/// spatial tables also `geojson` (with `crs`), `kml`, `gpx`, `gpkg` (GeoPackage with a spatial
+/// index), `fgb` (FlatGeobuf) and `shp` (Shapefile ZIP).
 #[utoipa::path(get, path = "/resources/{id}/export/{format}", tag = "data",
     params(("id" = Uuid, Path), ("format" = String, Path), ExportParams),
     responses((status = 200, description = "The table in the format"), (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
