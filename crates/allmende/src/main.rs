@@ -42,11 +42,28 @@ fn main() -> anyhow::Result<()> {
         });
         std::process::exit(code);
     }
+    if matches!(cli.command, Command::Serve { .. }) {
+        limit_malloc_arenas();
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?
         .block_on(run(cli))
+}
+
+/// glibc gives threads that allocate at the same time arenas of their own (up to eight per
+/// core) and keeps what each one freed. The server's runtime, blocking and indexing threads
+/// held far more memory that way than two arenas do, at the same throughput
+/// (docs/benchmarks.md). An operator's own `MALLOC_ARENA_MAX` is left to glibc.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: called before the runtime starts any thread; mallopt only sets a tunable.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
