@@ -57,7 +57,7 @@ async fn sample(state: &AppState) -> ApiResult<Option<Sample>> {
 }
 
 /// A curl command for a public read whose path can be filled with `sample`; `None` for writes,
-/// administration and what needs a job of one's own.
+/// administration and what needs a job of one's own (those are `api_token_examples`).
 fn example(public_url: &str, path: &str, op: &serde_json::Value, s: &Sample) -> Option<String> {
     let mut filled = path.to_string();
     for (name, value) in [
@@ -135,6 +135,7 @@ pub async fn api_docs(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<
     let doc =
         serde_json::to_value(&*state.openapi).map_err(|e| ApiError::Internal(e.to_string()))?;
     let sample = sample(&state).await?;
+    let api = format!("{}/api/v1", state.settings.public_url.trim_end_matches('/'));
     let mut operations = Vec::new();
     if let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) {
         for (path, item) in paths {
@@ -184,9 +185,16 @@ pub async fn api_docs(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<
                     .and_then(|t| t.get(0))
                     .and_then(|v| v.as_str());
                 let auth = op.get("security").is_some();
-                let example = match (&sample, auth, method) {
+                let public = match (&sample, auth, method) {
                     (Some(s), false, "get") => example(&state.settings.public_url, path, op, s),
+                    (Some(s), false, "post") if path == "/sql" => Some(sql_post_example(&api, s)),
                     _ => None,
+                };
+                // The rest: a step of the workflow with a token.
+                let (example, step) = match public {
+                    Some(e) => (Some(e), None),
+                    None => super::api_token_examples::token_example(&api, method, path)
+                        .map_or((None, None), |(step, e)| (Some(e), Some(step))),
                 };
                 // A newcomer's order: what anyone may read first (datasets, then their data),
                 // writes and administration last.
@@ -213,7 +221,7 @@ pub async fn api_docs(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<
                             .and_then(|v| v.as_str())
                             .filter(|_| crate::i18n::api_operation_text(ctx.lang, method, path).is_none())
                             .map(code_spans),
-                        tag, auth, params, responses, example,
+                        tag, auth, params, responses, example, step,
                     },
                 ));
             }
@@ -222,6 +230,15 @@ pub async fn api_docs(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<
     operations.sort_by(|a, b| a.0.cmp(&b.0));
     let operations: Vec<Value> = operations.into_iter().map(|(_, o)| o).collect();
     ctx.render(&state, "api.html", context! { operations })
+}
+
+/// `POST /sql` with the query as JSON, over the sample's table.
+fn sql_post_example(api: &str, s: &Sample) -> String {
+    let sql = match &s.table {
+        Some(t) => format!(r#"SELECT count(*) AS zeilen FROM \"{t}\""#),
+        None => "SELECT 1 AS eins".into(),
+    };
+    format!(r#"curl -fsS -H "Content-Type: application/json" -d '{{"sql": "{sql}"}}' "{api}/sql""#)
 }
 
 /// Text with `code` spans (as the API's doc comments write them) as HTML: escaped, the spans

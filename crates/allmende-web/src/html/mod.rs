@@ -4,6 +4,7 @@
 mod account;
 mod api_page;
 mod api_snippets;
+mod api_token_examples;
 mod audit;
 mod cells;
 mod chart;

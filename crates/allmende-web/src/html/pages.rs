@@ -192,7 +192,13 @@ pub async fn dataset(
     // The map of the dataset's first spatial table (as served to everyone: a file held back
     // by the privacy check has no served table).
     let mut map = None;
-    for res in ds.resources.iter().flatten().take(20) {
+    // Only resources with a served table can have one (no lookup for documents and links).
+    let tables = ds
+        .resources
+        .iter()
+        .flatten()
+        .filter(|r| r.table_version.is_some());
+    for res in tables.take(20) {
         if let Ok((t, v)) = state.served(res).await
             && let Some(m) = super::table_view::map_of(
                 &state,
