@@ -39,12 +39,8 @@ impl App {
         if clean == bytes {
             return Ok(upload);
         }
-        let mut staged = self.catalog.files.stage(MAX_IMAGE_BYTES).await?;
-        staged.write(&clean).await?;
-        Ok(Upload {
-            staged,
-            file_name: upload.file_name,
-        })
+        self.stage_bytes(&clean, &upload.file_name, MAX_IMAGE_BYTES)
+            .await
     }
 }
 

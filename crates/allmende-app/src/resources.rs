@@ -63,6 +63,22 @@ pub fn media_type_after(res: &Resource, format: Option<&str>) -> Option<String> 
 }
 
 impl App {
+    /// Bytes already in memory (a request body, a generated file) as an upload, staged like
+    /// a streamed one: at most `limit` bytes.
+    pub async fn stage_bytes(
+        &self,
+        bytes: &[u8],
+        file_name: &str,
+        limit: u64,
+    ) -> AppResult<Upload> {
+        let mut staged = self.catalog.files.stage(limit).await?;
+        staged.write(bytes).await?;
+        Ok(Upload {
+            staged,
+            file_name: file_name.to_string(),
+        })
+    }
+
     /// Moves a staged upload into the store, detecting its format from the content.
     pub async fn commit_upload(&self, mut upload: Upload) -> AppResult<StoredUpload> {
         let head = upload

@@ -37,12 +37,11 @@ pub async fn admit(state: &AppState, lane: Lane, client: &Client) -> ApiResult<P
     Ok(state.tables.pool().admit(lane, &client.0).await?)
 }
 
-/// A search on the pool's search lane, under the query deadline.
-/// Datasets like `ds` (its page's "related"), as a search: in the search lane, under the
-/// query deadline.
 /// Related datasets a dataset page shows.
 const RELATED: usize = 4;
 
+/// Datasets like `ds` (its page's "related"), as a search: in the search lane, under the
+/// query deadline; a page seen before at the same index position needs no slot.
 pub async fn related(
     state: &AppState,
     client: &Client,

@@ -12,7 +12,7 @@ use super::extract::{ApiQuery, JsonBody, apply_patch, paging};
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::i18n::Msg;
-use crate::multipart::{self as upload, StagedUpload};
+use crate::multipart as upload;
 use crate::state::AppState;
 use allmende_app::access::require;
 
@@ -177,12 +177,7 @@ pub async fn put_logo(
                     ApiError::BadRequest(Msg::plain(e.body_text()))
                 }
             })?;
-        let mut staged = state.catalog.files.stage(MAX_LOGO).await?;
-        staged.write(&body).await?;
-        StagedUpload {
-            staged,
-            file_name: "logo".into(),
-        }
+        state.stage_bytes(&body, "logo", MAX_LOGO).await?
     };
     let head = upload.staged.head(16).await?;
     let Some(media) = allmende_app::images::image_type(&head) else {

@@ -58,7 +58,7 @@ async fn sample(state: &AppState) -> ApiResult<Option<Sample>> {
 
 /// A curl command for a public read whose path can be filled with `sample`; `None` for writes,
 /// administration and what needs a job of one's own (those are `api_token_examples`).
-fn example(public_url: &str, path: &str, op: &serde_json::Value, s: &Sample) -> Option<String> {
+fn example(api: &str, path: &str, op: &serde_json::Value, s: &Sample) -> Option<String> {
     let mut filled = path.to_string();
     for (name, value) in [
         ("{slug}", Some(s.organization.as_str())),
@@ -113,8 +113,7 @@ fn example(public_url: &str, path: &str, op: &serde_json::Value, s: &Sample) -> 
         }
     }
     let url = format!(
-        "{}/api/v1{filled}{}{}",
-        public_url.trim_end_matches('/'),
+        "{api}{filled}{}{}",
         if query.is_empty() { "" } else { "?" },
         query.join("&")
     );
@@ -186,7 +185,7 @@ pub async fn api_docs(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<
                     .and_then(|v| v.as_str());
                 let auth = op.get("security").is_some();
                 let public = match (&sample, auth, method) {
-                    (Some(s), false, "get") => example(&state.settings.public_url, path, op, s),
+                    (Some(s), false, "get") => example(&api, path, op, s),
                     (Some(s), false, "post") if path == "/sql" => Some(sql_post_example(&api, s)),
                     _ => None,
                 };
@@ -196,6 +195,7 @@ pub async fn api_docs(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<
                     None => super::api_token_examples::token_example(&api, method, path)
                         .map_or((None, None), |(step, e)| (Some(e), Some(step))),
                 };
+                let translated = crate::i18n::api_operation_text(ctx.lang, method, path);
                 // A newcomer's order: what anyone may read first (datasets, then their data),
                 // writes and administration last.
                 let rank = [
@@ -213,13 +213,14 @@ pub async fn api_docs(State(state): State<AppState>, ctx: PageCtx) -> ApiResult<
                     context! {
                         method => method.to_uppercase(),
                         path => format!("/api/v1{path}"),
-                        summary => crate::i18n::api_operation_text(ctx.lang, method, path)
+                        summary => translated
                             .or_else(|| op.get("summary").and_then(|v| v.as_str()))
                             .map(code_spans),
+                        // The translation covers the whole text, the English description too.
                         description => op
                             .get("description")
                             .and_then(|v| v.as_str())
-                            .filter(|_| crate::i18n::api_operation_text(ctx.lang, method, path).is_none())
+                            .filter(|_| translated.is_none())
                             .map(code_spans),
                         tag, auth, params, responses, example, step,
                     },

@@ -11,7 +11,6 @@ mod catalog;
 mod generators;
 
 use allmende_app::App;
-use allmende_app::resources::Upload;
 use allmende_catalog::Catalog;
 use allmende_core::authz::{Actor, ReadScope};
 use allmende_core::validate::{DatasetInput, OrganizationInput, ResourceInput, TemporalInput};
@@ -172,16 +171,14 @@ pub async fn seed(app: &App, data_dir: &Path) -> anyhow::Result<Report> {
         for r in &d.resources {
             let (input, file) = match r {
                 Res::File(f) => {
-                    let mut staged = catalog.files.stage(u64::MAX).await?;
-                    staged.write(&f.content).await?;
                     let input = ResourceInput {
                         title: Some(f.title.clone()),
                         ..Default::default()
                     };
-                    let upload = Upload {
-                        staged,
-                        file_name: f.name.clone(),
-                    };
+                    let upload = app
+                        .stage_bytes(&f.content, &f.name, u64::MAX)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("demo file {}: {e:?}", f.name))?;
                     (input, Some(upload))
                 }
                 Res::Link { title, url, format } => {
@@ -294,14 +291,11 @@ async fn seed_showcases(app: &App, actor: &Actor) -> anyhow::Result<()> {
     let pictures = [Some(generators::trees_png()), None];
     for (p, picture) in proposals.into_iter().zip(pictures) {
         let image = match picture {
-            Some(png) => {
-                let mut staged = app.catalog.files.stage(u64::MAX).await?;
-                staged.write(&png).await?;
-                Some(Upload {
-                    staged,
-                    file_name: "baumkarte-aalen.png".into(),
-                })
-            }
+            Some(png) => Some(
+                app.stage_bytes(&png, "baumkarte-aalen.png", u64::MAX)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo showcase picture: {e:?}"))?,
+            ),
             None => None,
         };
         let s = app
