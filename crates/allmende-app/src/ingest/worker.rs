@@ -379,17 +379,20 @@ async fn read_in_child(
         String::from_utf8_lossy(&text).into_owned()
     });
     let waited = tokio::time::timeout(settings.timeout, async {
+        // Its stdout closes as it ends: its lines read to the end, the exit status is a moment
+        // away (polling the process from the start added up to 50 ms to every ingestion).
+        let said = said.await.unwrap_or_default();
         loop {
             match reader.0.try_wait() {
-                Ok(Some(status)) => return Ok(status),
-                Ok(None) => tokio::time::sleep(Duration::from_millis(50)).await,
+                Ok(Some(status)) => return Ok((status, said)),
+                Ok(None) => tokio::time::sleep(Duration::from_millis(2)).await,
                 Err(e) => return Err(e),
             }
         }
     })
     .await;
-    let status = match waited {
-        Ok(Ok(status)) => status,
+    let (status, Said { report, error }) = match waited {
+        Ok(Ok(done)) => done,
         Ok(Err(e)) => return Err(Failure::machine(format!("ingestion process: {e}"))),
         Err(_) => {
             drop(reader);
@@ -398,7 +401,6 @@ async fn read_in_child(
             ));
         }
     };
-    let Said { report, error } = said.await.unwrap_or_default();
     let stderr = stderr_task.await.unwrap_or_default();
     if let Some((kind, message)) = error {
         // A JSON message from this version's reader, or plain text.

@@ -1149,12 +1149,57 @@ async fn a_killed_ingestion_is_taken_up_and_never_half_shown(backend: Backend) {
     assert_eq!(job["attempts"], 2, "{job}");
 }
 
+/// A file that takes longer than `ingest_timeout_secs` to read: its reader process is stopped,
+/// the version fails with a message that says so (not retried: the same file would take as
+/// long again), and the previous version keeps serving.
+async fn an_ingestion_over_its_time_limit_is_stopped(backend: Backend) {
+    let (dir, url, token) = process_fixture(backend).await;
+    let mut p = Process::start(dir.path(), &url, &[("ALLMENDE_INGEST_TIMEOUT_SECS", "1")]);
+    p.ready().await;
+    let r = upload_to(&p.base, &token, "werte", "werte.csv", rows_csv(10)).await;
+    let rid = r["id"].as_str().unwrap().to_string();
+    wait_version(&p.base, &rid, 1, "done").await;
+    // Several seconds of reading for this build; the limit is one.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(rows_csv(1_500_000)).file_name("werte.csv"),
+    );
+    let res = reqwest::Client::new()
+        .put(format!("{}/api/v1/resources/{rid}/file", p.base))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let t = wait_version(&p.base, &rid, 2, "failed").await;
+    let message = t["versions"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("länger als 1 s"), "{t}");
+    assert_eq!(t["rows"], 10, "the previous version serves: {t}");
+    let job: Value = reqwest::get(t["versions"][0]["job"].as_str().unwrap())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(job["attempts"], 1, "{job}");
+    // The stopped reader left no output behind.
+    let scratch = dir.path().join("tmp");
+    let left: Vec<_> = std::fs::read_dir(&scratch)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 mod process {
     use super::*;
     crate::both_backends!(
         failed_logins_cannot_forge_log_lines,
         sigterm_stops_runaway_queries,
         a_killed_ingestion_is_taken_up_and_never_half_shown,
+        an_ingestion_over_its_time_limit_is_stopped,
     );
 }
 
