@@ -800,6 +800,54 @@ async fn records_filters_aggregates_and_paging() {
     let r = rows(&page);
     assert_eq!(r[0]["Einwohner gesamt"], 12000);
     assert_eq!(page.next.as_deref(), Some("o:3"));
+    // Offset paging in file order (row ids instead of skipping), with and without a filter,
+    // from an offset cursor too: the same rows as the order of the file says.
+    let all = [
+        "Mitte",
+        "Wasseralfingen",
+        "Unterkochen",
+        "Mitte",
+        "Schnaitheim",
+    ];
+    for (filter, expected) in [
+        (None, all.to_vec()),
+        (
+            Some("Stadtteil <> 'Mitte'"),
+            vec!["Wasseralfingen", "Unterkochen", "Schnaitheim"],
+        ),
+    ] {
+        for offset in 0..=expected.len() {
+            for cursor in [None, Some(format!("o:{offset}"))] {
+                let page = engine
+                    .records(
+                        &s.t,
+                        &RecordsQuery {
+                            filter: filter.map(str::to_string),
+                            limit: Some(2),
+                            offset: if cursor.is_some() { 0 } else { offset },
+                            cursor: cursor.clone(),
+                            total: true,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                let got: Vec<String> = rows(&page)
+                    .iter()
+                    .map(|r| r["Stadtteil"].as_str().unwrap().to_string())
+                    .collect();
+                let want = &expected[offset..(offset + 2).min(expected.len())];
+                assert_eq!(got, want, "{filter:?} offset {offset} cursor {cursor:?}");
+                assert_eq!(page.total, Some(expected.len() as u64));
+                assert_eq!(
+                    page.next.is_some(),
+                    offset + 2 < expected.len(),
+                    "{:?}",
+                    page.next
+                );
+            }
+        }
+    }
 }
 
 #[tokio::test]

@@ -55,7 +55,10 @@ struct Plan {
     known_total: Option<u64>,
     /// The first output column is the row id, kept for the next cursor and then dropped.
     keyset: bool,
+    /// Where the page starts among all matching rows (for the next cursor and the end).
     offset: usize,
+    /// Rows the frame still has to skip to get there.
+    skip: usize,
 }
 
 fn parse_list(s: &Option<String>, ordered: bool, what: &str) -> Result<Vec<Item>, QueryError> {
@@ -287,6 +290,7 @@ impl Engine {
                 known_total: None,
                 keyset: false,
                 offset,
+                skip: offset,
             });
         }
 
@@ -333,6 +337,17 @@ impl Engine {
                 .filter(column(ROW_ID).gt(lit(k)))
                 .map_err(|e| df_err(e, self))?;
         }
+        let offset = if cursor_key.is_some() { 0 } else { offset };
+        let mut skip = offset;
+        // Unfiltered, in file order: the snapshot numbers its rows 1..n, so the page at
+        // `offset` starts after row id `offset`, a range the scan prunes by statistics, where
+        // skipping would merge every row before it (deep pages of a large layer).
+        if !filtered && order.is_empty() && skip > 0 {
+            df = df
+                .filter(column(ROW_ID).gt(lit(skip as i64)))
+                .map_err(|e| df_err(e, self))?;
+            skip = 0;
+        }
         df = df.sort(sorts).map_err(|e| df_err(e, self))?;
         if keyset || q.with_row_id {
             projection.insert(0, column(ROW_ID));
@@ -343,7 +358,8 @@ impl Engine {
             count,
             known_total,
             keyset,
-            offset: if cursor_key.is_some() { 0 } else { offset },
+            offset,
+            skip,
         })
     }
 
@@ -367,7 +383,7 @@ impl Engine {
         let empty_schema = page_schema(&plan.df);
         let page = plan
             .df
-            .limit(plan.offset, Some(limit))
+            .limit(plan.skip, Some(limit))
             .map_err(|e| df_err(e, self))?;
         // A filtered count on a snapshot stays what it was: counted once per version.
         let count_key = (q.total && plan.known_total.is_none()).then(|| count_key(&t.key, q));
@@ -457,8 +473,8 @@ impl Engine {
             )
             .await?;
         let df = match q.limit {
-            Some(l) => plan.df.limit(plan.offset, Some(l)),
-            None if plan.offset > 0 => plan.df.limit(plan.offset, None),
+            Some(l) => plan.df.limit(plan.skip, Some(l)),
+            None if plan.skip > 0 => plan.df.limit(plan.skip, None),
             None => Ok(plan.df),
         }
         .map_err(|e| df_err(e, self))?;
