@@ -925,17 +925,13 @@ async fn upload_to(base: &str, token: &str, dataset: &str, name: &str, bytes: Ve
         .await
         .unwrap();
     assert!(res.status().is_success() || res.status() == StatusCode::CONFLICT);
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
-    );
-    let res = client
-        .post(format!("{base}/api/v1/datasets/{dataset}/resources"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let res = send_file(
+        client.post(format!("{base}/api/v1/datasets/{dataset}/resources")),
+        token,
+        bytes,
+        name,
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     res.json().await.unwrap()
 }
@@ -947,6 +943,38 @@ async fn table_of(base: &str, rid: &str) -> Value {
         .json()
         .await
         .unwrap_or(Value::Null)
+}
+
+/// The job of a table's latest version.
+async fn latest_job(table: &Value) -> Value {
+    let url = table["versions"][0]["job"].as_str().expect("a job link");
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// Sends `bytes` as a form's `file` field.
+async fn send_file(
+    request: reqwest::RequestBuilder,
+    token: &str,
+    bytes: Vec<u8>,
+    name: &str,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+    );
+    request
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Replaces a resource's file with a new `werte.csv` (accepted for ingestion).
+async fn replace_file(base: &str, token: &str, rid: &str, csv: Vec<u8>) {
+    let put = reqwest::Client::new().put(format!("{base}/api/v1/resources/{rid}/file"));
+    let res = send_file(put, token, csv, "werte.csv").await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
 }
 
 async fn wait_version(base: &str, rid: &str, version: i64, status: &str) -> Value {
@@ -1082,18 +1110,7 @@ async fn a_killed_ingestion_is_taken_up_and_never_half_shown(backend: Backend) {
     let v1_sha = r["sha256"].as_str().unwrap().to_string();
     // Version 2: large enough to be still reading when the server is killed.
     let v2 = rows_csv(1_500_000);
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(v2.clone()).file_name("werte.csv"),
-    );
-    let res = reqwest::Client::new()
-        .put(format!("{}/api/v1/resources/{rid}/file", p.base))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    replace_file(&p.base, &token, &rid, v2.clone()).await;
     wait_version(&p.base, &rid, 2, "running").await;
     // Meanwhile the resource still describes the file its table was made from.
     let consistent = |res: &Value, t: &Value| {
@@ -1140,12 +1157,7 @@ async fn a_killed_ingestion_is_taken_up_and_never_half_shown(backend: Backend) {
         .unwrap();
     assert_eq!(res["byte_size"], v2.len(), "{res}");
     assert_ne!(res["sha256"], v1_sha.as_str());
-    let job: Value = reqwest::get(t["versions"][0]["job"].as_str().unwrap())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job = latest_job(&t).await;
     assert_eq!(job["attempts"], 2, "{job}");
 }
 
@@ -1160,28 +1172,12 @@ async fn an_ingestion_over_its_time_limit_is_stopped(backend: Backend) {
     let rid = r["id"].as_str().unwrap().to_string();
     wait_version(&p.base, &rid, 1, "done").await;
     // Several seconds of reading for this build; the limit is one.
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(rows_csv(1_500_000)).file_name("werte.csv"),
-    );
-    let res = reqwest::Client::new()
-        .put(format!("{}/api/v1/resources/{rid}/file", p.base))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    replace_file(&p.base, &token, &rid, rows_csv(1_500_000)).await;
     let t = wait_version(&p.base, &rid, 2, "failed").await;
     let message = t["versions"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains("länger als 1 s"), "{t}");
     assert_eq!(t["rows"], 10, "the previous version serves: {t}");
-    let job: Value = reqwest::get(t["versions"][0]["job"].as_str().unwrap())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job = latest_job(&t).await;
     assert_eq!(job["attempts"], 1, "{job}");
     // The stopped reader left no output behind.
     let scratch = dir.path().join("tmp");
