@@ -847,6 +847,24 @@ async fn records_filters_aggregates_and_paging() {
                 );
             }
         }
+        // An offset no row id reaches (a stranger's `offset`) is past the end (or refused as
+        // out of range), never the start.
+        let far = engine
+            .records(
+                &s.t,
+                &RecordsQuery {
+                    filter: filter.map(str::to_string),
+                    limit: Some(2),
+                    offset: usize::MAX,
+                    ..Default::default()
+                },
+            )
+            .await;
+        match far {
+            Ok(page) => assert!(rows(&page).is_empty(), "{filter:?}"),
+            Err(QueryError::Invalid(_)) => assert!(filter.is_some(), "unfiltered: past the end"),
+            Err(e) => panic!("{filter:?}: {e}"),
+        }
     }
 }
 

@@ -338,16 +338,18 @@ impl Engine {
                 .map_err(|e| df_err(e, self))?;
         }
         let offset = if cursor_key.is_some() { 0 } else { offset };
-        let mut skip = offset;
         // Unfiltered, in file order: the snapshot numbers its rows 1..n, so the page at
         // `offset` starts after row id `offset`, a range the scan prunes by statistics, where
-        // skipping would merge every row before it (deep pages of a large layer).
-        if !filtered && order.is_empty() && skip > 0 {
+        // skipping would merge every row before it (deep pages of a large layer). An offset
+        // beyond any row id is past the end.
+        let by_row_id = !filtered && order.is_empty();
+        if by_row_id && offset > 0 {
+            let after = i64::try_from(offset).unwrap_or(i64::MAX);
             df = df
-                .filter(column(ROW_ID).gt(lit(skip as i64)))
+                .filter(column(ROW_ID).gt(lit(after)))
                 .map_err(|e| df_err(e, self))?;
-            skip = 0;
         }
+        let skip = if by_row_id { 0 } else { offset };
         df = df.sort(sorts).map_err(|e| df_err(e, self))?;
         if keyset || q.with_row_id {
             projection.insert(0, column(ROW_ID));
