@@ -48,6 +48,8 @@ pub struct App {
     quality_cache: Arc<std::sync::Mutex<Option<QualityAverage>>>,
     /// E-mail to followers of datasets, when an SMTP relay is configured.
     followers: Option<mail::Followers>,
+    /// Uploads read while they arrive, when this node runs the ingestion worker.
+    early_reads: Option<ingest::EarlyReads>,
 }
 
 type QualityAverage = (std::time::Instant, Option<(u32, usize)>);
@@ -68,7 +70,14 @@ impl App {
             privacy_rules: allmende_table::privacy::PrivacyRules::builtin(),
             quality_cache: Arc::default(),
             followers: None,
+            early_reads: None,
         }
+    }
+
+    /// Starts reading uploads of tables while they arrive (the worker takes them over).
+    pub fn with_early_reads(mut self, early: ingest::EarlyReads) -> Self {
+        self.early_reads = Some(early);
+        self
     }
 
     /// The operator's privacy rules instead of the built-in ones.

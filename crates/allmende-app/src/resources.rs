@@ -13,6 +13,8 @@ use crate::{App, AppError, AppResult};
 pub struct Upload {
     pub staged: StagedBlob,
     pub file_name: String,
+    /// Its table being read while it arrived (stopped if the upload is not stored).
+    pub early: Option<crate::ingest::EarlyRead>,
 }
 
 /// A committed upload with its detected format.
@@ -76,7 +78,21 @@ impl App {
         Ok(Upload {
             staged,
             file_name: file_name.to_string(),
+            early: None,
         })
+    }
+
+    /// Called by a front door streaming an upload once its first
+    /// [`HEAD_BYTES`](allmende_table::detect::HEAD_BYTES) are staged: a table in delimited text
+    /// starts being read now, while the rest arrives.
+    pub async fn read_while_arriving(
+        &self,
+        staged: &mut StagedBlob,
+        file_name: &str,
+    ) -> Option<crate::ingest::EarlyRead> {
+        let early = self.early_reads.as_ref()?;
+        let head = staged.head(allmende_table::detect::HEAD_BYTES).await.ok()?;
+        early.begin(staged.path(), &head, file_name)
     }
 
     /// Moves a staged upload into the store, detecting its format from the content.
@@ -96,6 +112,9 @@ impl App {
         .await
         .map_err(std::io::Error::other)?;
         let (sha256, size, new_blob) = self.catalog.files.commit(upload.staged).await?;
+        if let Some(early) = upload.early {
+            early.complete(&sha256, size);
+        }
         Ok(StoredUpload {
             file: NewFile {
                 sha256,

@@ -33,6 +33,9 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn stage(&self, limit: u64) -> std::io::Result<StagedBlob>;
     /// Moves a finished staged upload into place. Returns whether the content was new.
     async fn commit(&self, staged: StagedBlob) -> std::io::Result<(String, u64, bool)>;
+    /// Stores a finished file of the scratch directory (an ingestion's output) as it is:
+    /// moved, not copied, where the store is on the same disk. The file is gone afterwards.
+    async fn adopt(&self, path: &Path) -> std::io::Result<(String, u64, bool)>;
     async fn stat(&self, sha256: &str) -> std::io::Result<Option<BlobMeta>>;
     /// Reads `len` bytes starting at `offset`.
     async fn read_range(&self, sha256: &str, offset: u64, len: u64) -> std::io::Result<BlobReader>;
@@ -122,21 +125,36 @@ impl LocalStore {
     }
 
     fn path_of(&self, sha256: &str) -> std::io::Result<PathBuf> {
-        if sha256.len() != 64
-            || !sha256
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "not a sha256 hex digest",
-            ));
-        }
-        Ok(self
-            .root
-            .join(&sha256[..2])
-            .join(&sha256[2..4])
-            .join(sha256))
+        blob_path(&self.root, sha256)
+    }
+}
+
+/// Where a blob lives under the store's root: `ab/cd/abcd…`.
+fn blob_path(root: &Path, sha256: &str) -> std::io::Result<PathBuf> {
+    if sha256.len() != 64
+        || !sha256
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a sha256 hex digest",
+        ));
+    }
+    Ok(root.join(&sha256[..2]).join(&sha256[2..4]).join(sha256))
+}
+
+/// Hashes what is written to it (to hash a file with `std::io::copy`'s buffer).
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -189,6 +207,32 @@ impl BlobStore for LocalStore {
             .await
             .map_err(std::io::Error::other)??;
         Ok((sha, size, true))
+    }
+
+    async fn adopt(&self, path: &Path) -> std::io::Result<(String, u64, bool)> {
+        let root = self.root.clone();
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let mut file = std::fs::File::open(&path)?;
+            let mut hasher = Sha256::new();
+            let size = std::io::copy(&mut file, &mut HashWriter(&mut hasher))?;
+            // Durable before it is named: a crash must not leave a short blob under a digest.
+            file.sync_all()?;
+            drop(file);
+            let sha = hex::encode(hasher.finalize());
+            let dest = blob_path(&root, &sha)?;
+            if dest.exists() {
+                std::fs::remove_file(&path)?;
+                return Ok((sha, size, false));
+            }
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::rename(&path, &dest)?;
+            Ok((sha, size, true))
+        })
+        .await
+        .map_err(std::io::Error::other)?
     }
 
     async fn stat(&self, sha256: &str) -> std::io::Result<Option<BlobMeta>> {

@@ -62,6 +62,8 @@ pub struct CsvDialect {
 
 pub struct CsvSource {
     path: std::path::PathBuf,
+    /// Whether the file is complete or still arriving.
+    input: crate::growing::Input,
     encoding: TextEncoding,
     delimiter: u8,
     header_row: usize,
@@ -83,8 +85,26 @@ impl CsvSource {
         max_record_bytes: usize,
         max_columns: usize,
     ) -> Result<Self, IngestError> {
+        Self::open_input(
+            path,
+            crate::growing::Input::Whole,
+            overrides,
+            max_record_bytes,
+            max_columns,
+        )
+    }
+
+    /// [`CsvSource::open`] for a file that may still be growing.
+    pub(crate) fn open_input(
+        path: &Path,
+        input: crate::growing::Input,
+        overrides: &CsvOverrides,
+        max_record_bytes: usize,
+        max_columns: usize,
+    ) -> Result<Self, IngestError> {
         let mut sample = Vec::with_capacity(SAMPLE_BYTES);
-        File::open(path)?
+        input
+            .open(path)?
             .take(SAMPLE_BYTES as u64)
             .read_to_end(&mut sample)?;
         let encoding = overrides
@@ -92,6 +112,7 @@ impl CsvSource {
             .unwrap_or_else(|| sniff_encoding(&sample));
         let mut src = Self {
             path: path.to_path_buf(),
+            input,
             encoding,
             delimiter: b',',
             header_row: 0,
@@ -183,7 +204,7 @@ impl Source for CsvSource {
         &mut self,
         f: &mut dyn FnMut(&[Cell<'_>]) -> Result<(), IngestError>,
     ) -> Result<(), IngestError> {
-        let file = File::open(&self.path)?;
+        let file = self.input.open(&self.path)?;
         let mut buf = BufReader::with_capacity(1 << 20, file);
         let mut reader = RecordReader::new(self.delimiter, self.max_record_bytes, self.max_columns);
         let skip = self.header_row + self.header_rows;

@@ -14,6 +14,8 @@ use crate::InputFormat;
 /// How much of a file detection reads: enough for ZIP entries that follow a small first entry
 /// and for twenty lines of a wide CSV.
 pub const HEAD_BYTES: usize = 64 * 1024;
+/// How a ZIP container (XLSX, Shapefile sets, KMZ) starts.
+pub const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 
 #[derive(Debug, Clone, Copy)]
 pub struct Detected {
@@ -72,7 +74,7 @@ pub fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
 /// [`detect_file`] with the head already read (`read_head`), so a caller that needs the head
 /// too reads it once.
 pub fn detect_with_head(path: &Path, head: &[u8], file_name: &str) -> std::io::Result<Detected> {
-    if head.starts_with(b"PK\x03\x04") {
+    if head.starts_with(ZIP_MAGIC) {
         let names = std::fs::File::open(path)
             .ok()
             .and_then(|f| zip::ZipArchive::new(std::io::BufReader::new(f)).ok())

@@ -10,6 +10,7 @@ pub mod export;
 #[cfg(test)]
 mod fuzz_tests;
 pub mod geo;
+pub mod growing;
 mod header;
 mod infer;
 pub mod ingest;
@@ -28,7 +29,7 @@ use allmende_core::i18n::Msg;
 
 pub use column::{Column, ColumnStats, ColumnType};
 pub use infer::NumberStyle;
-pub use ingest::{IngestOptions, IngestReport, InputFormat, Limits, ingest};
+pub use ingest::{IngestOptions, IngestReport, InputFormat, Limits, ingest, ingest_growing};
 
 /// Ingestion failures. `Data` is the publisher's file (permanent, shown on the resource);
 /// the others are the machine's (worth a retry).

@@ -1218,3 +1218,5 @@ mod cql2;
 mod geo;
 #[path = "table/geo_formats.rs"]
 mod geo_formats;
+#[path = "table/growing.rs"]
+mod growing;

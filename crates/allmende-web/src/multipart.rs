@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use allmende_catalog::StagedBlob;
 use allmende_core::validate::ResourceInput;
 use allmende_core::{Dataset, FieldErrors, Resource};
 use axum::extract::multipart::{Field, MultipartError};
@@ -92,12 +91,29 @@ pub fn clean_file_name(raw: &str) -> Result<String, FieldErrors> {
     Ok(name.to_string())
 }
 
-async fn stage_field(state: &AppState, field: &mut Field<'_>, limit: u64) -> ApiResult<StagedBlob> {
+/// Streams a file field into the store's staging area; a table in delimited text starts
+/// being read once its head is there (the application decides).
+async fn stage_field(
+    state: &AppState,
+    field: &mut Field<'_>,
+    limit: u64,
+    file_name: &str,
+) -> ApiResult<StagedUpload> {
     let mut staged = state.catalog.files.stage(limit).await?;
+    let mut early = None;
+    let mut looked = false;
     while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
         staged.write(&chunk).await?;
+        if !looked && staged.size() >= allmende_table::detect::HEAD_BYTES as u64 {
+            looked = true;
+            early = state.app.read_while_arriving(&mut staged, file_name).await;
+        }
     }
-    Ok(staged)
+    Ok(StagedUpload {
+        staged,
+        file_name: file_name.to_string(),
+        early,
+    })
 }
 
 /// Reads a whole multipart request: text fields into memory (bounded), the `file` field
@@ -153,8 +169,7 @@ pub async fn read_multipart_named(
                 continue;
             }
             let file_name = clean_file_name(&file_name).map_err(ApiError::Validation)?;
-            let staged = stage_field(state, &mut field, limit).await?;
-            form.file = Some(StagedUpload { staged, file_name });
+            form.file = Some(stage_field(state, &mut field, limit, &file_name).await?);
         } else {
             let mut value = Vec::new();
             while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {

@@ -106,16 +106,22 @@ pub async fn prepare(config: &Config, data_dir: &Path, catalog: Catalog) -> anyh
     let follower = search.spawn_follower();
     config.check_memory_budget()?;
     let jobs = Arc::new(tokio::sync::Notify::new());
+    let early_reads = allmende_app::ingest::EarlyReads::new(
+        config.ingest_settings()?,
+        catalog.files.scratch_dir(),
+    );
     let worker = allmende_app::ingest::spawn_worker(
         catalog.clone(),
         jobs.clone(),
         config.fetch_limits(),
         config.ingest_settings()?,
+        early_reads.clone(),
     );
     let pool = allmende_work::Pool::new(config.pool_config())
         .context("starting the heavy-work threads")?;
     let app = allmende_app::App::new(catalog, search, config.query_limits(), pool.clone(), jobs)
-        .with_privacy_rules(privacy_rules);
+        .with_privacy_rules(privacy_rules)
+        .with_early_reads(early_reads);
     let app = match mailer {
         Some(m) => app.with_mailer(
             m,

@@ -18,6 +18,7 @@ fn main() -> anyhow::Result<()> {
         options,
         memory_mb,
         privacy_rules,
+        follow,
     } = cli.command
     {
         let mut options: allmende_table::IngestOptions =
@@ -39,6 +40,7 @@ fn main() -> anyhow::Result<()> {
             options,
             memory_mb,
             privacy_rules,
+            follow,
         });
         std::process::exit(code);
     }

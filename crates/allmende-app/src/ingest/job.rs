@@ -3,17 +3,22 @@
 //! memory limit (`ingest_memory_mb`, as `RLIMIT_DATA`) and a lower CPU priority, and talks to
 //! the worker in lines on stdout:
 //!
+//! With `--follow` the input is an upload still arriving; the worker says on the child's
+//! stdin when it is complete (`complete <bytes>`), and closing stdin without that line means
+//! it broke off.
+//!
 //! ```text
 //! progress <phase> <rows>
 //! report <IngestReport as JSON, plus peak_memory_bytes>
 //! error <data|engine|io> <message on one line>
 //! ```
 
-use std::io::Write;
+use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use allmende_table::growing::Growth;
 use allmende_table::{IngestError, IngestOptions, Limits};
 
 /// What the worker tells the child.
@@ -26,6 +31,8 @@ pub struct JobArgs {
     pub memory_mb: u64,
     /// The operator's privacy rules file; the child reads it itself (name lists may be long).
     pub privacy_rules: Option<PathBuf>,
+    /// The input is still being written (see the module's documentation).
+    pub follow: bool,
 }
 
 impl JobArgs {
@@ -51,6 +58,9 @@ impl JobArgs {
         if let Some(p) = &self.privacy_rules {
             a.push("--privacy-rules".into());
             a.push(p.into());
+        }
+        if self.follow {
+            a.push("--follow".into());
         }
         a
     }
@@ -83,19 +93,32 @@ pub fn run(args: JobArgs) -> i32 {
             let _ = g.0.flush();
         }
     };
-    let result = allmende_table::ingest(
-        &args.input,
-        args.name.as_deref(),
-        &args.options,
-        limits_for(args.memory_mb),
-        &args.output,
-        &progress,
-    );
+    let result = if args.follow {
+        allmende_table::ingest_growing(
+            &args.input,
+            growth_from_stdin(),
+            args.name.as_deref(),
+            &args.options,
+            limits_for(args.memory_mb),
+            &args.output,
+            &progress,
+        )
+    } else {
+        allmende_table::ingest(
+            &args.input,
+            args.name.as_deref(),
+            &args.options,
+            limits_for(args.memory_mb),
+            &args.output,
+            &progress,
+        )
+    };
     let mut stdout = std::io::stdout();
     match result {
         Ok(report) => {
             let mut v = serde_json::to_value(&report).unwrap_or_default();
             v["peak_memory_bytes"] = peak_memory_bytes().into();
+            v["read_during_upload"] = args.follow.into();
             let _ = writeln!(stdout, "report {v}");
             let _ = stdout.flush();
             0
@@ -113,6 +136,26 @@ pub fn run(args: JobArgs) -> i32 {
             2
         }
     }
+}
+
+/// The input's growth as the worker tells it on stdin.
+fn growth_from_stdin() -> Arc<Growth> {
+    let growth = Growth::new();
+    let told = growth.clone();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let complete = std::io::stdin()
+            .lock()
+            .take(256)
+            .read_line(&mut line)
+            .ok()
+            .and_then(|_| line.trim().strip_prefix("complete ")?.parse::<u64>().ok());
+        match complete {
+            Some(len) => told.complete(len),
+            None => told.abort(),
+        }
+    });
+    growth
 }
 
 /// Peak resident memory of this process so far (Linux: `VmHWM`), 0 when unknown.

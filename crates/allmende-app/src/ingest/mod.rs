@@ -1,9 +1,11 @@
 //! Ingestion: the background worker that turns uploads and links into tables, the reader
 //! process it starts for every file, and the guarded fetcher for links.
 
+pub mod early;
 pub mod fetch;
 pub mod job;
 pub mod worker;
 
+pub use early::{EarlyRead, EarlyReads};
 pub use fetch::{FetchError, FetchLimits};
 pub use worker::{IngestSettings, spawn as spawn_worker};

@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 
 use allmende_core::i18n::Msg;
 
+use super::early::EarlyReads;
 use super::fetch::{FetchError, FetchLimits};
 use super::job::JobArgs;
 use uuid::Uuid;
@@ -42,6 +43,7 @@ pub fn spawn(
     wakeup: Arc<Notify>,
     fetch: FetchLimits,
     ingest: IngestSettings,
+    early: EarlyReads,
 ) -> tokio::task::JoinHandle<()> {
     let worker = format!("{}-{}", std::process::id(), Uuid::new_v4().simple());
     tokio::spawn(async move {
@@ -54,7 +56,7 @@ pub fn spawn(
             match catalog.claim_job(&worker).await {
                 Ok(Some(job)) => {
                     let beat = heartbeat(&catalog, job.id);
-                    run(&catalog, job, fetch, &ingest).await;
+                    run(&catalog, job, fetch, &ingest, &early).await;
                     beat.abort();
                     continue;
                 }
@@ -111,10 +113,16 @@ fn table_version_of(job: &Job) -> Option<Uuid> {
         .and_then(|s| Uuid::parse_str(s).ok())
 }
 
-async fn run(catalog: &Catalog, job: Job, fetch: FetchLimits, settings: &IngestSettings) {
+async fn run(
+    catalog: &Catalog,
+    job: Job,
+    fetch: FetchLimits,
+    settings: &IngestSettings,
+    early: &EarlyReads,
+) {
     let started = std::time::Instant::now();
     let result = match job.kind.as_str() {
-        INGEST_JOB => ingest(catalog, &job, fetch, settings).await,
+        INGEST_JOB => ingest(catalog, &job, fetch, settings, early).await,
         other => Err(Failure::Permanent(
             Msg::new("job.unknown_kind").arg("kind", other),
         )),
@@ -183,6 +191,7 @@ async fn ingest(
     job: &Job,
     fetch: FetchLimits,
     settings: &IngestSettings,
+    early: &EarlyReads,
 ) -> Result<(), Failure> {
     let id = job
         .payload
@@ -230,13 +239,23 @@ async fn ingest(
     let options: IngestOptions = serde_json::from_value(version.options.clone())
         .map_err(|e| Failure::Permanent(Msg::new("job.bad_options").arg("detail", e)))?;
     catalog.start_table_version(id).await?;
-    let scratch = catalog.files.scratch_dir();
-    let out = tempfile::Builder::new()
-        .prefix("ingest-")
-        .suffix(".parquet")
-        .tempfile_in(&scratch)
-        .map_err(Failure::machine)?
-        .into_temp_path();
+    // An upload read while it arrived is taken over; otherwise a reader starts now.
+    let (busy, claimed) = early.start_job(&source_sha, source_name.as_deref(), &options);
+    let (out, started) = match claimed {
+        Some(c) => {
+            tracing::debug!(version = %id, "took over the reader that started with the upload");
+            (c.output, Some((c.spawned, c._link)))
+        }
+        None => (
+            tempfile::Builder::new()
+                .prefix("ingest-")
+                .suffix(".parquet")
+                .tempfile_in(catalog.files.scratch_dir())
+                .map_err(Failure::machine)?
+                .into_temp_path(),
+            None,
+        ),
+    };
     let rows = Arc::new(AtomicU64::new(0));
     let progress = {
         let rows = rows.clone();
@@ -260,24 +279,16 @@ async fn ingest(
         options,
         memory_mb: settings.memory_mb,
         privacy_rules: settings.privacy_rules.clone(),
+        follow: false,
     };
-    let result = read_in_child(settings, &args, rows.clone()).await;
+    let result = match started {
+        Some((spawned, _link)) => follow_child(settings, spawned, rows.clone()).await,
+        None => read_in_child(settings, &args, rows.clone()).await,
+    };
     progress.abort();
+    drop(busy);
     let (report, report_json) = result?;
-    let mut staged = catalog
-        .files
-        .stage(u64::MAX)
-        .await
-        .map_err(Failure::machine)?;
-    let file = tokio::fs::File::open(&out)
-        .await
-        .map_err(Failure::machine)?;
-    staged.write_from(file).await.map_err(Failure::machine)?;
-    let (sha, size, _) = catalog
-        .files
-        .commit(staged)
-        .await
-        .map_err(Failure::machine)?;
+    let (sha, size, _) = catalog.files.adopt(&out).await.map_err(Failure::machine)?;
     let summary = (!report.warnings.is_empty())
         .then(|| serde_json::to_string(&report.warnings).unwrap_or_default());
     // Scan before serve: a file with high findings nobody acknowledged is held back when its
@@ -318,6 +329,49 @@ impl Drop for Reader {
     }
 }
 
+/// A started reader process with its output (stdin, when piped, goes to whoever feeds it).
+pub struct Spawned {
+    reader: Reader,
+    stdout: Option<std::process::ChildStdout>,
+    stderr: Option<std::process::ChildStderr>,
+}
+
+impl Spawned {
+    /// Starts `allmende ingest-job`; its stdin is piped when the input is still growing.
+    pub fn start(
+        settings: &IngestSettings,
+        args: &JobArgs,
+    ) -> std::io::Result<(Self, Option<std::process::ChildStdin>)> {
+        let mut child = std::process::Command::new(&settings.exe)
+            .args(args.to_args())
+            .stdin(if args.follow {
+                std::process::Stdio::piped()
+            } else {
+                std::process::Stdio::null()
+            })
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                std::io::Error::other(format!(
+                    "ingestion process {} not started: {e}",
+                    settings.exe.display()
+                ))
+            })?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        Ok((
+            Self {
+                reader: Reader(child),
+                stdout,
+                stderr,
+            },
+            stdin,
+        ))
+    }
+}
+
 /// What the reader process said on stdout.
 #[derive(Default)]
 struct Said {
@@ -325,29 +379,29 @@ struct Said {
     error: Option<(String, String)>,
 }
 
-/// Runs `allmende ingest-job` and follows its lines until it ends (or kills it at the
-/// timeout; dropping this future kills it too).
+/// Runs `allmende ingest-job` and follows it to its end.
 async fn read_in_child(
     settings: &IngestSettings,
     args: &JobArgs,
     rows: Arc<AtomicU64>,
 ) -> Result<(IngestReport, serde_json::Value), Failure> {
+    let (spawned, _) = Spawned::start(settings, args).map_err(Failure::machine)?;
+    follow_child(settings, spawned, rows).await
+}
+
+/// Follows a reader process's lines until it ends (or kills it at the timeout; dropping this
+/// future kills it too).
+async fn follow_child(
+    settings: &IngestSettings,
+    spawned: Spawned,
+    rows: Arc<AtomicU64>,
+) -> Result<(IngestReport, serde_json::Value), Failure> {
     use std::io::{BufRead, Read};
-    let mut child = std::process::Command::new(&settings.exe)
-        .args(args.to_args())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            Failure::machine(format!(
-                "ingestion process {} not started: {e}",
-                settings.exe.display()
-            ))
-        })?;
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    let mut reader = Reader(child);
+    let Spawned {
+        mut reader,
+        stdout,
+        stderr,
+    } = spawned;
     let said = tokio::task::spawn_blocking(move || {
         let mut said = Said::default();
         let Some(out) = stdout else { return said };

@@ -10,12 +10,15 @@ pub(crate) mod run;
 pub use crate::snapshot::{COLUMNS_KEY, ROW_ID};
 pub use options::{IngestOptions, IngestReport, InputFormat, Limits, Progress};
 
+use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use allmende_core::i18n::Msg;
 
 use crate::IngestError;
 use crate::csv::{CsvOverrides, CsvSource, TextEncoding};
+use crate::growing::{Growth, Input};
 use crate::json::{JsonLayout, JsonSource};
 use crate::sheet::SheetSource;
 use options::*;
@@ -29,13 +32,62 @@ pub fn ingest(
     output: &Path,
     progress: Progress<'_>,
 ) -> Result<IngestReport, IngestError> {
-    let head = crate::detect::read_head(input)?;
+    ingest_input(
+        input,
+        Input::Whole,
+        name_hint,
+        options,
+        limits,
+        output,
+        progress,
+    )
+}
+
+/// [`ingest`] of a file still being written (an upload on its way in): delimited text is
+/// read as it arrives; other formats wait for the whole file.
+pub fn ingest_growing(
+    input: &Path,
+    growth: Arc<Growth>,
+    name_hint: Option<&str>,
+    options: &IngestOptions,
+    limits: Limits,
+    output: &Path,
+    progress: Progress<'_>,
+) -> Result<IngestReport, IngestError> {
+    ingest_input(
+        input,
+        Input::Growing(growth),
+        name_hint,
+        options,
+        limits,
+        output,
+        progress,
+    )
+}
+
+fn ingest_input(
+    input: &Path,
+    how: Input,
+    name_hint: Option<&str>,
+    options: &IngestOptions,
+    limits: Limits,
+    output: &Path,
+    progress: Progress<'_>,
+) -> Result<IngestReport, IngestError> {
+    let mut head = Vec::with_capacity(crate::detect::HEAD_BYTES);
+    how.open(input)?
+        .take(crate::detect::HEAD_BYTES as u64)
+        .read_to_end(&mut head)?;
     if head.is_empty() {
         return Err(IngestError::Data(Msg::new("ingest.empty_file")));
     }
+    if head.starts_with(crate::detect::ZIP_MAGIC) {
+        // Its central directory is at the end.
+        how.wait_complete()?;
+    }
     let detected = crate::detect::detect_with_head(input, &head, name_hint.unwrap_or(""))?;
     let format = resolve_format(&detected, options.format)?;
-    let report = read(input, &head, format, options, limits, output, progress)?;
+    let report = read(input, how, &head, format, options, limits, output, progress)?;
     match format.is_geo() {
         true => Ok(report),
         // Coordinate columns make a spatial table of any other table.
@@ -43,8 +95,10 @@ pub fn ingest(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read(
     input: &Path,
+    how: Input,
     head: &[u8],
     format: InputFormat,
     options: &IngestOptions,
@@ -53,6 +107,10 @@ fn read(
     progress: Progress<'_>,
 ) -> Result<IngestReport, IngestError> {
     let mut warnings = Vec::new();
+    if format != InputFormat::Csv {
+        // Only the delimited-text reader reads strictly from the start to the end.
+        how.wait_complete()?;
+    }
     match format {
         InputFormat::GeoJson
         | InputFormat::Shapefile
@@ -124,8 +182,9 @@ fn read(
                 None => crate::csv::sniff_utf16(head),
             };
             let transcoded;
-            let (path, encoding) = match utf16 {
+            let (path, encoding, how) = match utf16 {
                 Some(e) => {
+                    how.wait_complete()?;
                     let mut tmp = tempfile::NamedTempFile::new_in(
                         output.parent().unwrap_or_else(|| Path::new(".")),
                     )?;
@@ -135,17 +194,22 @@ fn read(
                         &mut std::io::BufWriter::new(tmp.as_file_mut()),
                     )?;
                     transcoded = tmp;
-                    (transcoded.path().to_path_buf(), Some(TextEncoding::Utf8))
+                    (
+                        transcoded.path().to_path_buf(),
+                        Some(TextEncoding::Utf8),
+                        Input::Whole,
+                    )
                 }
-                None => (input.to_path_buf(), forced),
+                None => (input.to_path_buf(), forced, how),
             };
             let overrides = CsvOverrides {
                 encoding,
                 delimiter: options.delimiter.as_deref().and_then(delimiter_byte),
                 header_row: options.header_row,
             };
-            let mut src = CsvSource::open(
+            let mut src = CsvSource::open_input(
                 &path,
+                how,
                 &overrides,
                 limits.max_record_bytes,
                 limits.max_columns,

@@ -104,6 +104,10 @@ pub(crate) enum Command {
         memory_mb: u64,
         #[arg(long)]
         privacy_rules: Option<PathBuf>,
+        /// The input is an upload still arriving: read it as it grows, until stdin says
+        /// `complete <bytes>` (stdin closing without it means the upload broke off).
+        #[arg(long)]
+        follow: bool,
     },
     /// Apply pending database migrations and report the schema version.
     Migrate {

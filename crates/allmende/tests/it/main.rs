@@ -1,6 +1,7 @@
 //! HTTP-level integration tests: a real server on 127.0.0.1 with a temporary data directory.
 
 mod access;
+mod arriving;
 mod audit;
 mod backends;
 mod bad_input;

@@ -87,8 +87,13 @@ pub async fn show(
         body["format"] = report.get("format").cloned().unwrap_or_default();
         body["dialect"] = report.get("dialect").cloned().unwrap_or_default();
         body["warnings"] = render_value(lang, &report.get("warnings").cloned().unwrap_or_default());
-        // What reading the file cost (the ingestion process's peak memory).
+        // What reading the file cost (the ingestion process's peak memory), and whether it
+        // began while the file was still arriving.
         body["peak_memory_bytes"] = report.get("peak_memory_bytes").cloned().unwrap_or_default();
+        body["read_during_upload"] = report
+            .get("read_during_upload")
+            .cloned()
+            .unwrap_or(false.into());
         body["records"] = format!("{base}/api/v1/resources/{}/records", res.id).into();
         body["exports"] = export_links(&state, &res, &columns, &body["dialect"]).into();
     }
