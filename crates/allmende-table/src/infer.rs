@@ -206,10 +206,17 @@ impl Infer {
         }
         if self.date || self.timestamp || sample {
             self.tested[DATE] += 1;
-            if values::parse_date(s).is_some() {
-                self.fits[DATE] += 1;
-            } else if values::parse_timestamp(s).is_some() {
-                self.date = false;
+            // A column of points in time reads each value once: the timestamp first once dates
+            // alone are ruled out (a date still fits a timestamp column, as midnight).
+            let (date, timestamp) = if self.date {
+                let date = values::parse_date(s).is_some();
+                (date, date || values::parse_timestamp(s).is_some())
+            } else {
+                let timestamp = values::parse_timestamp(s).is_some();
+                (false, timestamp || values::parse_date(s).is_some())
+            };
+            if timestamp {
+                self.date &= date;
                 self.fits[DATE] += 1;
             } else {
                 self.date = false;

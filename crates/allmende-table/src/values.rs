@@ -152,6 +152,9 @@ fn is_english_number(body: &str) -> bool {
 
 /// Parses a number known to be in German notation.
 pub fn parse_german(s: &str) -> Option<f64> {
+    if let Some(v) = short_german_decimal(s.as_bytes()) {
+        return Some(v);
+    }
     // Copy without thousands dots, comma as point; numbers are short, so a stack buffer does.
     let mut buf = [0u8; 64];
     let mut n = 0;
@@ -165,6 +168,43 @@ pub fn parse_german(s: &str) -> Option<f64> {
         n += 1;
     }
     std::str::from_utf8(&buf[..n]).ok()?.parse().ok()
+}
+
+/// The usual measurement ("81,5", "-2.487,50") without the general parser: an integer
+/// mantissa below 2^53 divided by a power of ten up to 10^22 is exactly what parsing gives
+/// (both are exact doubles, and the division rounds correctly). `None`: not such a value,
+/// for the general path to decide.
+fn short_german_decimal(b: &[u8]) -> Option<f64> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let (negative, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.len() > 18 {
+        return None;
+    }
+    let (mut mantissa, mut fraction, mut comma, mut any) = (0u64, 0usize, false, false);
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                fraction += usize::from(comma);
+                any = true;
+            }
+            b'.' => {}
+            b',' if !comma => comma = true,
+            _ => return None,
+        }
+    }
+    if !any || mantissa >= 1 << 53 {
+        return None;
+    }
+    let v = mantissa as f64 / *POW10.get(fraction)?;
+    Some(if negative { -v } else { v })
 }
 
 pub fn parse_german_int(s: &str) -> Option<i64> {
@@ -326,6 +366,59 @@ pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_german_decimals_parse_exactly_as_the_general_path() {
+        let general = |s: &str| -> Option<f64> {
+            let t: String = s
+                .chars()
+                .filter(|&c| c != '.')
+                .map(|c| if c == ',' { '.' } else { c })
+                .collect();
+            t.parse().ok()
+        };
+        for s in [
+            "81,0",
+            "0,1",
+            "-2.487,50",
+            "+5",
+            "5,",
+            ",5",
+            "-0",
+            "0,3",
+            "1.596.852.249",
+            "9007199254740991",
+            "9007199254740993",
+            "123456789012345678",
+            "1,2345678901234567",
+            "0,0000000000000000000001",
+            "0,00000000000000000000001",
+            "1,2,3",
+            ",",
+            "-",
+            "",
+            "1e5",
+            "1.2,3.4",
+            "12,5 ",
+            "٣",
+        ] {
+            let fast = short_german_decimal(s.as_bytes());
+            if let Some(v) = fast {
+                let g = general(s).expect(s);
+                assert_eq!(v.to_bits(), g.to_bits(), "{s}");
+            }
+            assert_eq!(
+                parse_german(s).map(f64::to_bits),
+                general(s).map(f64::to_bits),
+                "{s}"
+            );
+        }
+        // Every two-decimal value below 1000 is read as the general parser reads it.
+        for m in 0..100_000u32 {
+            let s = format!("{},{:02}", m / 100, m % 100);
+            assert_eq!(short_german_decimal(s.as_bytes()), general(&s), "{s}");
+        }
+    }
 
     #[test]
     fn numbers() {

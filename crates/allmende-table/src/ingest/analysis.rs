@@ -18,9 +18,11 @@ pub(crate) fn nonempty(c: &Cell<'_>) -> bool {
 
 /// A row that only fills its first cell with text below the data: a "Quelle:" or footnote row.
 pub(crate) fn footer_like(cells: &[Cell<'_>], width: usize) -> bool {
+    // A data row fills its second cell too: most rows are decided by two cells.
     width >= 3
-        && cells.iter().filter(|c| nonempty(c)).count() == 1
-        && matches!(cells.first(), Some(Cell::Text(s)) if !s.trim().is_empty() && !crate::values::number_shape(s.trim()).de)
+        && matches!(cells.first(), Some(Cell::Text(s)) if !s.trim().is_empty())
+        && !cells[1..].iter().any(nonempty)
+        && matches!(cells.first(), Some(Cell::Text(s)) if !crate::values::number_shape(s.trim()).de)
 }
 
 /// What the analysis knows after some or all rows.
@@ -63,7 +65,7 @@ impl Analysis {
             p.observe_row();
         }
         for (i, c) in cells.iter().take(self.width).enumerate() {
-            if nonempty(c) {
+            if !self.filled[i] && nonempty(c) {
                 self.filled[i] = true;
             }
             if let Some(p) = &mut self.privacy {
