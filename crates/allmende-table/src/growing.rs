@@ -24,8 +24,10 @@ pub struct Growth {
 }
 
 /// How long a reader at the current end sleeps before looking again (bytes arrive without a
-/// signal: the writer only signals the end).
+/// signal: the writer only signals the end): soon at first, less often while nothing comes
+/// (a stalled upload costs no more than a few wake-ups a second).
 const LOOK_AGAIN: Duration = Duration::from_millis(2);
+const LOOK_AGAIN_AT_MOST: Duration = Duration::from_millis(100);
 
 impl Growth {
     pub fn new() -> Arc<Self> {
@@ -58,12 +60,12 @@ impl Growth {
     }
 
     /// Waits a moment for more bytes or for the end; the state after waiting.
-    fn wait(&self) -> State {
+    fn wait(&self, pause: Duration) -> State {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if *state != State::Growing {
             return *state;
         }
-        match self.changed.wait_timeout(state, LOOK_AGAIN) {
+        match self.changed.wait_timeout(state, pause) {
             Ok((s, _)) => *s,
             Err(e) => *e.into_inner().0,
         }
@@ -97,6 +99,8 @@ pub struct GrowingFile {
     file: File,
     pos: u64,
     growth: Arc<Growth>,
+    /// The next pause at the current end (doubled while nothing arrives).
+    pause: Duration,
 }
 
 impl GrowingFile {
@@ -105,6 +109,7 @@ impl GrowingFile {
             file: File::open(path)?,
             pos: 0,
             growth,
+            pause: LOOK_AGAIN,
         })
     }
 }
@@ -129,6 +134,7 @@ impl Read for GrowingFile {
             let n = self.file.read(&mut buf[..want])?;
             if n > 0 {
                 self.pos += n as u64;
+                self.pause = LOOK_AGAIN;
                 return Ok(n);
             }
             state = match state {
@@ -140,7 +146,11 @@ impl Read for GrowingFile {
                     ));
                 }
                 State::Aborted => return Err(aborted()),
-                State::Growing => self.growth.wait(),
+                State::Growing => {
+                    let pause = self.pause;
+                    self.pause = (pause * 2).min(LOOK_AGAIN_AT_MOST);
+                    self.growth.wait(pause)
+                }
             };
         }
     }

@@ -27,6 +27,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("payload too large")]
     PayloadTooLarge(u64),
+    /// An upload that sent nothing for this many seconds.
+    #[error("request timeout")]
+    RequestTimeout(u64),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(Msg),
     #[error("validation failed")]
@@ -84,6 +87,7 @@ impl ApiError {
                 StatusCode::CONFLICT
             }
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -106,6 +110,7 @@ impl ApiError {
             Self::PrivacyBlocked(_) => "privacy-findings",
             Self::PrivacyPending(_) => "privacy-check-pending",
             Self::PayloadTooLarge(_) => "payload-too-large",
+            Self::RequestTimeout(_) => "request-timeout",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::Validation(_) => "validation-error",
             Self::RangeNotSatisfiable(_) => "range-not-satisfiable",
@@ -138,6 +143,11 @@ impl ApiError {
                 lang,
                 "problem.too_large_detail",
                 Some(&limit.to_string()),
+            )),
+            Self::RequestTimeout(secs) => Some(i18n::t_arg(
+                lang,
+                "problem.request-timeout_detail",
+                Some(&secs.to_string()),
             )),
             Self::RangeNotSatisfiable(size) => Some(format!("bytes */{size}")),
             Self::TooManyRequests(secs) => Some(i18n::t_arg(

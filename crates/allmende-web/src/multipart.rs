@@ -91,6 +91,15 @@ pub fn clean_file_name(raw: &str) -> Result<String, FieldErrors> {
     Ok(name.to_string())
 }
 
+/// Waits for the next piece of a form, at most `upload_idle`: a client that stops sending
+/// holds no connection, staging file or reader for ever.
+async fn within<T>(state: &AppState, next: impl std::future::Future<Output = T>) -> ApiResult<T> {
+    let idle = state.settings.upload_idle;
+    tokio::time::timeout(idle, next)
+        .await
+        .map_err(|_| ApiError::RequestTimeout(idle.as_secs()))
+}
+
 /// Streams a file field into the store's staging area; a table in delimited text starts
 /// being read once its head is there (the application decides).
 async fn stage_field(
@@ -102,7 +111,10 @@ async fn stage_field(
     let mut staged = state.catalog.files.stage(limit).await?;
     let mut early = None;
     let mut looked = false;
-    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+    while let Some(chunk) = within(state, field.chunk())
+        .await?
+        .map_err(|e| multipart_error(e, limit))?
+    {
         staged.write(&chunk).await?;
         if !looked && staged.size() >= allmende_table::detect::HEAD_BYTES as u64 {
             looked = true;
@@ -144,9 +156,8 @@ pub async fn read_multipart_named(
         file: None,
     };
     let mut text_total = 0usize;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
+    while let Some(mut field) = within(state, multipart.next_field())
+        .await?
         .map_err(|e| multipart_error(e, limit))?
     {
         let name = field.name().unwrap_or("").to_string();
@@ -160,9 +171,8 @@ pub async fn read_multipart_named(
             }
             // Browsers send an empty part when no file was chosen.
             if file_name.is_empty() {
-                while field
-                    .chunk()
-                    .await
+                while within(state, field.chunk())
+                    .await?
                     .map_err(|e| multipart_error(e, limit))?
                     .is_some()
                 {}
@@ -172,7 +182,10 @@ pub async fn read_multipart_named(
             form.file = Some(stage_field(state, &mut field, limit, &file_name).await?);
         } else {
             let mut value = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+            while let Some(chunk) = within(state, field.chunk())
+                .await?
+                .map_err(|e| multipart_error(e, limit))?
+            {
                 if value.len() + chunk.len() > MAX_TEXT_FIELD {
                     return Err(ApiError::PayloadTooLarge(MAX_TEXT_FIELD as u64));
                 }

@@ -20,6 +20,8 @@ pub struct Config {
     pub db_acquire_timeout_secs: u64,
     pub site_title: String,
     pub max_upload_bytes: u64,
+    /// Seconds an upload may send nothing before it is given up (408).
+    pub upload_idle_secs: u64,
     /// Folder with `templates/`, `static/`, `pages/` overriding the built-in look.
     pub theme_dir: String,
     pub session_ttl_hours: i64,
@@ -136,6 +138,7 @@ impl Default for Config {
             db_acquire_timeout_secs: 5,
             site_title: web.site_title,
             max_upload_bytes: web.max_upload_bytes,
+            upload_idle_secs: web.upload_idle.as_secs(),
             theme_dir: String::new(),
             session_ttl_hours: web.session_ttl_hours,
             login_max_failures: web.login_max_failures,
@@ -383,6 +386,7 @@ impl Config {
             public_url,
             site_title: self.site_title.clone(),
             max_upload_bytes: self.max_upload_bytes,
+            upload_idle: std::time::Duration::from_secs(self.upload_idle_secs.max(1)),
             theme_dir: Some(PathBuf::from(&self.theme_dir)).filter(|p| !p.as_os_str().is_empty()),
             session_ttl_hours: self.session_ttl_hours,
             login_max_failures: self.login_max_failures,

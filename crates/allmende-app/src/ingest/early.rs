@@ -22,7 +22,7 @@ use std::time::Duration;
 use allmende_table::IngestOptions;
 
 use super::job::JobArgs;
-use super::worker::{IngestSettings, Spawned};
+use super::process::{IngestSettings, Spawned};
 
 /// How long a finished upload's early reader waits for its job to be claimed.
 pub const CLAIM_WITHIN: Duration = Duration::from_secs(60);

@@ -4,8 +4,10 @@
 pub mod early;
 pub mod fetch;
 pub mod job;
+pub mod process;
 pub mod worker;
 
 pub use early::{EarlyRead, EarlyReads};
 pub use fetch::{FetchError, FetchLimits};
-pub use worker::{IngestSettings, spawn as spawn_worker};
+pub use process::IngestSettings;
+pub use worker::spawn as spawn_worker;

@@ -5,7 +5,6 @@
 //! vanished (a crash, a restart) is taken up again within seconds, and one that ended its
 //! worker `max_attempts` times is failed for good with a message.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -19,6 +18,7 @@ use allmende_core::i18n::Msg;
 use super::early::EarlyReads;
 use super::fetch::{FetchError, FetchLimits};
 use super::job::JobArgs;
+use super::process::{IngestSettings, Spawned};
 use uuid::Uuid;
 
 /// A running job's worker renews its claim this often …
@@ -26,17 +26,6 @@ const HEARTBEAT: Duration = Duration::from_secs(5);
 /// … and a claim older than this belongs to a worker that is gone.
 const STALE_AFTER_SECS: i64 = 20;
 const POLL: Duration = Duration::from_secs(2);
-
-/// How ingestion runs.
-#[derive(Debug, Clone)]
-pub struct IngestSettings {
-    /// The `allmende` program that runs `ingest-job` (this one, unless tests say otherwise).
-    pub exe: PathBuf,
-    pub memory_mb: u64,
-    pub timeout: Duration,
-    /// The operator's privacy rules file (`None`: the built-in rules).
-    pub privacy_rules: Option<PathBuf>,
-}
 
 pub fn spawn(
     catalog: Catalog,
@@ -314,62 +303,6 @@ async fn ingest(
         tracing::warn!(version = %id, "held back a file with privacy findings on a public dataset");
     }
     Ok(())
-}
-
-/// The reader process; killed (and reaped) when dropped: at the timeout, or when the worker
-/// itself is stopped.
-struct Reader(std::process::Child);
-
-impl Drop for Reader {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// A started reader process with its output (stdin, when piped, goes to whoever feeds it).
-pub struct Spawned {
-    reader: Reader,
-    stdout: Option<std::process::ChildStdout>,
-    stderr: Option<std::process::ChildStderr>,
-}
-
-impl Spawned {
-    /// Starts `allmende ingest-job`; its stdin is piped when the input is still growing.
-    pub fn start(
-        settings: &IngestSettings,
-        args: &JobArgs,
-    ) -> std::io::Result<(Self, Option<std::process::ChildStdin>)> {
-        let mut child = std::process::Command::new(&settings.exe)
-            .args(args.to_args())
-            .stdin(if args.follow {
-                std::process::Stdio::piped()
-            } else {
-                std::process::Stdio::null()
-            })
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| {
-                std::io::Error::other(format!(
-                    "ingestion process {} not started: {e}",
-                    settings.exe.display()
-                ))
-            })?;
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take();
-        let stderr = child.stderr.take();
-        Ok((
-            Self {
-                reader: Reader(child),
-                stdout,
-                stderr,
-            },
-            stdin,
-        ))
-    }
 }
 
 /// What the reader process said on stdout.

@@ -1,7 +1,7 @@
 //! Uploads of tables read while they arrive: the reader process starts with the first bytes
 //! (the upload is held half-way here, over a raw connection), the worker takes it over once the
-//! upload is stored, and the table is the file's; an upload that breaks off stops its reader
-//! and leaves nothing behind.
+//! upload is stored, and the table is the file's; an upload that breaks off or stalls stops its
+//! reader and leaves nothing behind.
 
 use std::path::Path;
 use std::time::Duration;
@@ -170,4 +170,40 @@ async fn a_table_upload_is_read_while_it_arrives(backend: Backend) {
     assert!(left.is_empty(), "{left:?}");
 }
 
-crate::both_backends!(a_table_upload_is_read_while_it_arrives);
+/// An upload that stops sending half-way is given up after `upload_idle_secs` with 408: its
+/// staged bytes and its early reader are gone, nothing is stored.
+async fn a_stalled_upload_is_given_up(backend: Backend) {
+    let s = TestServer::start_with(backend, |c| {
+        c.max_upload_bytes = 64 << 20;
+        c.upload_idle_secs = 1;
+    })
+    .await;
+    let ed = s.editor_with_dataset("radverkehr", "public").await;
+    let csv = counts_csv(150_000);
+    let (mut tcp, _) = start_upload(&s, &ed, "radverkehr", &csv, csv.len() / 2).await;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(60), tcp.read_to_end(&mut answer))
+        .await
+        .expect("an answer to a stalled upload")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("/problems/request-timeout"), "{answer}");
+    let dir = s.data_dir();
+    until("the stalled upload's files removed", || {
+        std::fs::read_dir(dir.join("tmp")).map_or(0, |d| d.count()) == 0
+    })
+    .await;
+    let ds = s
+        .get("/api/v1/datasets/radverkehr")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(ds["resources"].as_array().map(Vec::len), Some(0), "{ds}");
+}
+
+crate::both_backends!(
+    a_table_upload_is_read_while_it_arrives,
+    a_stalled_upload_is_given_up,
+);

@@ -216,6 +216,10 @@ impl From<ApiError> for CkanError {
                     Some(&limit.to_string()),
                 )],
             )])),
+            e @ ApiError::RequestTimeout(_) => Self::Validation(BTreeMap::from([(
+                "upload".into(),
+                vec![e.problem(lang).detail.unwrap_or_default()],
+            )])),
             ApiError::Unavailable(m) => Self::Unavailable(m),
             // CKAN's ValidationError: the field is `private`, one message per finding.
             ApiError::PrivacyBlocked(blockers) => Self::Validation(BTreeMap::from([(
