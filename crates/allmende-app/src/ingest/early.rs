@@ -276,26 +276,37 @@ mod tests {
         )
     }
 
+    /// A staged upload, the scratch folder and early readers over them.
+    fn setup(dir: &Path) -> (PathBuf, PathBuf, EarlyReads) {
+        let staged = dir.join("staged");
+        std::fs::write(&staged, HEAD).unwrap();
+        let scratch = dir.join("tmp");
+        std::fs::create_dir(&scratch).unwrap();
+        let early = reads(&scratch);
+        (staged, scratch, early)
+    }
+
     const HEAD: &[u8] = b"Nr;Name;Wert\n1;Eins;1,5\n2;Zwei;2,5\n";
 
-    fn links(scratch: &Path) -> usize {
+    /// Files in the scratch folder whose name starts with `prefix`.
+    fn files(scratch: &Path, prefix: &str) -> usize {
         std::fs::read_dir(scratch)
             .unwrap()
             .filter(|e| {
                 e.as_ref()
-                    .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("early-"))
+                    .is_ok_and(|e| e.file_name().to_string_lossy().starts_with(prefix))
             })
             .count()
+    }
+
+    fn links(scratch: &Path) -> usize {
+        files(scratch, "early-")
     }
 
     #[tokio::test]
     async fn the_worker_takes_over_only_the_same_upload_read_the_same_way() {
         let dir = tempfile::tempdir().unwrap();
-        let staged = dir.path().join("staged");
-        std::fs::write(&staged, HEAD).unwrap();
-        let scratch = dir.path().join("tmp");
-        std::fs::create_dir(&scratch).unwrap();
-        let early = reads(&scratch);
+        let (staged, scratch, early) = setup(dir.path());
         let defaults = IngestOptions::default();
 
         // Not delimited text: no early reader.
@@ -364,21 +375,10 @@ mod tests {
     #[tokio::test]
     async fn an_upload_that_is_not_stored_stops_its_reader() {
         let dir = tempfile::tempdir().unwrap();
-        let staged = dir.path().join("staged");
-        std::fs::write(&staged, HEAD).unwrap();
-        let scratch = dir.path().join("tmp");
-        std::fs::create_dir(&scratch).unwrap();
-        let early = reads(&scratch);
+        let (staged, scratch, early) = setup(dir.path());
         let e = early.begin(&staged, HEAD, "werte.csv").unwrap();
         drop(e);
         assert_eq!((early.running_count(), links(&scratch)), (0, 0));
-        let outputs = std::fs::read_dir(&scratch)
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("ingest-"))
-            })
-            .count();
-        assert_eq!(outputs, 0);
+        assert_eq!(files(&scratch, "ingest-"), 0);
     }
 }

@@ -28,16 +28,33 @@ fn counts_csv(rows: usize) -> Vec<u8> {
     encoding_rs::WINDOWS_1252.encode(&csv).0.into_owned()
 }
 
-/// The early readers' links in the scratch folder.
-fn early_links(data_dir: &Path) -> Vec<String> {
+/// The files in the scratch folder (staging files, outputs, early readers' links).
+fn scratch_files(data_dir: &Path) -> Vec<String> {
     std::fs::read_dir(data_dir.join("tmp"))
         .map(|d| {
             d.filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with("early-"))
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The early readers' links in the scratch folder.
+fn early_links(data_dir: &Path) -> Vec<String> {
+    let mut files = scratch_files(data_dir);
+    files.retain(|n| n.starts_with("early-"));
+    files
+}
+
+/// How many resources the test's dataset has.
+async fn resources(s: &TestServer) -> usize {
+    let ds = s
+        .get("/api/v1/datasets/radverkehr")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    ds["resources"].as_array().map_or(0, Vec::len)
 }
 
 async fn until(what: &str, mut done: impl FnMut() -> bool) {
@@ -155,18 +172,8 @@ async fn a_table_upload_is_read_while_it_arrives(backend: Backend) {
         early_links(&dir).is_empty()
     })
     .await;
-    let ds = s
-        .get("/api/v1/datasets/radverkehr")
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
-    assert_eq!(ds["resources"].as_array().map(Vec::len), Some(1), "{ds}");
-    let left: Vec<String> = std::fs::read_dir(dir.join("tmp"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
+    assert_eq!(resources(&s).await, 1);
+    let left = scratch_files(&dir);
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -191,16 +198,10 @@ async fn a_stalled_upload_is_given_up(backend: Backend) {
     assert!(answer.contains("/problems/request-timeout"), "{answer}");
     let dir = s.data_dir();
     until("the stalled upload's files removed", || {
-        std::fs::read_dir(dir.join("tmp")).map_or(0, |d| d.count()) == 0
+        scratch_files(&dir).is_empty()
     })
     .await;
-    let ds = s
-        .get("/api/v1/datasets/radverkehr")
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
-    assert_eq!(ds["resources"].as_array().map(Vec::len), Some(0), "{ds}");
+    assert_eq!(resources(&s).await, 0);
 }
 
 crate::both_backends!(
