@@ -22,7 +22,7 @@ use std::time::Duration;
 use allmende_table::IngestOptions;
 
 use super::job::JobArgs;
-use super::process::{IngestSettings, Spawned};
+use super::process::{IngestSettings, Spawned, scratch_output};
 
 /// How long a finished upload's early reader waits for its job to be claimed.
 pub const CLAIM_WITHIN: Duration = Duration::from_secs(60);
@@ -65,8 +65,8 @@ struct Entry {
 pub struct Claimed {
     pub spawned: Spawned,
     pub output: tempfile::TempPath,
-    /// Removed when the reading is done.
-    pub _link: tempfile::TempPath,
+    /// The input's link: kept until the reading is done, then removed.
+    pub link: tempfile::TempPath,
 }
 
 /// The upload's side of an early reader: dropped before [`EarlyRead::complete`] (the upload
@@ -126,11 +126,7 @@ impl EarlyReads {
             .suffix(".src")
             .make_in(&self.inner.scratch, |p| std::fs::hard_link(staged, p))?
             .into_temp_path();
-        let output = tempfile::Builder::new()
-            .prefix("ingest-")
-            .suffix(".parquet")
-            .tempfile_in(&self.inner.scratch)?
-            .into_temp_path();
+        let output = scratch_output(&self.inner.scratch)?;
         let options = IngestOptions::default();
         let args = JobArgs {
             input: link.to_path_buf(),
@@ -185,7 +181,7 @@ impl EarlyReads {
         let claimed = claimed.map(|e| Claimed {
             spawned: e.spawned,
             output: e.output,
-            _link: e.link,
+            link: e.link,
         });
         (WorkerBusy(self.clone()), claimed)
     }
@@ -225,8 +221,10 @@ impl EarlyRead {
             .take()
             .map(|mut stdin| writeln!(stdin, "complete {size}").and_then(|()| stdin.flush()));
         if !matches!(told, Some(Ok(()))) {
+            // Its process ended early (it failed): the worker reads the file anew.
+            let gone = running.entries.remove(&self.id);
             drop(running);
-            self.reads.stop(self.id);
+            drop(gone);
             return;
         }
         entry.sha256 = Some(sha256.to_string());

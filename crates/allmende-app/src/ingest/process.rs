@@ -72,3 +72,12 @@ impl Spawned {
         ))
     }
 }
+
+/// A fresh output file for a reader process in the scratch folder (removed when dropped).
+pub fn scratch_output(scratch: &std::path::Path) -> std::io::Result<tempfile::TempPath> {
+    Ok(tempfile::Builder::new()
+        .prefix("ingest-")
+        .suffix(".parquet")
+        .tempfile_in(scratch)?
+        .into_temp_path())
+}

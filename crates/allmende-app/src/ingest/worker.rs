@@ -18,7 +18,7 @@ use allmende_core::i18n::Msg;
 use super::early::EarlyReads;
 use super::fetch::{FetchError, FetchLimits};
 use super::job::JobArgs;
-use super::process::{IngestSettings, Spawned};
+use super::process::{IngestSettings, Spawned, scratch_output};
 use uuid::Uuid;
 
 /// A running job's worker renews its claim this often …
@@ -233,15 +233,10 @@ async fn ingest(
     let (out, started) = match claimed {
         Some(c) => {
             tracing::debug!(version = %id, "took over the reader that started with the upload");
-            (c.output, Some((c.spawned, c._link)))
+            (c.output, Some((c.spawned, c.link)))
         }
         None => (
-            tempfile::Builder::new()
-                .prefix("ingest-")
-                .suffix(".parquet")
-                .tempfile_in(catalog.files.scratch_dir())
-                .map_err(Failure::machine)?
-                .into_temp_path(),
+            scratch_output(&catalog.files.scratch_dir()).map_err(Failure::machine)?,
             None,
         ),
     };
@@ -261,18 +256,20 @@ async fn ingest(
             }
         })
     };
-    let args = JobArgs {
-        input: source,
-        output: out.to_path_buf(),
-        name: source_name,
-        options,
-        memory_mb: settings.memory_mb,
-        privacy_rules: settings.privacy_rules.clone(),
-        follow: false,
-    };
     let result = match started {
         Some((spawned, _link)) => follow_child(settings, spawned, rows.clone()).await,
-        None => read_in_child(settings, &args, rows.clone()).await,
+        None => {
+            let args = JobArgs {
+                input: source,
+                output: out.to_path_buf(),
+                name: source_name,
+                options,
+                memory_mb: settings.memory_mb,
+                privacy_rules: settings.privacy_rules.clone(),
+                follow: false,
+            };
+            read_in_child(settings, &args, rows.clone()).await
+        }
     };
     progress.abort();
     drop(busy);
