@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod auth;
+mod body_idle;
+pub mod connections;
 pub mod cors;
 pub mod error;
 pub mod heavy;
@@ -21,7 +23,6 @@ pub mod state;
 pub mod templates;
 pub mod throttle;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -72,6 +73,10 @@ pub fn router(state: AppState) -> Router {
         .into_router()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            body_idle::limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             html::html_errors,
         ))
         .layer(axum::middleware::from_fn_with_state(
@@ -110,8 +115,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.settings.connections;
+    connections::serve(listener, router(state), limits, shutdown).await
 }

@@ -11,8 +11,11 @@ pub struct Settings {
     pub public_url: String,
     pub site_title: String,
     pub max_upload_bytes: u64,
-    /// How long an upload may send nothing before it is given up (408).
+    /// How long a request body (an upload, a form, JSON) may send nothing before it is given
+    /// up (408).
     pub upload_idle: std::time::Duration,
+    /// What the node's connections may hold (count, head time, unread responses).
+    pub connections: crate::connections::ConnectionLimits,
     /// Folder with `templates/`, `static/` and `pages/` that override the built-in ones.
     pub theme_dir: Option<PathBuf>,
     pub session_ttl_hours: i64,
@@ -55,6 +58,7 @@ impl Default for Settings {
             site_title: "Allmende – Offene Daten Aalen und Heidenheim".into(),
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
             upload_idle: std::time::Duration::from_secs(60),
+            connections: Default::default(),
             theme_dir: None,
             session_ttl_hours: 12,
             login_max_failures: 5,

@@ -20,8 +20,17 @@ pub struct Config {
     pub db_acquire_timeout_secs: u64,
     pub site_title: String,
     pub max_upload_bytes: u64,
-    /// Seconds an upload may send nothing before it is given up (408).
+    /// Seconds a request body (upload, form, JSON) may send nothing before it is given up (408).
     pub upload_idle_secs: u64,
+    /// Connections open at once on this node.
+    pub max_connections: usize,
+    /// Connections one client address may hold at once (0: no limit; not applied with
+    /// `trust_proxy`, where every connection is the proxy's).
+    pub max_connections_per_client: usize,
+    /// Seconds a client has to send a request's head; idle kept-alive connections close then.
+    pub request_header_secs: u64,
+    /// Seconds a response may wait for its client to take any of its bytes.
+    pub response_stall_secs: u64,
     /// Folder with `templates/`, `static/`, `pages/` overriding the built-in look.
     pub theme_dir: String,
     pub session_ttl_hours: i64,
@@ -139,6 +148,10 @@ impl Default for Config {
             site_title: web.site_title,
             max_upload_bytes: web.max_upload_bytes,
             upload_idle_secs: web.upload_idle.as_secs(),
+            max_connections: web.connections.max,
+            max_connections_per_client: web.connections.per_client,
+            request_header_secs: web.connections.header_timeout.as_secs(),
+            response_stall_secs: web.connections.send_stall.as_secs(),
             theme_dir: String::new(),
             session_ttl_hours: web.session_ttl_hours,
             login_max_failures: web.login_max_failures,
@@ -387,6 +400,16 @@ impl Config {
             site_title: self.site_title.clone(),
             max_upload_bytes: self.max_upload_bytes,
             upload_idle: std::time::Duration::from_secs(self.upload_idle_secs.max(1)),
+            connections: allmende_web::connections::ConnectionLimits {
+                max: self.max_connections.max(1),
+                per_client: if self.trust_proxy {
+                    0
+                } else {
+                    self.max_connections_per_client
+                },
+                header_timeout: std::time::Duration::from_secs(self.request_header_secs.max(1)),
+                send_stall: std::time::Duration::from_secs(self.response_stall_secs.max(1)),
+            },
             theme_dir: Some(PathBuf::from(&self.theme_dir)).filter(|p| !p.as_os_str().is_empty()),
             session_ttl_hours: self.session_ttl_hours,
             login_max_failures: self.login_max_failures,

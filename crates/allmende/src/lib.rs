@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod demo;
+mod descriptors;
 pub mod logging;
 pub mod privacy_rules;
 
@@ -94,6 +95,7 @@ pub async fn prepare(config: &Config, data_dir: &Path, catalog: Catalog) -> anyh
         .with_context(|| format!("binding {}", config.bind))?;
     let addr = listener.local_addr()?;
     let mut settings = config.web_settings();
+    settings.connections.max = descriptors::fit_connections(settings.connections.max);
     if config.public_url.is_empty() {
         settings.public_url = format!("http://{addr}");
     }

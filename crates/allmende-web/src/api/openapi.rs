@@ -99,6 +99,27 @@ fn problem_responses(doc: &mut utoipa::openapi::OpenApi) {
                     r.content.insert(PROBLEM.into(), c);
                 }
             }
+            if op.request_body.is_some() {
+                op.responses
+                    .responses
+                    .entry("408".into())
+                    .or_insert_with(|| {
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(
+                                    "The request body stopped arriving: nothing came for \
+                                 `upload_idle_secs` (problem; the connection is closed)",
+                                )
+                                .content(
+                                    PROBLEM,
+                                    ContentBuilder::new()
+                                        .schema(Some(Ref::new(problem_ref)))
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                    });
+            }
             op.responses
                 .responses
                 .entry("default".into())
@@ -218,5 +239,28 @@ mod tests {
         assert!(stale.is_empty(), "German for what is gone: {stale:#?}");
         // English stays the document's own.
         assert_eq!(api_operation_text("en", "get", "/datasets"), None);
+    }
+
+    /// What takes a body can answer 408 (a body that stops arriving), uploads included.
+    #[test]
+    fn operations_with_a_body_declare_the_idle_limit() {
+        let doc = serde_json::to_value(super::openapi("http://portal")).unwrap();
+        let mut with_body = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if op.get("requestBody").is_none() {
+                    continue;
+                }
+                with_body += 1;
+                assert!(
+                    op["responses"]["408"]["content"]["application/problem+json"].is_object(),
+                    "{method} {path}"
+                );
+            }
+        }
+        assert!(with_body > 5, "{with_body}");
+        let upload = &doc["paths"]["/datasets/{id}/resources"]["post"];
+        assert!(upload["requestBody"]["content"]["multipart/form-data"].is_object());
+        assert!(upload["responses"]["408"].is_object());
     }
 }

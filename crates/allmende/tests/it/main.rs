@@ -5,6 +5,7 @@ mod arriving;
 mod audit;
 mod backends;
 mod bad_input;
+mod connections;
 mod contract;
 mod data;
 mod discovery;
