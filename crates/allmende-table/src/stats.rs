@@ -1,7 +1,6 @@
 //! Per-column statistics gathered while the Parquet snapshot is written: nulls, a bounded
 //! distinct-count sketch, min/max and the most frequent values.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 
 use datafusion::arrow::array::{
@@ -23,9 +22,28 @@ pub struct StatsBuilder {
     hashes: Vec<u64>,
     min: Option<Value>,
     max: Option<Value>,
-    top: HashMap<String, u64, ahash::RandomState>,
+    /// Values (their first `TOP_KEY_CHARS` characters) and how often they came, at most
+    /// `top_cap` of them; looked up by the hash the distinct count computed already.
+    top: hashbrown::HashTable<(Box<str>, u64)>,
     top_cap: usize,
+    /// Text values in `top` still owe their part of min and max (taken from `top` at the end,
+    /// instead of comparing every value).
+    text_in_top: bool,
     hasher: ahash::RandomState,
+}
+
+/// Characters of a value that the top list keeps (and tells values apart by).
+const TOP_KEY_CHARS: usize = 80;
+
+/// A value as the top list keeps it: at most `TOP_KEY_CHARS` characters.
+fn top_key(s: &str) -> &str {
+    if s.len() <= TOP_KEY_CHARS {
+        return s;
+    }
+    match s.char_indices().nth(TOP_KEY_CHARS) {
+        Some((end, _)) => &s[..end],
+        None => s,
+    }
 }
 
 fn less(a: &Value, b: &Value) -> bool {
@@ -47,8 +65,9 @@ impl StatsBuilder {
             hashes: Vec::with_capacity(KMV),
             min: None,
             max: None,
-            top: HashMap::default(),
+            top: hashbrown::HashTable::new(),
             top_cap,
+            text_in_top: false,
             hasher: ahash::RandomState::with_seeds(1, 2, 3, 4),
         }
     }
@@ -82,14 +101,26 @@ impl StatsBuilder {
         }
     }
 
-    fn count_top(&mut self, key: &str) {
-        if let Some(n) = self.top.get_mut(key) {
+    fn count_top(&mut self, key: &str) -> bool {
+        let key = top_key(key);
+        let h = self.hasher.hash_one(key);
+        self.count_top_hashed(h, key)
+    }
+
+    /// Counts `key` (already cut to its top-list form, `h` its hash); `false` when the list is
+    /// full without it.
+    fn count_top_hashed(&mut self, h: u64, key: &str) -> bool {
+        if let Some((_, n)) = self.top.find_mut(h, |(k, _)| **k == *key) {
             *n += 1;
-        } else if self.top.len() < self.top_cap {
-            let mut k: String = key.chars().take(80).collect();
-            k.shrink_to_fit();
-            self.top.insert(k, 1);
+            return true;
         }
+        if self.top.len() >= self.top_cap {
+            return false;
+        }
+        let hasher = &self.hasher;
+        self.top
+            .insert_unique(h, (key.into(), 1), |(k, _)| hasher.hash_one(&**k));
+        true
     }
 
     pub fn update(&mut self, array: &ArrayRef) {
@@ -175,24 +206,48 @@ impl StatsBuilder {
             }
             DataType::Utf8 => {
                 let a: &StringArray = array.as_string();
+                // One hash per value serves the distinct count and the top list (nearly every
+                // value is shorter than a top-list key).
+                let mut untracked = false;
                 for v in a.iter().flatten() {
-                    self.see(v);
-                    self.count_top(v);
+                    let h = self.hasher.hash_one(v);
+                    self.see_hash(h);
+                    let key = top_key(v);
+                    let tracked = if key.len() == v.len() {
+                        self.count_top_hashed(h, key)
+                    } else {
+                        self.count_top(key)
+                    };
+                    untracked |= !tracked;
                 }
-                let (lo, hi) = (
-                    datafusion::arrow::compute::min_string(a),
-                    datafusion::arrow::compute::max_string(a),
-                );
-                if let (Some(lo), Some(hi)) = (lo, hi) {
-                    let cut = |s: &str| Value::String(s.chars().take(80).collect());
-                    self.extreme(cut(lo), cut(hi));
+                self.text_in_top |= !self.top.is_empty();
+                // Cutting a value keeps its order, so min and max of the cut values are the cut
+                // min and max. Values in the top list count at the end; a batch with others
+                // is compared now.
+                if untracked
+                    && let (Some(lo), Some(hi)) = (
+                        datafusion::arrow::compute::min_string(a),
+                        datafusion::arrow::compute::max_string(a),
+                    )
+                {
+                    self.extreme(
+                        Value::String(top_key(lo).into()),
+                        Value::String(top_key(hi).into()),
+                    );
                 }
             }
             _ => {}
         }
     }
 
-    pub fn finish(self, kind: crate::column::ColumnType) -> ColumnStats {
+    pub fn finish(mut self, kind: crate::column::ColumnType) -> ColumnStats {
+        if self.text_in_top {
+            let keys = || self.top.iter().map(|(k, _)| &**k);
+            if let (Some(lo), Some(hi)) = (keys().min(), keys().max()) {
+                let (lo, hi) = (Value::String(lo.into()), Value::String(hi.into()));
+                self.extreme(lo, hi);
+            }
+        }
         let exact = self.hashes.len() < KMV;
         let distinct = if exact {
             self.hashes.len() as u64
@@ -200,7 +255,11 @@ impl StatsBuilder {
             let kth = *self.hashes.last().unwrap_or(&u64::MAX) as f64 / u64::MAX as f64;
             ((KMV - 1) as f64 / kth.max(f64::MIN_POSITIVE)).round() as u64
         };
-        let mut top: Vec<(String, u64)> = self.top.into_iter().collect();
+        let mut top: Vec<(String, u64)> = self
+            .top
+            .into_iter()
+            .map(|(k, n)| (k.into_string(), n))
+            .collect();
         top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         top.truncate(TOP);
         // Top values only say something when values repeat.
@@ -228,6 +287,75 @@ impl StatsBuilder {
             min: self.min,
             max: self.max,
             top,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::column::ColumnType;
+
+    fn text_stats(batches: &[Vec<Option<String>>], top_cap: usize) -> ColumnStats {
+        let mut b = StatsBuilder::new(top_cap);
+        for batch in batches {
+            let a: ArrayRef = Arc::new(StringArray::from(batch.clone()));
+            b.update(&a);
+        }
+        b.finish(ColumnType::Text)
+    }
+
+    /// Min and max of a text column are those of all its values (cut to the top list's length)
+    /// whether the values fit in the top list or not; the top list counts long values by their
+    /// first characters.
+    #[test]
+    fn text_extremes_and_top_values_match_a_plain_count() {
+        let long = |c: char, tail: &str| format!("{}{tail}", c.to_string().repeat(90));
+        let mut batches = Vec::new();
+        for round in 0..4 {
+            let mut batch: Vec<Option<String>> = Vec::new();
+            for i in 0..50 {
+                batch.push(Some(format!("Messstelle {}", i % 7)));
+                if i % 9 == 0 {
+                    batch.push(None);
+                }
+            }
+            // Beyond a small top list: values that only show up later.
+            batch.push(Some(format!("Ärztehaus {round}")));
+            batch.push(Some(format!("aaa {round}")));
+            batch.push(Some(long('ü', &round.to_string())));
+            batches.push(batch);
+        }
+        for cap in [3, 1000] {
+            let stats = text_stats(&batches, cap);
+            let all: Vec<String> = batches.iter().flatten().flatten().cloned().collect();
+            let cut = |s: &String| s.chars().take(80).collect::<String>();
+            assert_eq!(
+                stats.min,
+                Some(Value::String(cut(all.iter().min().unwrap()))),
+                "{cap}"
+            );
+            assert_eq!(
+                stats.max,
+                Some(Value::String(cut(all.iter().max().unwrap()))),
+                "{cap}"
+            );
+            assert_eq!(stats.nulls, 24);
+            assert!(stats.distinct_exact);
+            assert_eq!(stats.distinct, 7 + 4 * 3);
+            let top = &stats.top[0];
+            assert_eq!(top.1, 4 * 8, "{cap}: {top:?}");
+            if cap == 1000 {
+                // The four long values share their first 80 characters.
+                let z = Value::String("ü".repeat(80));
+                assert!(
+                    stats.top.iter().any(|(v, n)| *v == z && *n == 4),
+                    "{:?}",
+                    stats.top
+                );
+            }
         }
     }
 }
