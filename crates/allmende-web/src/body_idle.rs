@@ -15,9 +15,9 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
-use tokio::time::Sleep;
 
 use crate::error::ApiError;
+use crate::stall::StallTimer;
 use crate::state::AppState;
 
 /// The middleware: the body given a deadline per piece, and a stalled request answered 408
@@ -57,8 +57,7 @@ struct Stalled(Duration);
 /// A body whose next piece must come within `idle` of being asked for.
 struct IdleBody {
     inner: Body,
-    idle: Duration,
-    waiting: Option<Pin<Box<Sleep>>>,
+    waiting: StallTimer,
     stalled: Arc<AtomicBool>,
 }
 
@@ -66,8 +65,7 @@ impl IdleBody {
     fn new(inner: Body, idle: Duration, stalled: Arc<AtomicBool>) -> Self {
         Self {
             inner,
-            idle,
-            waiting: None,
+            waiting: StallTimer::new(idle),
             stalled,
         }
     }
@@ -84,22 +82,15 @@ impl http_body::Body for IdleBody {
         let this = &mut *self;
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
-                this.waiting = None;
+                this.waiting.reset();
                 Poll::Ready(frame)
             }
-            Poll::Pending => {
-                let idle = this.idle;
-                let timer = this
-                    .waiting
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
-                match timer.as_mut().poll(cx) {
-                    Poll::Ready(()) => {
-                        this.stalled.store(true, Ordering::Relaxed);
-                        Poll::Ready(Some(Err(axum::Error::new(Stalled(idle)))))
-                    }
-                    Poll::Pending => Poll::Pending,
-                }
+            Poll::Pending if this.waiting.expired(cx) => {
+                this.stalled.store(true, Ordering::Relaxed);
+                let idle = this.waiting.limit();
+                Poll::Ready(Some(Err(axum::Error::new(Stalled(idle)))))
             }
+            Poll::Pending => Poll::Pending,
         }
     }
 

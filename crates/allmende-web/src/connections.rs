@@ -21,8 +21,9 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
-use tokio::time::Sleep;
 use tower::ServiceExt;
+
+use crate::stall::StallTimer;
 
 /// What one node's connections may hold.
 #[derive(Debug, Clone, Copy)]
@@ -91,8 +92,7 @@ pub async fn serve(
         while tasks.try_join_next().is_some() {}
         let io = Guarded {
             stream,
-            send_stall: limits.send_stall,
-            stalled: None,
+            sending: StallTimer::new(limits.send_stall),
             _permit: permit,
             _slot: slot,
         };
@@ -208,9 +208,7 @@ impl Drop for ClientSlot {
 /// leaves waiting for `send_stall`.
 struct Guarded {
     stream: TcpStream,
-    send_stall: Duration,
-    /// Since when a write has waited (armed at its first `Pending`).
-    stalled: Option<Pin<Box<Sleep>>>,
+    sending: StallTimer,
     _permit: OwnedSemaphorePermit,
     _slot: ClientSlot,
 }
@@ -223,22 +221,14 @@ impl Guarded {
     ) -> Poll<io::Result<T>> {
         match polled {
             Poll::Ready(r) => {
-                self.stalled = None;
+                self.sending.reset();
                 Poll::Ready(r)
             }
-            Poll::Pending => {
-                let stall = self.send_stall;
-                let timer = self
-                    .stalled
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(stall)));
-                match timer.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "the client took nothing of the response",
-                    ))),
-                    Poll::Pending => Poll::Pending,
-                }
-            }
+            Poll::Pending if self.sending.expired(cx) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client took nothing of the response",
+            ))),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -326,8 +316,7 @@ mod tests {
         let (stream, _) = listener.accept().await.unwrap();
         let mut io = Guarded {
             stream,
-            send_stall: Duration::from_millis(300),
-            stalled: None,
+            sending: StallTimer::new(Duration::from_millis(300)),
             _permit: Arc::new(Semaphore::new(1)).acquire_owned().await.unwrap(),
             _slot: ClientSlot(None),
         };

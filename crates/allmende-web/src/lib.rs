@@ -19,6 +19,7 @@ pub mod page;
 pub mod ratelimit;
 pub mod routes;
 pub mod search;
+mod stall;
 pub mod state;
 pub mod templates;
 pub mod throttle;

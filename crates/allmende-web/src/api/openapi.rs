@@ -99,24 +99,27 @@ fn problem_responses(doc: &mut utoipa::openapi::OpenApi) {
                     r.content.insert(PROBLEM.into(), c);
                 }
             }
+            let problem = |description: &str| {
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(description)
+                        .content(
+                            PROBLEM,
+                            ContentBuilder::new()
+                                .schema(Some(Ref::new(problem_ref)))
+                                .build(),
+                        )
+                        .build(),
+                )
+            };
             if op.request_body.is_some() {
                 op.responses
                     .responses
                     .entry("408".into())
                     .or_insert_with(|| {
-                        RefOr::T(
-                            ResponseBuilder::new()
-                                .description(
-                                    "The request body stopped arriving: nothing came for \
-                                 `upload_idle_secs` (problem; the connection is closed)",
-                                )
-                                .content(
-                                    PROBLEM,
-                                    ContentBuilder::new()
-                                        .schema(Some(Ref::new(problem_ref)))
-                                        .build(),
-                                )
-                                .build(),
+                        problem(
+                            "The request body stopped arriving: nothing came for \
+                             `upload_idle_secs` (problem; the connection is closed)",
                         )
                     });
             }
@@ -124,21 +127,11 @@ fn problem_responses(doc: &mut utoipa::openapi::OpenApi) {
                 .responses
                 .entry("default".into())
                 .or_insert_with(|| {
-                    RefOr::T(
-                        ResponseBuilder::new()
-                            .description(
-                                "A problem (RFC 9457): a bad parameter (400), a missing or \
-                                 invalid token (401), not allowed (403), not there (404), too \
-                                 many requests (429), a query over its limits (422) or a busy \
-                                 server (503, with Retry-After)",
-                            )
-                            .content(
-                                PROBLEM,
-                                ContentBuilder::new()
-                                    .schema(Some(Ref::new(problem_ref)))
-                                    .build(),
-                            )
-                            .build(),
+                    problem(
+                        "A problem (RFC 9457): a bad parameter (400), a missing or invalid \
+                         token (401), not allowed (403), not there (404), too many requests \
+                         (429), a query over its limits (422) or a busy server (503, with \
+                         Retry-After)",
                     )
                 });
         }

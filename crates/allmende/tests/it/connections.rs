@@ -17,6 +17,13 @@ async fn connect(s: &TestServer) -> TcpStream {
         .expect("connect")
 }
 
+/// A new connection that has sent `bytes`.
+async fn sent(s: &TestServer, bytes: &[u8]) -> TcpStream {
+    let mut tcp = connect(s).await;
+    tcp.write_all(bytes).await.expect("write");
+    tcp
+}
+
 /// Everything the server sends until it closes the connection, or `None` if it does not
 /// close it within `within`.
 async fn until_closed(tcp: &mut TcpStream, within: Duration) -> Option<String> {
@@ -41,10 +48,7 @@ async fn answered(tcp: &mut TcpStream, within: Duration) -> bool {
 async fn a_request_head_must_arrive_in_time() {
     let s = TestServer::start_with(Backend::Sqlite, |c| c.request_header_secs = 1).await;
     // Slowloris: a request line and a header, then nothing.
-    let mut tcp = connect(&s).await;
-    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-        .await
-        .unwrap();
+    let mut tcp = sent(&s, b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await;
     let answer = until_closed(&mut tcp, Duration::from_secs(30))
         .await
         .expect("a head that never ends is cut off");
@@ -53,10 +57,7 @@ async fn a_request_head_must_arrive_in_time() {
         "{answer}"
     );
     // A kept-alive connection that asks nothing more is closed after the same time.
-    let mut tcp = connect(&s).await;
-    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
+    let mut tcp = sent(&s, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
     let answer = until_closed(&mut tcp, Duration::from_secs(30))
         .await
         .expect("an idle kept-alive connection is closed");
@@ -86,8 +87,7 @@ async fn one_client_cannot_hold_every_connection() {
     let mut idle = Vec::new();
     let mut refused = None;
     for _ in 0..6 {
-        let mut tcp = connect(&s).await;
-        tcp.write_all(b"GET /heal").await.unwrap();
+        let mut tcp = sent(&s, b"GET /heal").await;
         match until_closed(&mut tcp, Duration::from_secs(2)).await {
             Some(answer) => {
                 refused = Some(answer);
@@ -122,16 +122,14 @@ async fn a_full_node_answers_when_a_connection_frees() {
     .await;
     let mut idle = Vec::new();
     for _ in 0..4 {
-        let mut tcp = connect(&s).await;
-        tcp.write_all(b"GET /heal").await.unwrap();
-        idle.push(tcp);
+        idle.push(sent(&s, b"GET /heal").await);
     }
     // The node is full: the next request waits (in the kernel's queue, not refused).
-    let mut waiting = connect(&s).await;
-    waiting
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
+    let mut waiting = sent(
+        &s,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert!(
         until_closed(&mut waiting, Duration::from_secs(1))
             .await
@@ -150,21 +148,20 @@ async fn a_body_that_stops_is_given_up() {
     let s = TestServer::start_with(Backend::Sqlite, |c| c.upload_idle_secs = 1).await;
     let ed = s.editor_with_dataset("radverkehr", "public").await;
     // Anonymous, CKAN: a JSON body of 200 bytes announced, 20 sent.
-    let mut tcp = connect(&s).await;
-    tcp.write_all(
+    let mut tcp = sent(
+        &s,
         b"POST /api/3/action/package_search HTTP/1.1\r\nHost: x\r\n\
           Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"q\": \"Radverkehr\",",
     )
-    .await
-    .unwrap();
+    .await;
     let answer = until_closed(&mut tcp, Duration::from_secs(60))
         .await
         .expect("a stalled body is given up");
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("/problems/request-timeout"), "{answer}");
     // With a token, the native API, a body sent in chunks that stop.
-    let mut tcp = connect(&s).await;
-    tcp.write_all(
+    let mut tcp = sent(
+        &s,
         format!(
             "PATCH /api/v1/datasets/radverkehr HTTP/1.1\r\nHost: x\r\n\
              Authorization: Bearer {ed}\r\nContent-Type: application/json\r\n\
@@ -172,16 +169,15 @@ async fn a_body_that_stops_is_given_up() {
         )
         .as_bytes(),
     )
-    .await
-    .unwrap();
+    .await;
     let answer = until_closed(&mut tcp, Duration::from_secs(60))
         .await
         .expect("a stalled chunked body is given up");
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     // A slow body that keeps coming is read.
     let body = br#"{"title": "Radverkehr in Aalen"}"#;
-    let mut tcp = connect(&s).await;
-    tcp.write_all(
+    let mut tcp = sent(
+        &s,
         format!(
             "PATCH /api/v1/datasets/radverkehr HTTP/1.1\r\nHost: x\r\n\
              Authorization: Bearer {ed}\r\nContent-Type: application/json\r\n\
@@ -190,8 +186,7 @@ async fn a_body_that_stops_is_given_up() {
         )
         .as_bytes(),
     )
-    .await
-    .unwrap();
+    .await;
     for piece in body.chunks(8) {
         tokio::time::sleep(Duration::from_millis(300)).await;
         tcp.write_all(piece).await.unwrap();
