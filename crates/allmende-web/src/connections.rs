@@ -51,6 +51,11 @@ impl Default for ConnectionLimits {
     }
 }
 
+/// How long a request's head (line and headers) may be; a longer one gets 431. Browsers send a
+/// few KB (cookies included); without it, hyper buffers up to 400 KB per connection for a head,
+/// which times the connection limit let heads that never end hold 400 MB.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 /// Serves `router` until `shutdown` resolves, then lets open requests finish (the caller bounds
 /// how long).
 pub async fn serve(
@@ -108,7 +113,8 @@ pub async fn serve(
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout);
+                .header_read_timeout(limits.header_timeout)
+                .max_header_size(MAX_HEAD_BYTES);
             let conn =
                 builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
             tokio::pin!(conn);

@@ -76,6 +76,32 @@ async fn a_request_head_must_arrive_in_time() {
     assert!(answer.is_some_and(|a| a.starts_with("HTTP/1.1 200")));
 }
 
+/// A head may be large (cookies), not unbounded: each connection's buffer counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_head_is_refused() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let head = |size: usize| {
+        format!(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Viel: {}\r\nConnection: close\r\n\r\n",
+            "a".repeat(size)
+        )
+    };
+    let mut tcp = sent(&s, head(20_000).as_bytes()).await;
+    let answer = until_closed(&mut tcp, Duration::from_secs(30)).await;
+    assert!(answer.is_some_and(|a| a.starts_with("HTTP/1.1 200")));
+    // The server stops reading at the limit and closes; with bytes still unread, the kernel
+    // may reset the connection before the 431 arrives.
+    let mut tcp = connect(&s).await;
+    let _ = tcp.write_all(head(100_000).as_bytes()).await;
+    let answer = until_closed(&mut tcp, Duration::from_secs(30))
+        .await
+        .expect("the connection ends");
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+        "{answer}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn one_client_cannot_hold_every_connection() {
     let s = TestServer::start_with(Backend::Sqlite, |c| {
