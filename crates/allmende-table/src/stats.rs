@@ -26,9 +26,6 @@ pub struct StatsBuilder {
     /// `top_cap` of them; looked up by the hash the distinct count computed already.
     top: hashbrown::HashTable<(Box<str>, u64)>,
     top_cap: usize,
-    /// Text values in `top` still owe their part of min and max (taken from `top` at the end,
-    /// instead of comparing every value).
-    text_in_top: bool,
     hasher: ahash::RandomState,
 }
 
@@ -67,7 +64,6 @@ impl StatsBuilder {
             max: None,
             top: hashbrown::HashTable::new(),
             top_cap,
-            text_in_top: false,
             hasher: ahash::RandomState::with_seeds(1, 2, 3, 4),
         }
     }
@@ -213,14 +209,13 @@ impl StatsBuilder {
                     let h = self.hasher.hash_one(v);
                     self.see_hash(h);
                     let key = top_key(v);
-                    let tracked = if key.len() == v.len() {
-                        self.count_top_hashed(h, key)
+                    let key_hash = if key.len() == v.len() {
+                        h
                     } else {
-                        self.count_top(key)
+                        self.hasher.hash_one(key)
                     };
-                    untracked |= !tracked;
+                    untracked |= !self.count_top_hashed(key_hash, key);
                 }
-                self.text_in_top |= !self.top.is_empty();
                 // Cutting a value keeps its order, so min and max of the cut values are the cut
                 // min and max. Values in the top list count at the end; a batch with others
                 // is compared now.
@@ -241,7 +236,8 @@ impl StatsBuilder {
     }
 
     pub fn finish(mut self, kind: crate::column::ColumnType) -> ColumnStats {
-        if self.text_in_top {
+        // A text column's values in the top list owe their part of min and max.
+        if kind == crate::column::ColumnType::Text {
             let keys = || self.top.iter().map(|(k, _)| &**k);
             if let (Some(lo), Some(hi)) = (keys().min(), keys().max()) {
                 let (lo, hi) = (Value::String(lo.into()), Value::String(hi.into()));

@@ -68,6 +68,11 @@ pub async fn serve(
     let clients = Arc::new(Clients::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_header_size(MAX_HEAD_BYTES);
     tokio::pin!(shutdown);
     loop {
         // A permit first: at the limit, new connections wait in the kernel's queue.
@@ -109,14 +114,8 @@ pub async fn serve(
                 req
             });
         let mut stop = stop_rx.clone();
+        let conn = http1.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
         tasks.spawn(async move {
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                .max_header_size(MAX_HEAD_BYTES);
-            let conn =
-                builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
             tokio::pin!(conn);
             let stopping = async move {
                 let _ = stop.wait_for(|stop| *stop).await;
