@@ -9,8 +9,9 @@ use datafusion::arrow::array::Int64Array;
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use crate::IngestError;
 use crate::column::Column;
@@ -70,6 +71,10 @@ impl SnapshotWriter {
                 ZstdLevel::try_new(1).map_err(IngestError::parquet)?,
             ))
             .set_max_row_group_row_count(Some(128 * 1024))
+            // Row numbers count up by one: a dictionary would hash every one of them for
+            // nothing, deltas store them in a few bytes per page.
+            .set_column_dictionary_enabled(ColumnPath::from(ROW_ID), false)
+            .set_column_encoding(ColumnPath::from(ROW_ID), Encoding::DELTA_BINARY_PACKED)
             .build();
         let file = File::create(path)?;
         let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))

@@ -5,12 +5,14 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 /// Markers that mean "no value" in a numeric, date or boolean column. In a text column they are
 /// kept as published.
+#[inline]
 pub fn is_missing_marker(s: &str) -> bool {
-    // Every marker starts with one of these bytes (0xE2: `–`, `—`, `…`); numbers, dates and
-    // most words are ruled out without comparing strings.
+    // Every marker starts with one of these bytes (0xE2: `–`, `—`, `…`) and is at most five
+    // bytes long; numbers, dates and most words are ruled out without comparing strings.
     match s.as_bytes().first() {
         None => return true,
-        Some(b'-' | b'.' | b'/' | b'x' | b'X' | b'k' | b'n' | b'N' | b'#' | 0xE2) => {}
+        Some(b'-' | b'.' | b'/' | b'x' | b'X' | b'k' | b'n' | b'N' | b'#' | 0xE2)
+            if s.len() <= 5 => {}
         Some(_) => return false,
     }
     matches!(

@@ -213,6 +213,28 @@ fn title_rows_footnotes_late_na_and_codes() {
     );
 }
 
+/// The privacy check (on the reading thread) looks at the rows the table keeps: a row shaped
+/// like a footnote with data below it is data, the footnotes at the end are not.
+#[test]
+fn the_privacy_check_sees_the_rows_of_the_table() {
+    let csv = "E-Mail;Ort;Wert\na@example.org;Aalen;1\nb@example.org;Aalen;2\n\
+               c@example.org;;\nd@example.org;Aalen;4\ne@example.org;;\n";
+    let l = load_bytes(csv.as_bytes(), "p.csv");
+    assert_eq!(l.report.rows, 4);
+    let privacy = l.report.privacy.as_ref().expect("checked");
+    assert_eq!(privacy.rows, 4);
+    let email: Vec<_> = privacy
+        .findings
+        .iter()
+        .filter(|f| f.rule == allmende_table::privacy::Rule::Email)
+        .collect();
+    assert_eq!(email.len(), 1, "{:?}", privacy.findings);
+    assert_eq!(
+        email[0].matched, 4,
+        "the footnote at the end is not a value"
+    );
+}
+
 #[test]
 fn mismatching_value_keeps_text_with_reason() {
     let l = load_bytes(b"a,b\n1,x1\n2,2\n3,drei\n4,4\n5,5\n", "d.csv");

@@ -25,56 +25,20 @@ pub(crate) fn footer_like(cells: &[Cell<'_>], width: usize) -> bool {
         && matches!(cells.first(), Some(Cell::Text(s)) if !crate::values::number_shape(s.trim()).de)
 }
 
-/// What the analysis knows after some or all rows.
-pub(crate) struct Analysis {
-    pub(crate) width: usize,
-    pub(crate) german_file: bool,
-    pub(crate) infers: Vec<Infer>,
-    pub(crate) filled: Vec<bool>,
+/// Which rows are data: empty rows are skipped, and footer-like rows are held back until a
+/// data row follows them. The type inference and the privacy check (on another thread) each
+/// keep one, so both see the same rows.
+pub(crate) struct DataRows {
+    width: usize,
     /// Footer-like rows held back until a data row follows them.
     pub(crate) pending: Vec<Vec<String>>,
-    pub(crate) rows: u64,
-    pub(crate) long_rows: u64,
-    pub(crate) comma_decimals: bool,
-    /// The privacy check, over the same rows as the type inference.
-    pub(crate) privacy: Option<crate::privacy::Scan>,
 }
 
-impl Analysis {
-    pub(crate) fn new(
-        width: usize,
-        german_file: bool,
-        privacy: Option<crate::privacy::Scan>,
-    ) -> Self {
+impl DataRows {
+    pub(crate) fn new(width: usize) -> Self {
         Self {
             width,
-            german_file,
-            infers: vec![Infer::default(); width],
-            filled: vec![false; width],
             pending: Vec::new(),
-            rows: 0,
-            long_rows: 0,
-            comma_decimals: false,
-            privacy,
-        }
-    }
-
-    pub(crate) fn observe(&mut self, cells: &[Cell<'_>]) {
-        self.rows += 1;
-        if let Some(p) = &mut self.privacy {
-            p.observe_row();
-        }
-        for (i, c) in cells.iter().take(self.width).enumerate() {
-            if !self.filled[i] && nonempty(c) {
-                self.filled[i] = true;
-            }
-            if let Some(p) = &mut self.privacy {
-                p.observe(i, c);
-            }
-            self.infers[i].observe(self.rows, *c);
-        }
-        if cells.len() > self.width && cells[self.width..].iter().any(nonempty) {
-            self.long_rows += 1;
         }
     }
 
@@ -86,9 +50,6 @@ impl Analysis {
     ) -> Option<(Vec<Vec<String>>, &'c [Cell<'c>])> {
         if !cells.iter().any(nonempty) {
             return None;
-        }
-        if !self.comma_decimals && self.german_file {
-            self.comma_decimals = cells.iter().any(|c| matches!(c, Cell::Text(s) if crate::values::number_shape(crate::values::trim(s)).comma_decimal));
         }
         if footer_like(cells, self.width) && self.pending.len() < 20 {
             self.pending.push(
@@ -102,10 +63,69 @@ impl Analysis {
             );
             return None;
         }
-        let held = std::mem::take(&mut self.pending);
+        Some((std::mem::take(&mut self.pending), cells))
+    }
+}
+
+/// A held-back row as cells.
+pub(crate) fn text_cells(row: &[String]) -> Vec<Cell<'_>> {
+    row.iter().map(|s| Cell::Text(s)).collect()
+}
+
+/// What the analysis knows after some or all rows.
+pub(crate) struct Analysis {
+    pub(crate) width: usize,
+    pub(crate) german_file: bool,
+    pub(crate) infers: Vec<Infer>,
+    pub(crate) filled: Vec<bool>,
+    pub(crate) data: DataRows,
+    pub(crate) rows: u64,
+    pub(crate) long_rows: u64,
+    pub(crate) comma_decimals: bool,
+}
+
+impl Analysis {
+    pub(crate) fn new(width: usize, german_file: bool) -> Self {
+        Self {
+            width,
+            german_file,
+            infers: vec![Infer::default(); width],
+            filled: vec![false; width],
+            data: DataRows::new(width),
+            rows: 0,
+            long_rows: 0,
+            comma_decimals: false,
+        }
+    }
+
+    pub(crate) fn observe(&mut self, cells: &[Cell<'_>]) {
+        self.rows += 1;
+        for (i, c) in cells.iter().take(self.width).enumerate() {
+            if !self.filled[i] && nonempty(c) {
+                self.filled[i] = true;
+            }
+            self.infers[i].observe(self.rows, *c);
+        }
+        if cells.len() > self.width && cells[self.width..].iter().any(nonempty) {
+            self.long_rows += 1;
+        }
+    }
+
+    /// Takes in one row; returns the rows that now count as data (see [`DataRows::accept`]),
+    /// observed.
+    pub(crate) fn accept<'c>(
+        &mut self,
+        cells: &'c [Cell<'c>],
+    ) -> Option<(Vec<Vec<String>>, &'c [Cell<'c>])> {
+        if !cells.iter().any(nonempty) {
+            return None;
+        }
+        if !self.comma_decimals && self.german_file {
+            self.comma_decimals = cells.iter().any(|c| matches!(c, Cell::Text(s) if crate::values::number_shape(crate::values::trim(s)).comma_decimal));
+        }
+        let (held, cells) = self.data.accept(cells)?;
         for p in &held {
-            let cells: Vec<Cell<'_>> = p.iter().map(|s| Cell::Text(s)).collect();
-            self.observe(&cells);
+            self.observe(&text_cells(p));
         }
         self.observe(cells);
         Some((held, cells))

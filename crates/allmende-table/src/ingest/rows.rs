@@ -67,8 +67,7 @@ impl Converter {
         row: &[String],
         progress: Progress<'_>,
     ) -> Result<(), IngestError> {
-        let cells: Vec<Cell<'_>> = row.iter().map(|s| Cell::Text(s)).collect();
-        self.push(&cells, progress)
+        self.push(&text_cells(row), progress)
     }
 
     pub(crate) fn send(&mut self) -> Result<(), IngestError> {

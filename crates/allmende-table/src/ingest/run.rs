@@ -55,12 +55,9 @@ pub(crate) fn run(
     // encoder writes Parquet.
     let (row_tx, row_rx) = std::sync::mpsc::sync_channel::<RowBatch>(4);
     let headers_ref = &headers;
-    let (scanned, consumed) = std::thread::scope(|scope| {
+    let (scanned, consumed, privacy) = std::thread::scope(|scope| {
         let analyser = scope.spawn(move || -> Consumed {
-            let privacy = options
-                .privacy_check()
-                .map(|rules| crate::privacy::Scan::new(headers_ref, rules));
-            let mut a = Analysis::new(width, german_file, privacy);
+            let mut a = Analysis::new(width, german_file);
             let mut sample: Vec<Vec<OwnedCell>> = Vec::new();
             let mut sample_bytes = 0usize;
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrayRef>>(2);
@@ -78,8 +75,7 @@ pub(crate) fn run(
                     return conv.push(cells, progress);
                 }
                 for row in &held {
-                    let cells: Vec<Cell<'_>> = row.iter().map(|s| Cell::Text(s)).collect();
-                    sample.push(owned(&cells));
+                    sample.push(owned(&text_cells(row)));
                 }
                 sample_bytes += cells
                     .iter()
@@ -149,6 +145,14 @@ pub(crate) fn run(
                 speculation,
             }
         });
+        // The privacy check looks at the rows here, on the reading thread: the analyser's
+        // thread, with the type inference and the conversion, is the busiest of the three.
+        let mut privacy = options.privacy_check().map(|rules| {
+            (
+                crate::privacy::Scan::new(headers_ref, rules),
+                DataRows::new(width),
+            )
+        });
         let mut batch = RowBatch::default();
         let send = |batch: &mut RowBatch| {
             let full = std::mem::replace(batch, RowBatch::with_capacity_of(batch));
@@ -158,6 +162,14 @@ pub(crate) fn run(
         };
         let scanned = src
             .scan(&mut |cells| {
+                if let Some((scan, rows)) = privacy.as_mut()
+                    && let Some((held, cells)) = rows.accept(cells)
+                {
+                    for row in &held {
+                        scan.observe_cells(&text_cells(row));
+                    }
+                    scan.observe_cells(cells);
+                }
                 batch.push(cells);
                 if batch.rows() >= HANDOVER_ROWS || batch.text.len() >= HANDOVER_BYTES {
                     send(&mut batch)?;
@@ -175,16 +187,16 @@ pub(crate) fn run(
         let consumed = analyser.join().unwrap_or_else(|_| Consumed {
             analysed: Err(IngestError::Engine("analyser panicked".into())),
             encoded: None,
-            analysis: Analysis::new(width, german_file, None),
+            analysis: Analysis::new(width, german_file),
             sample: Vec::new(),
             speculation: None,
         });
-        (scanned, consumed)
+        (scanned, consumed, privacy)
     });
     let Consumed {
         analysed,
         encoded,
-        analysis: mut a,
+        analysis: a,
         sample,
         speculation,
     } = consumed;
@@ -193,13 +205,13 @@ pub(crate) fn run(
     let encoded = encoded.transpose()?;
     analysed?;
     scanned?;
-    if !a.pending.is_empty() {
+    if !a.data.pending.is_empty() {
         warnings.push(
             Msg::new("ingest.footer_rows")
-                .arg("n", a.pending.len())
+                .arg("n", a.data.pending.len())
                 .arg(
                     "example",
-                    a.pending[0]
+                    a.data.pending[0]
                         .first()
                         .map(|s| s.chars().take(60).collect::<String>())
                         .unwrap_or_default(),
@@ -209,7 +221,7 @@ pub(crate) fn run(
     if a.long_rows > 0 {
         warnings.push(Msg::new("ingest.long_rows").arg("n", a.long_rows));
     }
-    let privacy = a.privacy.take().map(crate::privacy::Scan::finish);
+    let privacy = privacy.map(|(scan, _)| scan.finish());
     let plan = Plan::new(&headers, &a, options)?;
     let data_rows = a.rows;
     let (writer, written, lost) = match (speculation, encoded) {

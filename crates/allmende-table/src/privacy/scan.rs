@@ -143,6 +143,14 @@ impl Scan {
         self.rows += 1;
     }
 
+    /// One row of data: every cell of it.
+    pub fn observe_cells(&mut self, cells: &[Cell<'_>]) {
+        self.observe_row();
+        for (i, c) in cells.iter().enumerate() {
+            self.observe(i, c);
+        }
+    }
+
     pub fn observe(&mut self, column: usize, cell: &Cell<'_>) {
         let Some(c) = self.columns.get_mut(column) else {
             return;

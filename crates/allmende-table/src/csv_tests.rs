@@ -1,0 +1,121 @@
+//! Tests of the CSV reader: dialect sniffing, plain lines against csv-core, decoding.
+
+use super::*;
+
+#[test]
+fn delimiters() {
+    assert_eq!(sniff_delimiter(b"a;b;c\n1,5;2;3\n4;5,5;6\n"), b';');
+    assert_eq!(sniff_delimiter(b"a,b,c\n1,2,3\n"), b',');
+    assert_eq!(sniff_delimiter(b"a\tb\n1\t2\n"), b'\t');
+    assert_eq!(sniff_delimiter(b"a|b\n1|2\n"), b'|');
+}
+
+#[test]
+fn encodings() {
+    assert_eq!(sniff_encoding("Straße".as_bytes()), TextEncoding::Utf8);
+    assert_eq!(sniff_encoding(b"Stra\xdfe"), TextEncoding::Windows1252);
+    assert_eq!(sniff_utf16(b"\xFF\xFEa\0b\0"), Some(TextEncoding::Utf16le));
+    assert_eq!(
+        sniff_utf16(b"a\0;\0b\0\n\0c\0;\0"),
+        Some(TextEncoding::Utf16le)
+    );
+}
+
+fn records(r: &mut RecordReader, input: &[u8], chunk: usize) -> Vec<Vec<Vec<u8>>> {
+    let mut got = Vec::new();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut fed = 0;
+    loop {
+        let eof = fed >= input.len();
+        if !eof {
+            let to = (fed + chunk).min(input.len());
+            pending.extend_from_slice(&input[fed..to]);
+            fed = to;
+        }
+        let mut rest: &[u8] = &pending;
+        while let Some(f) = r.next(&mut rest, eof).unwrap() {
+            got.push(f.iter().map(<[u8]>::to_vec).collect());
+        }
+        let used = pending.len() - rest.len();
+        pending.drain(..used);
+        if eof {
+            return got;
+        }
+    }
+}
+
+/// Lines read without the state machine give what csv_core gives, wherever the input is
+/// cut into pieces: empty lines, `\r\n` and lone `\r`, quotes (inside a field, around a
+/// separator or a line break), empty fields and a last line without its line break.
+#[test]
+fn plain_lines_read_like_csv_core() {
+    let inputs: [&[u8]; 8] = [
+        b"a;b\r\nc;d\r\n",
+        b"a;b\n\n\nc;\"d;e\"\nf;g",
+        b"\"q\";x\r\ny;z\r",
+        b"h\r\n;;\r\n x ;y\r\n\r\n",
+        b"k;v\na;b\"c;d\n",
+        b"k\ra\rb\r\rc",
+        b"k;v\na;\"x\ny\"\nz;w\n",
+        b"k;v\n1;2\n\"3\";4\n5;6",
+    ];
+    for input in inputs {
+        let mut reference = csv_core::ReaderBuilder::new().delimiter(b';').build();
+        let (mut out, mut ends) = (vec![0u8; 1024], vec![0usize; 64]);
+        let mut expected = Vec::new();
+        let (mut rest, mut out_len, mut ends_len) = (input, 0, 0);
+        loop {
+            let (res, nin, nout, nend) =
+                reference.read_record(rest, &mut out[out_len..], &mut ends[ends_len..]);
+            rest = &rest[nin..];
+            out_len += nout;
+            ends_len += nend;
+            match res {
+                csv_core::ReadRecordResult::Record => {
+                    let fields = Fields {
+                        out: &out[..out_len],
+                        ends: &ends[..ends_len],
+                    };
+                    expected.push(fields.iter().map(<[u8]>::to_vec).collect::<Vec<_>>());
+                    (out_len, ends_len) = (0, 0);
+                }
+                csv_core::ReadRecordResult::End => break,
+                _ => {}
+            }
+        }
+        for chunk in [1, 2, 3, 5, 64] {
+            let mut r = RecordReader::new(b';', 1 << 20, 100);
+            assert_eq!(
+                records(&mut r, input, chunk),
+                expected,
+                "{input:?} in pieces of {chunk}"
+            );
+        }
+    }
+}
+
+/// Fields decoded record by record equal fields decoded one by one, whether the record
+/// is text as a whole or not.
+#[test]
+fn records_decode_like_their_fields() {
+    let records: [(&[u8], &[usize]); 5] = [
+        // csv_core's output: the fields one after another, without separators.
+        (b"Parkhaus1245,3", &[8, 10, 14]),
+        (b"Schlo\xdfstra\xdfex", &[12, 13]),
+        ("Rötenberg„gut“".as_bytes(), &[10, 19]),
+        // Valid UTF-8 as a whole, but the boundary cuts `ö` in two.
+        ("aö".as_bytes(), &[2, 3]),
+        (b"", &[]),
+    ];
+    for enc in [TextEncoding::Utf8, TextEncoding::Windows1252] {
+        for (out, ends) in records {
+            let fields = Fields { out, ends };
+            let (mut a, mut b) = (0, 0);
+            let mut whole = Vec::new();
+            fields.decode_into(enc, &mut a, &mut whole);
+            let one_by_one: Vec<_> = fields.iter().map(|f| decode(enc, f, &mut b)).collect();
+            assert_eq!(whole, one_by_one, "{enc:?} {out:?}");
+            assert_eq!(a, b);
+        }
+    }
+}
