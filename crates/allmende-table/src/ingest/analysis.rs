@@ -25,6 +25,9 @@ pub(crate) fn footer_like(cells: &[Cell<'_>], width: usize) -> bool {
         && matches!(cells.first(), Some(Cell::Text(s)) if !crate::values::number_shape(s.trim()).de)
 }
 
+/// The rows that count as data after one more: held-back footer-like rows first, then it.
+pub(crate) type Accepted<'c> = Option<(Vec<Vec<String>>, &'c [Cell<'c>])>;
+
 /// Which rows are data: empty rows are skipped, and footer-like rows are held back until a
 /// data row follows them. The type inference and the privacy check (on another thread) each
 /// keep one, so both see the same rows.
@@ -44,10 +47,7 @@ impl DataRows {
 
     /// Takes in one row; returns the rows that now count as data (held-back footer-like rows
     /// first, then this one), or none while this row itself is held back.
-    pub(crate) fn accept<'c>(
-        &mut self,
-        cells: &'c [Cell<'c>],
-    ) -> Option<(Vec<Vec<String>>, &'c [Cell<'c>])> {
+    pub(crate) fn accept<'c>(&mut self, cells: &'c [Cell<'c>]) -> Accepted<'c> {
         if !cells.iter().any(nonempty) {
             return None;
         }
@@ -113,10 +113,7 @@ impl Analysis {
 
     /// Takes in one row; returns the rows that now count as data (see [`DataRows::accept`]),
     /// observed.
-    pub(crate) fn accept<'c>(
-        &mut self,
-        cells: &'c [Cell<'c>],
-    ) -> Option<(Vec<Vec<String>>, &'c [Cell<'c>])> {
+    pub(crate) fn accept<'c>(&mut self, cells: &'c [Cell<'c>]) -> Accepted<'c> {
         if !cells.iter().any(nonempty) {
             return None;
         }
