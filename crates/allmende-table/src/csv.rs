@@ -213,6 +213,7 @@ impl Source for CsvSource {
         let encoding = self.encoding;
         let mut mixed = 0u64;
         let mut spare_decoded: Vec<std::borrow::Cow<'static, str>> = Vec::new();
+        let mut scratch = Scratch::default();
         let mut spare_cells: Vec<Cell<'static>> = Vec::new();
         loop {
             let chunk = buf.fill_buf()?;
@@ -227,7 +228,7 @@ impl Source for CsvSource {
                 if index >= skip {
                     // The row vectors are recycled: emptied, then reused for the next row.
                     let mut decoded = recycle_texts(&mut spare_decoded);
-                    fields.decode_into(encoding, &mut mixed, &mut decoded);
+                    fields.decode_into(encoding, &mut mixed, &mut scratch, &mut decoded);
                     let mut cells = recycle_cells(&mut spare_cells);
                     cells.extend(decoded.iter().map(|s| Cell::Text(s.as_ref())));
                     f(&cells)?;
@@ -318,17 +319,19 @@ impl<'a> Fields<'a> {
 
     /// Decodes every field into `out`. A record that reads as text as a whole (ASCII for
     /// Windows-1252, valid UTF-8 otherwise: most records) is cut into borrowed fields after
-    /// one check of its bytes, instead of one decoder call per field.
+    /// one check of its bytes, instead of one decoder call per field; any other
+    /// Windows-1252 record is decoded in one pass into `scratch` and cut there.
     fn decode_into(
         &self,
         enc: TextEncoding,
         mixed: &mut u64,
+        scratch: &'a mut Scratch,
         out: &mut Vec<std::borrow::Cow<'a, str>>,
     ) {
-        let whole = std::str::from_utf8(self.out)
-            .ok()
-            .filter(|s| enc != TextEncoding::Windows1252 || s.is_ascii());
-        if let Some(text) = whole {
+        if enc == TextEncoding::Windows1252 && !self.out.is_ascii() {
+            return self.decode_1252_into(scratch, out);
+        }
+        if let Ok(text) = std::str::from_utf8(self.out) {
             let before = out.len();
             let mut start = 0;
             // A field boundary inside a character (fields that are not text one by one)
@@ -347,6 +350,76 @@ impl<'a> Fields<'a> {
         }
         out.extend(self.iter().map(|f| decode(enc, f, mixed)));
     }
+
+    /// Windows-1252 maps every byte to one character: the record is decoded in one pass, and
+    /// each field ends where its last byte's character does.
+    fn decode_1252_into(&self, scratch: &'a mut Scratch, out: &mut Vec<std::borrow::Cow<'a, str>>) {
+        let high = high_1252();
+        let Scratch { text, ends } = scratch;
+        text.clear();
+        ends.clear();
+        let mut start = 0;
+        for &end in self.ends {
+            let field = &self.out[start..end];
+            // Most fields of such a record are ASCII still: copied whole.
+            if field.is_ascii() {
+                text.extend_from_slice(field);
+            } else {
+                text.reserve(field.len() * 3);
+                for &b in field {
+                    if b.is_ascii() {
+                        text.push(b);
+                    } else {
+                        let (utf8, len) = &high[usize::from(b & 0x7f)];
+                        text.extend_from_slice(&utf8[..usize::from(*len)]);
+                    }
+                }
+            }
+            ends.push(text.len());
+            start = end;
+        }
+        // ASCII bytes and whole characters' UTF-8: always text. Should it not be, the
+        // decoder of every other path takes over.
+        let text: &'a [u8] = text;
+        let Ok(text) = std::str::from_utf8(text) else {
+            out.extend(
+                self.iter()
+                    .map(|f| decode(TextEncoding::Windows1252, f, &mut 0)),
+            );
+            return;
+        };
+        let mut start = 0;
+        for &end in ends.iter() {
+            // Every end is at a character's end: `get` cannot miss.
+            out.push(std::borrow::Cow::Borrowed(
+                text.get(start..end).unwrap_or_default(),
+            ));
+            start = end;
+        }
+    }
+}
+
+/// Room for decoding one record, reused from record to record.
+#[derive(Default)]
+struct Scratch {
+    text: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+/// The UTF-8 of the Windows-1252 bytes 0x80–0xFF (bytes, length), as the decoder of every
+/// other path (encoding_rs, the WHATWG mapping) gives them.
+fn high_1252() -> &'static [([u8; 3], u8); 128] {
+    static HIGH: std::sync::LazyLock<[([u8; 3], u8); 128]> = std::sync::LazyLock::new(|| {
+        std::array::from_fn(|i| {
+            let byte = [0x80 | i as u8];
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&byte);
+            let mut utf8 = [0u8; 3];
+            let c = text.chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+            let len = c.encode_utf8(&mut utf8).len();
+            (utf8, len as u8)
+        })
+    });
+    &HIGH
 }
 
 impl RecordReader {

@@ -98,21 +98,27 @@ fn plain_lines_read_like_csv_core() {
 /// is text as a whole or not.
 #[test]
 fn records_decode_like_their_fields() {
-    let records: [(&[u8], &[usize]); 5] = [
+    // Every byte above ASCII, with fields of one byte, of several and empty ones between.
+    let high: Vec<u8> = (0x80..=0xff).collect();
+    let high_ends: Vec<usize> = (1..=high.len()).step_by(7).chain([high.len(); 2]).collect();
+    let records: [(&[u8], &[usize]); 7] = [
         // csv_core's output: the fields one after another, without separators.
         (b"Parkhaus1245,3", &[8, 10, 14]),
         (b"Schlo\xdfstra\xdfex", &[12, 13]),
+        (b"\x84Reichsst\xe4dter Tage\x93;\x80", &[0, 20, 22, 22]),
         ("Rötenberg„gut“".as_bytes(), &[10, 19]),
         // Valid UTF-8 as a whole, but the boundary cuts `ö` in two.
         ("aö".as_bytes(), &[2, 3]),
         (b"", &[]),
+        (&high, &high_ends),
     ];
     for enc in [TextEncoding::Utf8, TextEncoding::Windows1252] {
         for (out, ends) in records {
             let fields = Fields { out, ends };
             let (mut a, mut b) = (0, 0);
             let mut whole = Vec::new();
-            fields.decode_into(enc, &mut a, &mut whole);
+            let mut scratch = Scratch::default();
+            fields.decode_into(enc, &mut a, &mut scratch, &mut whole);
             let one_by_one: Vec<_> = fields.iter().map(|f| decode(enc, f, &mut b)).collect();
             assert_eq!(whole, one_by_one, "{enc:?} {out:?}");
             assert_eq!(a, b);

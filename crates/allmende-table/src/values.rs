@@ -110,28 +110,31 @@ pub fn number_shape(s: &str) -> NumberShape {
     none
 }
 
+/// `1234`, `1.234`, `1.234.567,89`, `12,5`: digits, thousands dots before groups of exactly
+/// three (after at most three leading digits), a decimal comma before at least one digit. One
+/// pass over the bytes: every numeric cell of a German file comes through here.
 fn is_german_number(body: &str) -> bool {
-    let (int_part, frac) = match body.bytes().position(|b| b == b',') {
-        Some(i) => (&body[..i], Some(&body[i + 1..])),
-        None => (body, None),
-    };
-    if let Some(f) = frac
-        && (f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()))
-    {
+    let b = body.as_bytes();
+    let digits = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let first = digits(0);
+    if first == 0 {
         return false;
     }
-    if int_part.is_empty() {
-        return false;
+    let mut i = first;
+    while b.get(i) == Some(&b'.') {
+        if first > 3 || digits(i + 1) != 3 {
+            return false;
+        }
+        i += 4;
     }
-    let mut groups = int_part.split('.');
-    let first = groups.next().unwrap_or_default();
-    if first.is_empty() || first.len() > 3 && has(int_part, b'.') {
-        return false;
+    match b.get(i) {
+        None => true,
+        Some(b',') => {
+            let fraction = digits(i + 1);
+            fraction > 0 && i + 1 + fraction == b.len()
+        }
+        Some(_) => false,
     }
-    if !first.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn is_english_number(body: &str) -> bool {
@@ -368,6 +371,50 @@ pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn german_numbers_are_what_their_definition_says() {
+        // The definition in words, written the slow way: an integer part of digit groups
+        // split at dots (the first of one to three digits when there are dots, every other of
+        // three), then optionally a comma and digits.
+        let by_definition = |body: &str| -> bool {
+            let (int_part, frac) = match body.split_once(',') {
+                Some((i, f)) => (i, Some(f)),
+                None => (body, None),
+            };
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            let groups: Vec<&str> = int_part.split('.').collect();
+            frac.is_none_or(digits)
+                && groups.iter().all(|g| digits(g))
+                && (groups.len() == 1
+                    || groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3))
+        };
+        // Every string of up to six characters over digits, both separators and a letter.
+        let alphabet = [b'0', b'1', b'9', b'.', b',', b'x', b'-'];
+        let mut checked = 0;
+        for len in 0..=6u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                let mut s = String::new();
+                for _ in 0..len {
+                    s.push(alphabet[n % alphabet.len()] as char);
+                    n /= alphabet.len();
+                }
+                assert_eq!(is_german_number(&s), by_definition(&s), "{s:?}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100_000);
+        for s in [
+            "1.596.852.249",
+            "1.234,5",
+            "1234,56",
+            "12.3456",
+            "1234.567",
+            "1.234.56",
+        ] {
+            assert_eq!(is_german_number(s), by_definition(s), "{s:?}");
+        }
+    }
 
     #[test]
     fn short_german_decimals_parse_exactly_as_the_general_path() {
