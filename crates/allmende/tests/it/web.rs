@@ -384,6 +384,27 @@ async fn forms_need_login_and_csrf(backend: Backend) {
         0,
         "no staging files left"
     );
+    // Publication waits for a running privacy check (409): the file is read first, as a
+    // publisher would see it done on the page. Without this wait the test raced the worker.
+    let rid = s
+        .catalog
+        .dataset("spielplaetze")
+        .await
+        .unwrap()
+        .unwrap()
+        .resources
+        .unwrap()[0]
+        .id;
+    let mut read = false;
+    for _ in 0..300 {
+        let versions = s.catalog.table_versions_of(rid).await.unwrap();
+        if versions.iter().any(|v| v.status == "done") {
+            read = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(read, "the uploaded file was not read");
 
     // Visibility, delete and restore via forms.
     assert_eq!(
