@@ -328,32 +328,20 @@ impl<'a> Fields<'a> {
         scratch: &'a mut Scratch,
         out: &mut Vec<std::borrow::Cow<'a, str>>,
     ) {
-        if enc == TextEncoding::Windows1252 && !self.out.is_ascii() {
-            return self.decode_1252_into(scratch, out);
+        let cut = if enc == TextEncoding::Windows1252 && !self.out.is_ascii() {
+            self.decode_1252(scratch)
+                .is_some_and(|(text, ends)| cut_fields(text, ends, out))
+        } else {
+            std::str::from_utf8(self.out).is_ok_and(|text| cut_fields(text, self.ends, out))
+        };
+        if !cut {
+            out.extend(self.iter().map(|f| decode(enc, f, mixed)));
         }
-        if let Ok(text) = std::str::from_utf8(self.out) {
-            let before = out.len();
-            let mut start = 0;
-            // A field boundary inside a character (fields that are not text one by one)
-            // falls back to decoding field by field.
-            let cut = self.ends.iter().all(|&end| {
-                let field = text.get(start..end);
-                start = end;
-                field
-                    .map(|f| out.push(std::borrow::Cow::Borrowed(f)))
-                    .is_some()
-            });
-            if cut {
-                return;
-            }
-            out.truncate(before);
-        }
-        out.extend(self.iter().map(|f| decode(enc, f, mixed)));
     }
 
     /// Windows-1252 maps every byte to one character: the record is decoded in one pass, and
-    /// each field ends where its last byte's character does.
-    fn decode_1252_into(&self, scratch: &'a mut Scratch, out: &mut Vec<std::borrow::Cow<'a, str>>) {
+    /// each field ends where its last byte's character does. The text and those ends.
+    fn decode_1252(&self, scratch: &'a mut Scratch) -> Option<(&'a str, &'a [usize])> {
         let high = high_1252();
         let Scratch { text, ends } = scratch;
         text.clear();
@@ -378,25 +366,28 @@ impl<'a> Fields<'a> {
             ends.push(text.len());
             start = end;
         }
-        // ASCII bytes and whole characters' UTF-8: always text. Should it not be, the
-        // decoder of every other path takes over.
-        let text: &'a [u8] = text;
-        let Ok(text) = std::str::from_utf8(text) else {
-            out.extend(
-                self.iter()
-                    .map(|f| decode(TextEncoding::Windows1252, f, &mut 0)),
-            );
-            return;
-        };
-        let mut start = 0;
-        for &end in ends.iter() {
-            // Every end is at a character's end: `get` cannot miss.
-            out.push(std::borrow::Cow::Borrowed(
-                text.get(start..end).unwrap_or_default(),
-            ));
-            start = end;
-        }
+        // ASCII bytes and whole characters' UTF-8: always text.
+        let (text, ends): (&'a [u8], &'a [usize]) = (text, ends);
+        Some((std::str::from_utf8(text).ok()?, ends))
     }
+}
+
+/// Cuts `text` at `ends` into borrowed fields pushed onto `out`; `false` (and `out` as it was)
+/// when an end falls inside a character.
+fn cut_fields<'a>(text: &'a str, ends: &[usize], out: &mut Vec<std::borrow::Cow<'a, str>>) -> bool {
+    let before = out.len();
+    let mut start = 0;
+    let cut = ends.iter().all(|&end| {
+        let field = text.get(start..end);
+        start = end;
+        field
+            .map(|f| out.push(std::borrow::Cow::Borrowed(f)))
+            .is_some()
+    });
+    if !cut {
+        out.truncate(before);
+    }
+    cut
 }
 
 /// Room for decoding one record, reused from record to record.
