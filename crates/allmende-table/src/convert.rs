@@ -9,8 +9,9 @@ use datafusion::arrow::array::{
 };
 
 use crate::column::ColumnType;
-use crate::infer::{Cell, Decision, NumberStyle};
+use crate::infer::{Cell, Decision, Infer, NumberStyle};
 use crate::values;
+use crate::values::Reading;
 
 const EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
     Some(d) => d,
@@ -51,6 +52,64 @@ impl ColumnBuilder {
                 Self::Text(StringBuilder::with_capacity(capacity, capacity * 8))
             }
         }
+    }
+
+    /// Observes one value in `infer` and appends it: what `infer.observe(row, cell)` and then
+    /// [`ColumnBuilder::push`] do, with the usual values of a settled number or timestamp
+    /// column read once instead of twice.
+    pub fn push_observed(&mut self, cell: Cell<'_>, infer: &mut Infer, row: u64) -> bool {
+        if let Cell::Text(raw) = cell
+            && self.push_known(values::trim(raw), infer)
+        {
+            return true;
+        }
+        infer.observe(row, cell);
+        self.push(cell)
+    }
+
+    /// Appends a trimmed value and observes it when its reading fits this column and `infer`
+    /// can take it as known; `false` (nothing done) otherwise. The value is converted by the
+    /// same function as in [`ColumnBuilder::push`].
+    fn push_known(&mut self, s: &str, infer: &mut Infer) -> bool {
+        match self {
+            Self::Integer(b, _) => {
+                if values::known_number(s) == Some(Reading::Digits)
+                    && let Ok(v) = s.parse::<i64>()
+                    && infer.observe_known(Reading::Digits)
+                {
+                    b.append_value(v);
+                    return true;
+                }
+            }
+            Self::Decimal(b, style) => {
+                let Some(reading) = values::known_number(s) else {
+                    return false;
+                };
+                let v = match (style, reading) {
+                    (NumberStyle::German, _) => values::parse_german(s),
+                    (NumberStyle::Point, Reading::Digits) => {
+                        s.strip_prefix('+').unwrap_or(s).parse().ok()
+                    }
+                    _ => None,
+                };
+                if let Some(v) = v
+                    && infer.observe_known(reading)
+                {
+                    b.append_value(v);
+                    return true;
+                }
+            }
+            Self::Timestamp(b) => {
+                if let Some(t) = values::parse_timestamp(s)
+                    && infer.observe_known(Reading::Timestamp)
+                {
+                    b.append_value(micros(t));
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        false
     }
 
     /// Appends one value; returns `false` if it had to become null although it was present
@@ -206,3 +265,7 @@ impl ColumnBuilder {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "convert_tests.rs"]
+mod tests;

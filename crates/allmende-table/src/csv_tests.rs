@@ -1,5 +1,6 @@
 //! Tests of the CSV reader: dialect sniffing, plain lines against csv-core, decoding.
 
+use super::records::Fields;
 use super::*;
 
 #[test]
@@ -44,6 +45,80 @@ fn records(r: &mut RecordReader, input: &[u8], chunk: usize) -> Vec<Vec<Vec<u8>>
     }
 }
 
+/// What csv_core reads from `input` (with `;` as the delimiter): the reference.
+fn csv_core_records(input: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    csv_core_records_with(
+        &mut csv_core::ReaderBuilder::new().delimiter(b';').build(),
+        input,
+    )
+}
+
+/// The same with a reader built once (building one costs more than reading a short input).
+fn csv_core_records_with(reference: &mut csv_core::Reader, input: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    reference.reset();
+    let (mut out, mut ends) = (vec![0u8; 1024], vec![0usize; 64]);
+    let mut expected = Vec::new();
+    let (mut rest, mut out_len, mut ends_len) = (input, 0, 0);
+    loop {
+        let (res, nin, nout, nend) =
+            reference.read_record(rest, &mut out[out_len..], &mut ends[ends_len..]);
+        rest = &rest[nin..];
+        out_len += nout;
+        ends_len += nend;
+        match res {
+            csv_core::ReadRecordResult::Record => {
+                let fields = Fields {
+                    out: &out[..out_len],
+                    ends: &ends[..ends_len],
+                };
+                expected.push(fields.iter().map(<[u8]>::to_vec).collect::<Vec<_>>());
+                (out_len, ends_len) = (0, 0);
+            }
+            csv_core::ReadRecordResult::End => return expected,
+            _ => {}
+        }
+    }
+}
+
+/// Every input of up to seven bytes over a letter, the delimiter, a quote and both line
+/// breaks reads as csv_core reads it, whole and in pieces: quoted fields, doubled quotes,
+/// quotes inside fields and line breaks inside quotes in every arrangement that short.
+#[test]
+fn every_short_input_reads_like_csv_core() {
+    const ALPHABET: [u8; 5] = [b'a', b';', b'"', b'\n', b'\r'];
+    let mut inputs: Vec<Vec<u8>> = vec![Vec::new()];
+    let mut last: Vec<Vec<u8>> = vec![Vec::new()];
+    for _ in 0..7 {
+        last = last
+            .iter()
+            .flat_map(|s| {
+                ALPHABET.iter().map(move |&b| {
+                    let mut s = s.clone();
+                    s.push(b);
+                    s
+                })
+            })
+            .collect();
+        inputs.extend(last.iter().cloned());
+    }
+    let mut reference = csv_core::ReaderBuilder::new().delimiter(b';').build();
+    let mut r = RecordReader::new(b';', 1 << 20, 100);
+    for input in &inputs {
+        let expected = csv_core_records_with(&mut reference, input);
+        for chunk in [1, 3, 64] {
+            // As new: at the start of a file, between no records yet.
+            r.inner.reset();
+            (r.out_len, r.ends_len, r.record, r.between) = (0, 0, 0, false);
+            assert_eq!(
+                records(&mut r, input, chunk),
+                expected,
+                "{:?} in pieces of {chunk}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+}
+
 /// Lines read without the state machine give what csv_core gives, wherever the input is
 /// cut into pieces: empty lines, `\r\n` and lone `\r`, quotes (inside a field, around a
 /// separator or a line break), empty fields and a last line without its line break.
@@ -60,29 +135,7 @@ fn plain_lines_read_like_csv_core() {
         b"k;v\n1;2\n\"3\";4\n5;6",
     ];
     for input in inputs {
-        let mut reference = csv_core::ReaderBuilder::new().delimiter(b';').build();
-        let (mut out, mut ends) = (vec![0u8; 1024], vec![0usize; 64]);
-        let mut expected = Vec::new();
-        let (mut rest, mut out_len, mut ends_len) = (input, 0, 0);
-        loop {
-            let (res, nin, nout, nend) =
-                reference.read_record(rest, &mut out[out_len..], &mut ends[ends_len..]);
-            rest = &rest[nin..];
-            out_len += nout;
-            ends_len += nend;
-            match res {
-                csv_core::ReadRecordResult::Record => {
-                    let fields = Fields {
-                        out: &out[..out_len],
-                        ends: &ends[..ends_len],
-                    };
-                    expected.push(fields.iter().map(<[u8]>::to_vec).collect::<Vec<_>>());
-                    (out_len, ends_len) = (0, 0);
-                }
-                csv_core::ReadRecordResult::End => break,
-                _ => {}
-            }
-        }
+        let expected = csv_core_records(input);
         for chunk in [1, 2, 3, 5, 64] {
             let mut r = RecordReader::new(b';', 1 << 20, 100);
             assert_eq!(

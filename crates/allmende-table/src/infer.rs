@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use allmende_core::i18n::Msg;
 
 use crate::column::ColumnType;
-use crate::values::{self, NumberShape};
+use crate::values::{self, NumberShape, Reading};
 
 /// One value as a reader delivers it: text from CSV, typed cells from spreadsheets and JSON.
 #[derive(Debug, Clone, Copy)]
@@ -126,6 +126,53 @@ impl Infer {
             }
             Cell::Text(raw) => self.text(row, values::trim(raw)),
         }
+    }
+
+    /// Observes a trimmed text value whose reading the caller has established (one of the
+    /// usual numbers, or a point in time), exactly as [`Infer::observe`] would, without
+    /// reading it again. Only where this column's state makes that certain: past the first
+    /// 1,000 values (which test every reading) and with the readings the value does not have
+    /// already ruled out; otherwise `false`, and nothing is observed.
+    pub fn observe_known(&mut self, reading: Reading) -> bool {
+        if self.present < 1000 || self.boolean || self.date {
+            return false;
+        }
+        let number = self.int || self.de || self.en;
+        match reading {
+            // What `text` does with `number_shape` saying int, de and en (digits) or de with a
+            // decimal comma; no date or timestamp reading is left to test.
+            Reading::Digits | Reading::CommaDecimal => {
+                if self.timestamp {
+                    return false;
+                }
+                if number {
+                    self.tested[NUM] += 1;
+                    self.tested[INT] += 1;
+                    self.fits[NUM] += 1;
+                    if reading == Reading::Digits {
+                        self.fits[INT] += 1;
+                    } else {
+                        self.int = false;
+                        self.en = false;
+                        self.de_only = true;
+                        self.de_fraction = true;
+                    }
+                }
+            }
+            // What `text` does with a value `parse_timestamp` reads, once dates are ruled out
+            // and no number reading is left to test.
+            Reading::Timestamp => {
+                if number || !self.timestamp {
+                    return false;
+                }
+                self.tested[DATE] += 1;
+                self.fits[DATE] += 1;
+            }
+        }
+        // None of these values is `x` or a missing marker.
+        self.ticks = false;
+        self.present += 1;
+        true
     }
 
     fn typed(&mut self, int: bool, num: bool, boolean: bool, date: bool, ts: bool) {

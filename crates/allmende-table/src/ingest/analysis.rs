@@ -99,33 +99,37 @@ impl Analysis {
     }
 
     pub(crate) fn observe(&mut self, cells: &[Cell<'_>]) {
+        let row = self.begin_row(cells);
+        for (infer, c) in self.infers.iter_mut().zip(cells) {
+            infer.observe(row, *c);
+        }
+    }
+
+    /// Counts a row that is about to be observed cell by cell (which columns are filled, cells
+    /// beyond the header); its number.
+    pub(crate) fn begin_row(&mut self, cells: &[Cell<'_>]) -> u64 {
         self.rows += 1;
-        for (i, c) in cells.iter().take(self.width).enumerate() {
-            if !self.filled[i] && nonempty(c) {
-                self.filled[i] = true;
+        for (filled, c) in self.filled.iter_mut().zip(cells) {
+            if !*filled && nonempty(c) {
+                *filled = true;
             }
-            self.infers[i].observe(self.rows, *c);
         }
         if cells.len() > self.width && cells[self.width..].iter().any(nonempty) {
             self.long_rows += 1;
         }
+        self.rows
     }
 
     /// Takes in one row; returns the rows that now count as data (see [`DataRows::accept`]),
-    /// observed.
-    pub(crate) fn accept<'c>(&mut self, cells: &'c [Cell<'c>]) -> Accepted<'c> {
+    /// not observed yet.
+    pub(crate) fn admit<'c>(&mut self, cells: &'c [Cell<'c>]) -> Accepted<'c> {
         if !cells.iter().any(nonempty) {
             return None;
         }
         if !self.comma_decimals && self.german_file {
             self.comma_decimals = cells.iter().any(|c| matches!(c, Cell::Text(s) if crate::values::number_shape(crate::values::trim(s)).comma_decimal));
         }
-        let (held, cells) = self.data.accept(cells)?;
-        for p in &held {
-            self.observe(&text_cells(p));
-        }
-        self.observe(cells);
-        Some((held, cells))
+        self.data.accept(cells)
     }
 }
 

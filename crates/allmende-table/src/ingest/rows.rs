@@ -53,6 +53,10 @@ impl Converter {
                 *lost += 1;
             }
         }
+        self.row_done(progress)
+    }
+
+    fn row_done(&mut self, progress: Progress<'_>) -> Result<(), IngestError> {
         self.in_batch += 1;
         self.written += 1;
         if self.in_batch == self.batch_rows {
@@ -60,6 +64,35 @@ impl Converter {
             progress("convert", self.written);
         }
         Ok(())
+    }
+
+    /// Observes a row in `a` and converts it, in one pass over its cells: the same as
+    /// `a.observe(cells)` and then [`Converter::push`].
+    pub(crate) fn push_observed(
+        &mut self,
+        cells: &[Cell<'_>],
+        a: &mut Analysis,
+        progress: Progress<'_>,
+    ) -> Result<(), IngestError> {
+        let row = a.begin_row(cells);
+        let mut kept = self
+            .keep
+            .iter()
+            .zip(self.builders.iter_mut().zip(self.lost.iter_mut()))
+            .peekable();
+        for (i, infer) in a.infers.iter_mut().enumerate() {
+            // Observing an empty cell changes nothing: cells past the row's end are empty.
+            let cell = cells.get(i).copied().unwrap_or(Cell::Empty);
+            match kept.next_if(|&(&k, _)| k == i) {
+                Some((_, (b, lost))) => {
+                    if !b.push_observed(cell, infer, row) {
+                        *lost += 1;
+                    }
+                }
+                None => infer.observe(row, cell),
+            }
+        }
+        self.row_done(progress)
     }
 
     pub(crate) fn push_text(

@@ -65,15 +65,19 @@ pub(crate) fn run(
             let mut speculation: Option<(Plan, Converter)> = None;
             let mut encoder: Option<std::thread::ScopedJoinHandle<'_, Encoded>> = None;
             let mut on_row = |cells: &[Cell<'_>]| -> Result<(), IngestError> {
-                let Some((held, cells)) = a.accept(cells) else {
+                let Some((held, cells)) = a.admit(cells) else {
                     return Ok(());
                 };
+                for row in &held {
+                    a.observe(&text_cells(row));
+                }
                 if let Some((_, conv)) = speculation.as_mut() {
                     for row in &held {
                         conv.push_text(row, progress)?;
                     }
-                    return conv.push(cells, progress);
+                    return conv.push_observed(cells, &mut a, progress);
                 }
+                a.observe(cells);
                 for row in &held {
                     sample.push(owned(&text_cells(row)));
                 }

@@ -151,6 +151,7 @@ impl Scan {
         }
     }
 
+    #[inline]
     pub fn observe(&mut self, column: usize, cell: &Cell<'_>) {
         let Some(c) = self.columns.get_mut(column) else {
             return;
@@ -163,7 +164,9 @@ impl Scan {
                     return;
                 }
                 c.filled += 1;
-                c.text(s, &self.rules, &mut self.buf, &mut self.memo_left);
+                if !c.short_number(s) {
+                    c.text(s, &self.rules, &mut self.buf, &mut self.memo_left);
+                }
             }
             Cell::Int(v) => {
                 c.filled += 1;
@@ -312,25 +315,71 @@ impl ColumnScan {
         }
     }
 
-    fn text(&mut self, s: &str, rules: &PrivacyRules, buf: &mut Vec<Rule>, memo_left: &mut usize) {
-        if self.announced.is_none() && self.filled >= SHAPE_SAMPLE {
+    fn update_shapes(&mut self) {
+        // Both only ever turn off: once they are, nothing is left to decide.
+        if self.announced.is_none()
+            && !(self.shape_off && self.dates_off)
+            && self.filled >= SHAPE_SAMPLE
+        {
             // Shaped like names but without given names (facilities, places): not names.
             self.shape_off |= self.name_shaped * 2 < self.filled
                 || (self.name_shaped >= SHAPE_SAMPLE && self.name_parts * 20 < self.name_shaped);
             self.dates_off |= self.old_dates * 2 < self.filled;
         }
-        // Every byte of every text value passes here: one table lookup each, no branches.
-        let seen = s.bytes().fold(0u8, |acc, b| acc | BYTE_CLASS[b as usize]);
-        let has_digit = seen & DIGIT != 0;
+    }
+
+    /// The usual cell of a count or a measurement, a short number, taken without the full
+    /// look: all `text` does with it is count it (it identifies nobody, see there). `false`
+    /// for any other value, and nothing done.
+    #[inline]
+    fn short_number(&mut self, s: &str) -> bool {
+        if s.len() >= 7 || self.announced == Some(Rule::BirthDate) || self.coordinate {
+            return false;
+        }
+        let seen = s
+            .bytes()
+            .fold(0u8, |acc, b| acc | BYTE_CLASS[usize::from(b)]);
+        if seen & (OTHER | COLON) != 0 || seen & DIGIT == 0 {
+            return false;
+        }
+        self.update_shapes();
+        self.numbers += 1;
+        true
+    }
+
+    // Kept out of line: the short numbers above are most cells, and the caller's loop stays small.
+    #[inline(never)]
+    fn text(&mut self, s: &str, rules: &PrivacyRules, buf: &mut Vec<Rule>, memo_left: &mut usize) {
+        self.update_shapes();
+        // A value that starts with a letter (most text) is not numeric, and its bytes are
+        // looked at again only where a name check asks for digits. Any other value's bytes
+        // pass here: one table lookup each, no branches.
+        let numeric_start = s
+            .as_bytes()
+            .first()
+            .is_some_and(|&b| BYTE_CLASS[usize::from(b)] & OTHER == 0);
+        let seen = if numeric_start {
+            s.bytes()
+                .fold(0u8, |acc, b| acc | BYTE_CLASS[usize::from(b)])
+        } else {
+            OTHER
+        };
+        let has_digit = || {
+            if numeric_start {
+                seen & DIGIT != 0
+            } else {
+                s.bytes().any(|b| b.is_ascii_digit())
+            }
+        };
         let colon = seen & COLON != 0;
         let numeric = seen & OTHER == 0;
         // A point in time ("31.12.2024 13:45", "2024-12-31 13:45:00") identifies nobody, and
         // birth dates carry no time of day: nothing to look at.
-        if colon && has_digit && numeric && point_in_time(s) {
+        if colon && numeric && has_digit() && point_in_time(s) {
             return;
         }
         let numeric = numeric && !colon;
-        if has_digit && numeric {
+        if numeric && has_digit() {
             self.numbers += 1;
             // Dates written in several ways stay text: "12.03.1980", "1980-03-12".
             if self.announced.is_none()
@@ -371,7 +420,7 @@ impl ColumnScan {
         }
         match self.announced {
             // Names have no digits.
-            Some(Rule::PersonName) if !has_digit => {
+            Some(Rule::PersonName) if !has_digit() => {
                 let words = || name_words(s);
                 let shaped = (1..=5).contains(&words().count())
                     && words().all(|w| w.chars().next().is_some_and(char::is_uppercase));
@@ -390,7 +439,7 @@ impl ColumnScan {
             }
             // No header says so: values shaped like names ("Erika Musterfrau", "Musterfrau,
             // Erika"), enough of them with a known given name.
-            None if !self.shape_off && !has_digit && s.len() <= 60 && s.contains([' ', ',']) => {
+            None if !self.shape_off && s.len() <= 60 && !has_digit() && s.contains([' ', ',']) => {
                 let words = || name_words(s);
                 let shaped = (2..=5).contains(&words().count())
                     && words().all(|w| w.chars().next().is_some_and(char::is_uppercase));

@@ -1,0 +1,359 @@
+//! CSV records: lines split at their delimiters (csv_core for what that cannot read) and
+//! their fields decoded to text.
+
+use allmende_core::i18n::Msg;
+
+use crate::IngestError;
+use serde::{Deserialize, Serialize};
+
+/// The text encoding of a delimited file, as detected or given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TextEncoding {
+    #[serde(rename = "utf-8")]
+    Utf8,
+    #[serde(rename = "windows-1252")]
+    Windows1252,
+    #[serde(rename = "utf-16le")]
+    Utf16le,
+    #[serde(rename = "utf-16be")]
+    Utf16be,
+}
+
+impl TextEncoding {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "utf-8" | "utf8" => Self::Utf8,
+            "windows-1252" | "cp1252" | "iso-8859-1" | "latin1" | "latin-1" | "iso-8859-15" => {
+                Self::Windows1252
+            }
+            "utf-16le" | "utf-16" => Self::Utf16le,
+            "utf-16be" => Self::Utf16be,
+            _ => return None,
+        })
+    }
+}
+
+pub(super) fn decode<'a>(
+    enc: TextEncoding,
+    field: &'a [u8],
+    mixed: &mut u64,
+) -> std::borrow::Cow<'a, str> {
+    // One scan per field: both decoders borrow ASCII (and, for UTF-8, valid) input as it is.
+    match enc {
+        TextEncoding::Utf8 | TextEncoding::Utf16le | TextEncoding::Utf16be => {
+            match std::str::from_utf8(field) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                Err(_) => {
+                    *mixed += 1;
+                    encoding_rs::WINDOWS_1252
+                        .decode_without_bom_handling(field)
+                        .0
+                }
+            }
+        }
+        TextEncoding::Windows1252 => {
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(field)
+                .0
+        }
+    }
+}
+
+/// Reads records one at a time from successive input slices.
+pub(super) struct RecordReader {
+    pub(super) inner: csv_core::Reader,
+    out: Vec<u8>,
+    pub(super) out_len: usize,
+    ends: Vec<usize>,
+    pub(super) ends_len: usize,
+    max_record_bytes: usize,
+    max_columns: usize,
+    pub(super) record: u64,
+    /// csv_core stands between two records: a plain line may be read without it.
+    pub(super) between: bool,
+    delimiter: u8,
+}
+
+pub(super) struct Fields<'a> {
+    pub(super) out: &'a [u8],
+    pub(super) ends: &'a [usize],
+}
+
+impl<'a> Fields<'a> {
+    pub(super) fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let f = &self.out[start..end];
+            start = end;
+            f
+        })
+    }
+    pub(super) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Decodes every field into `out`. A record that reads as text as a whole (ASCII for
+    /// Windows-1252, valid UTF-8 otherwise: most records) is cut into borrowed fields after
+    /// one check of its bytes, instead of one decoder call per field; any other
+    /// Windows-1252 record is decoded in one pass into `scratch` and cut there.
+    pub(super) fn decode_into(
+        &self,
+        enc: TextEncoding,
+        mixed: &mut u64,
+        scratch: &'a mut Scratch,
+        out: &mut Vec<std::borrow::Cow<'a, str>>,
+    ) {
+        let cut = if enc == TextEncoding::Windows1252 && !self.out.is_ascii() {
+            self.decode_1252(scratch)
+                .is_some_and(|(text, ends)| cut_fields(text, ends, out))
+        } else {
+            std::str::from_utf8(self.out).is_ok_and(|text| cut_fields(text, self.ends, out))
+        };
+        if !cut {
+            out.extend(self.iter().map(|f| decode(enc, f, mixed)));
+        }
+    }
+
+    /// Windows-1252 maps every byte to one character: the record is decoded in one call
+    /// (encoding_rs, into a buffer reused from record to record), and each field ends where
+    /// its last byte's character does. The text and those ends.
+    fn decode_1252(&self, scratch: &'a mut Scratch) -> Option<(&'a str, &'a [usize])> {
+        let lengths = high_1252_lengths();
+        let Scratch { text, ends } = scratch;
+        text.clear();
+        ends.clear();
+        // A field's end moves by the extra bytes of the characters before it.
+        let (mut start, mut grown) = (0, 0);
+        for &end in self.ends {
+            let field = &self.out[start..end];
+            // Most fields of such a record are ASCII still.
+            if !field.is_ascii() {
+                grown += field
+                    .iter()
+                    .filter(|b| !b.is_ascii())
+                    .map(|&b| usize::from(lengths[usize::from(b & 0x7f)]) - 1)
+                    .sum::<usize>();
+            }
+            ends.push(end + grown);
+            start = end;
+        }
+        let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
+        text.reserve(decoder.max_utf8_buffer_length_without_replacement(self.out.len())?);
+        let (result, read) = decoder.decode_to_string_without_replacement(self.out, text, true);
+        (result == encoding_rs::DecoderResult::InputEmpty && read == self.out.len())
+            .then_some(())?;
+        let (text, ends): (&'a str, &'a [usize]) = (text, ends);
+        Some((text, ends))
+    }
+}
+
+/// Cuts `text` at `ends` into borrowed fields pushed onto `out`; `false` (and `out` as it was)
+/// when an end falls inside a character.
+fn cut_fields<'a>(text: &'a str, ends: &[usize], out: &mut Vec<std::borrow::Cow<'a, str>>) -> bool {
+    let before = out.len();
+    let mut start = 0;
+    let cut = ends.iter().all(|&end| {
+        let field = text.get(start..end);
+        start = end;
+        field
+            .map(|f| out.push(std::borrow::Cow::Borrowed(f)))
+            .is_some()
+    });
+    if !cut {
+        out.truncate(before);
+    }
+    cut
+}
+
+/// Room for decoding one record, reused from record to record.
+#[derive(Default)]
+pub(super) struct Scratch {
+    text: String,
+    ends: Vec<usize>,
+}
+
+/// How many bytes of UTF-8 each of the Windows-1252 bytes 0x80–0xFF decodes to, as the
+/// decoder (encoding_rs, the WHATWG mapping) decodes it.
+fn high_1252_lengths() -> &'static [u8; 128] {
+    static LENGTHS: std::sync::LazyLock<[u8; 128]> = std::sync::LazyLock::new(|| {
+        std::array::from_fn(|i| {
+            let byte = [0x80 | i as u8];
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&byte);
+            text.len() as u8
+        })
+    });
+    &LENGTHS
+}
+
+impl RecordReader {
+    pub(super) fn new(delimiter: u8, max_record_bytes: usize, max_columns: usize) -> Self {
+        Self {
+            inner: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            out: vec![0; 64 * 1024],
+            out_len: 0,
+            ends: vec![0; 256],
+            ends_len: 0,
+            max_record_bytes,
+            max_columns,
+            record: 0,
+            between: false,
+            delimiter,
+        }
+    }
+
+    /// The next record when its whole line is in `input` (most lines of most files): split at
+    /// its delimiters, which is what csv_core makes of such a line, at a fraction of the cost
+    /// of its state machine. A quoted field is taken when its closing quote ends it on the same
+    /// line (`"Veranstaltung „Reichsstädter Tage“"`). `None` leaves the line to csv_core: a
+    /// quote inside a field or a doubled one, a line break inside quotes, a line not complete
+    /// yet, or one beyond the buffers (which csv_core grows or refuses).
+    fn plain(&mut self, input: &mut &[u8]) -> Option<(usize, usize)> {
+        if !self.between {
+            return None;
+        }
+        // Empty lines and the `\n` of a `\r\n` are skipped, as csv_core skips them.
+        let start = input
+            .iter()
+            .position(|&b| b != b'\n' && b != b'\r')
+            .unwrap_or(input.len());
+        let rest = &input[start..];
+        let end = memchr::memchr2(b'\n', b'\r', rest)?;
+        let line = &rest[..end];
+        if line.len() > self.out.len() {
+            return None;
+        }
+        let (out_len, n) = if memchr::memchr(b'"', line).is_some() {
+            self.split_quoted(line)?
+        } else {
+            self.split(line)?
+        };
+        *input = &rest[end..];
+        self.record += 1;
+        Some((out_len, n))
+    }
+
+    /// A line without quotes: fields between delimiters, copied to `out`.
+    fn split(&mut self, line: &[u8]) -> Option<(usize, usize)> {
+        let delimiter = self.delimiter;
+        let (mut field_start, mut out_len, mut n) = (0, 0, 0);
+        for at in memchr::memchr_iter(delimiter, line).chain(std::iter::once(line.len())) {
+            out_len = self.put(n, out_len, &line[field_start..at])?;
+            n += 1;
+            field_start = at + 1;
+        }
+        Some((out_len, n))
+    }
+
+    /// A line with quotes: a field that starts with a quote ends at the next quote, which a
+    /// delimiter or the line's end must follow (else csv_core reads the line); a quote inside
+    /// an unquoted field is a character like any other, as csv_core takes it.
+    fn split_quoted(&mut self, line: &[u8]) -> Option<(usize, usize)> {
+        let delimiter = self.delimiter;
+        let (mut at, mut out_len, mut n) = (0, 0, 0);
+        loop {
+            let (field, next) = if line.get(at) == Some(&b'"') {
+                let close = at + 1 + memchr::memchr(b'"', line.get(at + 1..)?)?;
+                match line.get(close + 1) {
+                    None => (&line[at + 1..close], None),
+                    Some(&b) if b == delimiter => (&line[at + 1..close], Some(close + 2)),
+                    Some(_) => return None,
+                }
+            } else {
+                let rest = line.get(at..)?;
+                match memchr::memchr(delimiter, rest) {
+                    Some(d) => (&rest[..d], Some(at + d + 1)),
+                    None => (rest, None),
+                }
+            };
+            out_len = self.put(n, out_len, field)?;
+            n += 1;
+            match next {
+                Some(next) => at = next,
+                None => return Some((out_len, n)),
+            }
+        }
+    }
+
+    /// Copies field number `n` to `out` at `out_len`; the new length, or `None` when `ends`
+    /// is full (csv_core grows it or refuses the line).
+    fn put(&mut self, n: usize, out_len: usize, field: &[u8]) -> Option<usize> {
+        if n == self.ends.len() {
+            return None;
+        }
+        let end = out_len + field.len();
+        self.out.get_mut(out_len..end)?.copy_from_slice(field);
+        self.ends[n] = end;
+        Some(end)
+    }
+
+    /// The next complete record, or `None` when `input` is used up (more input may follow
+    /// unless `eof`).
+    pub(super) fn next(
+        &mut self,
+        input: &mut &[u8],
+        eof: bool,
+    ) -> Result<Option<Fields<'_>>, IngestError> {
+        use csv_core::ReadRecordResult as R;
+        loop {
+            if let Some((len, n)) = self.plain(input) {
+                return Ok(Some(Fields {
+                    out: &self.out[..len],
+                    ends: &self.ends[..n],
+                }));
+            }
+            if input.is_empty() && !eof {
+                return Ok(None);
+            }
+            self.between = false;
+            let (res, nin, nout, nend) = self.inner.read_record(
+                input,
+                &mut self.out[self.out_len..],
+                &mut self.ends[self.ends_len..],
+            );
+            *input = &input[nin..];
+            self.out_len += nout;
+            self.ends_len += nend;
+            match res {
+                R::InputEmpty => {
+                    if !eof {
+                        return Ok(None);
+                    }
+                }
+                R::OutputFull => {
+                    if self.out.len() >= self.max_record_bytes {
+                        return Err(IngestError::Data(
+                            Msg::new("ingest.line_too_long")
+                                .arg("line", self.record + 1)
+                                .arg("mb", self.max_record_bytes / (1024 * 1024)),
+                        ));
+                    }
+                    let new_len = (self.out.len() * 2).min(self.max_record_bytes);
+                    self.out.resize(new_len, 0);
+                }
+                R::OutputEndsFull => {
+                    if self.ends.len() > self.max_columns {
+                        return Err(IngestError::Data(
+                            Msg::new("ingest.line_too_wide")
+                                .arg("line", self.record + 1)
+                                .arg("max", self.max_columns),
+                        ));
+                    }
+                    let new_len = self.ends.len() * 2;
+                    self.ends.resize(new_len, 0);
+                }
+                R::Record => {
+                    self.record += 1;
+                    self.between = true;
+                    let (len, n) = (self.out_len, self.ends_len);
+                    self.out_len = 0;
+                    self.ends_len = 0;
+                    return Ok(Some(Fields {
+                        out: &self.out[..len],
+                        ends: &self.ends[..n],
+                    }));
+                }
+                R::End => return Ok(None),
+            }
+        }
+    }
+}
