@@ -978,7 +978,9 @@ async fn replace_file(base: &str, token: &str, rid: &str, csv: Vec<u8>) {
 }
 
 async fn wait_version(base: &str, rid: &str, version: i64, status: &str) -> Value {
-    for _ in 0..1200 {
+    // Up to five minutes: a taken-up job waits a minute for its stale claim, then a debug
+    // build reads 1.5M rows on a machine the whole suite keeps busy.
+    for _ in 0..3000 {
         let t = table_of(base, rid).await;
         let latest = &t["versions"][0];
         // A finished version is read together with the switch to it (the version list may be
