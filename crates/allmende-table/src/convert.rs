@@ -26,6 +26,22 @@ fn micros(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp_micros()
 }
 
+/// A trimmed integer in a column's notation (both ways of converting use this one).
+fn integer(style: NumberStyle, s: &str) -> Option<i64> {
+    match style {
+        NumberStyle::German => values::parse_german_int(s),
+        NumberStyle::Point => s.strip_prefix('+').unwrap_or(s).parse().ok(),
+    }
+}
+
+/// A trimmed decimal in a column's notation.
+fn decimal(style: NumberStyle, s: &str) -> Option<f64> {
+    match style {
+        NumberStyle::German => values::parse_german(s),
+        NumberStyle::Point => s.strip_prefix('+').unwrap_or(s).parse().ok(),
+    }
+}
+
 pub enum ColumnBuilder {
     Integer(Int64Builder, NumberStyle),
     Decimal(Float64Builder, NumberStyle),
@@ -72,9 +88,9 @@ impl ColumnBuilder {
     /// same function as in [`ColumnBuilder::push`].
     fn push_known(&mut self, s: &str, infer: &mut Infer) -> bool {
         match self {
-            Self::Integer(b, _) => {
+            Self::Integer(b, style) => {
                 if values::known_number(s) == Some(Reading::Digits)
-                    && let Ok(v) = s.parse::<i64>()
+                    && let Some(v) = integer(*style, s)
                     && infer.observe_known(Reading::Digits)
                 {
                     b.append_value(v);
@@ -82,17 +98,8 @@ impl ColumnBuilder {
                 }
             }
             Self::Decimal(b, style) => {
-                let Some(reading) = values::known_number(s) else {
-                    return false;
-                };
-                let v = match (style, reading) {
-                    (NumberStyle::German, _) => values::parse_german(s),
-                    (NumberStyle::Point, Reading::Digits) => {
-                        s.strip_prefix('+').unwrap_or(s).parse().ok()
-                    }
-                    _ => None,
-                };
-                if let Some(v) = v
+                if let Some(reading) = values::known_number(s)
+                    && let Some(v) = decimal(*style, s)
                     && infer.observe_known(reading)
                 {
                     b.append_value(v);
@@ -126,10 +133,7 @@ impl ColumnBuilder {
                             b.append_null();
                             return true;
                         }
-                        match style {
-                            NumberStyle::German => values::parse_german_int(s),
-                            NumberStyle::Point => s.strip_prefix('+').unwrap_or(s).parse().ok(),
-                        }
+                        integer(*style, s)
                     }
                     Cell::Empty => {
                         b.append_null();
@@ -150,10 +154,7 @@ impl ColumnBuilder {
                             b.append_null();
                             return true;
                         }
-                        match style {
-                            NumberStyle::German => values::parse_german(s),
-                            NumberStyle::Point => s.strip_prefix('+').unwrap_or(s).parse().ok(),
-                        }
+                        decimal(*style, s)
                     }
                     Cell::Empty => {
                         b.append_null();

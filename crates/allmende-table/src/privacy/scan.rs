@@ -43,6 +43,12 @@ static BYTE_CLASS: [u8; 256] = {
     t
 };
 
+/// The classes of all of a value's bytes: one table lookup each, no branches.
+fn byte_classes(s: &str) -> u8 {
+    s.bytes()
+        .fold(0u8, |acc, b| acc | BYTE_CLASS[usize::from(b)])
+}
+
 /// Whether a value of digits, separators and a colon is a point in time: the German and ISO
 /// shapes by position (digits are all that can stand between the separators), anything else
 /// by parsing.
@@ -336,9 +342,7 @@ impl ColumnScan {
         if s.len() >= 7 || self.announced == Some(Rule::BirthDate) || self.coordinate {
             return false;
         }
-        let seen = s
-            .bytes()
-            .fold(0u8, |acc, b| acc | BYTE_CLASS[usize::from(b)]);
+        let seen = byte_classes(s);
         if seen & (OTHER | COLON) != 0 || seen & DIGIT == 0 {
             return false;
         }
@@ -352,15 +356,13 @@ impl ColumnScan {
     fn text(&mut self, s: &str, rules: &PrivacyRules, buf: &mut Vec<Rule>, memo_left: &mut usize) {
         self.update_shapes();
         // A value that starts with a letter (most text) is not numeric, and its bytes are
-        // looked at again only where a name check asks for digits. Any other value's bytes
-        // pass here: one table lookup each, no branches.
+        // looked at again only where a name check asks for digits.
         let numeric_start = s
             .as_bytes()
             .first()
             .is_some_and(|&b| BYTE_CLASS[usize::from(b)] & OTHER == 0);
         let seen = if numeric_start {
-            s.bytes()
-                .fold(0u8, |acc, b| acc | BYTE_CLASS[usize::from(b)])
+            byte_classes(s)
         } else {
             OTHER
         };
