@@ -73,6 +73,7 @@ impl ColumnBuilder {
     /// Observes one value in `infer` and appends it: what `infer.observe(row, cell)` and then
     /// [`ColumnBuilder::push`] do, with the usual values of a settled number or timestamp
     /// column read once instead of twice.
+    #[inline]
     pub fn push_observed(&mut self, cell: Cell<'_>, infer: &mut Infer, row: u64) -> bool {
         if let Cell::Text(raw) = cell
             && self.push_known(values::trim(raw), infer)
@@ -86,6 +87,7 @@ impl ColumnBuilder {
     /// Appends a trimmed value and observes it when its reading fits this column and `infer`
     /// can take it as known; `false` (nothing done) otherwise. The value is converted by the
     /// same function as in [`ColumnBuilder::push`].
+    #[inline]
     fn push_known(&mut self, s: &str, infer: &mut Infer) -> bool {
         match self {
             Self::Integer(b, style) => {

@@ -133,6 +133,7 @@ impl Infer {
     /// reading it again. Only where this column's state makes that certain: past the first
     /// 1,000 values (which test every reading) and with the readings the value does not have
     /// already ruled out; otherwise `false`, and nothing is observed.
+    #[inline]
     pub fn observe_known(&mut self, reading: Reading) -> bool {
         if self.present < 1000 || self.boolean || self.date {
             return false;

@@ -205,7 +205,9 @@ impl Plan {
                 .all(|(a, b)| a.kind == b.kind && a.numbers == b.numbers && a.ticks == b.ticks)
     }
 
+    /// Rows per batch for the encoder: small enough that the encoder, at the end, has little
+    /// left to do after the last row is converted.
     pub(crate) fn batch_rows(&self) -> usize {
-        (2_000_000 / self.columns.len()).clamp(256, 65_536)
+        (2_000_000 / self.columns.len()).clamp(256, 16_384)
     }
 }

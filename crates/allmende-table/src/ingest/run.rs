@@ -53,14 +53,14 @@ pub(crate) fn run(
     // output is the table; otherwise a second pass converts with the final types.
     // Three threads: this one reads and decodes, an analyser infers types and converts, an
     // encoder writes Parquet.
-    let (row_tx, row_rx) = std::sync::mpsc::sync_channel::<RowBatch>(4);
+    let (row_tx, row_rx) = std::sync::mpsc::sync_channel::<RowBatch>(ROWS_QUEUED);
     let headers_ref = &headers;
     let (scanned, consumed, privacy) = std::thread::scope(|scope| {
         let analyser = scope.spawn(move || -> Consumed {
             let mut a = Analysis::new(width, german_file);
             let mut sample: Vec<Vec<OwnedCell>> = Vec::new();
             let mut sample_bytes = 0usize;
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrayRef>>(2);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrayRef>>(ARRAYS_QUEUED);
             let mut rx = Some(rx);
             let mut speculation: Option<(Plan, Converter)> = None;
             let mut encoder: Option<std::thread::ScopedJoinHandle<'_, Encoded>> = None;
@@ -175,7 +175,7 @@ pub(crate) fn run(
                     scan.observe_cells(cells);
                 }
                 batch.push(cells);
-                if batch.rows() >= HANDOVER_ROWS || batch.text.len() >= HANDOVER_BYTES {
+                if batch.slots.len() >= HANDOVER_CELLS || batch.text.len() >= HANDOVER_BYTES {
                     send(&mut batch)?;
                 }
                 Ok(())
@@ -282,7 +282,7 @@ pub(crate) fn convert(
     let top_cap = (200_000 / plan.columns.len()).clamp(20, 1000);
     let mut writer =
         SnapshotWriter::create(output, schema_for(&plan.columns), top_cap, &plan.columns)?;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrayRef>>(2);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ArrayRef>>(ARRAYS_QUEUED);
     let mut conv = Converter::new(plan, tx);
     let (scanned, encoded) = std::thread::scope(|scope| {
         let encoder = scope.spawn(move || -> Encoded {
