@@ -334,9 +334,10 @@ impl ColumnScan {
         }
     }
 
-    /// The usual cell of a count or a measurement, a short number, taken without the full
-    /// look: all `text` does with it is count it (it identifies nobody, see there). `false`
-    /// for any other value, and nothing done.
+    /// The usual cell of a count or a measurement, a short number, is only counted: it is no
+    /// identifier (phone numbers need seven digits, the check-digit numbers ten or more), and
+    /// only a birth year or a coordinate's digits matter. `false` for any other value, and
+    /// nothing done; such a value goes to `text`, which therefore never sees a short number.
     #[inline]
     fn short_number(&mut self, s: &str) -> bool {
         if s.len() >= 7 || self.announced == Some(Rule::BirthDate) || self.coordinate {
@@ -390,11 +391,6 @@ impl ColumnScan {
                 && let Some(d) = crate::values::parse_date(s)
             {
                 self.date(d);
-                return;
-            }
-            // A short number (a count, a measurement) is no identifier: phone numbers need
-            // seven digits, the check-digit numbers ten or more. Only a birth year matters.
-            if s.len() < 7 && self.announced != Some(Rule::BirthDate) && !self.coordinate {
                 return;
             }
         }
