@@ -70,6 +70,7 @@ fn csv_core_records_with(reference: &mut csv_core::Reader, input: &[u8]) -> Vec<
                 let fields = Fields {
                     out: &out[..out_len],
                     ends: &ends[..ends_len],
+                    gap: 0,
                 };
                 expected.push(fields.iter().map(<[u8]>::to_vec).collect::<Vec<_>>());
                 (out_len, ends_len) = (0, 0);
@@ -147,6 +148,32 @@ fn plain_lines_read_like_csv_core() {
     }
 }
 
+/// A delimiter beyond ASCII (`§` in Windows-1252), which decoding widens: its lines read as
+/// csv_core reads them, and their records decode like their fields one by one.
+#[test]
+fn a_delimiter_beyond_ascii_reads_like_csv_core() {
+    let input: &[u8] = b"k\xa7v\nStra\xdfe\xa71,5\n\xa7\n\"a\xa7b\"\xa7c\n";
+    let expected = csv_core_records_with(
+        &mut csv_core::ReaderBuilder::new().delimiter(0xa7).build(),
+        input,
+    );
+    assert_eq!(expected.len(), 4);
+    for chunk in [1, 5, 64] {
+        let mut r = RecordReader::new(0xa7, 1 << 20, 100);
+        assert_eq!(records(&mut r, input, chunk), expected, "pieces of {chunk}");
+    }
+    let mut r = RecordReader::new(0xa7, 1 << 20, 100);
+    let mut rest = input;
+    while let Some(fields) = r.next(&mut rest, true).unwrap() {
+        let (mut a, mut b) = (0, 0);
+        let (mut whole, mut scratch) = (Vec::new(), Scratch::default());
+        let enc = TextEncoding::Windows1252;
+        fields.decode_into(enc, &mut a, &mut scratch, &mut whole);
+        let one_by_one: Vec<_> = fields.iter().map(|f| decode(enc, f, &mut b)).collect();
+        assert_eq!(whole, one_by_one);
+    }
+}
+
 /// Fields decoded record by record equal fields decoded one by one, whether the record
 /// is text as a whole or not.
 #[test]
@@ -154,20 +181,30 @@ fn records_decode_like_their_fields() {
     // Every byte above ASCII, with fields of one byte, of several and empty ones between.
     let high: Vec<u8> = (0x80..=0xff).collect();
     let high_ends: Vec<usize> = (1..=high.len()).step_by(7).chain([high.len(); 2]).collect();
-    let records: [(&[u8], &[usize]); 7] = [
+    let records: [(&[u8], &[usize], usize); 12] = [
         // csv_core's output: the fields one after another, without separators.
-        (b"Parkhaus1245,3", &[8, 10, 14]),
-        (b"Schlo\xdfstra\xdfex", &[12, 13]),
-        (b"\x84Reichsst\xe4dter Tage\x93;\x80", &[0, 20, 22, 22]),
-        ("Rötenberg„gut“".as_bytes(), &[10, 19]),
+        (b"Parkhaus1245,3", &[8, 10, 14], 0),
+        (b"Schlo\xdfstra\xdfex", &[12, 13], 0),
+        (b"\x84Reichsst\xe4dter Tage\x93;\x80", &[0, 20, 22, 22], 0),
+        ("Rötenberg„gut“".as_bytes(), &[10, 19], 0),
         // Valid UTF-8 as a whole, but the boundary cuts `ö` in two.
-        ("aö".as_bytes(), &[2, 3]),
-        (b"", &[]),
-        (&high, &high_ends),
+        ("aö".as_bytes(), &[2, 3], 0),
+        (b"", &[], 0),
+        (&high, &high_ends, 0),
+        // Lines read in place: the delimiter between the fields.
+        (b"Parkhaus;12;45,3", &[8, 11, 16], 1),
+        (b"Schlo\xdfstra\xdfe;x", &[12, 14], 1),
+        (
+            b"\x84Reichsst\xe4dter Tage\x93;;\x80;",
+            &[20, 21, 23, 24],
+            1,
+        ),
+        ("Rötenberg;„gut“".as_bytes(), &[10, 20], 1),
+        (b";", &[0, 1], 1),
     ];
     for enc in [TextEncoding::Utf8, TextEncoding::Windows1252] {
-        for (out, ends) in records {
-            let fields = Fields { out, ends };
+        for (out, ends, gap) in records {
+            let fields = Fields { out, ends, gap };
             let (mut a, mut b) = (0, 0);
             let mut whole = Vec::new();
             let mut scratch = Scratch::default();

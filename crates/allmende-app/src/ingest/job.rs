@@ -81,6 +81,7 @@ pub fn limits_for(memory_mb: u64) -> Limits {
 /// Runs in the child; returns its exit code.
 pub fn run(args: JobArgs) -> i32 {
     limit_memory(args.memory_mb);
+    keep_freed_memory();
     lower_priority();
     die_with_parent();
     let out = Mutex::new((std::io::stdout(), Instant::now() - Duration::from_secs(1)));
@@ -188,6 +189,22 @@ fn limit_memory(mb: u64) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = mb;
+}
+
+/// Memory the ingestion frees stays with the process instead of going back to the system at
+/// once. Its threads hand batches of a megabyte or more to each other; by default glibc maps
+/// such an allocation anew each time (or trims the heap after it) and every page of the next
+/// batch is faulted in again: measured on the 1M-row benchmark file, 13,000 of 24,000 page
+/// faults and 15–30 ms of 700 ms CPU time. What stays is at most what the process held at its
+/// peak, which the memory limit bounds anyway, and the process ends with its file.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets this process's allocator parameters (before the reading
+    // threads start); a value it refuses leaves the default.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
 }
 
 /// A server that is killed takes its reader with it (its job is taken up again later).

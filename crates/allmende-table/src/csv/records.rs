@@ -59,6 +59,13 @@ pub(super) fn decode<'a>(
     }
 }
 
+/// A line read without csv_core: in place (its fields' ends, how many) or copied to `out`
+/// (the length there, how many fields).
+enum Plain<'i> {
+    InPlace(&'i [u8], usize),
+    Copied(usize, usize),
+}
+
 /// Reads records one at a time from successive input slices.
 pub(super) struct RecordReader {
     pub(super) inner: csv_core::Reader,
@@ -74,9 +81,14 @@ pub(super) struct RecordReader {
     delimiter: u8,
 }
 
+/// A record's fields: each ends at its entry of `ends` in `out`, and the next starts `gap`
+/// bytes later.
 pub(super) struct Fields<'a> {
     pub(super) out: &'a [u8],
     pub(super) ends: &'a [usize],
+    /// 0 where the fields were copied one after another (csv_core's output, a line with
+    /// quotes), 1 where they are read in place from their line, the delimiter between them.
+    pub(super) gap: usize,
 }
 
 impl<'a> Fields<'a> {
@@ -84,7 +96,7 @@ impl<'a> Fields<'a> {
         let mut start = 0;
         self.ends.iter().map(move |&end| {
             let f = &self.out[start..end];
-            start = end;
+            start = end + self.gap;
             f
         })
     }
@@ -105,9 +117,10 @@ impl<'a> Fields<'a> {
     ) {
         let cut = if enc == TextEncoding::Windows1252 && !self.out.is_ascii() {
             self.decode_1252(scratch)
-                .is_some_and(|(text, ends)| cut_fields(text, ends, out))
+                .is_some_and(|(text, ends)| cut_fields(text, ends, self.gap, out))
         } else {
-            std::str::from_utf8(self.out).is_ok_and(|text| cut_fields(text, self.ends, out))
+            std::str::from_utf8(self.out)
+                .is_ok_and(|text| cut_fields(text, self.ends, self.gap, out))
         };
         if !cut {
             out.extend(self.iter().map(|f| decode(enc, f, mixed)));
@@ -116,7 +129,8 @@ impl<'a> Fields<'a> {
 
     /// Windows-1252 maps every byte to one character: the record is decoded in one call
     /// (encoding_rs, into a buffer reused from record to record), and each field ends where
-    /// its last byte's character does. The text and those ends.
+    /// its last byte's character does (a delimiter between fields is ASCII: read in place
+    /// only then). The text and those ends.
     fn decode_1252(&self, scratch: &'a mut Scratch) -> Option<(&'a str, &'a [usize])> {
         let lengths = high_1252_lengths();
         let Scratch { text, ends } = scratch;
@@ -135,7 +149,7 @@ impl<'a> Fields<'a> {
                     .sum::<usize>();
             }
             ends.push(end + grown);
-            start = end;
+            start = end + self.gap;
         }
         let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
         text.reserve(decoder.max_utf8_buffer_length_without_replacement(self.out.len())?);
@@ -147,14 +161,20 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Cuts `text` at `ends` into borrowed fields pushed onto `out`; `false` (and `out` as it was)
-/// when an end falls inside a character.
-fn cut_fields<'a>(text: &'a str, ends: &[usize], out: &mut Vec<std::borrow::Cow<'a, str>>) -> bool {
+/// Cuts `text` at `ends` (each field starting `gap` bytes after the one before ends) into
+/// borrowed fields pushed onto `out`; `false` (and `out` as it was) when a cut falls inside a
+/// character.
+fn cut_fields<'a>(
+    text: &'a str,
+    ends: &[usize],
+    gap: usize,
+    out: &mut Vec<std::borrow::Cow<'a, str>>,
+) -> bool {
     let before = out.len();
     let mut start = 0;
     let cut = ends.iter().all(|&end| {
         let field = text.get(start..end);
-        start = end;
+        start = end + gap;
         field
             .map(|f| out.push(std::borrow::Cow::Borrowed(f)))
             .is_some()
@@ -207,7 +227,7 @@ impl RecordReader {
     /// line (`"Veranstaltung „Reichsstädter Tage“"`). `None` leaves the line to csv_core: a
     /// quote inside a field or a doubled one, a line break inside quotes, a line not complete
     /// yet, or one beyond the buffers (which csv_core grows or refuses).
-    fn plain(&mut self, input: &mut &[u8]) -> Option<(usize, usize)> {
+    fn plain<'i>(&mut self, input: &mut &'i [u8]) -> Option<Plain<'i>> {
         if !self.between {
             return None;
         }
@@ -222,29 +242,30 @@ impl RecordReader {
         if line.len() > self.out.len() {
             return None;
         }
-        let (out_len, n) = if memchr::memchr(b'"', line).is_some() {
-            self.split_quoted(line)?
+        let plain = if memchr::memchr(b'"', line).is_some() || !self.delimiter.is_ascii() {
+            let (out_len, n) = self.split_quoted(line)?;
+            Plain::Copied(out_len, n)
         } else {
-            self.split(line)?
+            Plain::InPlace(line, self.split(line)?)
         };
         *input = &rest[end..];
         self.record += 1;
-        Some((out_len, n))
+        Some(plain)
     }
 
-    /// A line without quotes: fields between delimiters, copied to `out`.
-    fn split(&mut self, line: &[u8]) -> Option<(usize, usize)> {
-        let delimiter = self.delimiter;
-        let (mut field_start, mut out_len, mut n) = (0, 0, 0);
-        for at in memchr::memchr_iter(delimiter, line).chain(std::iter::once(line.len())) {
-            out_len = self.put(n, out_len, &line[field_start..at])?;
+    /// A line without quotes: its fields are read where they are, between its delimiters
+    /// (no copy); their ends go to `ends`. How many there are.
+    fn split(&mut self, line: &[u8]) -> Option<usize> {
+        let mut n = 0;
+        for at in memchr::memchr_iter(self.delimiter, line).chain(std::iter::once(line.len())) {
+            *self.ends.get_mut(n)? = at;
             n += 1;
-            field_start = at + 1;
         }
-        Some((out_len, n))
+        Some(n)
     }
 
-    /// A line with quotes: a field that starts with a quote ends at the next quote, which a
+    /// A line with quotes (or a delimiter beyond ASCII, which decoding may widen), its fields
+    /// copied to `out`: a field that starts with a quote ends at the next quote, which a
     /// delimiter or the line's end must follow (else csv_core reads the line); a quote inside
     /// an unquoted field is a character like any other, as csv_core takes it.
     fn split_quoted(&mut self, line: &[u8]) -> Option<(usize, usize)> {
@@ -288,18 +309,29 @@ impl RecordReader {
 
     /// The next complete record, or `None` when `input` is used up (more input may follow
     /// unless `eof`).
-    pub(super) fn next(
-        &mut self,
-        input: &mut &[u8],
+    pub(super) fn next<'s, 'i: 's>(
+        &'s mut self,
+        input: &mut &'i [u8],
         eof: bool,
-    ) -> Result<Option<Fields<'_>>, IngestError> {
+    ) -> Result<Option<Fields<'s>>, IngestError> {
         use csv_core::ReadRecordResult as R;
         loop {
-            if let Some((len, n)) = self.plain(input) {
-                return Ok(Some(Fields {
-                    out: &self.out[..len],
-                    ends: &self.ends[..n],
-                }));
+            match self.plain(input) {
+                Some(Plain::InPlace(line, n)) => {
+                    return Ok(Some(Fields {
+                        out: line,
+                        ends: &self.ends[..n],
+                        gap: 1,
+                    }));
+                }
+                Some(Plain::Copied(len, n)) => {
+                    return Ok(Some(Fields {
+                        out: &self.out[..len],
+                        ends: &self.ends[..n],
+                        gap: 0,
+                    }));
+                }
+                None => {}
             }
             if input.is_empty() && !eof {
                 return Ok(None);
@@ -350,6 +382,7 @@ impl RecordReader {
                     return Ok(Some(Fields {
                         out: &self.out[..len],
                         ends: &self.ends[..n],
+                        gap: 0,
                     }));
                 }
                 R::End => return Ok(None),

@@ -23,6 +23,7 @@ pub fn ingest(
     }
     options.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
     let out = out.unwrap_or_else(|| file.with_extension("parquet"));
+    allmende_app::ingest::job::keep_freed_memory();
     let started = std::time::Instant::now();
     let name = file
         .file_name()
