@@ -79,7 +79,10 @@ impl SnapshotWriter {
         let file = File::create(path)?;
         let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
             .map_err(IngestError::parquet)?;
-        let stats = columns.iter().map(|_| StatsBuilder::new(top_cap)).collect();
+        let stats = columns
+            .iter()
+            .map(|_| StatsBuilder::new(top_cap, columns.len()))
+            .collect();
         Ok(Self {
             writer,
             schema,

@@ -98,12 +98,10 @@ async fn start_upload(
     (tcp, rest)
 }
 
-async fn a_table_upload_is_read_while_it_arrives(backend: Backend) {
-    // Larger than the tests' usual upload limit: reading must be under way before the end.
-    let s = TestServer::start_with(backend, |c| c.max_upload_bytes = 64 << 20).await;
-    let ed = s.editor_with_dataset("radverkehr", "public").await;
-    let csv = counts_csv(150_000);
-    let (mut tcp, rest) = start_upload(&s, &ed, "radverkehr", &csv, csv.len() / 2).await;
+/// Uploads `csv` in two halves, the second once its early reader runs; the new resource's id
+/// and its table, once its latest version is done (or failed).
+async fn upload_in_halves(s: &TestServer, token: &str, csv: &[u8]) -> (String, Value) {
+    let (mut tcp, rest) = start_upload(s, token, "radverkehr", csv, csv.len() / 2).await;
     // Half the file is there, the upload is not finished, and its reader runs.
     let dir = s.data_dir();
     until("an early reader", || early_links(&dir).len() == 1).await;
@@ -130,6 +128,17 @@ async fn a_table_upload_is_read_while_it_arrives(backend: Backend) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    (rid.to_string(), table)
+}
+
+async fn a_table_upload_is_read_while_it_arrives(backend: Backend) {
+    // Larger than the tests' usual upload limit: reading must be under way before the end.
+    let s = TestServer::start_with(backend, |c| c.max_upload_bytes = 64 << 20).await;
+    let ed = s.editor_with_dataset("radverkehr", "public").await;
+    let csv = counts_csv(150_000);
+    let dir = s.data_dir();
+    let (rid, table) = upload_in_halves(&s, &ed, &csv).await;
+    let rid = rid.as_str();
     assert_eq!(table["versions"][0]["status"], "done", "{table}");
     assert_eq!(table["rows"], 150_000, "{table}");
     // The worker took the early reader over (a reader started after the upload says false).
@@ -164,6 +173,20 @@ async fn a_table_upload_is_read_while_it_arrives(backend: Backend) {
     })
     .await;
 
+    // The same file once more, as a resource of its own: its bytes are stored already, so the
+    // early reader's link is the last name of the new upload's copy. The table is served as
+    // the first was, and the link (with the copy) goes afterwards.
+    let (again, table) = upload_in_halves(&s, &ed, &csv).await;
+    assert_ne!(again, rid);
+    assert_eq!(table["versions"][0]["status"], "done", "{table}");
+    assert_eq!(table["rows"], 150_000, "{table}");
+    assert_eq!(table["read_during_upload"], true, "{table}");
+    until("the second early reader's link removed", || {
+        early_links(&dir).is_empty()
+    })
+    .await;
+    assert_eq!(resources(&s).await, 2);
+
     // An upload that breaks off half-way: its reader is stopped, nothing is stored.
     let (tcp, _) = start_upload(&s, &ed, "radverkehr", &csv, csv.len() / 2).await;
     until("an early reader", || early_links(&dir).len() == 1).await;
@@ -172,7 +195,7 @@ async fn a_table_upload_is_read_while_it_arrives(backend: Backend) {
         early_links(&dir).is_empty()
     })
     .await;
-    assert_eq!(resources(&s).await, 1);
+    assert_eq!(resources(&s).await, 2);
     let left = scratch_files(&dir);
     assert!(left.is_empty(), "{left:?}");
 }
