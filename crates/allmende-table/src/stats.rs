@@ -16,8 +16,8 @@ const TOP: usize = 10;
 /// Slots of one column's direct-mapped memory of kept hashes at most (several times `KMV`)…
 const RECENT: usize = 1024;
 /// … and bytes of all columns' together at most: a wide table gets fewer slots per column
-/// (9 columns: 1,024 each; 2,000 columns: 8 each), so that its reader's memory is the
-/// same as without them.
+/// (9 columns: 1,024 each; 2,000 columns: 8 each), so that they never weigh on its reader's
+/// memory limit (8 KiB per column did, for 2,000 columns).
 const RECENT_BYTES: usize = 128 << 10;
 
 /// Slots of each column's memory of kept hashes for a table of `columns` columns: a power of
