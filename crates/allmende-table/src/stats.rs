@@ -133,8 +133,8 @@ impl StatsBuilder {
     /// know: kept already (the set says), or kept now in its place.
     #[inline(never)]
     fn keep_hash(&mut self, h: u64) {
-        let at = self.recent_slot(h);
-        self.recent[at] = h;
+        let remembered = self.recent_slot(h);
+        self.recent[remembered] = h;
         if self.kept.find(slot(h), |&k| k == h).is_some() {
             return;
         }

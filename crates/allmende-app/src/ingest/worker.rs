@@ -261,12 +261,11 @@ async fn ingest(
     // those bytes, and removing it frees them all, which took 16 ms for an 80 MB file on
     // the path to the table being served. It is removed in the background once the version
     // is finished.
-    let mut input_link = None;
-    let result = match started {
-        Some((spawned, link)) => {
-            input_link = Some(link);
-            follow_child(settings, spawned, rows.clone()).await
-        }
+    let (result, input_link) = match started {
+        Some((spawned, link)) => (
+            follow_child(settings, spawned, rows.clone()).await,
+            Some(link),
+        ),
         None => {
             let args = JobArgs {
                 input: source,
@@ -277,7 +276,7 @@ async fn ingest(
                 privacy_rules: settings.privacy_rules.clone(),
                 follow: false,
             };
-            read_in_child(settings, &args, rows.clone()).await
+            (read_in_child(settings, &args, rows.clone()).await, None)
         }
     };
     let read = std::time::Instant::now();
