@@ -13,7 +13,9 @@ use crate::IngestError;
 use crate::infer::Cell;
 use crate::source::Source;
 
+mod decoding;
 mod records;
+mod split;
 pub use records::TextEncoding;
 use records::{RecordReader, Scratch, decode};
 
@@ -182,15 +184,19 @@ impl Source for CsvSource {
         &mut self,
         f: &mut dyn FnMut(&[Cell<'_>]) -> Result<(), IngestError>,
     ) -> Result<(), IngestError> {
-        let file = self.input.open(&self.path)?;
+        let mut file = self.input.open(&self.path)?;
+        let mut encoding = self.encoding;
+        // An ASCII delimiter stays one byte when decoded: the file is read as UTF-8.
+        if encoding == TextEncoding::Windows1252 && self.delimiter.is_ascii() {
+            file = Box::new(decoding::Utf8From1252::new(file));
+            encoding = TextEncoding::Utf8;
+        }
         let mut buf = BufReader::with_capacity(1 << 20, file);
         let mut reader = RecordReader::new(self.delimiter, self.max_record_bytes, self.max_columns);
         let skip = self.header_row + self.header_rows;
         let mut index = 0usize;
         let mut first = true;
-        let encoding = self.encoding;
         let mut mixed = 0u64;
-        let mut spare_decoded: Vec<std::borrow::Cow<'static, str>> = Vec::new();
         let mut scratch = Scratch::default();
         let mut spare_cells: Vec<Cell<'static>> = Vec::new();
         loop {
@@ -204,14 +210,11 @@ impl Source for CsvSource {
             }
             while let Some(fields) = reader.next(&mut input, eof)? {
                 if index >= skip {
-                    // The row vectors are recycled: emptied, then reused for the next row.
-                    let mut decoded = recycle_texts(&mut spare_decoded);
-                    fields.decode_into(encoding, &mut mixed, &mut scratch, &mut decoded);
+                    // The row's vector is recycled: emptied, then reused for the next row.
                     let mut cells = recycle_cells(&mut spare_cells);
-                    cells.extend(decoded.iter().map(|s| Cell::Text(s.as_ref())));
+                    fields.decode_into(encoding, &mut mixed, &mut scratch, &mut cells);
                     f(&cells)?;
                     spare_cells = recycle_cells(&mut cells);
-                    spare_decoded = recycle_texts(&mut decoded);
                 }
                 index += 1;
             }
@@ -230,14 +233,6 @@ impl Source for CsvSource {
 fn recycle_cells<'b>(v: &mut Vec<Cell<'_>>) -> Vec<Cell<'b>> {
     v.clear();
     std::mem::take(v).into_iter().map(|_| Cell::Empty).collect()
-}
-
-fn recycle_texts<'b>(v: &mut Vec<std::borrow::Cow<'_, str>>) -> Vec<std::borrow::Cow<'b, str>> {
-    v.clear();
-    std::mem::take(v)
-        .into_iter()
-        .map(|_| std::borrow::Cow::Borrowed(""))
-        .collect()
 }
 
 fn sniff_encoding(sample: &[u8]) -> TextEncoding {

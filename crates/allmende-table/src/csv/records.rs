@@ -4,6 +4,7 @@
 use allmende_core::i18n::Msg;
 
 use crate::IngestError;
+use crate::infer::Cell;
 use serde::{Deserialize, Serialize};
 
 /// The text encoding of a delimited file, as detected or given.
@@ -104,34 +105,46 @@ impl<'a> Fields<'a> {
         self.ends.len()
     }
 
-    /// Decodes every field into `out`. A record that reads as text as a whole (ASCII for
-    /// Windows-1252, valid UTF-8 otherwise: most records) is cut into borrowed fields after
-    /// one check of its bytes, instead of one decoder call per field; any other
-    /// Windows-1252 record is decoded in one pass into `scratch` and cut there.
+    /// Decodes every field into `out`, as a text cell. A record that reads as text as a
+    /// whole (ASCII for Windows-1252, valid UTF-8 otherwise: most records) is cut into
+    /// borrowed fields after one check of its bytes, instead of one decoder call per field;
+    /// any other Windows-1252 record is decoded in one pass into `scratch` and cut there, and
+    /// what is left field by field into `scratch`.
     pub(super) fn decode_into(
         &self,
         enc: TextEncoding,
         mixed: &mut u64,
         scratch: &'a mut Scratch,
-        out: &mut Vec<std::borrow::Cow<'a, str>>,
+        out: &mut Vec<Cell<'a>>,
     ) {
-        let cut = if enc == TextEncoding::Windows1252 && !self.out.is_ascii() {
-            self.decode_1252(scratch)
-                .is_some_and(|(text, ends)| cut_fields(text, ends, self.gap, out))
-        } else {
-            std::str::from_utf8(self.out)
-                .is_ok_and(|text| cut_fields(text, self.ends, self.gap, out))
-        };
-        if !cut {
-            out.extend(self.iter().map(|f| decode(enc, f, mixed)));
+        if (enc != TextEncoding::Windows1252 || self.out.is_ascii())
+            && let Ok(text) = std::str::from_utf8(self.out)
+            && cut_fields(text, self.ends, self.gap, out)
+        {
+            return;
         }
+        let gap = if enc == TextEncoding::Windows1252 && self.decode_1252(scratch) {
+            self.gap
+        } else {
+            scratch.text.clear();
+            scratch.ends.clear();
+            for f in self.iter() {
+                scratch.text.push_str(&decode(enc, f, mixed));
+                scratch.ends.push(scratch.text.len());
+            }
+            0
+        };
+        let scratch: &'a Scratch = scratch;
+        // Both ways end every field where a character ends: the cut succeeds.
+        let cut = cut_fields(&scratch.text, &scratch.ends, gap, out);
+        debug_assert!(cut);
     }
 
     /// Windows-1252 maps every byte to one character: the record is decoded in one call
     /// (encoding_rs, into a buffer reused from record to record), and each field ends where
     /// its last byte's character does (a delimiter between fields is ASCII: read in place
-    /// only then). The text and those ends.
-    fn decode_1252(&self, scratch: &'a mut Scratch) -> Option<(&'a str, &'a [usize])> {
+    /// only then). Whether the text and those ends are in `scratch`.
+    fn decode_1252(&self, scratch: &mut Scratch) -> bool {
         let lengths = high_1252_lengths();
         let Scratch { text, ends } = scratch;
         text.clear();
@@ -152,32 +165,27 @@ impl<'a> Fields<'a> {
             start = end + self.gap;
         }
         let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
-        text.reserve(decoder.max_utf8_buffer_length_without_replacement(self.out.len())?);
+        let Some(room) = decoder.max_utf8_buffer_length_without_replacement(self.out.len()) else {
+            return false;
+        };
+        text.reserve(room);
         let (result, read) = decoder.decode_to_string_without_replacement(self.out, text, true);
-        (result == encoding_rs::DecoderResult::InputEmpty && read == self.out.len())
-            .then_some(())?;
-        let (text, ends): (&'a str, &'a [usize]) = (text, ends);
-        Some((text, ends))
+        result == encoding_rs::DecoderResult::InputEmpty
+            && read == self.out.len()
+            && ends.iter().all(|&e| text.is_char_boundary(e))
     }
 }
 
 /// Cuts `text` at `ends` (each field starting `gap` bytes after the one before ends) into
-/// borrowed fields pushed onto `out`; `false` (and `out` as it was) when a cut falls inside a
-/// character.
-fn cut_fields<'a>(
-    text: &'a str,
-    ends: &[usize],
-    gap: usize,
-    out: &mut Vec<std::borrow::Cow<'a, str>>,
-) -> bool {
+/// borrowed text cells pushed onto `out`; `false` (and `out` as it was) when a cut falls
+/// inside a character.
+fn cut_fields<'a>(text: &'a str, ends: &[usize], gap: usize, out: &mut Vec<Cell<'a>>) -> bool {
     let before = out.len();
     let mut start = 0;
     let cut = ends.iter().all(|&end| {
         let field = text.get(start..end);
         start = end + gap;
-        field
-            .map(|f| out.push(std::borrow::Cow::Borrowed(f)))
-            .is_some()
+        field.map(|f| out.push(Cell::Text(f))).is_some()
     });
     if !cut {
         out.truncate(before);
@@ -237,31 +245,29 @@ impl RecordReader {
             .position(|&b| b != b'\n' && b != b'\r')
             .unwrap_or(input.len());
         let rest = &input[start..];
-        let end = memchr::memchr2(b'\n', b'\r', rest)?;
+        let found = super::split::line(rest, self.delimiter, &mut self.ends);
+        let Some(super::split::Line {
+            end,
+            fields,
+            quoted,
+        }) = found
+        else {
+            // No line end yet, or more fields than `ends` holds: csv_core reads it.
+            return None;
+        };
         let line = &rest[..end];
         if line.len() > self.out.len() {
             return None;
         }
-        let plain = if memchr::memchr(b'"', line).is_some() || !self.delimiter.is_ascii() {
+        let plain = if quoted || !self.delimiter.is_ascii() {
             let (out_len, n) = self.split_quoted(line)?;
             Plain::Copied(out_len, n)
         } else {
-            Plain::InPlace(line, self.split(line)?)
+            Plain::InPlace(line, fields)
         };
         *input = &rest[end..];
         self.record += 1;
         Some(plain)
-    }
-
-    /// A line without quotes: its fields are read where they are, between its delimiters
-    /// (no copy); their ends go to `ends`. How many there are.
-    fn split(&mut self, line: &[u8]) -> Option<usize> {
-        let mut n = 0;
-        for at in memchr::memchr_iter(self.delimiter, line).chain(std::iter::once(line.len())) {
-            *self.ends.get_mut(n)? = at;
-            n += 1;
-        }
-        Some(n)
     }
 
     /// A line with quotes (or a delimiter beyond ASCII, which decoding may widen), its fields
