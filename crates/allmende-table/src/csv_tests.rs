@@ -185,8 +185,8 @@ fn a_delimiter_beyond_ascii_reads_like_csv_core() {
     }
 }
 
-/// Fields decoded record by record equal fields decoded one by one, whether the record
-/// is text as a whole or not.
+/// A record's cells equal its fields decoded one by one, whether the record is text as a
+/// whole (cut in place) or not (decoded field by field).
 #[test]
 fn records_decode_like_their_fields() {
     // Every byte above ASCII, with fields of one byte, of several and empty ones between.
@@ -241,8 +241,8 @@ fn scanned(path: &std::path::Path, overrides: &CsvOverrides) -> Vec<Vec<String>>
 
 /// A Windows-1252 file is decoded before its records are split (when its delimiter is ASCII):
 /// it reads as its UTF-8 copy does, across the buffers' ends, with quoted fields, line breaks
-/// inside quotes, `\r\n` and empty lines; with a delimiter beyond ASCII it is read record by
-/// record and gives the same rows again.
+/// inside quotes, `\r\n` and empty lines; with a delimiter beyond ASCII it is decoded as its
+/// records are read and gives the same rows again.
 #[test]
 fn a_windows_1252_file_reads_like_its_utf8_copy() {
     let mut text = String::from("Messstelle;Straße;Wert;Bemerkung\r\n");

@@ -106,10 +106,10 @@ impl<'a> Fields<'a> {
     }
 
     /// Decodes every field into `out`, as a text cell. A record that reads as text as a
-    /// whole (ASCII for Windows-1252, valid UTF-8 otherwise: most records) is cut into
-    /// borrowed fields after one check of its bytes, instead of one decoder call per field;
-    /// any other Windows-1252 record is decoded in one pass into `scratch` and cut there, and
-    /// what is left field by field into `scratch`.
+    /// whole (valid UTF-8, or ASCII in Windows-1252: nearly every record, since a
+    /// Windows-1252 file with an ASCII delimiter arrives decoded already) is cut into borrowed
+    /// fields after one check of its bytes; any other is decoded field by field into
+    /// `scratch` and cut there.
     pub(super) fn decode_into(
         &self,
         enc: TextEncoding,
@@ -123,56 +123,16 @@ impl<'a> Fields<'a> {
         {
             return;
         }
-        let gap = if enc == TextEncoding::Windows1252 && self.decode_1252(scratch) {
-            self.gap
-        } else {
-            scratch.text.clear();
-            scratch.ends.clear();
-            for f in self.iter() {
-                scratch.text.push_str(&decode(enc, f, mixed));
-                scratch.ends.push(scratch.text.len());
-            }
-            0
-        };
-        let scratch: &'a Scratch = scratch;
-        // Both ways end every field where a character ends: the cut succeeds.
-        let cut = cut_fields(&scratch.text, &scratch.ends, gap, out);
-        debug_assert!(cut);
-    }
-
-    /// Windows-1252 maps every byte to one character: the record is decoded in one call
-    /// (encoding_rs, into a buffer reused from record to record), and each field ends where
-    /// its last byte's character does (a delimiter between fields is ASCII: read in place
-    /// only then). Whether the text and those ends are in `scratch`.
-    fn decode_1252(&self, scratch: &mut Scratch) -> bool {
-        let lengths = high_1252_lengths();
-        let Scratch { text, ends } = scratch;
-        text.clear();
-        ends.clear();
-        // A field's end moves by the extra bytes of the characters before it.
-        let (mut start, mut grown) = (0, 0);
-        for &end in self.ends {
-            let field = &self.out[start..end];
-            // Most fields of such a record are ASCII still.
-            if !field.is_ascii() {
-                grown += field
-                    .iter()
-                    .filter(|b| !b.is_ascii())
-                    .map(|&b| usize::from(lengths[usize::from(b & 0x7f)]) - 1)
-                    .sum::<usize>();
-            }
-            ends.push(end + grown);
-            start = end + self.gap;
+        scratch.text.clear();
+        scratch.ends.clear();
+        for f in self.iter() {
+            scratch.text.push_str(&decode(enc, f, mixed));
+            scratch.ends.push(scratch.text.len());
         }
-        let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
-        let Some(room) = decoder.max_utf8_buffer_length_without_replacement(self.out.len()) else {
-            return false;
-        };
-        text.reserve(room);
-        let (result, read) = decoder.decode_to_string_without_replacement(self.out, text, true);
-        result == encoding_rs::DecoderResult::InputEmpty
-            && read == self.out.len()
-            && ends.iter().all(|&e| text.is_char_boundary(e))
+        let scratch: &'a Scratch = scratch;
+        // Each field ends where its own decoded text does: the cut succeeds.
+        let cut = cut_fields(&scratch.text, &scratch.ends, 0, out);
+        debug_assert!(cut);
     }
 }
 
@@ -198,19 +158,6 @@ fn cut_fields<'a>(text: &'a str, ends: &[usize], gap: usize, out: &mut Vec<Cell<
 pub(super) struct Scratch {
     text: String,
     ends: Vec<usize>,
-}
-
-/// How many bytes of UTF-8 each of the Windows-1252 bytes 0x80–0xFF decodes to, as the
-/// decoder (encoding_rs, the WHATWG mapping) decodes it.
-fn high_1252_lengths() -> &'static [u8; 128] {
-    static LENGTHS: std::sync::LazyLock<[u8; 128]> = std::sync::LazyLock::new(|| {
-        std::array::from_fn(|i| {
-            let byte = [0x80 | i as u8];
-            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&byte);
-            text.len() as u8
-        })
-    });
-    &LENGTHS
 }
 
 impl RecordReader {
