@@ -184,14 +184,15 @@ impl Source for CsvSource {
         &mut self,
         f: &mut dyn FnMut(&[Cell<'_>]) -> Result<(), IngestError>,
     ) -> Result<(), IngestError> {
-        let mut file = self.input.open(&self.path)?;
+        let file = self.input.open(&self.path)?;
         let mut encoding = self.encoding;
-        // An ASCII delimiter stays one byte when decoded: the file is read as UTF-8.
-        if encoding == TextEncoding::Windows1252 && self.delimiter.is_ascii() {
-            file = Box::new(decoding::Utf8From1252::new(file));
+        // An ASCII delimiter stays one byte when decoded: the file is read as UTF-8 text.
+        let mut input = if encoding == TextEncoding::Windows1252 && self.delimiter.is_ascii() {
             encoding = TextEncoding::Utf8;
-        }
-        let mut buf = BufReader::with_capacity(1 << 20, file);
+            ScanInput::Decoded(decoding::DecodedText::new(file))
+        } else {
+            ScanInput::Bytes(BufReader::with_capacity(1 << 20, file))
+        };
         let mut reader = RecordReader::new(self.delimiter, self.max_record_bytes, self.max_columns);
         let skip = self.header_row + self.header_rows;
         let mut index = 0usize;
@@ -200,30 +201,54 @@ impl Source for CsvSource {
         let mut scratch = Scratch::default();
         let mut spare_cells: Vec<Cell<'static>> = Vec::new();
         loop {
-            let chunk = buf.fill_buf()?;
+            let (chunk, text) = input.fill()?;
             let eof = chunk.is_empty();
             let before = chunk.len();
-            let mut input: &[u8] = chunk;
+            let mut rest: &[u8] = chunk;
             if first && !eof {
-                input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+                rest = rest.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(rest);
                 first = false;
             }
-            while let Some(fields) = reader.next(&mut input, eof)? {
+            while let Some(fields) = reader.next(&mut rest, eof)? {
                 if index >= skip {
                     // The row's vector is recycled: emptied, then reused for the next row.
                     let mut cells = recycle_cells(&mut spare_cells);
-                    fields.decode_into(encoding, &mut mixed, &mut scratch, &mut cells);
+                    fields.decode_into(encoding, text, &mut mixed, &mut scratch, &mut cells);
                     f(&cells)?;
                     spare_cells = recycle_cells(&mut cells);
                 }
                 index += 1;
             }
-            let consumed = before - input.len();
-            buf.consume(consumed);
+            let consumed = before - rest.len();
+            input.consume(consumed);
             self.mixed_fields = mixed;
             if eof {
                 return Ok(());
             }
+        }
+    }
+}
+
+/// Where a scan's bytes come from: the file as it is, or Windows-1252 decoded to text.
+enum ScanInput {
+    Bytes(BufReader<Box<dyn Read + Send>>),
+    Decoded(decoding::DecodedText<Box<dyn Read + Send>>),
+}
+
+impl ScanInput {
+    /// The bytes not consumed yet (none at the end), and when they are decoded text, the text
+    /// they lie in.
+    fn fill(&mut self) -> std::io::Result<(&[u8], Option<&str>)> {
+        match self {
+            Self::Bytes(b) => Ok((b.fill_buf()?, None)),
+            Self::Decoded(d) => d.fill().map(|(bytes, text)| (bytes, Some(text))),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        match self {
+            Self::Bytes(b) => b.consume(n),
+            Self::Decoded(d) => d.consume(n),
         }
     }
 }

@@ -179,7 +179,7 @@ fn a_delimiter_beyond_ascii_reads_like_csv_core() {
         let (mut a, mut b) = (0, 0);
         let (mut whole, mut scratch) = (Vec::new(), Scratch::default());
         let enc = TextEncoding::Windows1252;
-        fields.decode_into(enc, &mut a, &mut scratch, &mut whole);
+        fields.decode_into(enc, None, &mut a, &mut scratch, &mut whole);
         let one_by_one: Vec<_> = fields.iter().map(|f| decode(enc, f, &mut b)).collect();
         assert_eq!(texts(&whole), one_by_one);
     }
@@ -219,10 +219,27 @@ fn records_decode_like_their_fields() {
             let (mut a, mut b) = (0, 0);
             let mut whole = Vec::new();
             let mut scratch = Scratch::default();
-            fields.decode_into(enc, &mut a, &mut scratch, &mut whole);
+            fields.decode_into(enc, None, &mut a, &mut scratch, &mut whole);
             let one_by_one: Vec<_> = fields.iter().map(|f| decode(enc, f, &mut b)).collect();
             assert_eq!(texts(&whole), one_by_one, "{enc:?} {out:?}");
             assert_eq!(a, b);
+            // Read in place from decoded text (a copy of the record that is text): cut as it
+            // is, or (a cut inside a character) decoded as without the text.
+            if enc == TextEncoding::Utf8
+                && let Ok(text) = std::str::from_utf8(out)
+            {
+                let text = text.to_string();
+                let fields = Fields {
+                    out: text.as_bytes(),
+                    ends,
+                    gap,
+                };
+                let mut c = 0;
+                let (mut in_text, mut scratch) = (Vec::new(), Scratch::default());
+                fields.decode_into(enc, Some(&text), &mut c, &mut scratch, &mut in_text);
+                assert_eq!(texts(&in_text), one_by_one, "in text: {out:?}");
+                assert_eq!(c, b);
+            }
         }
     }
 }

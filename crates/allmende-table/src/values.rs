@@ -63,6 +63,7 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 pub fn trim(s: &str) -> &str {
     match (s.as_bytes().first(), s.as_bytes().last()) {
         (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        (None, _) => s,
         _ => s.trim(),
     }
 }

@@ -105,18 +105,24 @@ impl<'a> Fields<'a> {
         self.ends.len()
     }
 
-    /// Decodes every field into `out`, as a text cell. A record that reads as text as a
-    /// whole (valid UTF-8, or ASCII in Windows-1252: nearly every record, since a
-    /// Windows-1252 file with an ASCII delimiter arrives decoded already) is cut into borrowed
-    /// fields after one check of its bytes; any other is decoded field by field into
+    /// Decodes every field into `out`, as a text cell. A record read in place from `text`
+    /// (decoded text the bytes were read from) is cut into borrowed fields as it is; one that
+    /// reads as text as a whole (valid UTF-8, or ASCII in Windows-1252: nearly every other
+    /// record) after one check of its bytes; any other is decoded field by field into
     /// `scratch` and cut there.
     pub(super) fn decode_into(
         &self,
         enc: TextEncoding,
+        text: Option<&'a str>,
         mixed: &mut u64,
         scratch: &'a mut Scratch,
         out: &mut Vec<Cell<'a>>,
     ) {
+        if let Some(line) = text.and_then(|t| super::decoding::within(t, self.out))
+            && cut_fields(line, self.ends, self.gap, out)
+        {
+            return;
+        }
         if (enc != TextEncoding::Windows1252 || self.out.is_ascii())
             && let Ok(text) = std::str::from_utf8(self.out)
             && cut_fields(text, self.ends, self.gap, out)
