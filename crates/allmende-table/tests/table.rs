@@ -1234,6 +1234,87 @@ fn late_values_overrule_the_sample() {
     assert_eq!(l.kind("Anteil"), ColumnType::Integer);
 }
 
+/// Whole numbers, days and time stamps are written as deltas without a dictionary, decimals
+/// and text through one; every value reads back as it was (with parquet's own reader).
+#[test]
+fn whole_numbers_days_and_time_stamps_are_stored_as_deltas() {
+    use parquet::basic::Encoding;
+    let mut csv = String::from("Nr;Belegt;Tag;Zeitpunkt;Anteil;Ort\n");
+    for i in 0..5000i64 {
+        // Counts up and down, a negative value, a gap of a year, days and minutes in order.
+        let belegt = if i == 4000 { -7 } else { (i * 37) % 550 };
+        let day = 1 + i / 200;
+        let minute = i % 60;
+        let year = if i >= 4500 { 2025 } else { 2024 };
+        csv.push_str(&format!(
+            "{i};{belegt};{:02}.01.{year};{:02}.01.{year} 10:{minute:02};{},5;{}\n",
+            day,
+            day,
+            i % 100,
+            ["Aalen", "Heidenheim", "Wasseralfingen"][(i % 3) as usize]
+        ));
+    }
+    let l = load_bytes(csv.as_bytes(), "deltas.csv");
+    assert_eq!(l.report.rows, 5000);
+    let file = std::fs::File::open(l._dir.path().join("out.parquet")).unwrap();
+    let meta = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .metadata()
+        .clone();
+    let mut seen = 0;
+    for group in meta.row_groups() {
+        for chunk in group.columns() {
+            let name = chunk.column_path().string();
+            let encodings: Vec<Encoding> = chunk.encodings().collect();
+            let deltas = encodings.contains(&Encoding::DELTA_BINARY_PACKED);
+            let dictionary = chunk.dictionary_page_offset().is_some();
+            match name.as_str() {
+                "_id" | "Nr" | "Belegt" | "Tag" | "Zeitpunkt" => {
+                    assert!(deltas && !dictionary, "{name}: {encodings:?}")
+                }
+                "Anteil" | "Ort" => assert!(!deltas && dictionary, "{name}: {encodings:?}"),
+                other => panic!("unexpected column {other}"),
+            }
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 7);
+    assert_eq!(l.kind("Nr"), ColumnType::Integer);
+    assert_eq!(l.kind("Tag"), ColumnType::Date);
+    assert_eq!(l.kind("Zeitpunkt"), ColumnType::Timestamp);
+    for i in [0usize, 1, 199, 200, 3999, 4000, 4001, 4499, 4500, 4999] {
+        let n = i as i64;
+        let day = 1 + n / 200;
+        let year = if n >= 4500 { 2025 } else { 2024 };
+        assert_eq!(l.int("Nr", i), Some(n));
+        let belegt = if n == 4000 { -7 } else { (n * 37) % 550 };
+        assert_eq!(l.int("Belegt", i), Some(belegt), "row {i}");
+        assert_eq!(
+            l.date("Tag", i).as_deref(),
+            Some(format!("{year}-01-{day:02}").as_str())
+        );
+        assert_eq!(
+            l.ts("Zeitpunkt", i).as_deref(),
+            Some(format!("{year}-01-{day:02} 10:{:02}:00", n % 60).as_str())
+        );
+        assert_eq!(l.num("Anteil", i), Some((n % 100) as f64 + 0.5));
+    }
+    let belegt = l.meta("Belegt").stats.clone().unwrap();
+    assert_eq!(belegt.min, Some((-7).into()));
+    assert_eq!(belegt.max, Some(549.into()));
+    // Deltas between the extremes overflow i64: they wrap, and read back as they were.
+    let extremes = [i64::MAX, i64::MIN, 0, i64::MAX, -1, i64::MIN, i64::MIN];
+    let ndjson: String = extremes
+        .iter()
+        .map(|v| format!("{{\"n\":{v}}}\n"))
+        .collect();
+    let l = load_bytes(ndjson.as_bytes(), "extreme.ndjson");
+    assert_eq!(l.kind("n"), ColumnType::Integer);
+    for (i, v) in extremes.iter().enumerate() {
+        assert_eq!(l.int("n", i), Some(*v), "row {i}");
+    }
+}
+
 #[path = "table/cql2.rs"]
 mod cql2;
 #[path = "table/geo.rs"]
